@@ -1,0 +1,160 @@
+// Package database connects Polyphony to its MongoDB-wire server (MongoDB itself, or FerretDB
+// embedded in the process) and translates the driver's errors into the domain's.
+package database
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+
+	"polyphony/internal/failure"
+)
+
+// Config says where the records live.
+type Config struct {
+	// URI of a MongoDB-wire server; empty means embedded FerretDB in Dir.
+	URI string
+	// Name of the database.
+	Name string
+	// Dir holds the embedded server's files.
+	Dir string
+	// Listen is the embedded server's loopback listener (host:port).
+	Listen string
+	// Logger receives the embedded server's log.
+	Logger *slog.Logger
+	// Share lets a command use the listener of another process that holds Dir.
+	Share bool
+}
+
+// DB is one client and the database every store works in.
+type DB struct {
+	*mongo.Database
+	client   *mongo.Client
+	embedded *Embedded
+	uri      string
+	shared   bool
+}
+
+// Open connects to the configured server, starting the embedded one when no URI is given.
+// With Share set and the folder held by a running server, it connects to that server's
+// listener instead.
+func Open(ctx context.Context, cfg Config) (*DB, error) {
+	if cfg.Name == "" {
+		cfg.Name = "polyphony"
+	}
+	db := &DB{uri: cfg.URI}
+	if db.uri == "" {
+		emb, err := StartEmbedded(cfg.Dir, cfg.Listen, cfg.Logger)
+		var inUse *InUseError
+		switch {
+		case errors.As(err, &inUse) && cfg.Share && inUse.URI != "":
+			db.uri, db.shared = inUse.URI, true
+		case errors.As(err, &inUse):
+			return nil, fmt.Errorf("%w (stop that process first, or set MONGODB_URI)", err)
+		case err != nil:
+			return nil, err
+		default:
+			db.embedded, db.uri = emb, emb.URI()
+		}
+	}
+	client, err := mongo.Connect(options.Client().ApplyURI(db.uri).
+		SetServerSelectionTimeout(10 * time.Second).
+		SetAppName("polyphony"))
+	if err != nil {
+		db.stopEmbedded()
+		return nil, fmt.Errorf("connect to %s: %w", Redact(db.uri), err)
+	}
+	db.client = client
+	pingCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	if err := client.Ping(pingCtx, readpref.Primary()); err != nil {
+		db.Close(context.Background())
+		return nil, fmt.Errorf("reach database at %s: %w", Redact(db.uri), err)
+	}
+	db.Database = client.Database(cfg.Name)
+	return db, nil
+}
+
+// URI is the server address, with any password removed.
+func (db *DB) URI() string { return Redact(db.uri) }
+
+// Embedded reports whether this process runs the database server itself.
+func (db *DB) Embedded() bool { return db.embedded != nil }
+
+// Shared reports whether the connection goes through another process's embedded server.
+func (db *DB) Shared() bool { return db.shared }
+
+// Ping checks that the server answers.
+func (db *DB) Ping(ctx context.Context) error {
+	return db.client.Ping(ctx, readpref.Primary())
+}
+
+// Client is the one driver client.
+func (db *DB) Client() *mongo.Client { return db.client }
+
+// Close disconnects and stops the embedded server, if any.
+func (db *DB) Close(ctx context.Context) error {
+	var err error
+	if db.client != nil {
+		err = db.client.Disconnect(ctx)
+	}
+	db.stopEmbedded()
+	return err
+}
+
+func (db *DB) stopEmbedded() {
+	if db.embedded != nil {
+		db.embedded.Stop()
+		db.embedded = nil
+	}
+}
+
+// Translate turns the driver's errors into the domain's: no document → failure.ErrNotFound,
+// duplicate key → failure.ErrConflict. Other errors come back wrapped as they are.
+func Translate(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, mongo.ErrNoDocuments):
+		return fmt.Errorf("%w: %w", failure.ErrNotFound, err)
+	case mongo.IsDuplicateKeyError(err):
+		return fmt.Errorf("%w: %w", failure.ErrConflict, err)
+	default:
+		return err
+	}
+}
+
+// Redact removes the password from a connection string.
+func Redact(uri string) string {
+	scheme, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return uri
+	}
+	at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@")
+	if at < 0 {
+		return uri
+	}
+	userinfo := rest[:at]
+	if user, _, hasPass := strings.Cut(userinfo, ":"); hasPass {
+		return scheme + "://" + user + ":xxxxx" + rest[at:]
+	}
+	return uri
+}
+
+// EnsureIndexes creates the indexes if they are missing; it is safe to call at every start.
+func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
+	if len(models) == 0 {
+		return nil
+	}
+	if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
+		return fmt.Errorf("create indexes on %s: %w", coll.Name(), err)
+	}
+	return nil
+}

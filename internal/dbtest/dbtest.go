@@ -1,0 +1,92 @@
+// Package dbtest gives each test a fresh database on a real MongoDB-wire server: embedded
+// FerretDB, one per test binary, or the server named by MONGODB_URI when it is set.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"sync"
+	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/database"
+)
+
+var (
+	once      sync.Once
+	sharedURI string
+	startErr  error
+)
+
+// URI returns the address of the test server, starting embedded FerretDB on first use.
+// The embedded server lives until the test binary exits.
+func URI(tb testing.TB) string {
+	tb.Helper()
+	once.Do(func() {
+		if uri := os.Getenv("MONGODB_URI"); uri != "" {
+			sharedURI = uri
+			return
+		}
+		dir, err := os.MkdirTemp("", "polyphony-dbtest-")
+		if err != nil {
+			startErr = err
+			return
+		}
+		emb, err := database.StartEmbedded(dir, "127.0.0.1:0", nil)
+		if err != nil {
+			startErr = err
+			return
+		}
+		sharedURI = emb.URI()
+	})
+	if startErr != nil {
+		tb.Fatalf("start test database: %v", startErr)
+	}
+	return sharedURI
+}
+
+// New returns a connection to a fresh, uniquely named database that is dropped when the test
+// ends.
+func New(tb testing.TB) *database.DB {
+	tb.Helper()
+	uri := URI(tb)
+	name := "test_" + randomHex(6)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := database.Open(ctx, database.Config{URI: uri, Name: name})
+	if err != nil {
+		tb.Fatalf("open test database: %v", err)
+	}
+	tb.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := db.Drop(ctx); err != nil {
+			tb.Errorf("drop test database %s: %v", name, err)
+		}
+		db.Close(ctx)
+	})
+	return db
+}
+
+// Client returns a bare driver client to the test server, for checks that look under the
+// stores.
+func Client(tb testing.TB) *mongo.Client {
+	tb.Helper()
+	c, err := mongo.Connect(options.Client().ApplyURI(URI(tb)))
+	if err != nil {
+		tb.Fatalf("connect: %v", err)
+	}
+	tb.Cleanup(func() { c.Disconnect(context.Background()) })
+	return c
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
