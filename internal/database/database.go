@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -158,3 +159,6 @@ func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.
 	}
 	return nil
 }
+
+// NewID returns a new record id: an ObjectID in hex, so ids sort by creation time.
+func NewID() string { return bson.NewObjectID().Hex() }

@@ -1,0 +1,209 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/database"
+	"polyphony/internal/failure"
+)
+
+// User is one person's account.
+type User struct {
+	ID           string    `bson:"_id" json:"id"`
+	Email        string    `bson:"email" json:"email"`
+	Name         string    `bson:"name" json:"name"`
+	Role         Role      `bson:"role" json:"role"`
+	TrustID      string    `bson:"trustId,omitempty" json:"trustId,omitempty"`
+	PeerWorker   bool      `bson:"peerWorker,omitempty" json:"peerWorker,omitempty"`
+	PasswordHash string    `bson:"passwordHash" json:"-"`
+	Disabled     bool      `bson:"disabled" json:"disabled"`
+	CreatedAt    time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt    time.Time `bson:"updatedAt" json:"updatedAt"`
+	Version      int64     `bson:"version" json:"version"`
+}
+
+// NewUser is what it takes to create an account.
+type NewUser struct {
+	Email      string
+	Name       string
+	Role       Role
+	TrustID    string
+	PeerWorker bool
+	Password   string
+}
+
+// Users stores accounts in the "users" collection.
+type Users struct {
+	coll *mongo.Collection
+	now  func() time.Time
+}
+
+// NewUsers returns the account store, creating its indexes if they are missing.
+func NewUsers(ctx context.Context, db *database.DB) (*Users, error) {
+	coll := db.Collection("users")
+	err := database.EnsureIndexes(ctx, coll,
+		mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},
+	)
+	if err != nil {
+		return nil, err
+	}
+	return &Users{coll: coll, now: time.Now}, nil
+}
+
+// NormalizeEmail trims and lower-cases an address and checks its form.
+func NormalizeEmail(s string) (string, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return "", failure.Invalid("email", "is required")
+	}
+	if len(s) > 254 {
+		return "", failure.Invalid("email", "is longer than 254 characters")
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
+		return "", failure.Invalidf("email", "%q is not an email address", s)
+	}
+	return s, nil
+}
+
+func checkName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	switch n := utf8.RuneCountInString(name); {
+	case n == 0:
+		return "", failure.Invalid("name", "is required")
+	case n > 120:
+		return "", failure.Invalid("name", "must be at most 120 characters")
+	}
+	return name, nil
+}
+
+// Create validates and stores a new account. A taken email is failure.ErrConflict.
+func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
+	email, err := NormalizeEmail(nu.Email)
+	if err != nil {
+		return User{}, err
+	}
+	name, err := checkName(nu.Name)
+	if err != nil {
+		return User{}, err
+	}
+	role, err := ParseRole(string(nu.Role))
+	if err != nil {
+		return User{}, err
+	}
+	if err := CheckPassword(nu.Password, email); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(nu.Password)
+	if err != nil {
+		return User{}, err
+	}
+	now := s.now().UTC().Truncate(time.Millisecond)
+	u := User{
+		ID: database.NewID(), Email: email, Name: name, Role: role, TrustID: nu.TrustID,
+		PeerWorker: nu.PeerWorker && role == RoleTrainee, PasswordHash: hash,
+		CreatedAt: now, UpdatedAt: now, Version: 1,
+	}
+	if _, err := s.coll.InsertOne(ctx, u); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return User{}, failure.Conflict(fmt.Sprintf("an account with the email %s already exists", email))
+		}
+		return User{}, fmt.Errorf("insert user: %w", err)
+	}
+	return u, nil
+}
+
+// ByID returns the account with id.
+func (s *Users) ByID(ctx context.Context, id string) (User, error) {
+	var u User
+	err := s.coll.FindOne(ctx, bson.M{"_id": id}).Decode(&u)
+	if err != nil {
+		return User{}, fmt.Errorf("user %s: %w", id, database.Translate(err))
+	}
+	return u, nil
+}
+
+// ByEmail returns the account with the email address (compared without case).
+func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
+	var u User
+	err := s.coll.FindOne(ctx, bson.M{"email": strings.ToLower(strings.TrimSpace(email))}).Decode(&u)
+	if err != nil {
+		return User{}, fmt.Errorf("user %s: %w", email, database.Translate(err))
+	}
+	return u, nil
+}
+
+// List returns every account, by name.
+func (s *Users) List(ctx context.Context) ([]User, error) {
+	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}))
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	users := []User{}
+	if err := cur.All(ctx, &users); err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// Count returns how many accounts there are.
+func (s *Users) Count(ctx context.Context) (int64, error) {
+	return s.coll.CountDocuments(ctx, bson.M{})
+}
+
+// update applies set to the account if it is still at version (0: any version), bumping the
+// version. A version that moved on is failure.ErrConflict.
+func (s *Users) update(ctx context.Context, id string, version int64, set bson.M) (User, error) {
+	filter := bson.M{"_id": id}
+	if version > 0 {
+		filter["version"] = version
+	}
+	set["updatedAt"] = s.now().UTC().Truncate(time.Millisecond)
+	var u User
+	err := s.coll.FindOneAndUpdate(ctx, filter,
+		bson.M{"$set": set, "$inc": bson.M{"version": 1}},
+		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		if _, gerr := s.ByID(ctx, id); gerr != nil {
+			return User{}, gerr
+		}
+		return User{}, failure.Conflict("the account was changed by someone else; reload and try again")
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("update user %s: %w", id, database.Translate(err))
+	}
+	return u, nil
+}
+
+// SetDisabled disables or re-enables an account. Ending the person's sessions is the
+// caller's part (see Service.SetDisabled).
+func (s *Users) SetDisabled(ctx context.Context, id string, disabled bool) (User, error) {
+	return s.update(ctx, id, 0, bson.M{"disabled": disabled})
+}
+
+// SetPassword checks and stores a new password.
+func (s *Users) SetPassword(ctx context.Context, id, password string) error {
+	u, err := s.ByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := CheckPassword(password, u.Email); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password)
+	if err != nil {
+		return err
+	}
+	_, err = s.update(ctx, id, 0, bson.M{"passwordHash": hash})
+	return err
+}
