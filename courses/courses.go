@@ -1,0 +1,232 @@
+// Package courses holds the programme's organisation: the NHS trusts that send people, the
+// cohorts that run the Foundation Diploma together, and who belongs to which cohort.
+package courses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/accounts"
+	"polyphony/internal/database"
+	"polyphony/internal/failure"
+)
+
+// Trust is an NHS trust taking part in the programme.
+type Trust struct {
+	ID        string    `bson:"_id" json:"id"`
+	Name      string    `bson:"name" json:"name"`
+	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
+}
+
+// Cohort is one group of trainees who go through the nine months together, with the same
+// facilitators throughout.
+type Cohort struct {
+	ID        string    `bson:"_id" json:"id"`
+	Name      string    `bson:"name" json:"name"`
+	StartDate time.Time `bson:"startDate" json:"startDate"`
+	TrustIDs  []string  `bson:"trustIds" json:"trustIds"`
+	CreatedAt time.Time `bson:"createdAt" json:"createdAt"`
+	Version   int64     `bson:"version" json:"version"`
+}
+
+// Membership says that a person belongs to a cohort, and in which role.
+type Membership struct {
+	ID       string        `bson:"_id" json:"id"`
+	CohortID string        `bson:"cohortId" json:"cohortId"`
+	UserID   string        `bson:"userId" json:"userId"`
+	Role     accounts.Role `bson:"role" json:"role"`
+	Since    time.Time     `bson:"since" json:"since"`
+}
+
+// Store keeps trusts, cohorts and memberships.
+type Store struct {
+	trusts      *mongo.Collection
+	cohorts     *mongo.Collection
+	memberships *mongo.Collection
+	now         func() time.Time
+}
+
+// NewStore returns the store, creating its indexes if they are missing.
+func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
+	s := &Store{
+		trusts:      db.Collection("trusts"),
+		cohorts:     db.Collection("cohorts"),
+		memberships: db.Collection("memberships"),
+		now:         time.Now,
+	}
+	unique := options.Index().SetUnique(true)
+	if err := database.EnsureIndexes(ctx, s.trusts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique}); err != nil {
+		return nil, err
+	}
+	if err := database.EnsureIndexes(ctx, s.cohorts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique}); err != nil {
+		return nil, err
+	}
+	if err := database.EnsureIndexes(ctx, s.memberships,
+		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}, Options: unique},
+		mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}}},
+	); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+func checkTitle(field, s string) (string, error) {
+	s = strings.Join(strings.Fields(s), " ")
+	switch n := utf8.RuneCountInString(s); {
+	case n == 0:
+		return "", failure.Invalid(field, "is required")
+	case n > 120:
+		return "", failure.Invalid(field, "must be at most 120 characters")
+	}
+	return s, nil
+}
+
+// CreateTrust adds a trust; a name in use is failure.ErrConflict.
+func (s *Store) CreateTrust(ctx context.Context, name string) (Trust, error) {
+	name, err := checkTitle("name", name)
+	if err != nil {
+		return Trust{}, err
+	}
+	t := Trust{ID: database.NewID(), Name: name, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	if _, err := s.trusts.InsertOne(ctx, t); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return Trust{}, failure.Conflict(fmt.Sprintf("a trust named %q already exists", name))
+		}
+		return Trust{}, fmt.Errorf("insert trust: %w", err)
+	}
+	return t, nil
+}
+
+// Trusts lists every trust by name.
+func (s *Store) Trusts(ctx context.Context) ([]Trust, error) {
+	return findAll[Trust](ctx, s.trusts, bson.M{}, bson.D{{Key: "name", Value: 1}})
+}
+
+// Trust returns the trust with the id.
+func (s *Store) Trust(ctx context.Context, id string) (Trust, error) {
+	var t Trust
+	if err := s.trusts.FindOne(ctx, bson.M{"_id": id}).Decode(&t); err != nil {
+		return Trust{}, fmt.Errorf("trust %s: %w", id, database.Translate(err))
+	}
+	return t, nil
+}
+
+// TrustByName returns the trust with the name.
+func (s *Store) TrustByName(ctx context.Context, name string) (Trust, error) {
+	var t Trust
+	if err := s.trusts.FindOne(ctx, bson.M{"name": strings.Join(strings.Fields(name), " ")}).Decode(&t); err != nil {
+		return Trust{}, fmt.Errorf("trust %q: %w", name, database.Translate(err))
+	}
+	return t, nil
+}
+
+// NewCohort is what it takes to create a cohort.
+type NewCohort struct {
+	Name      string
+	StartDate time.Time
+	TrustIDs  []string
+}
+
+// CreateCohort adds a cohort; every trust named must exist.
+func (s *Store) CreateCohort(ctx context.Context, nc NewCohort) (Cohort, error) {
+	name, err := checkTitle("name", nc.Name)
+	if err != nil {
+		return Cohort{}, err
+	}
+	if nc.StartDate.IsZero() {
+		return Cohort{}, failure.Invalid("startDate", "is required (YYYY-MM-DD)")
+	}
+	trustIDs := []string{}
+	for _, id := range nc.TrustIDs {
+		if _, err := s.Trust(ctx, id); errors.Is(err, failure.ErrNotFound) {
+			return Cohort{}, failure.Invalidf("trustIds", "no trust has the id %q", id)
+		} else if err != nil {
+			return Cohort{}, err
+		}
+		trustIDs = append(trustIDs, id)
+	}
+	y, m, d := nc.StartDate.Date()
+	c := Cohort{
+		ID: database.NewID(), Name: name, StartDate: time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
+		TrustIDs: trustIDs, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Version: 1,
+	}
+	if _, err := s.cohorts.InsertOne(ctx, c); err != nil {
+		if mongo.IsDuplicateKeyError(err) {
+			return Cohort{}, failure.Conflict(fmt.Sprintf("a cohort named %q already exists", name))
+		}
+		return Cohort{}, fmt.Errorf("insert cohort: %w", err)
+	}
+	return c, nil
+}
+
+// Cohorts lists every cohort, newest start first.
+func (s *Store) Cohorts(ctx context.Context) ([]Cohort, error) {
+	return findAll[Cohort](ctx, s.cohorts, bson.M{}, bson.D{{Key: "startDate", Value: -1}, {Key: "name", Value: 1}})
+}
+
+// Cohort returns the cohort with the id.
+func (s *Store) Cohort(ctx context.Context, id string) (Cohort, error) {
+	var c Cohort
+	if err := s.cohorts.FindOne(ctx, bson.M{"_id": id}).Decode(&c); err != nil {
+		return Cohort{}, fmt.Errorf("cohort %s: %w", id, database.Translate(err))
+	}
+	return c, nil
+}
+
+// CohortByName returns the cohort with the name.
+func (s *Store) CohortByName(ctx context.Context, name string) (Cohort, error) {
+	var c Cohort
+	if err := s.cohorts.FindOne(ctx, bson.M{"name": strings.Join(strings.Fields(name), " ")}).Decode(&c); err != nil {
+		return Cohort{}, fmt.Errorf("cohort %q: %w", name, database.Translate(err))
+	}
+	return c, nil
+}
+
+// Enrol adds the user to the cohort in role. Enrolling someone already there changes nothing
+// and is not an error, so that repeated imports and retries are harmless.
+func (s *Store) Enrol(ctx context.Context, cohortID, userID string, role accounts.Role) (Membership, error) {
+	if _, err := s.Cohort(ctx, cohortID); err != nil {
+		return Membership{}, err
+	}
+	m := Membership{ID: database.NewID(), CohortID: cohortID, UserID: userID, Role: role, Since: s.now().UTC().Truncate(time.Millisecond)}
+	_, err := s.memberships.InsertOne(ctx, m)
+	if mongo.IsDuplicateKeyError(err) {
+		var existing Membership
+		err := s.memberships.FindOne(ctx, bson.M{"cohortId": cohortID, "userId": userID}).Decode(&existing)
+		return existing, database.Translate(err)
+	}
+	if err != nil {
+		return Membership{}, fmt.Errorf("enrol: %w", err)
+	}
+	return m, nil
+}
+
+// MembershipsOf lists the cohorts the user belongs to.
+func (s *Store) MembershipsOf(ctx context.Context, userID string) ([]Membership, error) {
+	return findAll[Membership](ctx, s.memberships, bson.M{"userId": userID}, bson.D{{Key: "since", Value: 1}})
+}
+
+// Members lists the cohort's members.
+func (s *Store) Members(ctx context.Context, cohortID string) ([]Membership, error) {
+	return findAll[Membership](ctx, s.memberships, bson.M{"cohortId": cohortID}, bson.D{{Key: "since", Value: 1}})
+}
+
+func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sort bson.D) ([]T, error) {
+	cur, err := coll.Find(ctx, filter, options.Find().SetSort(sort))
+	if err != nil {
+		return nil, fmt.Errorf("find %s: %w", coll.Name(), err)
+	}
+	out := []T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read %s: %w", coll.Name(), err)
+	}
+	return out, nil
+}
