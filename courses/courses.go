@@ -62,15 +62,16 @@ func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 		memberships: db.Collection("memberships"),
 		now:         time.Now,
 	}
-	unique := options.Index().SetUnique(true)
-	if err := database.EnsureIndexes(ctx, s.trusts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique}); err != nil {
+	// A fresh options value for each index: the driver writes the default name into it.
+	unique := func() *options.IndexOptionsBuilder { return options.Index().SetUnique(true) }
+	if err := database.EnsureIndexes(ctx, s.trusts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique()}); err != nil {
 		return nil, err
 	}
-	if err := database.EnsureIndexes(ctx, s.cohorts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique}); err != nil {
+	if err := database.EnsureIndexes(ctx, s.cohorts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique()}); err != nil {
 		return nil, err
 	}
 	if err := database.EnsureIndexes(ctx, s.memberships,
-		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}, Options: unique},
+		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}, Options: unique()},
 		mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}}},
 	); err != nil {
 		return nil, err

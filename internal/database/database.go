@@ -4,6 +4,7 @@ package database
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -149,16 +150,85 @@ func Redact(uri string) string {
 	return uri
 }
 
-// EnsureIndexes creates the indexes if they are missing; it is safe to call at every start.
+// EnsureIndexes creates the indexes that are missing; it is safe to call at every start. It
+// creates them one at a time and skips those that exist by name, because FerretDB fails when
+// one createIndexes command repeats several existing indexes.
 func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
-	if len(models) == 0 {
-		return nil
+	existing := map[string]bool{}
+	specs, err := coll.Indexes().ListSpecifications(ctx)
+	if err != nil {
+		return fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
 	}
-	if _, err := coll.Indexes().CreateMany(ctx, models); err != nil {
-		return fmt.Errorf("create indexes on %s: %w", coll.Name(), err)
+	for _, s := range specs {
+		existing[s.Name] = true
+	}
+	for _, m := range models {
+		name, err := indexName(m)
+		if err != nil {
+			return err
+		}
+		if existing[name] {
+			continue
+		}
+		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
+			return fmt.Errorf("create index %s on %s: %w", name, coll.Name(), err)
+		}
 	}
 	return nil
 }
 
+// indexName is the name an index is given: its own, or the driver's default (field_1_...).
+func indexName(m mongo.IndexModel) (string, error) {
+	if m.Options != nil {
+		var o options.IndexOptions
+		for _, set := range m.Options.List() {
+			if err := set(&o); err != nil {
+				return "", err
+			}
+		}
+		if o.Name != nil {
+			return *o.Name, nil
+		}
+	}
+	keys, ok := m.Keys.(bson.D)
+	if !ok {
+		return "", fmt.Errorf("index keys must be a bson.D, got %T", m.Keys)
+	}
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s_%v", k.Key, k.Value))
+	}
+	return strings.Join(parts, "_"), nil
+}
+
 // NewID returns a new record id: an ObjectID in hex, so ids sort by creation time.
 func NewID() string { return bson.NewObjectID().Hex() }
+
+// SharedSecret returns the secret stored under name, making and storing a random one of size
+// bytes the first time. Every instance on the same database gets the same secret.
+func SharedSecret(ctx context.Context, db *DB, name string, size int) ([]byte, error) {
+	coll := db.Collection("secrets")
+	var doc struct {
+		Value []byte `bson:"value"`
+	}
+	err := coll.FindOne(ctx, bson.M{"_id": name}).Decode(&doc)
+	if err == nil {
+		return doc.Value, nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("read secret %s: %w", name, err)
+	}
+	value := make([]byte, size)
+	if _, err := rand.Read(value); err != nil {
+		return nil, err
+	}
+	_, err = coll.InsertOne(ctx, bson.M{"_id": name, "value": value})
+	if mongo.IsDuplicateKeyError(err) {
+		// Another instance made it first: use theirs.
+		return SharedSecret(ctx, db, name, size)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store secret %s: %w", name, err)
+	}
+	return value, nil
+}

@@ -73,6 +73,9 @@ func StartEmbedded(dir, listen string, logger *slog.Logger) (*Embedded, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	// FerretDB logs every command it does not support (such as endSessions) as a warning;
+	// only its errors are worth a reader's attention.
+	logger = slog.New(minLevel{logger.Handler(), slog.LevelError})
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		lock.Close()
@@ -115,4 +118,22 @@ func (e *Embedded) Stop() {
 	<-e.done
 	os.Remove(filepath.Join(e.dir, "listener.json"))
 	e.lock.Close()
+}
+
+// minLevel drops records below level.
+type minLevel struct {
+	slog.Handler
+	level slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.level && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(as []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(as), h.level}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{h.Handler.WithGroup(name), h.level}
 }

@@ -1,0 +1,59 @@
+# Polyphony: `make run` starts the platform on its embedded defaults; `make test` installs what
+# the tests need (front-end packages, a MinIO server, Debian's chromium) and runs them all.
+
+MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
+CACHE         := $(CURDIR)/.cache
+MINIO_BIN     := $(CACHE)/bin/minio
+NHSUK_DIST    := node_modules/nhsuk-frontend/dist/nhsuk
+STATIC_NHSUK  := server/static/nhsuk
+SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+GO_TEST_FLAGS ?= -race -timeout 30m
+
+.PHONY: run build assets minio chromium test vet fmt-check clean
+
+run: build
+	./bin/polyphony demo
+	./bin/polyphony serve
+
+build: assets
+	go build -o bin/polyphony ./cmd/polyphony
+
+# NHS.UK frontend, fetched from npm and copied where the binary embeds it.
+assets: $(STATIC_NHSUK)/.copied
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+$(STATIC_NHSUK)/.copied: node_modules/.package-lock.json
+	rm -rf $(STATIC_NHSUK)
+	mkdir -p $(STATIC_NHSUK)
+	cp $(NHSUK_DIST)/nhsuk-frontend.min.css $(NHSUK_DIST)/nhsuk-frontend.min.js $(STATIC_NHSUK)/
+	cp -r $(NHSUK_DIST)/assets $(STATIC_NHSUK)/assets
+	touch $@
+
+# A real MinIO server for the media contract tests, built once into the git-ignored cache.
+minio: $(MINIO_BIN)
+
+$(MINIO_BIN):
+	@echo "Building MinIO $(MINIO_VERSION) into $(CACHE)/bin (the first time takes several minutes)"
+	GOBIN=$(CACHE)/bin go install github.com/minio/minio@$(MINIO_VERSION)
+
+# Debian's chromium for the browser tests.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
+vet:
+	go vet ./...
+
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+test: assets minio chromium fmt-check vet
+	POLYPHONY_MINIO_BIN=$(MINIO_BIN) go test $(GO_TEST_FLAGS) ./...
+
+clean:
+	rm -rf bin $(STATIC_NHSUK)

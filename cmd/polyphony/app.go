@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"polyphony/content/media"
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+	"polyphony/internal/database"
+)
+
+// app is everything a command works with, opened from the configuration.
+type app struct {
+	cfg      *Config
+	db       *database.DB
+	accounts *accounts.Service
+	courses  *courses.Store
+}
+
+// openApp connects to the database (starting the embedded one, or sharing a running
+// server's when share is set) and opens the stores.
+func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*app, error) {
+	db, err := database.Open(ctx, database.Config{
+		URI: cfg.MongoURI, Name: cfg.MongoDatabase, Dir: cfg.DBDir(), Listen: cfg.MongoListen,
+		Logger: log.With("component", "ferretdb"), Share: share,
+	})
+	if err != nil {
+		return nil, err
+	}
+	a := &app{cfg: cfg, db: db}
+	a.accounts, err = accounts.NewService(ctx, db, accounts.Config{
+		Session:  accounts.SessionConfig{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute},
+		Throttle: accounts.ThrottleConfig{PerAccount: cfg.LimitAccount, PerIP: cfg.LimitIP, Window: cfg.LoginWindow},
+	})
+	if err == nil {
+		a.courses, err = courses.NewStore(ctx, db)
+	}
+	if err != nil {
+		db.Close(context.Background())
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *app) close() { a.db.Close(context.Background()) }
+
+// openMedia opens MinIO when it is configured, local files under <data>/media otherwise.
+func (a *app) openMedia(ctx context.Context) (media.Store, string, error) {
+	if a.cfg.MinIOEndpoint != "" {
+		m, err := media.NewMinIO(ctx, media.MinIOConfig{
+			Endpoint: a.cfg.MinIOEndpoint, AccessKey: a.cfg.MinIOAccessKey, SecretKey: a.cfg.MinIOSecretKey,
+			Bucket: a.cfg.MinIOBucket, Secure: a.cfg.MinIOSecure,
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("media store MinIO at %s: %w", a.cfg.MinIOEndpoint, err)
+		}
+		return m, fmt.Sprintf("MinIO at %s, bucket %s", a.cfg.MinIOEndpoint, a.cfg.MinIOBucket), nil
+	}
+	secret := []byte(a.cfg.MediaSecret)
+	if len(secret) == 0 {
+		var err error
+		if secret, err = database.SharedSecret(ctx, a.db, "media-url-signing", 32); err != nil {
+			return nil, "", err
+		}
+	}
+	l, err := media.NewLocal(a.cfg.MediaDir(), secret, a.cfg.PublicURL.String())
+	if err != nil {
+		return nil, "", fmt.Errorf("media folder %s: %w", a.cfg.MediaDir(), err)
+	}
+	return l, "files in " + a.cfg.MediaDir(), nil
+}

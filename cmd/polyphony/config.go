@@ -1,0 +1,269 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"polyphony/internal/database"
+)
+
+// setting is one configuration value: a flag, an environment variable and a default.
+type setting struct {
+	flag, env, def, help string
+	secret               bool
+}
+
+// settings lists every configuration value, in the order `polyphony config` prints them.
+var settings = []setting{
+	{"addr", "POLYPHONY_ADDR", "127.0.0.1:8080", "address the web server listens on", false},
+	{"public-url", "POLYPHONY_PUBLIC_URL", "", "address people open (default http://<addr>); https turns on Secure cookies and HSTS", false},
+	{"data", "POLYPHONY_DATA", "./data", "folder for the embedded database (<data>/db) and local media (<data>/media)", false},
+	{"mongo-listen", "POLYPHONY_MONGO_LISTEN", "127.0.0.1:0", "loopback address of the embedded database's MongoDB-wire listener (port 0: any free port)", false},
+	{"mongodb-uri", "MONGODB_URI", "", "MongoDB server to use instead of the embedded one", true},
+	{"mongodb-database", "POLYPHONY_MONGODB_DATABASE", "polyphony", "database name", false},
+	{"minio-endpoint", "MINIO_ENDPOINT", "", "MinIO/S3 host:port; when set, media is stored there instead of <data>/media", false},
+	{"minio-access-key", "MINIO_ACCESS_KEY", "", "MinIO access key", false},
+	{"minio-secret-key", "MINIO_SECRET_KEY", "", "MinIO secret key", true},
+	{"minio-bucket", "MINIO_BUCKET", "polyphony", "MinIO bucket (created if missing)", false},
+	{"minio-secure", "MINIO_SECURE", "false", "use TLS to reach MinIO", false},
+	{"media-secret", "POLYPHONY_MEDIA_SECRET", "", "key that signs local media URLs (default: generated once and kept in the database)", true},
+	{"session-idle", "POLYPHONY_SESSION_IDLE", "30m", "a session ends after this long without use", false},
+	{"session-absolute", "POLYPHONY_SESSION_ABSOLUTE", "12h", "a session ends this long after sign-in, however used", false},
+	{"login-limit-account", "POLYPHONY_LOGIN_LIMIT_ACCOUNT", "10", "failed sign-ins allowed per account per window", false},
+	{"login-limit-ip", "POLYPHONY_LOGIN_LIMIT_IP", "100", "failed sign-ins allowed per client address per window", false},
+	{"login-window", "POLYPHONY_LOGIN_WINDOW", "15m", "window for the sign-in limits", false},
+	{"client-ip", "POLYPHONY_CLIENT_IP", "direct", "where the client address comes from: direct, x-forwarded-for or x-real-ip", false},
+	{"trusted-proxies", "POLYPHONY_TRUSTED_PROXIES", "", "comma-separated CIDR ranges of proxies whose forwarding headers are believed", false},
+	{"tls-cert", "POLYPHONY_TLS_CERT", "", "TLS certificate file, to serve HTTPS directly", false},
+	{"tls-key", "POLYPHONY_TLS_KEY", "", "TLS key file", false},
+	{"shutdown-timeout", "POLYPHONY_SHUTDOWN_TIMEOUT", "15s", "how long requests in flight may take to finish on SIGTERM", false},
+	{"log-level", "POLYPHONY_LOG_LEVEL", "info", "debug, info, warn or error", false},
+	{"log-format", "POLYPHONY_LOG_FORMAT", "text", "text or json", false},
+}
+
+// Config is the checked configuration.
+type Config struct {
+	Addr            string
+	PublicURL       *url.URL
+	Data            string
+	MongoListen     string
+	MongoURI        string
+	MongoDatabase   string
+	MinIOEndpoint   string
+	MinIOAccessKey  string
+	MinIOSecretKey  string
+	MinIOBucket     string
+	MinIOSecure     bool
+	MediaSecret     string
+	SessionIdle     time.Duration
+	SessionAbsolute time.Duration
+	LimitAccount    int
+	LimitIP         int
+	LoginWindow     time.Duration
+	ClientIP        string
+	TrustedProxies  []*net.IPNet
+	TLSCert         string
+	TLSKey          string
+	ShutdownTimeout time.Duration
+	LogLevel        slog.Level
+	LogFormat       string
+
+	raw map[string]string
+}
+
+// settingFlags adds every setting to fs and returns the raw values they will hold.
+func settingFlags(fs *flag.FlagSet) map[string]*string {
+	vals := map[string]*string{}
+	for _, s := range settings {
+		vals[s.flag] = fs.String(s.flag, "", fmt.Sprintf("%s (env %s, default %q)", s.help, s.env, s.def))
+	}
+	return vals
+}
+
+// settingError is the one line start-up prints for a bad value.
+func settingError(name, format string, args ...any) error {
+	for _, s := range settings {
+		if s.flag == name {
+			return fmt.Errorf("setting --%s (%s): %s", s.flag, s.env, fmt.Sprintf(format, args...))
+		}
+	}
+	return fmt.Errorf("setting --%s: %s", name, fmt.Sprintf(format, args...))
+}
+
+// loadConfig resolves each setting: flag, then environment, then default, and checks it.
+func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, error) {
+	raw := map[string]string{}
+	for _, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if f := flags[s.flag]; f != nil && *f != "" {
+			v = *f
+		}
+		raw[s.flag] = strings.TrimSpace(v)
+	}
+	c := &Config{raw: raw, Addr: raw["addr"], Data: raw["data"], MongoURI: raw["mongodb-uri"],
+		MongoDatabase: raw["mongodb-database"], MinIOEndpoint: raw["minio-endpoint"],
+		MinIOAccessKey: raw["minio-access-key"], MinIOSecretKey: raw["minio-secret-key"],
+		MinIOBucket: raw["minio-bucket"], MediaSecret: raw["media-secret"], ClientIP: raw["client-ip"],
+		TLSCert: raw["tls-cert"], TLSKey: raw["tls-key"], LogFormat: raw["log-format"], MongoListen: raw["mongo-listen"]}
+
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return nil, settingError("addr", "%q is not a host:port address", c.Addr)
+	}
+	if host, _, err := net.SplitHostPort(c.MongoListen); err != nil {
+		return nil, settingError("mongo-listen", "%q is not a host:port address", c.MongoListen)
+	} else if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, settingError("mongo-listen", "%q is not a loopback address; the embedded database has no password, so it listens on 127.0.0.1 or ::1 only", c.MongoListen)
+	}
+	if c.Data == "" {
+		return nil, settingError("data", "must name a folder")
+	}
+	pub := raw["public-url"]
+	if pub == "" {
+		scheme := "http"
+		if c.TLSCert != "" {
+			scheme = "https"
+		}
+		pub = scheme + "://" + c.Addr
+	}
+	u, err := url.Parse(pub)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+		return nil, settingError("public-url", "%q is not an http(s)://host[:port] address", pub)
+	}
+	u.Path = ""
+	c.PublicURL = u
+	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
+		return nil, settingError("mongodb-uri", "must start with mongodb:// or mongodb+srv://")
+	}
+	if c.MongoDatabase == "" || strings.ContainsAny(c.MongoDatabase, "/\\. \"$") {
+		return nil, settingError("mongodb-database", "%q is not a usable database name", c.MongoDatabase)
+	}
+	if c.MinIOEndpoint != "" {
+		if strings.Contains(c.MinIOEndpoint, "://") {
+			return nil, settingError("minio-endpoint", "give host:port without a scheme (use --minio-secure for TLS)")
+		}
+		if c.MinIOAccessKey == "" || c.MinIOSecretKey == "" {
+			return nil, settingError("minio-secret-key", "MinIO needs both MINIO_ACCESS_KEY and MINIO_SECRET_KEY")
+		}
+		if c.MinIOBucket == "" {
+			return nil, settingError("minio-bucket", "must name a bucket")
+		}
+	}
+	if c.MinIOSecure, err = strconv.ParseBool(raw["minio-secure"]); err != nil {
+		return nil, settingError("minio-secure", "%q is not true or false", raw["minio-secure"])
+	}
+	if c.MediaSecret != "" && len(c.MediaSecret) < 32 {
+		return nil, settingError("media-secret", "must be at least 32 characters")
+	}
+	durations := []struct {
+		name string
+		dst  *time.Duration
+	}{{"session-idle", &c.SessionIdle}, {"session-absolute", &c.SessionAbsolute}, {"login-window", &c.LoginWindow}, {"shutdown-timeout", &c.ShutdownTimeout}}
+	for _, d := range durations {
+		v, err := time.ParseDuration(raw[d.name])
+		if err != nil || v <= 0 {
+			return nil, settingError(d.name, "%q is not a positive duration such as 30m or 12h", raw[d.name])
+		}
+		*d.dst = v
+	}
+	if c.SessionIdle > c.SessionAbsolute {
+		return nil, settingError("session-idle", "must not be longer than --session-absolute (%s)", c.SessionAbsolute)
+	}
+	ints := []struct {
+		name string
+		dst  *int
+	}{{"login-limit-account", &c.LimitAccount}, {"login-limit-ip", &c.LimitIP}}
+	for _, n := range ints {
+		v, err := strconv.Atoi(raw[n.name])
+		if err != nil || v < 1 {
+			return nil, settingError(n.name, "%q is not a whole number of 1 or more", raw[n.name])
+		}
+		*n.dst = v
+	}
+	switch c.ClientIP {
+	case "direct", "x-forwarded-for", "x-real-ip":
+	default:
+		return nil, settingError("client-ip", "%q is not one of direct, x-forwarded-for, x-real-ip", c.ClientIP)
+	}
+	for _, cidr := range strings.Split(raw["trusted-proxies"], ",") {
+		if cidr = strings.TrimSpace(cidr); cidr == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(cidr)
+		if err != nil {
+			return nil, settingError("trusted-proxies", "%q is not a CIDR range such as 10.0.0.0/8", cidr)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, n)
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return nil, settingError("tls-key", "give both --tls-cert and --tls-key, or neither")
+	}
+	for _, f := range []string{"tls-cert", "tls-key"} {
+		if raw[f] != "" {
+			if _, err := os.Stat(raw[f]); err != nil {
+				return nil, settingError(f, "cannot read %s", raw[f])
+			}
+		}
+	}
+	if err := c.LogLevel.UnmarshalText([]byte(raw["log-level"])); err != nil {
+		return nil, settingError("log-level", "%q is not one of debug, info, warn, error", raw["log-level"])
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		return nil, settingError("log-format", "%q is not text or json", c.LogFormat)
+	}
+	return c, nil
+}
+
+// DBDir is where the embedded database keeps its files.
+func (c *Config) DBDir() string { return filepath.Join(c.Data, "db") }
+
+// MediaDir is where local media is kept.
+func (c *Config) MediaDir() string { return filepath.Join(c.Data, "media") }
+
+// print writes the effective settings, secrets redacted, with where each came from.
+func (c *Config) print(w io.Writer, getenv func(string) string, flags map[string]*string) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SETTING\tENVIRONMENT\tVALUE\tFROM")
+	for _, s := range settings {
+		v := c.raw[s.flag]
+		from := "default"
+		switch {
+		case flags[s.flag] != nil && *flags[s.flag] != "":
+			from = "flag"
+		case getenv(s.env) != "":
+			from = "environment"
+		}
+		switch {
+		case s.secret && v != "" && s.flag == "mongodb-uri":
+			v = database.Redact(v)
+		case s.secret && v != "":
+			v = "(set, hidden)"
+		case v == "" && s.flag == "public-url":
+			v = c.PublicURL.String()
+		case v == "":
+			v = "(not set)"
+		}
+		fmt.Fprintf(tw, "--%s\t%s\t%s\t%s\n", s.flag, s.env, v, from)
+	}
+	tw.Flush()
+}
+
+func (c *Config) logger(w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: c.LogLevel}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+	"polyphony/internal/demo"
+	"polyphony/internal/failure"
+)
+
+// withApp opens the stores for a management command, sharing a running server's database.
+func withApp(ctx context.Context, env *cmdEnv, body func(a *app) error) error {
+	a, err := openApp(ctx, env.cfg, env.cfg.logger(env.stderr).With("component", "cli"), true)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	return body(a)
+}
+
+// stringList is a flag that may be given more than once.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+func cmdUserAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	email := fs.String("email", "", "email address (required)")
+	name := fs.String("name", "", "full name (required)")
+	role := fs.String("role", "", "trainee, facilitator, supervisor, assessor or admin (required)")
+	cohort := fs.String("cohort", "", "cohort name or id to enrol in")
+	trust := fs.String("trust", "", "trust name or id")
+	peer := fs.Bool("peer-worker", false, "a trainee who is a peer support worker")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (otherwise one is made and printed)")
+	return func(ctx context.Context, env *cmdEnv) error {
+		r, err := accounts.ParseRole(*role)
+		if err != nil {
+			return err
+		}
+		password, generated := demo.NewPassword(), true
+		if *fromStdin {
+			line, err := bufio.NewReader(env.stdin).ReadString('\n')
+			if err != nil && line == "" {
+				return fmt.Errorf("--password-stdin: nothing on standard input")
+			}
+			password, generated = strings.TrimRight(line, "\r\n"), false
+		}
+		if err := accounts.CheckPassword(password, *email); err != nil {
+			return err
+		}
+		return withApp(ctx, env, func(a *app) error {
+			var trustID string
+			if *trust != "" {
+				t, err := findTrust(ctx, a.courses, *trust)
+				if err != nil {
+					return err
+				}
+				trustID = t.ID
+			}
+			var co courses.Cohort
+			if *cohort != "" {
+				if co, err = findCohort(ctx, a.courses, *cohort); err != nil {
+					return err
+				}
+			}
+			u, err := a.accounts.Users.Create(ctx, accounts.NewUser{Email: *email, Name: *name, Role: r, TrustID: trustID, PeerWorker: *peer, Password: password})
+			if err != nil {
+				return err
+			}
+			if co.ID != "" {
+				if _, err := a.courses.Enrol(ctx, co.ID, u.ID, u.Role); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(env.stdout, "Added %s <%s> as %s (id %s)\n", u.Name, u.Email, u.Role, u.ID)
+			if co.ID != "" {
+				fmt.Fprintf(env.stdout, "Enrolled in %s\n", co.Name)
+			}
+			if generated {
+				fmt.Fprintf(env.stdout, "Password: %s\n(shown once: pass it on privately)\n", password)
+			}
+			return nil
+		})
+	}
+}
+
+func findCohort(ctx context.Context, s *courses.Store, ref string) (courses.Cohort, error) {
+	c, err := s.CohortByName(ctx, ref)
+	if errors.Is(err, failure.ErrNotFound) {
+		c, err = s.Cohort(ctx, ref)
+	}
+	if errors.Is(err, failure.ErrNotFound) {
+		return courses.Cohort{}, failure.Invalidf("cohort", "no cohort is named or has the id %q (see `polyphony cohort list`)", ref)
+	}
+	return c, err
+}
+
+func findTrust(ctx context.Context, s *courses.Store, ref string) (courses.Trust, error) {
+	t, err := s.TrustByName(ctx, ref)
+	if errors.Is(err, failure.ErrNotFound) {
+		t, err = s.Trust(ctx, ref)
+	}
+	if errors.Is(err, failure.ErrNotFound) {
+		return courses.Trust{}, failure.Invalidf("trust", "no trust is named or has the id %q", ref)
+	}
+	return t, err
+}
+
+func cmdUserList(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	return func(ctx context.Context, env *cmdEnv) error {
+		return withApp(ctx, env, func(a *app) error {
+			users, err := a.accounts.Users.List(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tEMAIL\tROLE\tSTATE")
+			for _, u := range users {
+				state := "active"
+				if u.Disabled {
+					state = "disabled"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.ID, u.Name, u.Email, u.Role, state)
+			}
+			return tw.Flush()
+		})
+	}
+}
+
+func cmdUserDisable(disable bool) command {
+	return func(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+		email := fs.String("email", "", "email address of the account (required)")
+		return func(ctx context.Context, env *cmdEnv) error {
+			return withApp(ctx, env, func(a *app) error {
+				u, err := a.accounts.Users.ByEmail(ctx, *email)
+				if err != nil {
+					return err
+				}
+				if _, err := a.accounts.SetDisabled(ctx, u.ID, disable); err != nil {
+					return err
+				}
+				word := "Enabled"
+				if disable {
+					word = "Disabled (every session ended)"
+				}
+				fmt.Fprintf(env.stdout, "%s: %s <%s>\n", word, u.Name, u.Email)
+				return nil
+			})
+		}
+	}
+}
+
+func cmdCohortAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	name := fs.String("name", "", "cohort name (required)")
+	start := fs.String("start", "", "first day, YYYY-MM-DD (required)")
+	var trusts stringList
+	fs.Var(&trusts, "trust", "trust name or id taking part (repeat for several)")
+	return func(ctx context.Context, env *cmdEnv) error {
+		day, err := time.Parse("2006-01-02", *start)
+		if err != nil {
+			return failure.Invalidf("start", "%q is not a date in the form YYYY-MM-DD", *start)
+		}
+		return withApp(ctx, env, func(a *app) error {
+			var ids []string
+			for _, t := range trusts {
+				tr, err := findTrust(ctx, a.courses, t)
+				if err != nil {
+					return err
+				}
+				ids = append(ids, tr.ID)
+			}
+			c, err := a.courses.CreateCohort(ctx, courses.NewCohort{Name: *name, StartDate: day, TrustIDs: ids})
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Added cohort %s, starting %s (id %s)\n", c.Name, c.StartDate.Format("2 January 2006"), c.ID)
+			return nil
+		})
+	}
+}
+
+func cmdCohortList(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	return func(ctx context.Context, env *cmdEnv) error {
+		return withApp(ctx, env, func(a *app) error {
+			cs, err := a.courses.Cohorts(ctx)
+			if err != nil {
+				return err
+			}
+			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tNAME\tSTARTS")
+			for _, c := range cs {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", c.ID, c.Name, c.StartDate.Format("2006-01-02"))
+			}
+			return tw.Flush()
+		})
+	}
+}
+
+func cmdTrustAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	name := fs.String("name", "", "trust name (required)")
+	return func(ctx context.Context, env *cmdEnv) error {
+		return withApp(ctx, env, func(a *app) error {
+			t, err := a.courses.CreateTrust(ctx, *name)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Added trust %s (id %s)\n", t.Name, t.ID)
+			return nil
+		})
+	}
+}
+
+func cmdTokenAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	email := fs.String("email", "", "account the token acts as (required)")
+	name := fs.String("name", "", "what the token is for (required)")
+	days := fs.Int("days", 90, "days until it expires (0: until revoked)")
+	return func(ctx context.Context, env *cmdEnv) error {
+		if *days < 0 {
+			return failure.Invalid("days", "must not be negative")
+		}
+		return withApp(ctx, env, func(a *app) error {
+			u, err := a.accounts.Users.ByEmail(ctx, *email)
+			if err != nil {
+				return err
+			}
+			secret, _, err := a.accounts.Tokens.Create(ctx, u.ID, *name, time.Duration(*days)*24*time.Hour)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(env.stdout, secret)
+			return nil
+		})
+	}
+}
+
+func cmdDemo(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	return func(ctx context.Context, env *cmdEnv) error {
+		return withApp(ctx, env, func(a *app) error {
+			logins, err := demo.Seed(ctx, a.accounts.Users, a.courses, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Demo trust %q and cohort %q are ready. Sign in as any of these (passwords are new each time this runs):\n", demo.TrustName, demo.CohortName)
+			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD\tNAME")
+			for _, l := range logins {
+				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", l.Role, l.Email, l.Password, l.Name)
+			}
+			return tw.Flush()
+		})
+	}
+}

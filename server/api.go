@@ -1,0 +1,323 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+	"polyphony/internal/failure"
+)
+
+type loginRequest struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// meResponse is who the caller is; csrfToken is what a cookie-authenticated script sends
+// back in X-CSRF-Token.
+type meResponse struct {
+	User        accounts.User        `json:"user"`
+	Memberships []courses.Membership `json:"memberships"`
+	CSRFToken   string               `json:"csrfToken,omitempty"`
+}
+
+func (s *Server) me(c echo.Context) (meResponse, error) {
+	u := currentUser(c)
+	ms, err := s.deps.Courses.MembershipsOf(c.Request().Context(), u.ID)
+	if err != nil {
+		return meResponse{}, err
+	}
+	resp := meResponse{User: *u, Memberships: ms}
+	if sess := currentSession(c); sess != nil {
+		resp.CSRFToken = sess.CSRF
+	}
+	return resp, nil
+}
+
+func (s *Server) apiLogin(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if strings.TrimSpace(req.Email) == "" {
+		return failure.Invalid("email", "is required")
+	}
+	if req.Password == "" {
+		return failure.Invalid("password", "is required")
+	}
+	if _, err := s.login(c, req.Email, req.Password); err != nil {
+		return err
+	}
+	resp, err := s.me(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+func (s *Server) apiLogout(c echo.Context) error {
+	if currentSession(c) == nil {
+		return failure.Invalid("", "this request is signed with an API token; revoke the token instead (DELETE /api/v1/tokens/{id})")
+	}
+	if cookie, err := c.Cookie(s.sessionCookieName()); err == nil {
+		if err := s.deps.Accounts.Logout(c.Request().Context(), cookie.Value); err != nil {
+			return err
+		}
+	}
+	s.clearSessionCookie(c)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) apiMe(c echo.Context) error {
+	resp, err := s.me(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+type createTokenRequest struct {
+	Name          string `json:"name"`
+	ExpiresInDays int    `json:"expiresInDays"`
+}
+
+type createTokenResponse struct {
+	Token accounts.Token `json:"token"`
+	// Secret is shown once; only its hash is kept.
+	Secret string `json:"secret"`
+}
+
+func (s *Server) apiListTokens(c echo.Context) error {
+	ts, err := s.deps.Accounts.Tokens.List(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ts)
+}
+
+func (s *Server) apiCreateToken(c echo.Context) error {
+	var req createTokenRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.ExpiresInDays < 0 || req.ExpiresInDays > 3650 {
+		return failure.Invalid("expiresInDays", "must be between 0 (no expiry) and 3650")
+	}
+	secret, tok, err := s.deps.Accounts.Tokens.Create(c.Request().Context(), currentUser(c).ID, req.Name, time.Duration(req.ExpiresInDays)*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, createTokenResponse{Token: tok, Secret: secret})
+}
+
+func (s *Server) apiRevokeToken(c echo.Context) error {
+	if err := s.deps.Accounts.Tokens.Revoke(c.Request().Context(), currentUser(c).ID, c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+type createUserRequest struct {
+	Email      string `json:"email"`
+	Name       string `json:"name"`
+	Role       string `json:"role"`
+	Password   string `json:"password"`
+	TrustID    string `json:"trustId"`
+	CohortID   string `json:"cohortId"`
+	PeerWorker bool   `json:"peerWorker"`
+}
+
+// createPerson is the one way an account is made from the web, by page or API: the account,
+// then its cohort membership when a cohort is named.
+func (s *Server) createPerson(c echo.Context, req createUserRequest) (accounts.User, error) {
+	ctx := c.Request().Context()
+	role, err := accounts.ParseRole(req.Role)
+	if err != nil {
+		return accounts.User{}, err
+	}
+	if req.TrustID != "" {
+		if _, err := s.deps.Courses.Trust(ctx, req.TrustID); err != nil {
+			return accounts.User{}, failure.Invalidf("trustId", "no trust has the id %q", req.TrustID)
+		}
+	}
+	if req.CohortID != "" {
+		if _, err := s.deps.Courses.Cohort(ctx, req.CohortID); err != nil {
+			return accounts.User{}, failure.Invalidf("cohortId", "no cohort has the id %q", req.CohortID)
+		}
+	}
+	u, err := s.deps.Accounts.Users.Create(ctx, accounts.NewUser{
+		Email: req.Email, Name: req.Name, Role: role, TrustID: req.TrustID, PeerWorker: req.PeerWorker, Password: req.Password,
+	})
+	if err != nil {
+		return accounts.User{}, err
+	}
+	if req.CohortID != "" {
+		if _, err := s.deps.Courses.Enrol(ctx, req.CohortID, u.ID, role); err != nil {
+			return accounts.User{}, err
+		}
+	}
+	s.log.Info("account created", "user", u.ID, "role", u.Role, "by", currentUser(c).ID)
+	return u, nil
+}
+
+func (s *Server) apiCreateUser(c echo.Context) error {
+	var req createUserRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u, err := s.createPerson(c, req)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, u)
+}
+
+func (s *Server) apiListUsers(c echo.Context) error {
+	us, err := s.deps.Accounts.Users.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, us)
+}
+
+func (s *Server) apiGetUser(c echo.Context) error {
+	u, err := s.deps.Accounts.Users.ByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+// patchUserRequest holds the only account field an administrator changes through the API.
+type patchUserRequest struct {
+	Disabled *bool `json:"disabled"`
+}
+
+func (s *Server) apiPatchUser(c echo.Context) error {
+	var req patchUserRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Disabled == nil {
+		return failure.Invalid("disabled", "is required (true or false)")
+	}
+	u, err := s.setDisabled(c, c.Param("id"), *req.Disabled)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) setDisabled(c echo.Context, id string, disabled bool) (accounts.User, error) {
+	if id == currentUser(c).ID && disabled {
+		return accounts.User{}, failure.Invalid("disabled", "you cannot disable your own account")
+	}
+	u, err := s.deps.Accounts.SetDisabled(c.Request().Context(), id, disabled)
+	if err != nil {
+		return accounts.User{}, err
+	}
+	s.log.Info("account disabled changed", "user", id, "disabled", disabled, "by", currentUser(c).ID)
+	return u, nil
+}
+
+type createTrustRequest struct {
+	Name string `json:"name"`
+}
+
+func (s *Server) apiListTrusts(c echo.Context) error {
+	ts, err := s.deps.Courses.Trusts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ts)
+}
+
+func (s *Server) apiCreateTrust(c echo.Context) error {
+	var req createTrustRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	t, err := s.deps.Courses.CreateTrust(c.Request().Context(), req.Name)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, t)
+}
+
+type createCohortRequest struct {
+	Name      string   `json:"name"`
+	StartDate string   `json:"startDate"`
+	TrustIDs  []string `json:"trustIds"`
+}
+
+func parseDate(field, s string) (time.Time, error) {
+	if strings.TrimSpace(s) == "" {
+		return time.Time{}, failure.Invalid(field, "is required (YYYY-MM-DD)")
+	}
+	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
+	if err != nil {
+		return time.Time{}, failure.Invalidf(field, "%q is not a date in the form YYYY-MM-DD", s)
+	}
+	return t, nil
+}
+
+func (s *Server) apiListCohorts(c echo.Context) error {
+	cs, err := s.deps.Courses.Cohorts(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cs)
+}
+
+func (s *Server) apiCreateCohort(c echo.Context) error {
+	var req createCohortRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	start, err := parseDate("startDate", req.StartDate)
+	if err != nil {
+		return err
+	}
+	co, err := s.deps.Courses.CreateCohort(c.Request().Context(), courses.NewCohort{Name: req.Name, StartDate: start, TrustIDs: req.TrustIDs})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, co)
+}
+
+type addMemberRequest struct {
+	UserID string `json:"userId"`
+}
+
+func (s *Server) apiListMembers(c echo.Context) error {
+	ctx := c.Request().Context()
+	if _, err := s.deps.Courses.Cohort(ctx, c.Param("id")); err != nil {
+		return err
+	}
+	ms, err := s.deps.Courses.Members(ctx, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ms)
+}
+
+func (s *Server) apiAddMember(c echo.Context) error {
+	var req addMemberRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	u, err := s.deps.Accounts.Users.ByID(ctx, req.UserID)
+	if err != nil {
+		return failure.Invalidf("userId", "no account has the id %q", req.UserID)
+	}
+	m, err := s.deps.Courses.Enrol(ctx, c.Param("id"), u.ID, u.Role)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, m)
+}

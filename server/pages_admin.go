@@ -1,0 +1,144 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/labstack/echo/v4"
+
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+)
+
+type adminPerson struct {
+	User    accounts.User
+	Cohorts []string
+}
+
+type adminData struct {
+	People  []adminPerson
+	Cohorts []courses.Cohort
+	Trusts  []courses.Trust
+	Roles   []accounts.Role
+}
+
+func (s *Server) adminData(c echo.Context) (adminData, error) {
+	ctx := c.Request().Context()
+	users, err := s.deps.Accounts.Users.List(ctx)
+	if err != nil {
+		return adminData{}, err
+	}
+	cohorts, err := s.deps.Courses.Cohorts(ctx)
+	if err != nil {
+		return adminData{}, err
+	}
+	trusts, err := s.deps.Courses.Trusts(ctx)
+	if err != nil {
+		return adminData{}, err
+	}
+	names := map[string]string{}
+	for _, co := range cohorts {
+		names[co.ID] = co.Name
+	}
+	d := adminData{Cohorts: cohorts, Trusts: trusts, Roles: accounts.Roles}
+	for _, u := range users {
+		ms, err := s.deps.Courses.MembershipsOf(ctx, u.ID)
+		if err != nil {
+			return adminData{}, err
+		}
+		p := adminPerson{User: u}
+		for _, m := range ms {
+			p.Cohorts = append(p.Cohorts, names[m.CohortID])
+		}
+		d.People = append(d.People, p)
+	}
+	return d, nil
+}
+
+// adminRender shows the admin page, with a form's errors and values when one was refused.
+func (s *Server) adminRender(c echo.Context, status int, notice string, errs []fieldError, values map[string]string) error {
+	d, err := s.adminData(c)
+	if err != nil {
+		return err
+	}
+	return s.renderStatus(c, status, "admin", pageData{Title: "People and cohorts", Nav: "admin", Notice: notice, Errors: errs, Values: values, Data: d})
+}
+
+func (s *Server) adminPage(c echo.Context) error {
+	return s.adminRender(c, http.StatusOK, c.QueryParam("done"), nil, nil)
+}
+
+// adminDone redirects after a change, so a reload does not repeat it.
+func adminDone(c echo.Context, notice string) error {
+	return c.Redirect(http.StatusSeeOther, "/admin?done="+url.QueryEscape(notice))
+}
+
+func (s *Server) adminAddPerson(c echo.Context) error {
+	req := createUserRequest{
+		Email: c.FormValue("email"), Name: c.FormValue("name"), Role: c.FormValue("role"),
+		Password: c.FormValue("password"), TrustID: c.FormValue("trustId"), CohortID: c.FormValue("cohortId"),
+		PeerWorker: c.FormValue("peerWorker") == "yes",
+	}
+	u, err := s.createPerson(c, req)
+	if err != nil {
+		errs, err := formErrors(err, map[string]string{"email": "person-email", "name": "person-name", "role": "person-role",
+			"password": "person-password", "trustId": "person-trust", "cohortId": "person-cohort", "": "person-email"})
+		if err != nil {
+			return err
+		}
+		values := map[string]string{"person-email": req.Email, "person-name": req.Name, "person-role": req.Role,
+			"person-trust": req.TrustID, "person-cohort": req.CohortID}
+		return s.adminRender(c, http.StatusBadRequest, "", errs, values)
+	}
+	return adminDone(c, "Added "+u.Name+" ("+u.Role.Label()+"). They can sign in with "+u.Email+".")
+}
+
+func (s *Server) adminAddCohort(c echo.Context) error {
+	ctx := c.Request().Context()
+	name := c.FormValue("name")
+	form, _ := c.FormParams()
+	start, err := parseDate("startDate", c.FormValue("startDate"))
+	if err == nil {
+		_, err = s.deps.Courses.CreateCohort(ctx, courses.NewCohort{Name: name, StartDate: start, TrustIDs: form["trustIds"]})
+	}
+	if err != nil {
+		errs, err := formErrors(err, map[string]string{"name": "cohort-name", "startDate": "cohort-start", "trustIds": "cohort-trusts", "": "cohort-name"})
+		if err != nil {
+			return err
+		}
+		return s.adminRender(c, http.StatusBadRequest, "", errs, map[string]string{"cohort-name": name, "cohort-start": c.FormValue("startDate")})
+	}
+	return adminDone(c, "Set up the cohort "+name+".")
+}
+
+func (s *Server) adminAddTrust(c echo.Context) error {
+	t, err := s.deps.Courses.CreateTrust(c.Request().Context(), c.FormValue("name"))
+	if err != nil {
+		errs, err := formErrors(err, map[string]string{"name": "trust-name", "": "trust-name"})
+		if err != nil {
+			return err
+		}
+		return s.adminRender(c, http.StatusBadRequest, "", errs, map[string]string{"trust-name": c.FormValue("name")})
+	}
+	return adminDone(c, "Added the trust "+t.Name+".")
+}
+
+func (s *Server) adminDisablePerson(c echo.Context) error {
+	u, err := s.setDisabled(c, c.Param("id"), true)
+	if err != nil {
+		errs, err := formErrors(err, nil)
+		if err != nil {
+			return err
+		}
+		return s.adminRender(c, http.StatusBadRequest, "", errs, nil)
+	}
+	return adminDone(c, "Disabled "+u.Name+"'s account and ended their sessions.")
+}
+
+func (s *Server) adminEnablePerson(c echo.Context) error {
+	u, err := s.setDisabled(c, c.Param("id"), false)
+	if err != nil {
+		return err
+	}
+	return adminDone(c, "Enabled "+u.Name+"'s account.")
+}

@@ -1,0 +1,124 @@
+package server
+
+import (
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"polyphony/internal/accounts"
+	"polyphony/internal/failure"
+)
+
+func (s *Server) signinCookieName() string {
+	if s.secure {
+		return "__Host-polyphony-signin"
+	}
+	return "polyphony-signin"
+}
+
+// signinToken issues the double-submit token that protects the sign-in form itself.
+func (s *Server) signinToken(c echo.Context) string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	tok := base64.RawURLEncoding.EncodeToString(b)
+	c.SetCookie(&http.Cookie{
+		Name: s.signinCookieName(), Value: tok, Path: "/", HttpOnly: true,
+		Secure: s.secure, SameSite: http.SameSiteStrictMode, MaxAge: 3600,
+	})
+	return tok
+}
+
+// localPath keeps a post-sign-in redirect on this site.
+func localPath(p string) string {
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+		return "/"
+	}
+	return p
+}
+
+func (s *Server) signinPage(c echo.Context) error {
+	if currentUser(c) != nil {
+		return c.Redirect(http.StatusSeeOther, "/")
+	}
+	data := pageData{Title: "Sign in", CSRF: s.signinToken(c), Values: map[string]string{"next": c.QueryParam("next")}}
+	if c.QueryParam("ended") != "" {
+		data.Notice = "Your session has ended. Sign in again to carry on."
+	}
+	if c.QueryParam("signedout") != "" {
+		data.Notice = "You have signed out."
+	}
+	return s.render(c, "signin", data)
+}
+
+func (s *Server) signin(c echo.Context) error {
+	email, password := strings.TrimSpace(c.FormValue("email")), c.FormValue("password")
+	data := pageData{Title: "Sign in", Values: map[string]string{"email": email, "next": c.FormValue("next")}}
+	fail := func(status int, errs ...fieldError) error {
+		data.CSRF = s.signinToken(c)
+		data.Errors = errs
+		return s.renderStatus(c, status, "signin", data)
+	}
+	cookie, err := c.Cookie(s.signinCookieName())
+	if err != nil || subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(c.FormValue("csrf"))) != 1 {
+		return fail(http.StatusForbidden, fieldError{Field: "email", Message: "The sign-in form had expired. Enter your details again."})
+	}
+	var errs []fieldError
+	if email == "" {
+		errs = append(errs, fieldError{Field: "email", Message: "Enter your email address"})
+	}
+	if password == "" {
+		errs = append(errs, fieldError{Field: "password", Message: "Enter your password"})
+	}
+	if errs != nil {
+		return fail(http.StatusBadRequest, errs...)
+	}
+	u, err := s.login(c, email, password)
+	var throttled *failure.ThrottledError
+	switch {
+	case errors.As(err, &throttled):
+		c.Response().Header().Set("Retry-After", retryAfter(throttled))
+		return fail(http.StatusTooManyRequests, fieldError{Field: "email", Message: "Too many attempts to sign in. Wait " + throttled.RetryAfter.String() + " and try again."})
+	case errors.Is(err, accounts.ErrDisabled):
+		return fail(http.StatusForbidden, fieldError{Field: "email", Message: "This account is disabled. Ask your programme administrator."})
+	case errors.Is(err, failure.ErrUnauthenticated):
+		return fail(http.StatusUnauthorized, fieldError{Field: "email", Message: "The email address or password is not right"})
+	case err != nil:
+		return err
+	}
+	s.log.Info("signed in", "user", u.ID, "ip", c.RealIP())
+	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("next")))
+}
+
+// login checks the credentials and starts a new session, ending any session the browser
+// already had, so a session id is never carried across a sign-in.
+func (s *Server) login(c echo.Context, email, password string) (accounts.User, error) {
+	ctx := c.Request().Context()
+	if old, err := c.Cookie(s.sessionCookieName()); err == nil && old.Value != "" {
+		if err := s.deps.Accounts.Logout(ctx, old.Value); err != nil {
+			return accounts.User{}, err
+		}
+	}
+	u, secret, sess, err := s.deps.Accounts.Login(ctx, email, password, c.RealIP(), c.Request().UserAgent())
+	if err != nil {
+		return accounts.User{}, err
+	}
+	s.setSessionCookie(c, secret)
+	c.Set(ctxUser, &u)
+	c.Set(ctxSession, &sess)
+	return u, nil
+}
+
+func (s *Server) signout(c echo.Context) error {
+	if cookie, err := c.Cookie(s.sessionCookieName()); err == nil {
+		if err := s.deps.Accounts.Logout(c.Request().Context(), cookie.Value); err != nil {
+			return err
+		}
+	}
+	s.clearSessionCookie(c)
+	return c.Redirect(http.StatusSeeOther, "/signin?signedout=1")
+}

@@ -1,0 +1,127 @@
+package server
+
+import (
+	"context"
+
+	"github.com/labstack/echo/v4"
+
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+)
+
+// homeCohort is one cohort as a person's home page shows it.
+type homeCohort struct {
+	Cohort       courses.Cohort
+	Role         accounts.Role
+	Trainees     int
+	Facilitators []string
+	Trusts       []string
+}
+
+// nextStep is one thing the home page suggests doing, with where to do it.
+type nextStep struct {
+	Text string
+	Href string
+	Link string
+}
+
+type homeData struct {
+	Intro   string
+	Cohorts []homeCohort
+	Next    []nextStep
+	People  int
+	Counts  map[string]int
+}
+
+var roleIntro = map[accounts.Role]string{
+	accounts.RoleTrainee:     "Between the residential modules this is where you read, join dialogue with your cohort, keep your reflective journal and log your practice and supervision.",
+	accounts.RoleFacilitator: "You run the residential modules and the dialogue rooms for your cohorts, and take attendance. The same facilitators stay with a cohort throughout.",
+	accounts.RoleSupervisor:  "You support trainees' practice. You see what trainees choose to share with you, and confirm the supervision they log.",
+	accounts.RoleAssessor:    "You read the work trainees submit, mark and moderate it, and recommend the award of the diploma.",
+	accounts.RoleAdmin:       "You manage the trusts taking part, the cohorts, and the accounts of everyone on the programme.",
+}
+
+func (s *Server) home(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	data := homeData{Intro: roleIntro[u.Role]}
+	cohorts, err := s.cohortsOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	data.Cohorts = cohorts
+	switch u.Role {
+	case accounts.RoleAdmin:
+		counts, err := s.adminCounts(ctx)
+		if err != nil {
+			return err
+		}
+		data.Counts = counts
+		if counts["trusts"] == 0 {
+			data.Next = append(data.Next, nextStep{Text: "No trusts are registered yet.", Href: "/admin#add-trust", Link: "Add the first trust"})
+		}
+		if counts["cohorts"] == 0 {
+			data.Next = append(data.Next, nextStep{Text: "No cohort has been set up.", Href: "/admin#add-cohort", Link: "Set up a cohort"})
+		}
+		data.Next = append(data.Next, nextStep{Text: "Register trainees, facilitators, supervisors and assessors.", Href: "/admin#add-person", Link: "Add a person"})
+	default:
+		if len(cohorts) == 0 {
+			data.Next = append(data.Next, nextStep{Text: "You are not in a cohort yet. Your programme administrator adds you to one; until then there is nothing to do here."})
+		}
+		data.Next = append(data.Next, nextStep{Text: "Scripts and reports can use Polyphony's API with a personal token.", Href: "/account", Link: "Manage your API tokens"})
+	}
+	return s.render(c, "home", pageData{Title: "Home", Nav: "home", Data: data})
+}
+
+// cohortsOf gathers the person's cohorts with who else is in them.
+func (s *Server) cohortsOf(ctx context.Context, userID string) ([]homeCohort, error) {
+	ms, err := s.deps.Courses.MembershipsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := []homeCohort{}
+	for _, m := range ms {
+		c, err := s.deps.Courses.Cohort(ctx, m.CohortID)
+		if err != nil {
+			return nil, err
+		}
+		hc := homeCohort{Cohort: c, Role: m.Role}
+		members, err := s.deps.Courses.Members(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, mm := range members {
+			switch mm.Role {
+			case accounts.RoleTrainee:
+				hc.Trainees++
+			case accounts.RoleFacilitator:
+				if f, err := s.deps.Accounts.Users.ByID(ctx, mm.UserID); err == nil {
+					hc.Facilitators = append(hc.Facilitators, f.Name)
+				}
+			}
+		}
+		for _, id := range c.TrustIDs {
+			if t, err := s.deps.Courses.Trust(ctx, id); err == nil {
+				hc.Trusts = append(hc.Trusts, t.Name)
+			}
+		}
+		out = append(out, hc)
+	}
+	return out, nil
+}
+
+func (s *Server) adminCounts(ctx context.Context) (map[string]int, error) {
+	people, err := s.deps.Accounts.Users.Count(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cohorts, err := s.deps.Courses.Cohorts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	trusts, err := s.deps.Courses.Trusts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]int{"people": int(people), "cohorts": len(cohorts), "trusts": len(trusts)}, nil
+}

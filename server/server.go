@@ -1,0 +1,217 @@
+// Package server is Polyphony's web face: the pages, the JSON API under /api/v1, sessions,
+// CSRF, security headers and the one place where domain errors become HTTP answers. It is
+// the only package that imports echo.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"polyphony/content/media"
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+)
+
+// Config is how the web server behaves.
+type Config struct {
+	// PublicURL is the address people open; an https scheme turns on Secure cookies with the
+	// __Host- prefix, and HSTS.
+	PublicURL *url.URL
+	// ClientIP says where the client's address comes from: "direct" (the TCP peer),
+	// "x-forwarded-for" or "x-real-ip" (set by a proxy in TrustedProxies).
+	ClientIP       string
+	TrustedProxies []*net.IPNet
+	Logger         *slog.Logger
+}
+
+// Pinger is anything /readyz checks.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
+
+// Deps are the domain services the server calls.
+type Deps struct {
+	Accounts *accounts.Service
+	Courses  *courses.Store
+	Media    media.Store
+	DB       Pinger
+}
+
+// Server holds the echo instance and everything its handlers use.
+type Server struct {
+	e      *echo.Echo
+	cfg    Config
+	deps   Deps
+	log    *slog.Logger
+	views  *views
+	secure bool
+	access map[string]Access
+}
+
+// Access says who may use a route.
+type Access int
+
+// The levels of access a route can ask for.
+const (
+	Public Access = iota
+	SignedIn
+	AdminOnly
+)
+
+// New builds the server and its routes.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PublicURL == nil {
+		cfg.PublicURL = &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
+	}
+	v, err := loadViews()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		e: echo.New(), cfg: cfg, deps: deps, log: cfg.Logger, views: v,
+		secure: cfg.PublicURL.Scheme == "https", access: map[string]Access{},
+	}
+	s.e.HideBanner, s.e.HidePort = true, true
+	s.e.HTTPErrorHandler = s.handleError
+	extractor, err := ipExtractor(cfg.ClientIP, cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	s.e.IPExtractor = extractor
+	s.routes()
+	return s, nil
+}
+
+func ipExtractor(mode string, trusted []*net.IPNet) (echo.IPExtractor, error) {
+	var opts []echo.TrustOption
+	for _, n := range trusted {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	switch mode {
+	case "", "direct":
+		return echo.ExtractIPDirect(), nil
+	case "x-forwarded-for":
+		return echo.ExtractIPFromXFFHeader(opts...), nil
+	case "x-real-ip":
+		return echo.ExtractIPFromRealIPHeader(opts...), nil
+	}
+	return nil, fmt.Errorf("client-ip: %q is not one of direct, x-forwarded-for, x-real-ip", mode)
+}
+
+// Handler is the whole application as an http.Handler.
+func (s *Server) Handler() http.Handler { return s.e }
+
+// Routes lists every route with the access it asks for, for tests and the API description.
+func (s *Server) Routes() map[string]Access {
+	out := make(map[string]Access, len(s.access))
+	for k, v := range s.access {
+		out[k] = v
+	}
+	return out
+}
+
+// Serve answers on ln until ctx ends, then stops taking connections and lets requests in
+// flight finish (for up to drain).
+func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+	hs := &http.Server{
+		Handler:           s.e,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
+	err := hs.Shutdown(shutdownCtx)
+	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
+		err = serveErr
+	}
+	return err
+}
+
+// add registers a route with the access it requires. Every route goes through here, so the
+// access table in Routes is complete.
+func (s *Server) add(method, path string, access Access, h echo.HandlerFunc) {
+	s.access[method+" "+path] = access
+	var mw []echo.MiddlewareFunc
+	switch access {
+	case SignedIn:
+		mw = append(mw, s.requireUser)
+	case AdminOnly:
+		mw = append(mw, s.requireUser, s.requireRole(accounts.RoleAdmin))
+	}
+	s.e.Add(method, path, h, mw...)
+}
+
+func (s *Server) routes() {
+	e := s.e
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			s.log.Error("panic", "err", err, "path", c.Request().URL.Path, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(s.securityHeaders, s.logRequests, s.identify, s.checkCSRF)
+	e.Use(middleware.BodyLimit("1M"))
+
+	s.add(http.MethodGet, "/healthz", Public, s.healthz)
+	s.add(http.MethodGet, "/readyz", Public, s.readyz)
+	s.add(http.MethodGet, "/static/*", Public, s.static)
+	s.add(http.MethodGet, "/media/*", Public, s.media)
+
+	s.add(http.MethodGet, "/signin", Public, s.signinPage)
+	s.add(http.MethodPost, "/signin", Public, s.signin)
+	s.add(http.MethodPost, "/signout", SignedIn, s.signout)
+	s.add(http.MethodGet, "/", SignedIn, s.home)
+	s.add(http.MethodGet, "/account", SignedIn, s.accountPage)
+	s.add(http.MethodPost, "/account/tokens", SignedIn, s.accountCreateToken)
+	s.add(http.MethodPost, "/account/tokens/:id/revoke", SignedIn, s.accountRevokeToken)
+	s.add(http.MethodGet, "/admin", AdminOnly, s.adminPage)
+	s.add(http.MethodPost, "/admin/people", AdminOnly, s.adminAddPerson)
+	s.add(http.MethodPost, "/admin/people/:id/disable", AdminOnly, s.adminDisablePerson)
+	s.add(http.MethodPost, "/admin/people/:id/enable", AdminOnly, s.adminEnablePerson)
+	s.add(http.MethodPost, "/admin/cohorts", AdminOnly, s.adminAddCohort)
+	s.add(http.MethodPost, "/admin/trusts", AdminOnly, s.adminAddTrust)
+
+	s.add(http.MethodGet, "/api/v1/openapi.json", Public, s.openAPI)
+	s.add(http.MethodPost, "/api/v1/session", Public, s.apiLogin)
+	s.add(http.MethodDelete, "/api/v1/session", SignedIn, s.apiLogout)
+	s.add(http.MethodGet, "/api/v1/me", SignedIn, s.apiMe)
+	s.add(http.MethodGet, "/api/v1/tokens", SignedIn, s.apiListTokens)
+	s.add(http.MethodPost, "/api/v1/tokens", SignedIn, s.apiCreateToken)
+	s.add(http.MethodDelete, "/api/v1/tokens/:id", SignedIn, s.apiRevokeToken)
+	s.add(http.MethodGet, "/api/v1/users", AdminOnly, s.apiListUsers)
+	s.add(http.MethodPost, "/api/v1/users", AdminOnly, s.apiCreateUser)
+	s.add(http.MethodGet, "/api/v1/users/:id", AdminOnly, s.apiGetUser)
+	s.add(http.MethodPatch, "/api/v1/users/:id", AdminOnly, s.apiPatchUser)
+	s.add(http.MethodGet, "/api/v1/trusts", AdminOnly, s.apiListTrusts)
+	s.add(http.MethodPost, "/api/v1/trusts", AdminOnly, s.apiCreateTrust)
+	s.add(http.MethodGet, "/api/v1/cohorts", AdminOnly, s.apiListCohorts)
+	s.add(http.MethodPost, "/api/v1/cohorts", AdminOnly, s.apiCreateCohort)
+	s.add(http.MethodGet, "/api/v1/cohorts/:id/members", AdminOnly, s.apiListMembers)
+	s.add(http.MethodPost, "/api/v1/cohorts/:id/members", AdminOnly, s.apiAddMember)
+}
+
+// isAPI reports whether the request is for the JSON API (errors answer in JSON).
+func isAPI(c echo.Context) bool {
+	return strings.HasPrefix(c.Request().URL.Path, "/api/")
+}

@@ -1,0 +1,183 @@
+package server
+
+import (
+	"bytes"
+	"embed"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"polyphony/internal/accounts"
+	"polyphony/internal/failure"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// views holds one parsed template set per page, each with the shared layout.
+type views struct {
+	pages map[string]*template.Template
+}
+
+var viewFuncs = template.FuncMap{
+	"date": func(t time.Time) string {
+		if t.IsZero() {
+			return "—"
+		}
+		return t.Format("2 January 2006")
+	},
+	"datetime": func(t time.Time) string {
+		if t.IsZero() {
+			return "never"
+		}
+		return t.UTC().Format("2 January 2006, 15:04 UTC")
+	},
+	"isoDate": func(t time.Time) string { return t.Format("2006-01-02") },
+	// dict builds the argument of a shared partial such as "field".
+	"dict": func(kv ...any) (map[string]any, error) {
+		if len(kv)%2 != 0 {
+			return nil, fmt.Errorf("dict needs pairs")
+		}
+		m := make(map[string]any, len(kv)/2)
+		for i := 0; i < len(kv); i += 2 {
+			k, ok := kv[i].(string)
+			if !ok {
+				return nil, fmt.Errorf("dict key %v is not a string", kv[i])
+			}
+			m[k] = kv[i+1]
+		}
+		return m, nil
+	},
+}
+
+func loadViews() (*views, error) {
+	names, err := fs.Glob(templateFS, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	v := &views{pages: map[string]*template.Template{}}
+	for _, n := range names {
+		base := strings.TrimSuffix(path.Base(n), ".html")
+		if base == "layout" || base == "fields" {
+			continue
+		}
+		t, err := template.New(base).Funcs(viewFuncs).ParseFS(templateFS, "templates/layout.html", "templates/fields.html", n)
+		if err != nil {
+			return nil, fmt.Errorf("parse template %s: %w", n, err)
+		}
+		v.pages[base] = t
+	}
+	return v, nil
+}
+
+// fieldError is one message in a form's error summary, linked to its field.
+type fieldError struct {
+	Field   string
+	Message string
+}
+
+// pageData is what every page template gets. Page-specific data goes in Data.
+type pageData struct {
+	Title   string
+	User    *accounts.User
+	CSRF    string
+	Nav     string
+	Status  int
+	Message string
+	Notice  string
+	Errors  []fieldError
+	Values  map[string]string
+	Data    any
+}
+
+// FieldError returns the message for field, if the form has one.
+func (p pageData) FieldError(field string) string {
+	for _, e := range p.Errors {
+		if e.Field == field {
+			return e.Message
+		}
+	}
+	return ""
+}
+
+// Value returns what the person typed into field, to put back into the form.
+func (p pageData) Value(field string) string { return p.Values[field] }
+
+// formErrors turns a validation error into a form's error list, or returns the error as it
+// is when it is not about the input.
+func formErrors(err error, fieldIDs map[string]string) ([]fieldError, error) {
+	var invalid *failure.InvalidError
+	var conflict *failure.ConflictError
+	switch {
+	case asInvalid(err, &invalid):
+		id := fieldIDs[invalid.Field]
+		if id == "" {
+			id = invalid.Field
+		}
+		return []fieldError{{Field: id, Message: sentence(invalid.Error())}}, nil
+	case asConflict(err, &conflict):
+		return []fieldError{{Field: fieldIDs[""], Message: sentence(conflict.Message)}}, nil
+	}
+	return nil, err
+}
+
+func (s *Server) render(c echo.Context, name string, data pageData) error {
+	return s.renderStatus(c, http.StatusOK, name, data)
+}
+
+func (s *Server) renderStatus(c echo.Context, status int, name string, data pageData) error {
+	t, ok := s.views.pages[name]
+	if !ok {
+		return fmt.Errorf("no template %q", name)
+	}
+	if data.User == nil {
+		data.User = currentUser(c)
+	}
+	if sess := currentSession(c); sess != nil && data.CSRF == "" {
+		data.CSRF = sess.CSRF
+	}
+	var buf bytes.Buffer
+	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	c.Response().Header().Set("Cache-Control", "no-store")
+	return c.HTMLBlob(status, buf.Bytes())
+}
+
+// static serves the embedded style sheets, scripts and images.
+func (s *Server) static(c echo.Context) error {
+	name := path.Clean("static/" + c.Param("*"))
+	if !strings.HasPrefix(name, "static/") {
+		return failure.ErrNotFound
+	}
+	b, err := staticFS.ReadFile(name)
+	if err != nil {
+		return failure.ErrNotFound
+	}
+	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
+	ctype := mimeByExt[path.Ext(name)]
+	if ctype == "" {
+		ctype = http.DetectContentType(b)
+	}
+	return c.Blob(http.StatusOK, ctype, b)
+}
+
+var mimeByExt = map[string]string{
+	".css":         "text/css; charset=utf-8",
+	".js":          "text/javascript; charset=utf-8",
+	".mjs":         "text/javascript; charset=utf-8",
+	".svg":         "image/svg+xml",
+	".png":         "image/png",
+	".ico":         "image/x-icon",
+	".json":        "application/json",
+	".webmanifest": "application/manifest+json",
+}
