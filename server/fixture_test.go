@@ -1,0 +1,186 @@
+package server_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"polyphony/content/media"
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+	"polyphony/internal/dbtest"
+	"polyphony/internal/demo"
+	"polyphony/server"
+)
+
+// fixture is the whole web application on a fresh database, served on a loopback port, with
+// the demo trust, cohort and accounts in it.
+type fixture struct {
+	srv      *server.Server
+	ts       *httptest.Server
+	accounts *accounts.Service
+	courses  *courses.Store
+	media    *media.Local
+	logins   map[string]demo.Login // by email
+	byRole   map[accounts.Role]demo.Login
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	db := dbtest.New(t)
+	acc, err := accounts.NewService(ctx, db, accounts.Config{
+		Session:  accounts.SessionConfig{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
+		Throttle: accounts.DefaultThrottle,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := courses.NewStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{accounts: acc, courses: store, logins: map[string]demo.Login{}, byRole: map[accounts.Role]demo.Login{}}
+	// The server's address is known only once it listens; the media store needs it for URLs.
+	f.ts = httptest.NewUnstartedServer(nil)
+	f.ts.Start()
+	t.Cleanup(f.ts.Close)
+	f.media, err = media.NewLocal(t.TempDir(), []byte("0123456789abcdef0123456789abcdef"), f.ts.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := url.Parse(f.ts.URL)
+	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Media: f.media, DB: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.ts.Config.Handler = f.srv.Handler()
+	logins, err := demo.Seed(ctx, acc.Users, store, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range logins {
+		f.logins[l.Email] = l
+		if _, ok := f.byRole[l.Role]; !ok {
+			f.byRole[l.Role] = l
+		}
+	}
+	return f
+}
+
+// client is one API caller with its own cookies and, once signed in, its CSRF token.
+type client struct {
+	t     *testing.T
+	base  string
+	http  *http.Client
+	csrf  string
+	token string
+}
+
+func (f *fixture) client(t *testing.T) *client {
+	jar, _ := cookiejar.New(nil)
+	return &client{t: t, base: f.ts.URL, http: &http.Client{
+		Jar:           jar,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}}
+}
+
+// signedIn returns a client signed in through the API as the demo account of role.
+func (f *fixture) signedIn(t *testing.T, role accounts.Role) *client {
+	t.Helper()
+	l := f.byRole[role]
+	c := f.client(t)
+	res, body := c.do("POST", "/api/v1/session", map[string]string{"email": l.Email, "password": l.Password})
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("sign in as %s: %d %s", role, res.StatusCode, body)
+	}
+	var me struct {
+		CSRFToken string `json:"csrfToken"`
+	}
+	json.Unmarshal(body, &me)
+	c.csrf = me.CSRFToken
+	return c
+}
+
+// do sends a request; a non-nil body that is not a string or []byte is sent as JSON.
+func (c *client) do(method, path string, body any) (*http.Response, []byte) {
+	c.t.Helper()
+	var r io.Reader
+	ctype := ""
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r, ctype = strings.NewReader(b), "application/json"
+	case []byte:
+		r, ctype = bytes.NewReader(b), "application/json"
+	case url.Values:
+		r, ctype = strings.NewReader(b.Encode()), "application/x-www-form-urlencoded"
+	default:
+		j, _ := json.Marshal(b)
+		r, ctype = bytes.NewReader(j), "application/json"
+	}
+	req, err := http.NewRequest(method, c.base+path, r)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if ctype != "" {
+		req.Header.Set("Content-Type", ctype)
+	}
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res, out
+}
+
+// errorBody decodes an API error answer.
+func errorBody(t *testing.T, b []byte) (msg, field string) {
+	t.Helper()
+	var e struct {
+		Error string `json:"error"`
+		Field string `json:"field"`
+	}
+	if err := json.Unmarshal(b, &e); err != nil || e.Error == "" {
+		t.Fatalf("not an API error body: %s", b)
+	}
+	return e.Error, e.Field
+}
+
+// tlsServer serves the same application over HTTPS with an https public URL.
+func (f *fixture) tlsServer(t *testing.T) *httptest.Server {
+	t.Helper()
+	ts := httptest.NewUnstartedServer(nil)
+	ts.StartTLS()
+	t.Cleanup(ts.Close)
+	u, _ := url.Parse(ts.URL)
+	srv, err := server.New(server.Config{PublicURL: u}, server.Deps{Accounts: f.accounts, Courses: f.courses, Media: f.media})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv.Handler()
+	return ts
+}
+
+func mustURL(s string) *url.URL {
+	u, err := url.Parse(s)
+	if err != nil {
+		panic(err)
+	}
+	return u
+}
