@@ -376,6 +376,10 @@ func TestCSRFOnPages(t *testing.T) {
 	if res, _ := admin.http.Do(req); res.StatusCode != http.StatusForbidden {
 		t.Errorf("foreign Origin: %d, want 403", res.StatusCode)
 	}
+	huge := url.Values{"csrf": {csrf}, "name": {strings.Repeat("x", 2<<20)}}
+	if res, _ := admin.do("POST", "/admin/trusts", huge); res.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Errorf("2 MiB form: %d, want 413", res.StatusCode)
+	}
 	if res, body := admin.do("POST", "/admin/trusts", form); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("form post with the token: %d %s, want 303", res.StatusCode, body)
 	}

@@ -33,7 +33,7 @@ type fixture struct {
 	byRole   map[accounts.Role]demo.Login
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	db := dbtest.New(t)
@@ -78,14 +78,14 @@ func newFixture(t *testing.T) *fixture {
 
 // client is one API caller with its own cookies and, once signed in, its CSRF token.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	base  string
 	http  *http.Client
 	csrf  string
 	token string
 }
 
-func (f *fixture) client(t *testing.T) *client {
+func (f *fixture) client(t testing.TB) *client {
 	jar, _ := cookiejar.New(nil)
 	return &client{t: t, base: f.ts.URL, http: &http.Client{
 		Jar:           jar,
@@ -94,7 +94,7 @@ func (f *fixture) client(t *testing.T) *client {
 }
 
 // signedIn returns a client signed in through the API as the demo account of role.
-func (f *fixture) signedIn(t *testing.T, role accounts.Role) *client {
+func (f *fixture) signedIn(t testing.TB, role accounts.Role) *client {
 	t.Helper()
 	l := f.byRole[role]
 	c := f.client(t)

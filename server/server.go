@@ -170,8 +170,8 @@ func (s *Server) routes() {
 			return err
 		},
 	}))
-	e.Use(s.securityHeaders, s.logRequests, s.identify, s.checkCSRF)
-	e.Use(middleware.BodyLimit("1M"))
+	// The body limit comes before anything that reads a body (the CSRF check reads forms).
+	e.Use(s.securityHeaders, s.logRequests, middleware.BodyLimit("1M"), s.identify, s.checkCSRF)
 
 	s.add(http.MethodGet, "/healthz", Public, s.healthz)
 	s.add(http.MethodGet, "/readyz", Public, s.readyz)
