@@ -279,3 +279,39 @@ func TestTokens(t *testing.T) {
 		t.Error("token without a name: want an error")
 	}
 }
+
+// Of concurrent updates based on one version, exactly one is applied; the rest are told of
+// the conflict.
+func TestUserUpdateCompareAndSet(t *testing.T) {
+	svc := newService(t)
+	ctx := context.Background()
+	u := mustUser(t, svc, "cas@example.org", RoleTrainee)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	wins, conflicts := 0, 0
+	for i := range 10 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.Users.update(ctx, u.ID, u.Version, map[string]any{"name": "Name " + string(rune('A'+i))})
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				wins++
+			case errors.Is(err, failure.ErrConflict):
+				conflicts++
+			default:
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if wins != 1 || conflicts != 9 {
+		t.Errorf("10 updates on version %d: %d applied, %d conflicts; want 1 and 9", u.Version, wins, conflicts)
+	}
+	got, _ := svc.Users.ByID(ctx, u.ID)
+	if got.Version != u.Version+1 {
+		t.Errorf("version %d, want %d", got.Version, u.Version+1)
+	}
+}

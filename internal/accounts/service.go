@@ -47,7 +47,11 @@ func NewService(ctx context.Context, db *database.DB, cfg Config) (*Service, err
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: NewThrottle(db, cfg.Throttle)}, nil
+	throttle, err := NewThrottle(ctx, db, cfg.Throttle)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: throttle}, nil
 }
 
 // Login checks the credentials under the throttle and starts a new session. Unknown email
@@ -148,7 +152,7 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (Us
 	return u, nil
 }
 
-// SweepEvery removes expired sessions every interval until ctx ends.
+// SweepEvery removes expired sessions and old sign-in failures every interval until ctx ends.
 func (s *Service) SweepEvery(ctx context.Context, interval time.Duration, onErr func(error)) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
@@ -158,6 +162,9 @@ func (s *Service) SweepEvery(ctx context.Context, interval time.Duration, onErr 
 			return
 		case <-t.C:
 			if _, err := s.Sessions.Sweep(ctx); err != nil && ctx.Err() == nil {
+				onErr(err)
+			}
+			if err := s.Throttle.Sweep(ctx); err != nil && ctx.Err() == nil {
 				onErr(err)
 			}
 		}

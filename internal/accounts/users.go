@@ -44,6 +44,7 @@ type NewUser struct {
 
 // Users stores accounts in the "users" collection.
 type Users struct {
+	db   *database.DB
 	coll *mongo.Collection
 	now  func() time.Time
 }
@@ -57,7 +58,7 @@ func NewUsers(ctx context.Context, db *database.DB) (*Users, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Users{coll: coll, now: time.Now}, nil
+	return &Users{db: db, coll: coll, now: time.Now}, nil
 }
 
 // NormalizeEmail trims and lower-cases an address and checks its form.
@@ -169,6 +170,7 @@ func (s *Users) update(ctx context.Context, id string, version int64, set bson.M
 		filter["version"] = version
 	}
 	set["updatedAt"] = s.now().UTC().Truncate(time.Millisecond)
+	defer s.db.Serialize("users", id)()
 	var u User
 	err := s.coll.FindOneAndUpdate(ctx, filter,
 		bson.M{"$set": set, "$inc": bson.M{"version": 1}},

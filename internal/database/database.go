@@ -42,6 +42,7 @@ type DB struct {
 	embedded *Embedded
 	uri      string
 	shared   bool
+	locks    *serializer
 }
 
 // Open connects to the configured server, starting the embedded one when no URI is given.
@@ -51,7 +52,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.Name == "" {
 		cfg.Name = "polyphony"
 	}
-	db := &DB{uri: cfg.URI}
+	db := &DB{uri: cfg.URI, locks: &serializer{}}
 	if db.uri == "" {
 		emb, err := StartEmbedded(cfg.Dir, cfg.Listen, cfg.Logger)
 		var inUse *InUseError

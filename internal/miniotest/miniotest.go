@@ -318,13 +318,15 @@ func launch(bin string) (*process, error) {
 	return &process{srv: srv, stop: stop}, nil
 }
 
-// waitLive polls the liveness endpoint until it answers 200, the process
-// exits or StartTimeout passes.
+// waitLive polls the cluster health endpoint until it answers 200, the
+// process exits or StartTimeout passes. The liveness endpoint answers as soon
+// as the HTTP server is up, before the object layer is ready ("Server not
+// initialized yet"); the cluster check waits for that too.
 func waitLive(endpoint string, exited <-chan struct{}) error {
 	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
 	defer cancel()
 	client := &http.Client{Timeout: 2 * time.Second}
-	url := "http://" + endpoint + "/minio/health/live"
+	url := "http://" + endpoint + "/minio/health/cluster"
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	for {
