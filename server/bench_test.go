@@ -53,4 +53,3 @@ func BenchmarkB5API(b *testing.B) {
 	b.ReportMetric(appRate, "app-req/s")
 	b.ReportMetric(appRate/bareRate, "ratio")
 }
-
