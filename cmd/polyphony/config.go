@@ -139,7 +139,7 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 		pub = scheme + "://" + c.Addr
 	}
 	u, err := url.Parse(pub)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") {
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return nil, settingError("public-url", "%q is not an http(s)://host[:port] address", pub)
 	}
 	u.Path = ""
@@ -154,8 +154,11 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 		if strings.Contains(c.MinIOEndpoint, "://") {
 			return nil, settingError("minio-endpoint", "give host:port without a scheme (use --minio-secure for TLS)")
 		}
-		if c.MinIOAccessKey == "" || c.MinIOSecretKey == "" {
-			return nil, settingError("minio-secret-key", "MinIO needs both MINIO_ACCESS_KEY and MINIO_SECRET_KEY")
+		if c.MinIOAccessKey == "" {
+			return nil, settingError("minio-access-key", "is required when --minio-endpoint is set")
+		}
+		if c.MinIOSecretKey == "" {
+			return nil, settingError("minio-secret-key", "is required when --minio-endpoint is set")
 		}
 		if c.MinIOBucket == "" {
 			return nil, settingError("minio-bucket", "must name a bucket")

@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 )
 
@@ -56,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	}
 	cmd, ok := commands[name]
 	if !ok {
-		fmt.Fprintf(stderr, "polyphony: unknown command %q\n\n%s", strings.Join(args[:1], " "), usage)
+		fmt.Fprintf(stderr, "polyphony: unknown command %q\n\n%s", name, usage)
 		return 2
 	}
 	fs := flag.NewFlagSet("polyphony "+name, flag.ContinueOnError)

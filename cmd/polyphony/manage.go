@@ -92,6 +92,14 @@ func cmdUserAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 	}
 }
 
+func findUser(ctx context.Context, a *app, email string) (accounts.User, error) {
+	u, err := a.accounts.Users.ByEmail(ctx, email)
+	if errors.Is(err, failure.ErrNotFound) {
+		return accounts.User{}, failure.Invalidf("email", "no account has the email %q (see `polyphony user list`)", email)
+	}
+	return u, err
+}
+
 func findCohort(ctx context.Context, s *courses.Store, ref string) (courses.Cohort, error) {
 	c, err := s.CohortByName(ctx, ref)
 	if errors.Is(err, failure.ErrNotFound) {
@@ -140,7 +148,7 @@ func cmdUserDisable(disable bool) command {
 		email := fs.String("email", "", "email address of the account (required)")
 		return func(ctx context.Context, env *cmdEnv) error {
 			return withApp(ctx, env, func(a *app) error {
-				u, err := a.accounts.Users.ByEmail(ctx, *email)
+				u, err := findUser(ctx, a, *email)
 				if err != nil {
 					return err
 				}
@@ -227,7 +235,7 @@ func cmdTokenAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			return failure.Invalid("days", "must not be negative")
 		}
 		return withApp(ctx, env, func(a *app) error {
-			u, err := a.accounts.Users.ByEmail(ctx, *email)
+			u, err := findUser(ctx, a, *email)
 			if err != nil {
 				return err
 			}

@@ -126,7 +126,7 @@ func Translate(err error) error {
 	case err == nil:
 		return nil
 	case errors.Is(err, mongo.ErrNoDocuments):
-		return fmt.Errorf("%w: %w", failure.ErrNotFound, err)
+		return failure.ErrNotFound
 	case mongo.IsDuplicateKeyError(err):
 		return fmt.Errorf("%w: %w", failure.ErrConflict, err)
 	default:
@@ -140,7 +140,10 @@ func Redact(uri string) string {
 	if !ok {
 		return uri
 	}
-	at := strings.LastIndex(strings.SplitN(rest, "/", 2)[0], "@")
+	// The user information ends at the last "@" before the options; a password with a stray
+	// "/" (which should be escaped) is still hidden.
+	authority, _, _ := strings.Cut(rest, "?")
+	at := strings.LastIndex(authority, "@")
 	if at < 0 {
 		return uri
 	}

@@ -46,6 +46,7 @@ func TestRedact(t *testing.T) {
 		{"mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/"},
 		{"mongodb://user:secret@db.example:27017/x", "mongodb://user:xxxxx@db.example:27017/x"},
 		{"mongodb+srv://u:p@h/?a=b@c", "mongodb+srv://u:xxxxx@h/?a=b@c"},
+		{"mongodb://u:pa/ss@h/", "mongodb://u:xxxxx@h/"},
 	} {
 		if got := database.Redact(tc.in); got != tc.want {
 			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
