@@ -87,7 +87,25 @@ func (s *Server) handleError(err error, c echo.Context) {
 		_ = c.JSON(status, apiError{Error: msg, Field: field})
 		return
 	}
-	_ = s.renderStatus(c, status, "error", pageData{Title: http.StatusText(status), Message: sentence(msg), Status: status})
+	_ = s.renderStatus(c, status, "error", pageData{Title: errorTitle(status), Message: sentence(msg), Status: status})
+}
+
+// errorTitle is an error page's heading, in the NHS's sentence case.
+func errorTitle(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Page not found"
+	case http.StatusUnauthorized:
+		return "Sign in to see this page"
+	case http.StatusForbidden:
+		return "You cannot see this page"
+	case http.StatusTooManyRequests:
+		return "Too many attempts"
+	}
+	if status >= 500 {
+		return "Sorry, there is a problem with the service"
+	}
+	return "There is a problem"
 }
 
 func wantsJSON(c echo.Context) bool {

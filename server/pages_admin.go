@@ -88,6 +88,9 @@ func (s *Server) adminAddPerson(c echo.Context) error {
 		}
 		values := map[string]string{"person-email": req.Email, "person-name": req.Name, "person-role": req.Role,
 			"person-trust": req.TrustID, "person-cohort": req.CohortID}
+		if req.PeerWorker {
+			values["person-peer"] = "yes"
+		}
 		return s.adminRender(c, http.StatusBadRequest, "", errs, values)
 	}
 	return adminDone(c, "Added "+u.Name+" ("+u.Role.Label()+"). They can sign in with "+u.Email+".")
