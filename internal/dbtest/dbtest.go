@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -32,6 +34,7 @@ func URI(tb testing.TB) string {
 			sharedURI = uri
 			return
 		}
+		removeAbandoned()
 		dir, err := os.MkdirTemp("", "polyphony-dbtest-")
 		if err != nil {
 			startErr = err
@@ -89,4 +92,21 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// removeAbandoned deletes the folders of earlier test binaries' embedded servers. A test
+// binary cannot remove its own at exit, but its lock dies with it: a folder whose lock can be
+// taken belongs to no running process.
+func removeAbandoned() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), "polyphony-dbtest-*"))
+	for _, dir := range dirs {
+		f, err := os.OpenFile(filepath.Join(dir, "polyphony.lock"), os.O_RDWR, 0)
+		if err != nil {
+			continue
+		}
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			os.RemoveAll(dir)
+		}
+		f.Close()
+	}
 }
