@@ -51,7 +51,11 @@ type Store struct {
 	trusts      *mongo.Collection
 	cohorts     *mongo.Collection
 	memberships *mongo.Collection
-	now         func() time.Time
+	// The programmes, the attendance registers and the calendar tokens (programme.go).
+	programmes     *mongo.Collection
+	attendance     *mongo.Collection
+	calendarTokens *mongo.Collection
+	now            func() time.Time
 }
 
 // NewStore returns the store, creating its indexes if they are missing.
@@ -74,6 +78,9 @@ func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}, Options: unique()},
 		mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}}},
 	); err != nil {
+		return nil, err
+	}
+	if err := s.openProgrammes(ctx, db); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -1,0 +1,158 @@
+package courses
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// ICS writes the cohort's programme as an iCalendar feed (RFC 5545) for a calendar app to
+// subscribe to: one event for each day of each module, from the day's first slot to its
+// last (an all-day event when the day has no timetable), and one for each facilitated
+// dialogue session. Times are written in UTC, so the feed needs no time zone definitions;
+// apps show them in the subscriber's own zone. Each event's UID stays the same across
+// versions of the programme, and SEQUENCE follows the version, so apps update events in
+// place when the programme changes. now is the feed's DTSTAMP.
+func ICS(cohort Cohort, p Programme, now time.Time) []byte {
+	w := &icsWriter{}
+	w.raw("BEGIN", "VCALENDAR")
+	w.raw("VERSION", "2.0")
+	w.raw("PRODID", "-//Polyphony//POD programme//EN")
+	w.raw("CALSCALE", "GREGORIAN")
+	w.raw("METHOD", "PUBLISH")
+	w.text("X-WR-CALNAME", "POD programme: "+cohort.Name)
+	w.text("X-WR-CALDESC", "The residential modules and facilitated dialogue sessions of "+cohort.Name+
+		", Foundation Diploma in Peer-supported Open Dialogue")
+	w.raw("REFRESH-INTERVAL;VALUE=DURATION", "PT12H")
+	w.raw("X-PUBLISHED-TTL", "PT12H")
+	stamp := icsUTC(now)
+	for _, o := range p.Occasions() {
+		w.raw("BEGIN", "VEVENT")
+		w.raw("UID", o.ID+"@"+cohort.ID+".polyphony")
+		w.raw("DTSTAMP", stamp)
+		if !p.SavedAt.IsZero() {
+			w.raw("LAST-MODIFIED", icsUTC(p.SavedAt))
+		}
+		w.raw("SEQUENCE", fmt.Sprint(p.Version))
+		if o.Kind == OccasionResidential {
+			p.writeModuleDay(w, o)
+		} else {
+			p.writeSession(w, o)
+		}
+		w.raw("END", "VEVENT")
+	}
+	w.raw("END", "VCALENDAR")
+	return w.buf.Bytes()
+}
+
+func (p Programme) writeModuleDay(w *icsWriter, o Occasion) {
+	var mod Module
+	var slots []Slot
+	for _, m := range p.Modules {
+		if !o.Date.Before(dateOf(m.Start)) && !o.Date.After(dateOf(m.End)) {
+			mod = m
+		}
+	}
+	for _, d := range mod.Days {
+		if dateOf(d.Date).Equal(o.Date) {
+			slots = d.Slots
+		}
+	}
+	first, ok1 := slotInstant(o.Date, firstSlot(slots).Start)
+	last, ok2 := slotInstant(o.Date, lastSlot(slots).End)
+	if ok1 && ok2 {
+		w.raw("DTSTART", icsUTC(first))
+		w.raw("DTEND", icsUTC(last))
+	} else {
+		w.raw("DTSTART;VALUE=DATE", o.Date.Format("20060102"))
+		w.raw("DTEND;VALUE=DATE", o.Date.AddDate(0, 0, 1).Format("20060102"))
+	}
+	w.text("SUMMARY", o.Title)
+	if mod.Venue != "" {
+		w.text("LOCATION", mod.Venue)
+	}
+	var desc strings.Builder
+	fmt.Fprintf(&desc, "Module %d: %s\n", mod.Number, mod.Title)
+	for _, s := range slots {
+		fmt.Fprintf(&desc, "\n%s–%s %s", s.Start, s.End, s.Title)
+	}
+	w.text("DESCRIPTION", desc.String())
+	w.raw("TRANSP", "OPAQUE")
+}
+
+func (p Programme) writeSession(w *icsWriter, o Occasion) {
+	a, after, _ := p.Activity(o.ID)
+	w.raw("DTSTART", icsUTC(a.Session.Start))
+	w.raw("DTEND", icsUTC(a.Session.End()))
+	w.text("SUMMARY", a.Title)
+	w.text("LOCATION", "Polyphony dialogue room: "+a.Session.Room)
+	desc := a.Description
+	if desc != "" {
+		desc += "\n\n"
+	}
+	desc += fmt.Sprintf("Facilitated dialogue in the period after module %d: %d minutes in the Polyphony dialogue room “%s”.",
+		after, a.Session.Minutes, a.Session.Room)
+	w.text("DESCRIPTION", desc)
+	w.raw("TRANSP", "OPAQUE")
+}
+
+func firstSlot(s []Slot) Slot {
+	if len(s) == 0 {
+		return Slot{}
+	}
+	return s[0]
+}
+
+func lastSlot(s []Slot) Slot {
+	if len(s) == 0 {
+		return Slot{}
+	}
+	return s[len(s)-1]
+}
+
+func icsUTC(t time.Time) string { return t.UTC().Format("20060102T150405Z") }
+
+// icsWriter writes content lines: CRLF-terminated, folded at 75 octets.
+type icsWriter struct {
+	buf bytes.Buffer
+}
+
+// text writes a property whose value is TEXT, escaped as RFC 5545 §3.3.11 asks.
+func (w *icsWriter) text(name, value string) { w.raw(name, icsEscape(value)) }
+
+// raw writes a property whose value needs no escaping.
+func (w *icsWriter) raw(name, value string) { w.fold(name + ":" + value) }
+
+// fold splits a content line into lines of at most 75 octets, each continuation starting
+// with a space, never inside a UTF-8 sequence (RFC 5545 §3.1).
+func (w *icsWriter) fold(line string) {
+	const limit = 75
+	width := limit
+	for len(line) > width {
+		cut := width
+		for cut > 0 && !utf8.RuneStart(line[cut]) {
+			cut--
+		}
+		w.buf.WriteString(line[:cut])
+		w.buf.WriteString("\r\n ")
+		line = line[cut:]
+		width = limit - 1 // the leading space counts
+	}
+	w.buf.WriteString(line)
+	w.buf.WriteString("\r\n")
+}
+
+var icsEscaper = strings.NewReplacer(`\`, `\\`, `;`, `\;`, `,`, `\,`, "\r\n", `\n`, "\n", `\n`, "\r", `\n`)
+
+// icsEscape escapes a TEXT value and drops the control characters it may not hold.
+func icsEscape(s string) string {
+	s = icsEscaper.Replace(s)
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 && r != '\t' || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}
