@@ -1,0 +1,308 @@
+package content
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/database"
+	"polyphony/internal/failure"
+)
+
+// revisionsCollection holds every revision of every page. Nothing in it is ever updated:
+// saving inserts the next revision, and the unique index on (slug, revision) lets exactly one
+// of two saves on the same base win, on engines whose updates are not atomic too.
+const revisionsCollection = "page_revisions"
+
+// Pages stores curriculum pages as revisions; the highest revision of a slug is the page.
+type Pages struct {
+	coll *mongo.Collection
+	now  func() time.Time
+}
+
+// NewPages returns the page store, creating its indexes if they are missing.
+func NewPages(ctx context.Context, db *database.DB) (*Pages, error) {
+	coll := db.Collection(revisionsCollection)
+	err := database.EnsureIndexes(ctx, coll, mongo.IndexModel{
+		Keys:    bson.D{{Key: "slug", Value: 1}, {Key: "revision", Value: 1}},
+		Options: options.Index().SetUnique(true).SetName("slug_revision_unique"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Pages{coll: coll, now: time.Now}, nil
+}
+
+// revisionDoc is a stored revision.
+type revisionDoc struct {
+	ID                 string     `bson:"_id"` // slug/revision
+	Slug               string     `bson:"slug"`
+	Revision           int        `bson:"revision"`
+	Title              string     `bson:"title"`
+	Module             int        `bson:"module"`
+	Order              int        `bson:"order"`
+	ReadingMinutes     int        `bson:"readingMinutes"`
+	ReleaseFrom        *time.Time `bson:"releaseFrom,omitempty"`
+	ReleaseAfterModule int        `bson:"releaseAfterModule,omitempty"`
+	Body               string     `bson:"body"`
+	SavedAt            time.Time  `bson:"savedAt"`
+	SavedBy            string     `bson:"savedBy"`
+	Hash               string     `bson:"hash"`
+}
+
+func revisionID(slug string, revision int) string { return slug + "/" + strconv.Itoa(revision) }
+
+func toDoc(p Page) revisionDoc {
+	d := revisionDoc{
+		ID: revisionID(p.Slug, p.Revision), Slug: p.Slug, Revision: p.Revision, Title: p.Title,
+		Module: p.Module, Order: p.Order, ReadingMinutes: p.ReadingMinutes,
+		ReleaseAfterModule: p.Release.AfterModule, Body: p.Body,
+		SavedAt: p.SavedAt, SavedBy: p.SavedBy, Hash: p.Hash,
+	}
+	if !p.Release.From.IsZero() {
+		from := p.Release.From
+		d.ReleaseFrom = &from
+	}
+	return d
+}
+
+func (d revisionDoc) page() Page {
+	p := Page{
+		Slug: d.Slug, Revision: d.Revision, Title: d.Title, Module: d.Module, Order: d.Order,
+		ReadingMinutes: d.ReadingMinutes, Release: Release{AfterModule: d.ReleaseAfterModule},
+		Body: d.Body, SavedAt: d.SavedAt.UTC(), SavedBy: d.SavedBy, Hash: d.Hash,
+	}
+	if d.ReleaseFrom != nil {
+		p.Release.From = d.ReleaseFrom.UTC()
+	}
+	return p
+}
+
+// Save checks p as the pack loader would (title, slug, module, release, and links to pages
+// that exist) and stores it as revision baseRevision+1; baseRevision 0 creates the page. If
+// the page's latest revision is not baseRevision, because someone saved it meanwhile, Save
+// returns a *ConflictError holding the latest, and stores nothing.
+func (s *Pages) Save(ctx context.Context, p Page, baseRevision int, by string) (Page, error) {
+	p, links, err := p.normalize()
+	if err != nil {
+		return Page{}, err
+	}
+	if len(links) > 0 {
+		known, err := s.slugs(ctx)
+		if err != nil {
+			return Page{}, err
+		}
+		if err := checkLinks(p.Slug, links, func(slug string) bool { return known[slug] > 0 }); err != nil {
+			return Page{}, err
+		}
+	}
+	return s.insert(ctx, p, baseRevision, by)
+}
+
+// insert stores a checked page as the revision after baseRevision.
+func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string) (Page, error) {
+	if baseRevision < 0 {
+		return Page{}, failure.Invalid("baseRevision", "must be 0 for a new page or the revision the change was made to")
+	}
+	cur, err := s.Get(ctx, p.Slug)
+	switch {
+	case errors.Is(err, failure.ErrNotFound) && baseRevision > 0:
+		return Page{}, fmt.Errorf("page %q: %w", p.Slug, failure.ErrNotFound)
+	case errors.Is(err, failure.ErrNotFound):
+	case err != nil:
+		return Page{}, err
+	case cur.Revision != baseRevision:
+		return Page{}, &ConflictError{Current: cur, created: baseRevision == 0}
+	}
+	p.Revision = baseRevision + 1
+	p.SavedAt = s.now().UTC().Truncate(time.Millisecond)
+	p.SavedBy = by
+	_, err = s.coll.InsertOne(ctx, toDoc(p))
+	if mongo.IsDuplicateKeyError(err) {
+		// Another save on the same base won between the read and the insert.
+		cur, err := s.Get(ctx, p.Slug)
+		if err != nil {
+			return Page{}, err
+		}
+		return Page{}, &ConflictError{Current: cur, created: baseRevision == 0}
+	}
+	if err != nil {
+		return Page{}, fmt.Errorf("save page %q: %w", p.Slug, database.Translate(err))
+	}
+	return p, nil
+}
+
+// Get returns the latest revision of a page.
+func (s *Pages) Get(ctx context.Context, slug string) (Page, error) {
+	var d revisionDoc
+	err := s.coll.FindOne(ctx, bson.M{"slug": slug}, options.FindOne().SetSort(bson.D{{Key: "revision", Value: -1}})).Decode(&d)
+	if err != nil {
+		return Page{}, fmt.Errorf("page %q: %w", slug, database.Translate(err))
+	}
+	return d.page(), nil
+}
+
+// Revision returns revision n of a page.
+func (s *Pages) Revision(ctx context.Context, slug string, n int) (Page, error) {
+	var d revisionDoc
+	if err := s.coll.FindOne(ctx, bson.M{"_id": revisionID(slug, n)}).Decode(&d); err != nil {
+		return Page{}, fmt.Errorf("page %q revision %d: %w", slug, n, database.Translate(err))
+	}
+	return d.page(), nil
+}
+
+// Revisions returns every revision of a page, newest first.
+func (s *Pages) Revisions(ctx context.Context, slug string) ([]Page, error) {
+	cur, err := s.coll.Find(ctx, bson.M{"slug": slug}, options.Find().SetSort(bson.D{{Key: "revision", Value: -1}}))
+	if err != nil {
+		return nil, fmt.Errorf("revisions of page %q: %w", slug, err)
+	}
+	var docs []revisionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("revisions of page %q: %w", slug, err)
+	}
+	if len(docs) == 0 {
+		return nil, fmt.Errorf("page %q: %w", slug, failure.ErrNotFound)
+	}
+	pages := make([]Page, len(docs))
+	for i, d := range docs {
+		pages[i] = d.page()
+	}
+	return pages, nil
+}
+
+// List returns the latest revision of every page, by module, then order, then title.
+func (s *Pages) List(ctx context.Context) ([]Page, error) {
+	latest, err := s.slugs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(latest) == 0 {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(latest))
+	for slug, rev := range latest {
+		ids = append(ids, revisionID(slug, rev))
+	}
+	cur, err := s.coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
+	if err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	var docs []revisionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	pages := make([]Page, len(docs))
+	for i, d := range docs {
+		pages[i] = d.page()
+	}
+	sort.Slice(pages, func(i, j int) bool {
+		a, b := pages[i], pages[j]
+		if a.Module != b.Module {
+			return a.Module < b.Module
+		}
+		if a.Order != b.Order {
+			return a.Order < b.Order
+		}
+		if a.Title != b.Title {
+			return a.Title < b.Title
+		}
+		return a.Slug < b.Slug
+	})
+	return pages, nil
+}
+
+// slugs maps every page's slug to its latest revision, reading only those two fields.
+func (s *Pages) slugs(ctx context.Context) (map[string]int, error) {
+	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"slug": 1, "revision": 1}))
+	if err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	var docs []struct {
+		Slug     string `bson:"slug"`
+		Revision int    `bson:"revision"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("list pages: %w", err)
+	}
+	latest := make(map[string]int, len(docs))
+	for _, d := range docs {
+		latest[d.Slug] = max(latest[d.Slug], d.Revision)
+	}
+	return latest, nil
+}
+
+// Restore saves revision n's content as a new revision after baseRevision, with the same
+// conflict rule as Save.
+func (s *Pages) Restore(ctx context.Context, slug string, n, baseRevision int, by string) (Page, error) {
+	old, err := s.Revision(ctx, slug, n)
+	if err != nil {
+		return Page{}, err
+	}
+	return s.Save(ctx, old, baseRevision, by)
+}
+
+// ImportResult counts what an import did to each page of the pack.
+type ImportResult struct {
+	Created   int
+	Updated   int
+	Unchanged int
+}
+
+// Import saves every page of a pack whose content differs from its latest revision, so
+// that importing the same pack again changes nothing. The whole pack is checked before
+// anything is saved; links may point at pages of the pack or pages already stored.
+func (s *Pages) Import(ctx context.Context, pack Pack, by string) (ImportResult, error) {
+	known, err := s.slugs(ctx)
+	if err != nil {
+		return ImportResult{}, err
+	}
+	inPack := map[string]bool{}
+	for _, pp := range pack.Pages {
+		if inPack[pp.Slug] {
+			return ImportResult{}, failure.Invalidf("slug", "%q is the slug of two pages of the pack", pp.Slug)
+		}
+		inPack[pp.Slug] = true
+	}
+	isKnown := func(slug string) bool { return inPack[slug] || known[slug] > 0 }
+	pages := make([]Page, len(pack.Pages))
+	for i, pp := range pack.Pages {
+		p, links, err := Page{Slug: pp.Slug, Title: pp.Title, Module: pp.Module, Order: pp.Order,
+			ReadingMinutes: pp.ReadingMinutes, Release: pp.Release, Body: pp.Body}.normalize()
+		if err == nil {
+			err = checkLinks(p.Slug, links, isKnown)
+		}
+		if err != nil {
+			return ImportResult{}, fmt.Errorf("%s: %w", pp.File, err)
+		}
+		pages[i] = p
+	}
+	var res ImportResult
+	for _, p := range pages {
+		cur, err := s.Get(ctx, p.Slug)
+		switch {
+		case errors.Is(err, failure.ErrNotFound):
+			if _, err := s.insert(ctx, p, 0, by); err != nil {
+				return res, err
+			}
+			res.Created++
+		case err != nil:
+			return res, err
+		case cur.Hash == p.Hash:
+			res.Unchanged++
+		default:
+			if _, err := s.insert(ctx, p, cur.Revision, by); err != nil {
+				return res, err
+			}
+			res.Updated++
+		}
+	}
+	return res, nil
+}
