@@ -23,6 +23,9 @@ var (
 	once      sync.Once
 	sharedURI string
 	startErr  error
+	// embedded is kept reachable for the life of the test binary: were it collected, its lock
+	// file would be closed, and another test binary would take the folder for abandoned.
+	embedded *database.Embedded
 )
 
 // URI returns the address of the test server, starting embedded FerretDB on first use.
@@ -40,12 +43,11 @@ func URI(tb testing.TB) string {
 			startErr = err
 			return
 		}
-		emb, err := database.StartEmbedded(dir, "127.0.0.1:0", nil)
-		if err != nil {
-			startErr = err
+		embedded, startErr = database.StartEmbedded(dir, "127.0.0.1:0", nil)
+		if startErr != nil {
 			return
 		}
-		sharedURI = emb.URI()
+		sharedURI = embedded.URI()
 	})
 	if startErr != nil {
 		tb.Fatalf("start test database: %v", startErr)
