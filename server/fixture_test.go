@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"polyphony/content"
+	"polyphony/content/curriculum"
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
@@ -28,6 +30,7 @@ type fixture struct {
 	ts       *httptest.Server
 	accounts *accounts.Service
 	courses  *courses.Store
+	pages    *content.Pages
 	media    *media.Local
 	logins   map[string]demo.Login // by email
 	byRole   map[accounts.Role]demo.Login
@@ -48,7 +51,18 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{accounts: acc, courses: store, logins: map[string]demo.Login{}, byRole: map[accounts.Role]demo.Login{}}
+	pages, err := content.NewPages(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack, err := content.LoadPack(curriculum.FS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pages.Import(ctx, pack, "test"); err != nil {
+		t.Fatal(err)
+	}
+	f := &fixture{accounts: acc, courses: store, pages: pages, logins: map[string]demo.Login{}, byRole: map[accounts.Role]demo.Login{}}
 	// The server's address is known only once it listens; the media store needs it for URLs.
 	f.ts = httptest.NewUnstartedServer(nil)
 	f.ts.Start()
@@ -58,7 +72,7 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse(f.ts.URL)
-	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Media: f.media, DB: db})
+	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +183,7 @@ func (f *fixture) tlsServer(t *testing.T) *httptest.Server {
 	ts.StartTLS()
 	t.Cleanup(ts.Close)
 	u, _ := url.Parse(ts.URL)
-	srv, err := server.New(server.Config{PublicURL: u}, server.Deps{Accounts: f.accounts, Courses: f.courses, Media: f.media})
+	srv, err := server.New(server.Config{PublicURL: u}, server.Deps{Accounts: f.accounts, Courses: f.courses, Pages: f.pages, Renderer: content.NewRenderer(), Media: f.media})
 	if err != nil {
 		t.Fatal(err)
 	}

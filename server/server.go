@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
@@ -43,6 +44,8 @@ type Pinger interface {
 type Deps struct {
 	Accounts *accounts.Service
 	Courses  *courses.Store
+	Pages    *content.Pages
+	Renderer *content.Renderer
 	Media    media.Store
 	DB       Pinger
 }
@@ -65,6 +68,7 @@ type Access int
 const (
 	Public Access = iota
 	SignedIn
+	Editors // administrators and facilitators
 	AdminOnly
 )
 
@@ -156,6 +160,8 @@ func (s *Server) add(method, path string, access Access, h echo.HandlerFunc) {
 	switch access {
 	case SignedIn:
 		mw = append(mw, s.requireUser)
+	case Editors:
+		mw = append(mw, s.requireUser, s.requireRole(accounts.RoleAdmin, accounts.RoleFacilitator))
 	case AdminOnly:
 		mw = append(mw, s.requireUser, s.requireRole(accounts.RoleAdmin))
 	}
@@ -192,6 +198,27 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/admin/cohorts", AdminOnly, s.adminAddCohort)
 	s.add(http.MethodPost, "/admin/trusts", AdminOnly, s.adminAddTrust)
 
+	s.add(http.MethodGet, "/programme", SignedIn, s.programmePage)
+	s.add(http.MethodGet, "/modules/:n", SignedIn, s.modulePage)
+	s.add(http.MethodGet, "/schedule", SignedIn, s.schedulePage)
+	s.add(http.MethodPost, "/schedule/calendar/rotate", SignedIn, s.rotateCalendar)
+	s.add(http.MethodGet, "/calendar/:token", Public, s.calendarFeed)
+	s.add(http.MethodGet, "/reading-list", SignedIn, s.readingListPage)
+	s.add(http.MethodGet, "/curriculum", SignedIn, s.curriculumIndex)
+	s.add(http.MethodGet, "/curriculum/new", Editors, s.curriculumNew)
+	s.add(http.MethodPost, "/curriculum", Editors, s.curriculumSave)
+	s.add(http.MethodPost, "/curriculum/preview", Editors, s.curriculumPreview)
+	s.add(http.MethodGet, "/curriculum/:slug", SignedIn, s.curriculumPage)
+	s.add(http.MethodGet, "/curriculum/:slug/edit", Editors, s.curriculumEdit)
+	s.add(http.MethodPost, "/curriculum/:slug", Editors, s.curriculumSave)
+	s.add(http.MethodGet, "/curriculum/:slug/revisions", Editors, s.curriculumRevisions)
+	s.add(http.MethodGet, "/curriculum/:slug/revisions/:n", Editors, s.curriculumRevision)
+	s.add(http.MethodPost, "/curriculum/:slug/revisions/:n/restore", Editors, s.curriculumRestore)
+	s.add(http.MethodGet, "/cohorts/:id", SignedIn, s.cohortPage)
+	s.add(http.MethodPost, "/cohorts/:id/modules", SignedIn, s.saveModuleDates)
+	s.add(http.MethodGet, "/cohorts/:id/register/:occasion", SignedIn, s.registerPage)
+	s.add(http.MethodPost, "/cohorts/:id/register/:occasion", SignedIn, s.takeRegister)
+
 	s.add(http.MethodGet, "/api/v1/openapi.json", Public, s.openAPI)
 	s.add(http.MethodPost, "/api/v1/session", Public, s.apiLogin)
 	s.add(http.MethodDelete, "/api/v1/session", SignedIn, s.apiLogout)
@@ -209,6 +236,18 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/api/v1/cohorts", AdminOnly, s.apiCreateCohort)
 	s.add(http.MethodGet, "/api/v1/cohorts/:id/members", AdminOnly, s.apiListMembers)
 	s.add(http.MethodPost, "/api/v1/cohorts/:id/members", AdminOnly, s.apiAddMember)
+	s.add(http.MethodGet, "/api/v1/cohorts/:id/programme", SignedIn, s.apiGetProgramme)
+	s.add(http.MethodPut, "/api/v1/cohorts/:id/programme", SignedIn, s.apiPutProgramme)
+	s.add(http.MethodGet, "/api/v1/cohorts/:id/registers/:occasion", SignedIn, s.apiGetRegister)
+	s.add(http.MethodPut, "/api/v1/cohorts/:id/registers/:occasion", SignedIn, s.apiPutRegister)
+	s.add(http.MethodGet, "/api/v1/me/attendance", SignedIn, s.apiMyAttendance)
+	s.add(http.MethodGet, "/api/v1/me/calendar", SignedIn, s.apiMyCalendar)
+	s.add(http.MethodPost, "/api/v1/me/calendar", SignedIn, s.apiRotateCalendar)
+	s.add(http.MethodGet, "/api/v1/curriculum", SignedIn, s.apiListCurriculum)
+	s.add(http.MethodGet, "/api/v1/curriculum/:slug", SignedIn, s.apiGetCurriculum)
+	s.add(http.MethodPut, "/api/v1/curriculum/:slug", Editors, s.apiPutCurriculum)
+	s.add(http.MethodGet, "/api/v1/curriculum/:slug/revisions", Editors, s.apiCurriculumRevisions)
+	s.add(http.MethodPost, "/api/v1/curriculum/:slug/revisions/:n/restore", Editors, s.apiRestoreCurriculum)
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

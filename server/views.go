@@ -13,6 +13,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"polyphony/courses"
 	"polyphony/internal/accounts"
 	"polyphony/internal/failure"
 )
@@ -42,6 +43,41 @@ var viewFuncs = template.FuncMap{
 		return t.UTC().Format("2 January 2006, 15:04 UTC")
 	},
 	"isoDate": func(t time.Time) string { return t.Format("2006-01-02") },
+	"add":     func(a, b int) int { return a + b },
+	"activityKind": func(k courses.ActivityKind) string {
+		switch k {
+		case courses.ActivityReading:
+			return "Reading"
+		case courses.ActivityCollaboration:
+			return "Online task"
+		case courses.ActivityDialogue:
+			return "Dialogue"
+		case courses.ActivityPractice:
+			return "Practice"
+		}
+		return string(k)
+	},
+	"marks": func() []courses.Mark { return []courses.Mark{courses.Present, courses.Absent, courses.Excused} },
+	"markLabel": func(m courses.Mark) string {
+		switch m {
+		case courses.Present:
+			return "Present"
+		case courses.Absent:
+			return "Absent"
+		case courses.Excused:
+			return "Excused"
+		}
+		return string(m)
+	},
+	"markClass": func(m courses.Mark) string {
+		switch m {
+		case courses.Present:
+			return "nhsuk-tag--green"
+		case courses.Absent:
+			return "nhsuk-tag--red"
+		}
+		return "nhsuk-tag--grey"
+	},
 	// dict builds the argument of a shared partial such as "field".
 	"dict": func(kv ...any) (map[string]any, error) {
 		if len(kv)%2 != 0 {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
+	"polyphony/content"
+	"polyphony/content/curriculum"
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
@@ -17,6 +19,7 @@ type app struct {
 	db       *database.DB
 	accounts *accounts.Service
 	courses  *courses.Store
+	pages    *content.Pages
 }
 
 // openApp connects to the database (starting the embedded one, or sharing a running
@@ -36,6 +39,9 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 	})
 	if err == nil {
 		a.courses, err = courses.NewStore(ctx, db)
+	}
+	if err == nil {
+		a.pages, err = content.NewPages(ctx, db)
 	}
 	if err != nil {
 		db.Close(context.Background())
@@ -70,4 +76,19 @@ func (a *app) openMedia(ctx context.Context) (media.Store, string, error) {
 		return nil, "", fmt.Errorf("media folder %s: %w", a.cfg.MediaDir(), err)
 	}
 	return l, "files in " + a.cfg.MediaDir(), nil
+}
+
+// loadBuiltInCurriculum imports the curriculum shipped in the binary when the database has
+// no curriculum pages yet; pages already there are never touched.
+func (a *app) loadBuiltInCurriculum(ctx context.Context) (int, error) {
+	pages, err := a.pages.List(ctx)
+	if err != nil || len(pages) > 0 {
+		return 0, err
+	}
+	pack, err := content.LoadPack(curriculum.FS)
+	if err != nil {
+		return 0, fmt.Errorf("built-in curriculum: %w", err)
+	}
+	res, err := a.pages.Import(ctx, pack, "polyphony")
+	return res.Created, err
 }

@@ -26,6 +26,7 @@ Usage:
   polyphony cohort list
   polyphony trust add --name N
   polyphony token add --email E --name N [--days D]   make a personal API token for a script
+  polyphony content import DIR               load a content pack (a folder of Markdown pages); all or nothing
 
 Every command takes the settings (see 'polyphony config -h'), as flags or environment variables.
 Commands other than serve work on the same --data folder while the server runs, through its
@@ -49,7 +50,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 0
 	}
 	name := args[0]
-	if (name == "user" || name == "cohort" || name == "trust" || name == "token") && len(args) > 1 {
+	if (name == "user" || name == "cohort" || name == "trust" || name == "token" || name == "content") && len(args) > 1 {
 		name += " " + args[1]
 		args = args[1:]
 	}
@@ -68,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return 2
 	}
-	if fs.NArg() > 0 {
+	if fs.NArg() > 0 && name != "content import" {
 		fmt.Fprintf(stderr, "polyphony %s: unexpected argument %q\n", name, fs.Arg(0))
 		return 2
 	}
@@ -103,17 +104,18 @@ type cmdEnv struct {
 type command func(fs *flag.FlagSet) func(ctx context.Context, env *cmdEnv) error
 
 var commands = map[string]command{
-	"serve":        cmdServe,
-	"config":       cmdConfig,
-	"demo":         cmdDemo,
-	"user add":     cmdUserAdd,
-	"user list":    cmdUserList,
-	"user disable": cmdUserDisable(true),
-	"user enable":  cmdUserDisable(false),
-	"cohort add":   cmdCohortAdd,
-	"cohort list":  cmdCohortList,
-	"trust add":    cmdTrustAdd,
-	"token add":    cmdTokenAdd,
+	"serve":          cmdServe,
+	"config":         cmdConfig,
+	"demo":           cmdDemo,
+	"user add":       cmdUserAdd,
+	"user list":      cmdUserList,
+	"user disable":   cmdUserDisable(true),
+	"user enable":    cmdUserDisable(false),
+	"cohort add":     cmdCohortAdd,
+	"cohort list":    cmdCohortList,
+	"trust add":      cmdTrustAdd,
+	"token add":      cmdTokenAdd,
+	"content import": cmdContentImport,
 }
 
 func cmdServe(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {

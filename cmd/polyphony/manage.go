@@ -6,10 +6,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"polyphony/content"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
 	"polyphony/internal/demo"
@@ -263,6 +266,38 @@ func cmdDemo(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 				fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", l.Role, l.Email, l.Password, l.Name)
 			}
 			return tw.Flush()
+		})
+	}
+}
+
+func cmdContentImport(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	return func(ctx context.Context, env *cmdEnv) error {
+		if fs.NArg() != 1 {
+			fmt.Fprintln(env.stderr, "usage: polyphony content import DIR")
+			return errUsage
+		}
+		dir := fs.Arg(0)
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			return fmt.Errorf("%s is not a folder", dir)
+		}
+		pack, err := content.LoadPack(os.DirFS(dir))
+		var perr *content.PackError
+		if errors.As(err, &perr) {
+			for _, p := range perr.Problems {
+				fmt.Fprintf(env.stderr, "%s:%d: %s\n", filepath.Join(dir, p.File), p.Line, p.Reason)
+			}
+			return fmt.Errorf("the content pack was refused: %d problems, nothing was imported", len(perr.Problems))
+		}
+		if err != nil {
+			return err
+		}
+		return withApp(ctx, env, func(a *app) error {
+			res, err := a.pages.Import(ctx, pack, "polyphony content import")
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(env.stdout, "Imported %d pages: %d new, %d changed, %d unchanged\n", len(pack.Pages), res.Created, res.Updated, res.Unchanged)
+			return nil
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"time"
 
+	"polyphony/content"
 	"polyphony/server"
 )
 
@@ -20,13 +21,18 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	defer a.close()
+	if n, err := a.loadBuiltInCurriculum(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		log.Info("loaded the built-in curriculum", "pages", n)
+	}
 	store, mediaDesc, err := a.openMedia(ctx)
 	if err != nil {
 		return err
 	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
-	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Media: store, DB: a.db})
+	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db})
 	if err != nil {
 		return err
 	}

@@ -58,7 +58,7 @@ func Seed(ctx context.Context, users *accounts.Users, store *courses.Store, now 
 	}
 	cohort, err := store.CohortByName(ctx, CohortName)
 	if errors.Is(err, failure.ErrNotFound) {
-		cohort, err = store.CreateCohort(ctx, courses.NewCohort{Name: CohortName, StartDate: nextMonday(now), TrustIDs: []string{trust.ID}})
+		cohort, _, err = store.CreateCohortFromTemplate(ctx, courses.NewCohort{Name: CohortName, StartDate: demoStart(now), TrustIDs: []string{trust.ID}}, "polyphony demo")
 	}
 	if err != nil {
 		return nil, fmt.Errorf("demo cohort: %w", err)
@@ -86,13 +86,16 @@ func Seed(ctx context.Context, users *accounts.Users, store *courses.Store, now 
 	return logins, nil
 }
 
-// nextMonday is the first Monday at least a week after now: the demo cohort's first day.
-func nextMonday(now time.Time) time.Time {
-	d := now.AddDate(0, 0, 7)
+// demoStart is the demo cohort's first day: a Monday about four months ago, so that module 1
+// is over, the cohort is between modules 2 and 3 and there is something in every part of
+// the programme to look at.
+func demoStart(now time.Time) time.Time {
+	d := now.AddDate(0, 0, -7*14)
 	for d.Weekday() != time.Monday {
-		d = d.AddDate(0, 0, 1)
+		d = d.AddDate(0, 0, -1)
 	}
-	return d
+	y, m, day := d.Date()
+	return time.Date(y, m, day, 0, 0, 0, 0, time.UTC)
 }
 
 // NewPassword returns a random password of 16 letters and digits (about 82 bits), grouped in

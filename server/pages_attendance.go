@@ -1,0 +1,287 @@
+package server
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+	"polyphony/internal/failure"
+)
+
+type scheduleData struct {
+	View        cohortView
+	Occasions   []scheduleRow
+	CalendarURL string
+	Trainee     bool
+}
+
+type scheduleRow struct {
+	Occasion courses.Occasion
+	Mark     courses.Mark
+	Note     string
+	Past     bool
+}
+
+func (s *Server) calendarURL(c echo.Context, userID string) (string, error) {
+	tok, err := s.deps.Courses.CalendarToken(c.Request().Context(), userID)
+	if err != nil {
+		return "", err
+	}
+	return s.cfg.PublicURL.String() + "/calendar/" + tok + ".ics", nil
+}
+
+func (s *Server) schedulePage(c echo.Context) error {
+	v, p, err := s.programmeFor(c)
+	if err != nil {
+		return s.noProgramme(c, "Your schedule", err)
+	}
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	d := scheduleData{View: v, Trainee: v.Role == accounts.RoleTrainee}
+	marks := map[string]courses.AttendanceRecord{}
+	if d.Trainee {
+		recs, err := s.deps.Courses.AttendanceOf(ctx, v.Cohort.ID, u.ID)
+		if err != nil {
+			return err
+		}
+		for _, r := range recs {
+			marks[r.Occasion] = r
+		}
+	}
+	now := time.Now()
+	for _, o := range p.Occasions() {
+		d.Occasions = append(d.Occasions, scheduleRow{Occasion: o, Mark: marks[o.ID].Mark, Note: marks[o.ID].Note, Past: o.Date.Before(now)})
+	}
+	if d.CalendarURL, err = s.calendarURL(c, u.ID); err != nil {
+		return err
+	}
+	return s.render(c, "schedule", pageData{Title: "Your schedule", Nav: "schedule", Notice: c.QueryParam("done"), Data: d})
+}
+
+func (s *Server) rotateCalendar(c echo.Context) error {
+	if _, err := s.deps.Courses.RotateCalendarToken(c.Request().Context(), currentUser(c).ID); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/schedule?done="+url.QueryEscape("Your calendar has a new address. The old one no longer works: subscribe again with the new one."))
+}
+
+// calendarFeed serves a person's iCalendar feed to whoever holds its private address.
+func (s *Server) calendarFeed(c echo.Context) error {
+	tok := strings.TrimSuffix(c.Param("token"), ".ics")
+	ctx := c.Request().Context()
+	userID, err := s.deps.Courses.CalendarUser(ctx, tok)
+	if err != nil {
+		return failure.ErrNotFound
+	}
+	u, err := s.deps.Accounts.Users.ByID(ctx, userID)
+	if err != nil || u.Disabled {
+		return failure.ErrNotFound
+	}
+	ms, err := s.deps.Courses.MembershipsOf(ctx, userID)
+	if err != nil {
+		return err
+	}
+	var out []byte
+	for _, m := range ms {
+		co, err := s.deps.Courses.Cohort(ctx, m.CohortID)
+		if err != nil {
+			return err
+		}
+		p, err := s.deps.Courses.Programme(ctx, m.CohortID)
+		if err != nil {
+			continue
+		}
+		out = courses.ICS(co, p, time.Now())
+		break // one cohort per person; a feed per cohort can come when someone is in several
+	}
+	if out == nil {
+		out = courses.ICS(courses.Cohort{Name: "Polyphony"}, courses.Programme{}, time.Now())
+	}
+	c.Response().Header().Set("Cache-Control", "private, max-age=900")
+	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", out)
+}
+
+type cohortPageData struct {
+	View      cohortView
+	Programme *courses.Programme
+	Trainees  []accounts.User
+	Staff     []memberRow
+	Occasions []courses.Occasion
+}
+
+type memberRow struct {
+	User accounts.User
+	Role accounts.Role
+}
+
+func (s *Server) cohortPage(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	d := cohortPageData{View: v}
+	if p, err := s.deps.Courses.Programme(ctx, v.Cohort.ID); err == nil {
+		d.Programme = &p
+		d.Occasions = p.Occasions()
+	}
+	members, err := s.deps.Courses.Members(ctx, v.Cohort.ID)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		u, err := s.deps.Accounts.Users.ByID(ctx, m.UserID)
+		if err != nil {
+			continue
+		}
+		if m.Role == accounts.RoleTrainee {
+			d.Trainees = append(d.Trainees, u)
+		} else {
+			d.Staff = append(d.Staff, memberRow{User: u, Role: m.Role})
+		}
+	}
+	return s.render(c, "cohort", pageData{Title: v.Cohort.Name, Nav: "programme", Notice: c.QueryParam("done"), Data: d})
+}
+
+// saveModuleDates takes the four modules' dates and venues from the cohort page's form.
+func (s *Server) saveModuleDates(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Courses.Programme(ctx, v.Cohort.ID)
+	if err != nil {
+		return err
+	}
+	base := p.Version
+	for i := range p.Modules {
+		n := strconv.Itoa(i + 1)
+		start, err := parseDate("modules["+strconv.Itoa(i)+"].start", c.FormValue("start"+n))
+		if err != nil {
+			return s.cohortFormError(c, err)
+		}
+		end, err := parseDate("modules["+strconv.Itoa(i)+"].end", c.FormValue("end"+n))
+		if err != nil {
+			return s.cohortFormError(c, err)
+		}
+		p.Modules[i] = p.Modules[i].Move(start, end)
+		p.Modules[i].Venue = strings.TrimSpace(c.FormValue("venue" + n))
+	}
+	if _, err := s.deps.Courses.SaveProgramme(ctx, p, base, currentUser(c).ID); err != nil {
+		return s.cohortFormError(c, err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/cohorts/"+v.Cohort.ID+"?done="+url.QueryEscape("Saved the module dates."))
+}
+
+func (s *Server) cohortFormError(c echo.Context, err error) error {
+	errs, err := formErrors(err, nil)
+	if err != nil {
+		return err
+	}
+	for i := range errs {
+		errs[i].Field = "modules"
+	}
+	return s.renderCohortWithErrors(c, errs)
+}
+
+func (s *Server) renderCohortWithErrors(c echo.Context, errs []fieldError) error {
+	ctx := c.Request().Context()
+	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	d := cohortPageData{View: v}
+	if p, err := s.deps.Courses.Programme(ctx, v.Cohort.ID); err == nil {
+		d.Programme = &p
+		d.Occasions = p.Occasions()
+	}
+	return s.renderStatus(c, http.StatusBadRequest, "cohort", pageData{Title: v.Cohort.Name, Nav: "programme", Errors: errs, Data: d})
+}
+
+type registerData struct {
+	View     cohortView
+	Occasion courses.Occasion
+	Records  []registerRow
+}
+
+type registerRow struct {
+	Record courses.AttendanceRecord
+	Name   string
+}
+
+func (s *Server) registerPage(c echo.Context) error {
+	return s.renderRegister(c, http.StatusOK, nil)
+}
+
+func (s *Server) renderRegister(c echo.Context, status int, errs []fieldError) error {
+	ctx := c.Request().Context()
+	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	p, err := s.deps.Courses.Programme(ctx, v.Cohort.ID)
+	if err != nil {
+		return err
+	}
+	var occ *courses.Occasion
+	for _, o := range p.Occasions() {
+		if o.ID == c.Param("occasion") {
+			o := o
+			occ = &o
+		}
+	}
+	if occ == nil {
+		return failure.ErrNotFound
+	}
+	recs, err := s.deps.Courses.Register(ctx, v.Cohort.ID, occ.ID)
+	if err != nil {
+		return err
+	}
+	d := registerData{View: v, Occasion: *occ}
+	for _, r := range recs {
+		name := r.UserID
+		if u, err := s.deps.Accounts.Users.ByID(ctx, r.UserID); err == nil {
+			name = u.Name
+		}
+		d.Records = append(d.Records, registerRow{Record: r, Name: name})
+	}
+	return s.renderStatus(c, status, "register", pageData{Title: "Register: " + occ.Title, Nav: "programme", Notice: c.QueryParam("done"), Errors: errs, Data: d})
+}
+
+func (s *Server) takeRegister(c echo.Context) error {
+	ctx := c.Request().Context()
+	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return failure.Invalid("", "the form could not be read")
+	}
+	var entries []courses.AttendanceEntry
+	for _, id := range form["trainee"] {
+		mark := courses.Mark(form.Get("mark-" + id))
+		if mark == "" {
+			continue // not marked yet: leave it
+		}
+		entries = append(entries, courses.AttendanceEntry{UserID: id, Mark: mark, Note: strings.TrimSpace(form.Get("note-" + id))})
+	}
+	if len(entries) == 0 {
+		return s.renderRegister(c, http.StatusBadRequest, []fieldError{{Message: "Mark at least one trainee present, absent or excused."}})
+	}
+	if err := s.deps.Courses.TakeRegister(ctx, v.Cohort.ID, c.Param("occasion"), entries, currentUser(c).ID); err != nil {
+		errs, err := formErrors(err, nil)
+		if err != nil {
+			return err
+		}
+		return s.renderRegister(c, http.StatusBadRequest, errs)
+	}
+	return c.Redirect(http.StatusSeeOther, "/cohorts/"+v.Cohort.ID+"/register/"+c.Param("occasion")+"?done="+url.QueryEscape("Saved the register ("+strconv.Itoa(len(entries))+" marked)."))
+}
