@@ -282,7 +282,7 @@ func (s *Server) apiCreateCohort(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	co, err := s.deps.Courses.CreateCohort(c.Request().Context(), courses.NewCohort{Name: req.Name, StartDate: start, TrustIDs: req.TrustIDs})
+	co, _, err := s.deps.Courses.CreateCohortFromTemplate(c.Request().Context(), courses.NewCohort{Name: req.Name, StartDate: start, TrustIDs: req.TrustIDs}, currentUser(c).ID)
 	if err != nil {
 		return err
 	}

@@ -102,7 +102,7 @@ func (s *Server) adminAddCohort(c echo.Context) error {
 	form, _ := c.FormParams()
 	start, err := parseDate("startDate", c.FormValue("startDate"))
 	if err == nil {
-		_, err = s.deps.Courses.CreateCohort(ctx, courses.NewCohort{Name: name, StartDate: start, TrustIDs: form["trustIds"]})
+		_, _, err = s.deps.Courses.CreateCohortFromTemplate(ctx, courses.NewCohort{Name: name, StartDate: start, TrustIDs: form["trustIds"]}, currentUser(c).ID)
 	}
 	if err != nil {
 		errs, err := formErrors(err, map[string]string{"name": "cohort-name", "startDate": "cohort-start", "trustIds": "cohort-trusts", "": "cohort-name"})

@@ -188,11 +188,14 @@ func cmdCohortAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 				}
 				ids = append(ids, tr.ID)
 			}
-			c, err := a.courses.CreateCohort(ctx, courses.NewCohort{Name: *name, StartDate: day, TrustIDs: ids})
+			c, p, err := a.courses.CreateCohortFromTemplate(ctx, courses.NewCohort{Name: *name, StartDate: day, TrustIDs: ids}, "polyphony cohort add")
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(env.stdout, "Added cohort %s, starting %s (id %s)\n", c.Name, c.StartDate.Format("2 January 2006"), c.ID)
+			fmt.Fprintf(env.stdout, "Added cohort %s, starting %s (id %s), with the standard nine-month programme:\n", c.Name, c.StartDate.Format("2 January 2006"), c.ID)
+			for _, m := range p.Modules {
+				fmt.Fprintf(env.stdout, "  module %d: %s to %s\n", m.Number, m.Start.Format("Mon 2 Jan 2006"), m.End.Format("Mon 2 Jan 2006"))
+			}
 			return nil
 		})
 	}
