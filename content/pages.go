@@ -23,8 +23,10 @@ const revisionsCollection = "page_revisions"
 
 // Pages stores curriculum pages as revisions; the highest revision of a slug is the page.
 type Pages struct {
-	coll *mongo.Collection
-	now  func() time.Time
+	db    *database.DB
+	coll  *mongo.Collection
+	now   func() time.Time
+	cache *database.Cache[[]Page]
 }
 
 // NewPages returns the page store, creating its indexes if they are missing.
@@ -37,7 +39,10 @@ func NewPages(ctx context.Context, db *database.DB) (*Pages, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Pages{coll: coll, now: time.Now}, nil
+	// Pages are read on almost every request and change rarely: the current pages are kept
+	// in memory while the revisions' stamp is unchanged.
+	cache := database.NewCache(db, revisionsCollection, time.Minute, func(ps []Page) []Page { return append([]Page(nil), ps...) })
+	return &Pages{db: db, coll: coll, now: time.Now, cache: cache}, nil
 }
 
 // revisionDoc is a stored revision.
@@ -111,7 +116,7 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	if baseRevision < 0 {
 		return Page{}, failure.Invalid("baseRevision", "must be 0 for a new page or the revision the change was made to")
 	}
-	cur, err := s.Get(ctx, p.Slug)
+	cur, err := s.latest(ctx, p.Slug)
 	switch {
 	case errors.Is(err, failure.ErrNotFound) && baseRevision > 0:
 		return Page{}, fmt.Errorf("page %q: %w", p.Slug, failure.ErrNotFound)
@@ -127,7 +132,7 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	_, err = s.coll.InsertOne(ctx, toDoc(p))
 	if mongo.IsDuplicateKeyError(err) {
 		// Another save on the same base won between the read and the insert.
-		cur, err := s.Get(ctx, p.Slug)
+		cur, err := s.latest(ctx, p.Slug)
 		if err != nil {
 			return Page{}, err
 		}
@@ -136,11 +141,29 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	if err != nil {
 		return Page{}, fmt.Errorf("save page %q: %w", p.Slug, database.Translate(err))
 	}
+	if err := s.db.Touch(ctx, revisionsCollection); err != nil {
+		return Page{}, err
+	}
 	return p, nil
 }
 
 // Get returns the latest revision of a page.
 func (s *Pages) Get(ctx context.Context, slug string) (Page, error) {
+	pages, err := s.List(ctx)
+	if err != nil {
+		return Page{}, err
+	}
+	for _, p := range pages {
+		if p.Slug == slug {
+			return p, nil
+		}
+	}
+	return Page{}, fmt.Errorf("page %q: %w", slug, failure.ErrNotFound)
+}
+
+// latest reads a page's newest revision from the database itself, for the checks a save
+// makes.
+func (s *Pages) latest(ctx context.Context, slug string) (Page, error) {
 	var d revisionDoc
 	err := s.coll.FindOne(ctx, bson.M{"slug": slug}, options.FindOne().SetSort(bson.D{{Key: "revision", Value: -1}})).Decode(&d)
 	if err != nil {
@@ -180,6 +203,10 @@ func (s *Pages) Revisions(ctx context.Context, slug string) ([]Page, error) {
 
 // List returns the latest revision of every page, by module, then order, then title.
 func (s *Pages) List(ctx context.Context) ([]Page, error) {
+	return s.cache.Get(ctx, "list", s.list)
+}
+
+func (s *Pages) list(ctx context.Context) ([]Page, error) {
 	latest, err := s.slugs(ctx)
 	if err != nil {
 		return nil, err
@@ -286,7 +313,7 @@ func (s *Pages) Import(ctx context.Context, pack Pack, by string) (ImportResult,
 	}
 	var res ImportResult
 	for _, p := range pages {
-		cur, err := s.Get(ctx, p.Slug)
+		cur, err := s.latest(ctx, p.Slug)
 		switch {
 		case errors.Is(err, failure.ErrNotFound):
 			if _, err := s.insert(ctx, p, 0, by); err != nil {

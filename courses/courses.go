@@ -48,11 +48,13 @@ type Membership struct {
 
 // Store keeps trusts, cohorts and memberships.
 type Store struct {
+	db          *database.DB
 	trusts      *mongo.Collection
 	cohorts     *mongo.Collection
 	memberships *mongo.Collection
 	// The programmes, the attendance registers and the calendar tokens (programme.go).
 	programmes     *mongo.Collection
+	programmeCache *database.Cache[Programme]
 	attendance     *mongo.Collection
 	calendarTokens *mongo.Collection
 	now            func() time.Time
@@ -61,6 +63,7 @@ type Store struct {
 // NewStore returns the store, creating its indexes if they are missing.
 func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 	s := &Store{
+		db:          db,
 		trusts:      db.Collection("trusts"),
 		cohorts:     db.Collection("cohorts"),
 		memberships: db.Collection("memberships"),

@@ -324,6 +324,8 @@ type programmeDoc struct {
 // openProgrammes prepares the collections of programmes, attendance and calendar tokens.
 func (s *Store) openProgrammes(ctx context.Context, db *database.DB) error {
 	s.programmes = db.Collection("programmes")
+	// Every page a member opens needs the cohort's programme; it changes rarely.
+	s.programmeCache = database.NewCache(db, "programmes", time.Minute, Programme.clone)
 	s.attendance = db.Collection("attendance")
 	s.calendarTokens = db.Collection("calendar_tokens")
 	if err := database.EnsureIndexes(ctx, s.programmes, mongo.IndexModel{
@@ -347,6 +349,13 @@ func (s *Store) openProgrammes(ctx context.Context, db *database.DB) error {
 // Programme returns the latest version of the cohort's programme; failure.ErrNotFound when
 // none has been saved.
 func (s *Store) Programme(ctx context.Context, cohortID string) (Programme, error) {
+	return s.programmeCache.Get(ctx, cohortID, func(ctx context.Context) (Programme, error) {
+		return s.latestProgramme(ctx, cohortID)
+	})
+}
+
+// latestProgramme reads the newest version from the database itself.
+func (s *Store) latestProgramme(ctx context.Context, cohortID string) (Programme, error) {
 	var doc programmeDoc
 	err := s.programmes.FindOne(ctx, bson.M{"cohortId": cohortID},
 		options.FindOne().SetSort(bson.D{{Key: "version", Value: -1}})).Decode(&doc)
@@ -372,7 +381,7 @@ func (s *Store) SaveProgramme(ctx context.Context, p Programme, baseVersion int,
 	if err := p.Validate(); err != nil {
 		return Programme{}, err
 	}
-	latest, err := s.Programme(ctx, p.CohortID)
+	latest, err := s.latestProgramme(ctx, p.CohortID)
 	switch {
 	case errors.Is(err, failure.ErrNotFound):
 		latest = Programme{}
@@ -393,6 +402,9 @@ func (s *Store) SaveProgramme(ctx context.Context, p Programme, baseVersion int,
 			return Programme{}, stale(p.Version)
 		}
 		return Programme{}, fmt.Errorf("save programme of cohort %s: %w", p.CohortID, err)
+	}
+	if err := s.db.Touch(ctx, "programmes"); err != nil {
+		return Programme{}, err
 	}
 	return p, nil
 }
@@ -458,6 +470,19 @@ func (p Programme) normalised() Programme {
 		}
 		per.Activities = acts
 		out.Periods[i] = per
+	}
+	return out
+}
+
+// clone copies the programme deeply, so a cached one cannot be changed through a copy.
+func (p Programme) clone() Programme {
+	b, err := bson.Marshal(p)
+	if err != nil {
+		panic(err) // a Programme always marshals
+	}
+	var out Programme
+	if err := bson.Unmarshal(b, &out); err != nil {
+		panic(err)
 	}
 	return out
 }

@@ -1,0 +1,96 @@
+package database
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// A stamp is a small document that changes whenever a set of records does, so that a cache
+// in any instance can tell with one read by _id whether what it holds is still current.
+// Reading by _id is the one query embedded FerretDB answers without a scan; filters, sorts
+// and even counts read every document of a collection.
+
+const stampsCollection = "stamps"
+
+// Touch records that the records named by name changed. Call it after the change is stored.
+func (db *DB) Touch(ctx context.Context, name string) error {
+	b := make([]byte, 12)
+	rand.Read(b)
+	_, err := db.Collection(stampsCollection).UpdateOne(ctx, bson.M{"_id": name},
+		bson.M{"$set": bson.M{"v": hex.EncodeToString(b)}}, options.UpdateOne().SetUpsert(true))
+	if err != nil {
+		return fmt.Errorf("stamp %s: %w", name, err)
+	}
+	return nil
+}
+
+func (db *DB) stamp(ctx context.Context, name string) (string, error) {
+	var doc struct {
+		V string `bson:"v"`
+	}
+	err := db.Collection(stampsCollection).FindOne(ctx, bson.M{"_id": name}).Decode(&doc)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return "", nil
+	}
+	return doc.V, err
+}
+
+// Cache keeps values loaded from the records named by a stamp, for as long as the stamp is
+// unchanged and at most ttl (which bounds staleness should a writer die between storing a
+// change and touching the stamp). Values are cloned on the way out, so callers may change
+// what they get.
+type Cache[T any] struct {
+	db    *DB
+	name  string
+	ttl   time.Duration
+	clone func(T) T
+
+	mu      sync.Mutex
+	stamp   string
+	expires time.Time
+	values  map[string]T
+}
+
+// NewCache returns a cache of values read from the records stamped name.
+func NewCache[T any](db *DB, name string, ttl time.Duration, clone func(T) T) *Cache[T] {
+	return &Cache[T]{db: db, name: name, ttl: ttl, clone: clone, values: map[string]T{}}
+}
+
+// Get returns the value for key, calling load when the cache has no current one.
+func (c *Cache[T]) Get(ctx context.Context, key string, load func(context.Context) (T, error)) (T, error) {
+	stamp, err := c.db.stamp(ctx, c.name)
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	now := time.Now()
+	c.mu.Lock()
+	if stamp != c.stamp || now.After(c.expires) {
+		c.stamp, c.expires, c.values = stamp, now.Add(c.ttl), map[string]T{}
+	}
+	v, ok := c.values[key]
+	c.mu.Unlock()
+	if ok {
+		return c.clone(v), nil
+	}
+	// Loaded after the stamp was read, so the value is at least as new as the stamp says.
+	v, err = load(ctx)
+	if err != nil {
+		return v, err
+	}
+	c.mu.Lock()
+	if c.stamp == stamp {
+		c.values[key] = v
+	}
+	c.mu.Unlock()
+	return c.clone(v), nil
+}
