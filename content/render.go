@@ -134,7 +134,8 @@ type resolution struct {
 func newResolution(links LinkResolver) *resolution { return &resolution{links: links} }
 
 func (res *resolution) resolve(target string) (string, bool) {
-	href, ok := "", false
+	// With no resolver every link stays as written.
+	href, ok := target, true
 	if res.links != nil {
 		href, ok = res.links(target)
 	}

@@ -123,7 +123,14 @@ func makeSafe(doc ast.Node, src []byte, resolve func(string) (string, bool)) {
 		case *ast.Link:
 			dest := n.Destination
 			if target := unescapeText(dest); resolve != nil && resolvable(target) {
-				if href, ok := resolve(target); ok {
+				href, ok := resolve(target)
+				if _, _, isPage := pageLink(target); !ok && isPage {
+					// A page the reader cannot open (not released to them, or gone): its
+					// words stay, the link does not.
+					replaceWithText(n, plainText(n, src))
+					continue
+				}
+				if ok {
 					dest = escapeDestination(href)
 				}
 			}

@@ -88,27 +88,22 @@ func (s *Server) visiblePage(c echo.Context, slug string) (content.Page, bool, e
 	return pg, rel, nil
 }
 
-// linkResolver rewrites a pack-relative link (other-page.md#part) to the page's address.
+// linkResolver rewrites a pack-relative link (other-page.md#part) to the page's address, for
+// the pages this reader may open; a link to any other page is left as plain words.
 func (s *Server) linkResolver(c echo.Context) (content.LinkResolver, error) {
-	pages, err := s.deps.Pages.List(c.Request().Context())
+	p, err := s.releaseProgramme(c)
+	if err != nil {
+		return nil, err
+	}
+	items, err := s.curriculumItems(c, p)
 	if err != nil {
 		return nil, err
 	}
 	known := map[string]bool{}
-	for _, p := range pages {
-		known[p.Slug] = true
+	for _, it := range items {
+		known[it.Page.Slug] = true
 	}
-	return func(target string) (string, bool) {
-		file, frag, _ := strings.Cut(target, "#")
-		slug := strings.TrimSuffix(strings.TrimPrefix(file, "./"), ".md")
-		if !known[slug] || !strings.HasSuffix(file, ".md") {
-			return "", false
-		}
-		if frag != "" {
-			return "/curriculum/" + slug + "#" + frag, true
-		}
-		return "/curriculum/" + slug, true
-	}, nil
+	return content.CurriculumLinks(func(slug string) bool { return known[slug] }), nil
 }
 
 type curriculumIndexData struct {

@@ -78,7 +78,7 @@ func timeline(p courses.Programme, now time.Time) ([]timelineBar, int, bool) {
 	}
 	first, last := p.Modules[0].Start, p.Modules[len(p.Modules)-1].End.AddDate(0, 0, 1)
 	span := last.Sub(first)
-	pos := func(t time.Time) int { return int(1000 * t.Sub(first) / span) }
+	pos := func(t time.Time) int { return int(1000 * float64(t.Sub(first)) / float64(span)) }
 	var bars []timelineBar
 	for i, m := range p.Modules {
 		end := m.End.AddDate(0, 0, 1)

@@ -10,6 +10,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/London without relying on the host's zone files
 
 	"github.com/labstack/echo/v4"
 
@@ -29,6 +30,15 @@ type views struct {
 	pages map[string]*template.Template
 }
 
+// ukTime is the programme's clock: sessions are shown as people in the UK read them.
+var ukTime = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		panic(err) // time/tzdata is compiled in
+	}
+	return loc
+}()
+
 var viewFuncs = template.FuncMap{
 	"date": func(t time.Time) string {
 		if t.IsZero() {
@@ -40,7 +50,7 @@ var viewFuncs = template.FuncMap{
 		if t.IsZero() {
 			return "never"
 		}
-		return t.UTC().Format("2 January 2006, 15:04 UTC")
+		return t.In(ukTime).Format("2 January 2006, 15:04")
 	},
 	"isoDate": func(t time.Time) string { return t.Format("2006-01-02") },
 	"add":     func(a, b int) int { return a + b },
