@@ -67,6 +67,23 @@ func (s *Server) home(c echo.Context) error {
 	default:
 		if len(cohorts) == 0 {
 			data.Next = append(data.Next, nextStep{Text: "You are not in a cohort yet. Your programme administrator adds you to one; until then there is nothing to do here."})
+			break
+		}
+		data.Next = append(data.Next, nextStep{Text: "See where your cohort is in the nine months and what comes next.", Href: "/programme", Link: "Your programme"})
+		switch u.Role {
+		case accounts.RoleTrainee:
+			data.Next = append(data.Next,
+				nextStep{Text: "Read the pages for this part of the programme.", Href: "/curriculum", Link: "Curriculum"},
+				nextStep{Text: "Residential days and dialogue sessions, your attendance, and a calendar to subscribe to.", Href: "/schedule", Link: "Your schedule"})
+		case accounts.RoleFacilitator:
+			for _, hc := range cohorts {
+				if hc.Role == accounts.RoleFacilitator {
+					data.Next = append(data.Next, nextStep{Text: "Module dates, members and registers for " + hc.Cohort.Name + ".", Href: "/cohorts/" + hc.Cohort.ID, Link: "Run the cohort"})
+				}
+			}
+			data.Next = append(data.Next, nextStep{Text: "Write and revise curriculum pages.", Href: "/curriculum", Link: "Curriculum"})
+		default:
+			data.Next = append(data.Next, nextStep{Text: "What trainees read at each stage.", Href: "/curriculum", Link: "Curriculum"})
 		}
 		data.Next = append(data.Next, nextStep{Text: "Scripts and reports can use Polyphony's API with a personal token.", Href: "/account", Link: "Manage your API tokens"})
 	}
