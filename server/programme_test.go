@@ -60,6 +60,26 @@ func TestProgrammeAPI(t *testing.T) {
 	if res.StatusCode != 400 {
 		t.Errorf("PUT without If-Match: %d, want 400", res.StatusCode)
 	}
+
+	// A change to the timetable and to an activity is saved as the next version.
+	res, body = facil.do("GET", "/api/v1/cohorts/"+cohort.ID+"/programme", nil)
+	json.Unmarshal(body, &got)
+	got.Programme.Modules[2].Days[0].Slots[0].Title = "Opening circle in the garden room"
+	got.Programme.Periods[1].Activities[0].Title = "Read Seikkula on the seven principles"
+	res, body = facil.putIfMatch("/api/v1/cohorts/"+cohort.ID+"/programme", res.Header.Get("ETag"),
+		map[string]any{"modules": got.Programme.Modules, "periods": got.Programme.Periods})
+	if res.StatusCode != 200 {
+		t.Fatalf("timetable change: %d %s", res.StatusCode, body)
+	}
+	_, body = trainee.do("GET", "/api/v1/cohorts/"+cohort.ID+"/programme", nil)
+	if !strings.Contains(string(body), "Opening circle in the garden room") || !strings.Contains(string(body), "Read Seikkula on the seven principles") {
+		t.Error("the trainee does not see the changed timetable and activity")
+	}
+	// The same base version again is stale.
+	res, _ = facil.putIfMatch("/api/v1/cohorts/"+cohort.ID+"/programme", etag, map[string]any{"modules": got.Programme.Modules, "periods": got.Programme.Periods})
+	if res.StatusCode != http.StatusConflict {
+		t.Errorf("save on a stale version: %d, want 409", res.StatusCode)
+	}
 }
 
 func (c *client) putIfMatch(path, etag string, body any) (*http.Response, []byte) {
