@@ -121,6 +121,11 @@ type memberRow struct {
 }
 
 func (s *Server) cohortPage(c echo.Context) error {
+	return s.renderCohort(c, http.StatusOK, nil)
+}
+
+// renderCohort shows the cohort page, with the errors of a refused form when there are any.
+func (s *Server) renderCohort(c echo.Context, status int, errs []fieldError) error {
 	ctx := c.Request().Context()
 	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
 	if err != nil {
@@ -146,7 +151,7 @@ func (s *Server) cohortPage(c echo.Context) error {
 			d.Staff = append(d.Staff, memberRow{User: u, Role: m.Role})
 		}
 	}
-	return s.render(c, "cohort", pageData{Title: v.Cohort.Name, Nav: "programme", Notice: c.QueryParam("done"), Data: d})
+	return s.renderStatus(c, status, "cohort", pageData{Title: v.Cohort.Name, Nav: "programme", Notice: c.QueryParam("done"), Errors: errs, Data: d})
 }
 
 // saveModuleDates takes the four modules' dates and venues from the cohort page's form.
@@ -188,21 +193,7 @@ func (s *Server) cohortFormError(c echo.Context, err error) error {
 	for i := range errs {
 		errs[i].Field = "modules"
 	}
-	return s.renderCohortWithErrors(c, errs)
-}
-
-func (s *Server) renderCohortWithErrors(c echo.Context, errs []fieldError) error {
-	ctx := c.Request().Context()
-	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	d := cohortPageData{View: v}
-	if p, err := s.deps.Courses.Programme(ctx, v.Cohort.ID); err == nil {
-		d.Programme = &p
-		d.Occasions = p.Occasions()
-	}
-	return s.renderStatus(c, http.StatusBadRequest, "cohort", pageData{Title: v.Cohort.Name, Nav: "programme", Errors: errs, Data: d})
+	return s.renderCohort(c, http.StatusBadRequest, errs)
 }
 
 type registerData struct {
