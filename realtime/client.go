@@ -1,0 +1,251 @@
+package realtime
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+const (
+	writeWait  = 10 * time.Second
+	pongWait   = 60 * time.Second
+	pingPeriod = pongWait * 9 / 10
+	// abuseLimit is how many messages over the rate limit in a row close the connection.
+	abuseLimit = 20
+	// CloseRemoved is the close code for a member removed by a facilitator.
+	CloseRemoved = 4003
+)
+
+// client is one connection of one member. Its reader goroutine owns the read side, its
+// writer goroutine the write side; the room goroutine is the only sender on send and the only
+// one to close it, after setting closeCode and closeReason.
+type client struct {
+	hub    *Hub
+	member Member
+	conn   *websocket.Conn
+	send   chan []byte
+	room   *room
+
+	closeCode   int
+	closeReason string
+}
+
+func newClient(h *Hub, m Member, conn *websocket.Conn) *client {
+	return &client{hub: h, member: m, conn: conn, send: make(chan []byte, h.opts.SendBuffer),
+		closeCode: websocket.CloseNormalClosure}
+}
+
+// toRoom hands a request to the room; it gives up when the room has stopped.
+func (c *client) toRoom(req request) bool {
+	select {
+	case c.room.inbox <- req:
+		return true
+	case <-c.room.done:
+		return false
+	}
+}
+
+func (c *client) leave() { c.toRoom(leaveRequest{c: c}) }
+
+// readPump reads the member's messages, checks their form and rate, and hands them to the
+// room; it returns when the connection fails or closes.
+func (c *client) readPump() {
+	o := c.hub.opts
+	c.conn.SetReadLimit(o.MaxMessageBytes)
+	c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	c.conn.SetPongHandler(func(string) error {
+		return c.conn.SetReadDeadline(time.Now().Add(pongWait))
+	})
+	bucket := newTokenBucket(o.RatePerSecond, o.Burst, o.Now())
+	over := 0
+	for {
+		kind, data, err := c.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		c.conn.SetReadDeadline(time.Now().Add(pongWait))
+		if !bucket.take(o.Now()) {
+			over++
+			if over >= abuseLimit {
+				closeConn(c.conn, websocket.ClosePolicyViolation, "too many messages")
+				return
+			}
+			if !c.toRoom(replyRequest{c: c, msg: errorMsg{Type: "error",
+				Error: "too many messages: slow down"}}) {
+				return
+			}
+			continue
+		}
+		over = 0
+		var req request
+		if kind != websocket.TextMessage {
+			req = replyRequest{c: c, msg: errorMsg{Type: "error", Error: "messages must be JSON text frames"}}
+		} else if in, err := parseInbound(data); err != nil {
+			req = replyRequest{c: c, msg: errorMsg{Type: "error", Error: err.Error(), For: in.Type, ID: in.ID}}
+		} else {
+			req = messageRequest{c: c, in: in}
+		}
+		if !c.toRoom(req) {
+			return
+		}
+	}
+}
+
+// parseInbound checks a message's form: JSON, a known type, and the fields that type needs.
+// Whether the member may do it is the room's question.
+func parseInbound(data []byte) (inbound, error) {
+	var in inbound
+	if err := json.Unmarshal(data, &in); err != nil {
+		return inbound{}, fmt.Errorf("malformed message: not a JSON object")
+	}
+	switch in.Type {
+	case "":
+		return in, fmt.Errorf("type: missing")
+	case "say":
+		if in.ID == "" {
+			return in, fmt.Errorf("say: id is missing")
+		}
+		if len(in.ID) > 64 {
+			return in, fmt.Errorf("say: id is longer than 64 characters")
+		}
+		if len(in.Text) == 0 || len(trimSpace(in.Text)) == 0 {
+			return in, fmt.Errorf("say: text is missing")
+		}
+	case "give_floor", "remove":
+		if in.UserID == "" {
+			return in, fmt.Errorf("%s: userId is missing", in.Type)
+		}
+	case "set_phase":
+		switch in.Phase {
+		case PhaseNetworkSpeaks, PhaseTeamReflects, PhaseNetworkResponds:
+		case "":
+			return in, fmt.Errorf("set_phase: phase is missing")
+		default:
+			return in, fmt.Errorf("set_phase: phase must be network_speaks, team_reflects or network_responds")
+		}
+	case "start_pause":
+		if in.Seconds == nil {
+			return in, fmt.Errorf("start_pause: seconds is missing")
+		}
+		if *in.Seconds < 5 || *in.Seconds > 600 {
+			return in, fmt.Errorf("start_pause: seconds must be from 5 to 600")
+		}
+	case "typing", "raise_hand", "lower_hand", "start_go_round", "pass", "end_go_round",
+		"lock_input", "unlock_input", "close_room":
+	default:
+		return inbound{Type: in.Type}, fmt.Errorf("type: unknown message type %q", in.Type)
+	}
+	return in, nil
+}
+
+func trimSpace(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\n' || s[0] == '\t' || s[0] == '\r') {
+		s = s[1:]
+	}
+	return s
+}
+
+// writePump sends the welcome (with the events the member missed), then whatever the room
+// queues, and pings; when the room closes send it writes the close frame and ends.
+func (c *client) writePump(ctx context.Context, roomID string, lastSeq uint64, rep joinReply) {
+	ticker := time.NewTicker(pingPeriod)
+	defer func() {
+		ticker.Stop()
+		c.conn.Close()
+	}()
+	first, err := c.welcome(ctx, roomID, lastSeq, rep)
+	if err != nil {
+		c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+		c.conn.WriteMessage(websocket.TextMessage, mustJSON(errorMsg{Type: "error",
+			Error: "the room's history could not be read: try again"}))
+		closeConn(c.conn, websocket.CloseInternalServerErr, "history unavailable")
+		return
+	}
+	if !c.write(websocket.TextMessage, first) {
+		return
+	}
+	for {
+		select {
+		case msg, ok := <-c.send:
+			if !ok {
+				c.write(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, c.closeReason))
+				return
+			}
+			if !c.write(websocket.TextMessage, msg) {
+				return
+			}
+		case <-ticker.C:
+			if !c.write(websocket.PingMessage, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (c *client) write(kind int, data []byte) bool {
+	c.conn.SetWriteDeadline(time.Now().Add(writeWait))
+	return c.conn.WriteMessage(kind, data) == nil
+}
+
+// welcome builds the first message: the state as of rep.seq and the events after lastSeq up
+// to it, older ones read from the store and recent ones from the room's memory.
+func (c *client) welcome(ctx context.Context, roomID string, lastSeq uint64, rep joinReply) ([]byte, error) {
+	w := welcome{Type: "welcome", You: c.member, State: rep.state, LastSeq: rep.seq, Meter: rep.meter}
+	w.Events = []any{}
+	after := lastSeq
+	const page = 500
+	for after+1 < rep.memFrom && after < rep.seq {
+		events, err := c.hub.store.Events(ctx, roomID, after, page)
+		if err != nil {
+			return nil, err
+		}
+		if len(events) == 0 {
+			return nil, fmt.Errorf("room %s: events after %d missing from the store", roomID, after)
+		}
+		for _, e := range events {
+			if e.Seq >= rep.memFrom {
+				break
+			}
+			w.Events = append(w.Events, e)
+			after = e.Seq
+		}
+	}
+	for _, raw := range rep.recent {
+		w.Events = append(w.Events, json.RawMessage(raw))
+	}
+	return json.Marshal(w)
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only for types of this package, which always marshal
+	}
+	return b
+}
+
+// tokenBucket limits one connection's message rate; only its reader uses it.
+type tokenBucket struct {
+	rate, tokens, burst float64
+	last                time.Time
+}
+
+func newTokenBucket(rate float64, burst int, now time.Time) *tokenBucket {
+	return &tokenBucket{rate: rate, tokens: float64(burst), burst: float64(burst), last: now}
+}
+
+func (b *tokenBucket) take(now time.Time) bool {
+	b.tokens += now.Sub(b.last).Seconds() * b.rate
+	if b.tokens > b.burst {
+		b.tokens = b.burst
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
