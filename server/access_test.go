@@ -80,6 +80,14 @@ var expectedAccess = map[string]string{
 	"PUT /api/v1/curriculum/:slug":                       "editor",
 	"GET /api/v1/curriculum/:slug/revisions":             "editor",
 	"POST /api/v1/curriculum/:slug/revisions/:n/restore": "editor",
+
+	"GET /rooms/:cohort/:room":                           "room",
+	"GET /rooms/:cohort/:room/ws":                        "room",
+	"POST /rooms/:cohort/:room/open":                     "room-facilitator",
+	"POST /rooms/:cohort/:room/close":                    "room-facilitator",
+	"GET /rooms/:cohort/:room/transcript":                "room",
+	"GET /rooms/:cohort/:room/transcript.md":             "room",
+	"POST /rooms/:cohort/:room/transcript/:seq/withdraw": "room",
 }
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that would succeed
@@ -131,7 +139,7 @@ func TestAccessMatrix(t *testing.T) {
 		}
 		// An unreleased page, so that "staff" routes are tested against a trainee too.
 		path := strings.NewReplacer(":id", id, "*", "app.css", ":slug", "risk-and-governance", ":n", "1",
-			":occasion", occasion, ":token", "not-a-token").Replace(pattern)
+			":occasion", occasion, ":token", "not-a-token", ":cohort", demoCohort.ID, ":room", "cohort", ":seq", "1").Replace(pattern)
 		for _, cl := range callers {
 			allowed := false
 			switch expectedAccess[route] {
@@ -145,6 +153,10 @@ func TestAccessMatrix(t *testing.T) {
 				allowed = cl.role == accounts.RoleAdmin || cl.role == accounts.RoleFacilitator
 			case "staff":
 				allowed = cl.role != "" && cl.role != accounts.RoleTrainee
+			case "room":
+				allowed = cl.member && (cl.role == accounts.RoleTrainee || cl.role == accounts.RoleFacilitator)
+			case "room-facilitator":
+				allowed = cl.member && cl.role == accounts.RoleFacilitator
 			case "cohort-member":
 				allowed = cl.member || cl.role == accounts.RoleAdmin
 			case "cohort-manager":

@@ -69,6 +69,7 @@ func (s *Server) apiLogout(c echo.Context) error {
 		}
 	}
 	s.clearSessionCookie(c)
+	s.closeRooms(currentUser(c))
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -20,20 +20,23 @@ import (
 	"polyphony/internal/accounts"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/demo"
+	"polyphony/realtime"
 	"polyphony/server"
 )
 
 // fixture is the whole web application on a fresh database, served on a loopback port, with
 // the demo trust, cohort and accounts in it.
 type fixture struct {
-	srv      *server.Server
-	ts       *httptest.Server
-	accounts *accounts.Service
-	courses  *courses.Store
-	pages    *content.Pages
-	media    *media.Local
-	logins   map[string]demo.Login // by email
-	byRole   map[accounts.Role]demo.Login
+	srv         *server.Server
+	ts          *httptest.Server
+	accounts    *accounts.Service
+	courses     *courses.Store
+	pages       *content.Pages
+	media       *media.Local
+	rooms       *realtime.Hub
+	transcripts *realtime.Transcripts
+	logins      map[string]demo.Login // by email
+	byRole      map[accounts.Role]demo.Login
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -72,7 +75,15 @@ func newFixture(t testing.TB) *fixture {
 		t.Fatal(err)
 	}
 	u, _ := url.Parse(f.ts.URL)
-	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db})
+	f.transcripts, err = realtime.NewTranscripts(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.rooms = realtime.NewHub(f.transcripts, realtime.Options{})
+	acc.OnUserEnded = f.rooms.DisconnectUser
+	t.Cleanup(func() { f.rooms.Shutdown(context.Background()) })
+	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
+		Rooms: f.rooms, Transcripts: f.transcripts})
 	if err != nil {
 		t.Fatal(err)
 	}

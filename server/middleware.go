@@ -199,7 +199,7 @@ func (s *Server) requireUser(next echo.HandlerFunc) echo.HandlerFunc {
 		if currentUser(c) != nil {
 			return next(c)
 		}
-		if isAPI(c) || !isSafeMethod(c.Request().Method) {
+		if isAPI(c) || !isSafeMethod(c.Request().Method) || c.IsWebSocket() {
 			if ended, _ := c.Get(ctxEnded).(bool); ended {
 				return accounts.ErrSessionExpired
 			}

@@ -19,6 +19,7 @@ type scheduleData struct {
 	Occasions   []scheduleRow
 	CalendarURL string
 	Trainee     bool
+	Facilitator bool
 }
 
 type scheduleRow struct {
@@ -43,7 +44,7 @@ func (s *Server) schedulePage(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	u := currentUser(c)
-	d := scheduleData{View: v, Trainee: v.Role == accounts.RoleTrainee}
+	d := scheduleData{View: v, Trainee: v.Role == accounts.RoleTrainee, Facilitator: v.Role == accounts.RoleFacilitator}
 	marks := map[string]courses.AttendanceRecord{}
 	if d.Trainee {
 		recs, err := s.deps.Courses.AttendanceOf(ctx, v.Cohort.ID, u.ID)

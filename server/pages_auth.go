@@ -119,6 +119,14 @@ func (s *Server) signout(c echo.Context) error {
 			return err
 		}
 	}
+	s.closeRooms(currentUser(c))
 	s.clearSessionCookie(c)
 	return c.Redirect(http.StatusSeeOther, "/signin?signedout=1")
+}
+
+// closeRooms ends the person's live room connections when they sign out.
+func (s *Server) closeRooms(u *accounts.User) {
+	if s.deps.Rooms != nil && u != nil {
+		s.deps.Rooms.DisconnectUser(u.ID)
+	}
 }

@@ -21,6 +21,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/realtime"
 )
 
 // Config is how the web server behaves.
@@ -48,6 +49,9 @@ type Deps struct {
 	Renderer *content.Renderer
 	Media    media.Store
 	DB       Pinger
+	// Rooms runs the live dialogue rooms; Transcripts keeps what was said in them.
+	Rooms       *realtime.Hub
+	Transcripts *realtime.Transcripts
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -145,7 +149,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
+	// Rooms first: refuse new upgrades, close members with 1001, write what is pending.
+	var roomsErr error
+	if s.deps.Rooms != nil {
+		roomsErr = s.deps.Rooms.Shutdown(shutdownCtx)
+	}
 	err := hs.Shutdown(shutdownCtx)
+	if err == nil {
+		err = roomsErr
+	}
 	if serveErr := <-errc; !errors.Is(serveErr, http.ErrServerClosed) && err == nil {
 		err = serveErr
 	}
@@ -218,6 +230,14 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/cohorts/:id/modules", SignedIn, s.saveModuleDates)
 	s.add(http.MethodGet, "/cohorts/:id/register/:occasion", SignedIn, s.registerPage)
 	s.add(http.MethodPost, "/cohorts/:id/register/:occasion", SignedIn, s.takeRegister)
+
+	s.add(http.MethodGet, "/rooms/:cohort/:room", SignedIn, s.roomPage)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/ws", SignedIn, s.roomSocket)
+	s.add(http.MethodPost, "/rooms/:cohort/:room/open", SignedIn, s.roomOpen)
+	s.add(http.MethodPost, "/rooms/:cohort/:room/close", SignedIn, s.roomClose)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript", SignedIn, s.transcriptPage)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript.md", SignedIn, s.transcriptMarkdown)
+	s.add(http.MethodPost, "/rooms/:cohort/:room/transcript/:seq/withdraw", SignedIn, s.withdrawTurn)
 
 	s.add(http.MethodGet, "/api/v1/openapi.json", Public, s.openAPI)
 	s.add(http.MethodPost, "/api/v1/session", Public, s.apiLogin)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"polyphony/content"
+	"polyphony/realtime"
 	"polyphony/server"
 )
 
@@ -30,9 +31,17 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	transcripts, err := realtime.NewTranscripts(ctx, a.db)
+	if err != nil {
+		return err
+	}
+	rooms := realtime.NewHub(transcripts, realtime.Options{})
+	// Disabling an account ends its sessions and closes its room connections at once.
+	a.accounts.OnUserEnded = rooms.DisconnectUser
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
-	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db})
+	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
+		Rooms: rooms, Transcripts: transcripts})
 	if err != nil {
 		return err
 	}

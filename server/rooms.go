@@ -1,0 +1,220 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"polyphony/courses"
+	"polyphony/internal/accounts"
+	"polyphony/internal/failure"
+	"polyphony/realtime"
+)
+
+// A cohort's dialogue rooms: one for each facilitated dialogue session of its programme, plus
+// the cohort's own room for anything else. A room's id in the hub is cohort/room.
+
+const cohortRoom = "cohort"
+
+type roomView struct {
+	Cohort courses.Cohort
+	RoomID string
+	Title  string
+	Me     realtime.Member
+	// Facilitators is how many facilitators the cohort has: a room opens only with two.
+	Facilitators int
+}
+
+// IsFacilitator reports whether the viewer runs the room.
+func (v roomView) IsFacilitator() bool { return v.Me.Role == realtime.Facilitator }
+
+// hubID is the room's id in the hub.
+func (v roomView) hubID() string { return v.Cohort.ID + "/" + v.RoomID }
+
+// Path is the room page's address.
+func (v roomView) Path() string { return "/rooms/" + v.Cohort.ID + "/" + url.PathEscape(v.RoomID) }
+
+// roomAccess finds the room and the person's part in it: the cohort's trainees are members
+// and its facilitators run it. Anyone else (administrators, assessors and supervisors
+// included: the room's meter is never shown to them) is told it does not exist.
+func (s *Server) roomAccess(ctx context.Context, u *accounts.User, cohortID, roomID string) (roomView, error) {
+	v, err := s.cohortAccess(ctx, u, cohortID)
+	if err != nil {
+		return roomView{}, err
+	}
+	var role realtime.Role
+	switch v.Role {
+	case accounts.RoleTrainee:
+		role = realtime.Trainee
+	case accounts.RoleFacilitator:
+		role = realtime.Facilitator
+	default:
+		return roomView{}, failure.ErrNotFound
+	}
+	rv := roomView{Cohort: v.Cohort, RoomID: roomID, Me: realtime.Member{UserID: u.ID, Name: u.Name, Role: role}}
+	if roomID == cohortRoom {
+		rv.Title = "Cohort dialogue room"
+	} else {
+		p, err := s.deps.Courses.Programme(ctx, cohortID)
+		if err != nil {
+			return roomView{}, failure.ErrNotFound
+		}
+		a, _, ok := p.Activity(roomID)
+		if !ok || a.Session == nil {
+			return roomView{}, failure.ErrNotFound
+		}
+		rv.Title = a.Title
+	}
+	members, err := s.deps.Courses.Members(ctx, cohortID)
+	if err != nil {
+		return roomView{}, err
+	}
+	for _, m := range members {
+		if m.Role == accounts.RoleFacilitator {
+			rv.Facilitators++
+		}
+	}
+	return rv, nil
+}
+
+func (s *Server) roomFromRequest(c echo.Context) (roomView, error) {
+	return s.roomAccess(c.Request().Context(), currentUser(c), c.Param("cohort"), c.Param("room"))
+}
+
+func (s *Server) roomPage(c echo.Context) error {
+	v, err := s.roomFromRequest(c)
+	if err != nil {
+		return err
+	}
+	return s.render(c, "room", pageData{Title: v.Title, Nav: "programme", Notice: c.QueryParam("done"), Data: v})
+}
+
+// roomSocket upgrades a signed-in member's request to the room's websocket. Only requests
+// from this site's pages are upgraded (Origin checked), and only while the server is not
+// shutting down.
+func (s *Server) roomSocket(c echo.Context) error {
+	v, err := s.roomFromRequest(c)
+	if err != nil {
+		return err
+	}
+	if !s.sameOriginHeader(c.Request()) {
+		return &echo.HTTPError{Code: http.StatusForbidden, Message: "websocket connections are accepted only from this site's pages"}
+	}
+	lastSeq, _ := strconv.ParseUint(c.QueryParam("lastSeq"), 10, 64)
+	up := websocket.Upgrader{
+		ReadBufferSize: 1024, WriteBufferSize: 1024,
+		CheckOrigin: s.sameOriginHeader, // checked above as well, to answer with a clear 403
+	}
+	conn, err := up.Upgrade(c.Response(), c.Request(), nil)
+	if err != nil {
+		return nil // the upgrader has answered the client
+	}
+	// The connection outlives the request's context; the hub ends it on shutdown.
+	s.deps.Rooms.Serve(context.WithoutCancel(c.Request().Context()), v.hubID(), v.Me, conn, lastSeq)
+	return nil
+}
+
+// sameOriginHeader reports whether a websocket request comes from this site.
+func (s *Server) sameOriginHeader(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	return origin != "" && s.sameOrigin(origin, r)
+}
+
+func (s *Server) roomOpen(c echo.Context) error {
+	v, err := s.roomFromRequest(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Rooms.Open(c.Request().Context(), v.hubID(), v.Me, v.Facilitators); err != nil {
+		return err
+	}
+	if isAPI(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape("The room is open."))
+}
+
+func (s *Server) roomClose(c echo.Context) error {
+	v, err := s.roomFromRequest(c)
+	if err != nil {
+		return err
+	}
+	if err := s.deps.Rooms.Close(c.Request().Context(), v.hubID(), v.Me); err != nil {
+		return err
+	}
+	if isAPI(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape("The room is closed."))
+}
+
+type transcriptData struct {
+	Room   roomView
+	Events []realtime.Event
+	Gone   map[uint64]bool
+}
+
+func (s *Server) transcriptPage(c echo.Context) error {
+	v, err := s.roomFromRequest(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	events, err := s.deps.Transcripts.Events(ctx, v.hubID(), 0, 5000)
+	if err != nil {
+		return err
+	}
+	gone, err := s.deps.Transcripts.Withdrawn(ctx, v.hubID())
+	if err != nil {
+		return err
+	}
+	var says []realtime.Event
+	for _, e := range events {
+		if e.Type == realtime.EventSay {
+			says = append(says, e)
+		}
+	}
+	return s.render(c, "transcript", pageData{Title: "Transcript: " + v.Title, Nav: "programme", Notice: c.QueryParam("done"), Data: transcriptData{Room: v, Events: says, Gone: gone}})
+}
+
+func (s *Server) transcriptMarkdown(c echo.Context) error {
+	v, err := s.roomFromRequest(c)
+	if err != nil {
+		return err
+	}
+	md, err := s.deps.Transcripts.Markdown(c.Request().Context(), v.hubID())
+	if err != nil {
+		return err
+	}
+	name := strings.NewReplacer("/", "-", " ", "-").Replace(v.Cohort.Name + "-" + v.RoomID)
+	c.Response().Header().Set("Content-Disposition", `attachment; filename="`+url.PathEscape(name)+`.md"`)
+	return c.Blob(http.StatusOK, "text/markdown; charset=utf-8", md)
+}
+
+// withdrawTurn takes a speaker's own turn out of the exported transcript.
+func (s *Server) withdrawTurn(c echo.Context) error {
+	v, err := s.roomFromRequest(c)
+	if err != nil {
+		return err
+	}
+	seq, err := strconv.ParseUint(c.Param("seq"), 10, 64)
+	if err != nil {
+		return failure.ErrNotFound
+	}
+	if err := s.deps.Transcripts.Withdraw(c.Request().Context(), v.hubID(), seq, v.Me.UserID); err != nil {
+		if errors.Is(err, failure.ErrForbidden) {
+			return failure.Invalid("seq", "only the person who said it can withdraw a turn")
+		}
+		return err
+	}
+	if isAPI(c) {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return c.Redirect(http.StatusSeeOther, v.Path()+"/transcript?done="+url.QueryEscape("Your turn is withdrawn from the transcript."))
+}
