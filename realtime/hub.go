@@ -196,6 +196,15 @@ func (h *Hub) Close(ctx context.Context, roomID string, by Member) error {
 	})
 }
 
+// Flush returns once every event of the room so far is in the transcript store, so that
+// what is read from Transcripts next includes them.
+func (h *Hub) Flush(ctx context.Context, roomID string) error {
+	return h.ask(ctx, roomID, func() (request, <-chan error) {
+		reply := make(chan error, 1)
+		return flushRequest{reply: reply}, reply
+	})
+}
+
 // DisconnectUser closes every connection of the person, in every room (on logout and when
 // an account is disabled).
 func (h *Hub) DisconnectUser(userID string) {

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -40,6 +41,11 @@ type messageRequest struct {
 	c  *client
 	in inbound
 }
+
+// flushRequest asks the room to store every event it has so far before replying.
+type flushRequest struct{ reply chan error }
+
+var errStoreFailed = errors.New("the transcript store is failing; events are kept in memory and retried")
 
 type openRequest struct {
 	by    Member
@@ -256,6 +262,17 @@ func (r *room) handle(req request) {
 		}
 	case openRequest:
 		q.reply <- r.setOpen(q.by, q.open)
+	case flushRequest:
+		// Wait here for the writer: the room pauses for the few milliseconds a batch takes.
+		for !r.failed && (r.writing || len(r.pending) > 0) {
+			r.kick()
+			r.onStored(<-r.storedC)
+		}
+		if r.failed {
+			q.reply <- errStoreFailed
+		} else {
+			q.reply <- nil
+		}
 	case disconnectRequest:
 		for c := range r.clients {
 			if c.member.UserID == q.userID {

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
@@ -145,13 +146,59 @@ func (s *Server) roomClose(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.deps.Rooms.Close(c.Request().Context(), v.hubID(), v.Me); err != nil {
+	ctx := c.Request().Context()
+	if err := s.deps.Rooms.Close(ctx, v.hubID(), v.Me); err != nil {
 		return err
+	}
+	notice := "The room is closed."
+	if v.RoomID != cohortRoom {
+		n, err := s.recordAttendance(ctx, v)
+		switch {
+		case err == nil:
+			notice += " The register records the " + strconv.Itoa(n) + " trainees who were in the room, with how long; correct it on the cohort page if needed."
+		case errors.As(err, new(*failure.InvalidError)):
+			notice += " The register was not filled in from the room (" + err.Error() + ")."
+		default:
+			return err
+		}
 	}
 	if isAPI(c) {
 		return c.NoContent(http.StatusNoContent)
 	}
-	return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape("The room is closed."))
+	return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape(notice))
+}
+
+// recordAttendance marks present, in the session's register, every trainee who was in the
+// session's room, noting for how long. Those never there are left for the facilitator to
+// mark (absent or excused).
+func (s *Server) recordAttendance(ctx context.Context, v roomView) (int, error) {
+	if err := s.deps.Rooms.Flush(ctx, v.hubID()); err != nil {
+		return 0, err
+	}
+	events, err := s.deps.Transcripts.Events(ctx, v.hubID(), 0, 100000)
+	if err != nil {
+		return 0, err
+	}
+	trainees := map[string]bool{}
+	members, err := s.deps.Courses.Members(ctx, v.Cohort.ID)
+	if err != nil {
+		return 0, err
+	}
+	for _, m := range members {
+		trainees[m.UserID] = m.Role == accounts.RoleTrainee
+	}
+	var entries []courses.AttendanceEntry
+	for id, d := range realtime.Presence(events, time.Now()) {
+		if !trainees[id] {
+			continue
+		}
+		entries = append(entries, courses.AttendanceEntry{UserID: id, Mark: courses.Present,
+			Note: "In the dialogue room for " + strconv.Itoa(int(d.Round(time.Minute).Minutes())) + " minutes"})
+	}
+	if len(entries) == 0 {
+		return 0, nil
+	}
+	return len(entries), s.deps.Courses.TakeRegister(ctx, v.Cohort.ID, v.RoomID, entries, v.Me.UserID)
 }
 
 type transcriptData struct {
