@@ -7,7 +7,7 @@ MINIO_BIN     := $(CACHE)/bin/minio
 NHSUK_DIST    := node_modules/nhsuk-frontend/dist/nhsuk
 STATIC_NHSUK  := server/static/nhsuk
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-GO_TEST_FLAGS ?= -race -timeout 30m
+GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 
 .PHONY: run build assets minio chromium test vet fmt-check clean
 
