@@ -121,7 +121,7 @@ func (s *Server) apiPutRegister(c echo.Context) error {
 func (s *Server) apiMyAttendance(c echo.Context) error {
 	v, err := s.myCohort(c)
 	if err != nil {
-		if err == errNoCohort {
+		if errors.Is(err, errNoCohort) {
 			return c.JSON(http.StatusOK, []courses.AttendanceRecord{})
 		}
 		return err
