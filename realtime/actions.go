@@ -16,10 +16,10 @@ var facilitatorOnly = map[string]bool{
 	"close_room": true,
 }
 
-// act carries out one well-formed message from c, or tells c why not.
-func (r *room) act(c *client, in inbound) {
+// act carries out one well-formed message from me, or tells c (me's connection, when it is
+// on this instance) why not.
+func (r *room) act(me Member, c *client, in inbound) {
 	st := r.st
-	me := c.member
 	if facilitatorOnly[in.Type] && me.Role != Facilitator {
 		r.errorTo(c, in, "only a facilitator may do this")
 		return
@@ -32,7 +32,7 @@ func (r *room) act(c *client, in inbound) {
 	}
 	switch in.Type {
 	case "say":
-		r.say(c, in)
+		r.say(me, c, in)
 	case "typing":
 		r.broadcast(mustJSON(typingMsg{Type: "typing", UserID: me.UserID, Name: me.Name}), c)
 	case "raise_hand":
@@ -59,6 +59,10 @@ func (r *room) act(c *client, in inbound) {
 			r.errorTo(c, in, "userId is not in the room")
 			return
 		}
+		if st.goRound != nil {
+			r.errorTo(c, in, "the go-round holds the floor: end it first")
+			return
+		}
 		st.floor = &m
 		r.emit(Event{Type: EventFloor, UserID: me.UserID, Name: me.Name, Role: me.Role, Target: &m})
 		r.lowerHand(m.UserID)
@@ -67,7 +71,12 @@ func (r *room) act(c *client, in inbound) {
 			r.errorTo(c, in, "a go-round is already under way")
 			return
 		}
-		st.goRound, st.goTurn = append([]Member{}, r.order...), 0
+		if len(st.order) == 0 {
+			r.errorTo(c, in, "nobody is in the room")
+			return
+		}
+		st.goRound, st.goTurn = append([]Member{}, st.order...), 0
+		st.floor = nil
 		r.emitGoRound()
 	case "pass":
 		if st.goRound == nil || st.goRound[st.goTurn].UserID != me.UserID {
@@ -106,11 +115,7 @@ func (r *room) act(c *client, in inbound) {
 		}
 		st.removed[in.UserID] = true
 		r.emit(Event{Type: EventRemoved, UserID: me.UserID, Name: me.Name, Role: me.Role, Target: &target})
-		for other := range r.clients {
-			if other.member.UserID == in.UserID {
-				r.detach(other, CloseRemoved, "removed from this room")
-			}
-		}
+		r.removeEverywhere(in.UserID)
 	case "close_room":
 		r.setOpen(me, false)
 	}
@@ -118,10 +123,12 @@ func (r *room) act(c *client, in inbound) {
 
 // say puts a turn on the timeline if the room's rules let c speak now. A resend of a turn
 // already made is acknowledged again, once stored, and not repeated.
-func (r *room) say(c *client, in inbound) {
+func (r *room) say(me Member, c *client, in inbound) {
 	st := r.st
-	me := c.member
 	if seq, ok := st.said[me.UserID+"\x00"+in.ID]; ok {
+		if c == nil {
+			return
+		}
 		if seq <= st.stored {
 			r.deliver(c, mustJSON(ack{Type: "ack", ID: in.ID, AckSeq: seq}))
 			return
@@ -156,7 +163,9 @@ func (r *room) say(c *client, in inbound) {
 	seq := r.emit(Event{Type: EventSay, UserID: me.UserID, Name: me.Name, Role: me.Role,
 		Text: text, ClientID: in.ID})
 	st.remember(me.UserID, in.ID, seq)
-	r.acks = append(r.acks, pendingAck{seq: seq, c: c, id: in.ID})
+	if c != nil {
+		r.acks = append(r.acks, pendingAck{seq: seq, c: c, id: in.ID})
+	}
 	st.meter.said(me, text)
 	r.armMeter()
 	if st.goRound != nil && holder == me.UserID {
@@ -165,7 +174,7 @@ func (r *room) say(c *client, in inbound) {
 }
 
 func (r *room) presentMember(userID string) (Member, bool) {
-	for _, m := range r.order {
+	for _, m := range r.st.order {
 		if m.UserID == userID {
 			return m, true
 		}
@@ -193,7 +202,7 @@ func (r *room) emitHands() {
 func (r *room) advanceGoRound() {
 	st := r.st
 	for st.goTurn++; st.goTurn < len(st.goRound); st.goTurn++ {
-		if r.present[st.goRound[st.goTurn].UserID] > 0 {
+		if st.present[st.goRound[st.goTurn].UserID] > 0 {
 			r.emitGoRound()
 			return
 		}
@@ -223,17 +232,13 @@ func (r *room) setOpen(by Member, open bool) error {
 	if st.open == open {
 		return nil
 	}
-	st.open = open
-	st.hands, st.floor, st.goRound, st.goTurn, st.pauseUntil, st.locked = nil, nil, nil, 0, nil, false
+	st.resetForOpen(open, st.order)
 	r.pauseC = nil
 	r.emit(Event{Type: EventRoom, UserID: by.UserID, Name: by.Name, Role: by.Role, Open: boolp(open)})
 	if open {
-		st.removed = map[string]bool{}
-		st.meter = newMeter()
-		for _, m := range r.order {
-			st.meter.seen(m)
+		if len(st.order) > 0 {
+			r.armMeter()
 		}
-		st.phase = PhaseNetworkSpeaks
 		r.emit(Event{Type: EventPhase, UserID: by.UserID, Name: by.Name, Role: by.Role, Phase: st.phase})
 	}
 	return nil

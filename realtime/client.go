@@ -23,6 +23,7 @@ const (
 // writer goroutine the write side; the room goroutine is the only sender on send and the only
 // one to close it, after setting closeCode and closeReason.
 type client struct {
+	id     string // unique on this instance
 	hub    *Hub
 	member Member
 	conn   *websocket.Conn
@@ -194,8 +195,11 @@ func (c *client) write(kind int, data []byte) bool {
 // to it, older ones read from the store and recent ones from the room's memory.
 func (c *client) welcome(ctx context.Context, roomID string, lastSeq uint64, rep joinReply) ([]byte, error) {
 	w := welcome{Type: "welcome", You: c.member, State: rep.state, LastSeq: rep.seq, Meter: rep.meter}
+	if rep.from > lastSeq+1 {
+		w.HistoryFrom = rep.from
+	}
 	w.Events = []any{}
-	after := lastSeq
+	after := rep.from - 1
 	const page = 500
 	for after+1 < rep.memFrom && after < rep.seq {
 		events, err := c.hub.store.Events(ctx, roomID, after, page)

@@ -30,11 +30,22 @@ var upgrader = websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
 
 func newEnv(t *testing.T, opts Options, tune ...func(*Hub)) *testEnv {
 	t.Helper()
-	db := dbtest.New(t)
-	store, err := NewTranscripts(context.Background(), db)
+	return newEnvOn(t, newStore(t), opts, tune...)
+}
+
+// newStore is a transcript store on a fresh database.
+func newStore(t *testing.T) *Transcripts {
+	t.Helper()
+	store, err := NewTranscripts(context.Background(), dbtest.New(t))
 	if err != nil {
 		t.Fatalf("NewTranscripts: %v", err)
 	}
+	return store
+}
+
+// newEnvOn is a hub on store: several hubs on one store are instances of one deployment.
+func newEnvOn(t *testing.T, store *Transcripts, opts Options, tune ...func(*Hub)) *testEnv {
+	t.Helper()
 	h := NewHub(store, opts)
 	h.meterEvery = 20 * time.Millisecond
 	for _, f := range tune {
@@ -106,12 +117,14 @@ type wire struct {
 
 // member is one test client's connection.
 type member struct {
-	t       *testing.T
-	m       Member
-	conn    *websocket.Conn
-	welcome wire
-	lastSeq uint64
-	onEvent func(wire) // sees every timeline event, welcome's included
+	t          *testing.T
+	m          Member
+	conn       *websocket.Conn
+	welcome    wire
+	raw        []byte // the last message read, as sent
+	welcomeRaw []byte
+	lastSeq    uint64
+	onEvent    func(wire) // sees every timeline event, welcome's included
 }
 
 func (e *testEnv) dial(roomID string, m Member, lastSeq uint64) (*websocket.Conn, *http.Response, error) {
@@ -141,6 +154,7 @@ func (e *testEnv) joinWith(roomID string, m Member, lastSeq uint64, onEvent func
 		e.t.Fatalf("%s: first message is %q, want welcome", m.UserID, w.Type)
 	}
 	c.welcome = w
+	c.welcomeRaw = c.raw
 	for _, ev := range w.Events {
 		c.track(ev)
 	}
@@ -168,6 +182,7 @@ func (c *member) read() (wire, error) {
 	if err != nil {
 		return wire{}, err
 	}
+	c.raw = data
 	var w wire
 	if err := json.Unmarshal(data, &w); err != nil {
 		return wire{}, fmt.Errorf("decode %s: %w", data, err)

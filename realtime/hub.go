@@ -3,7 +3,9 @@ package realtime
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -24,6 +26,9 @@ type Options struct {
 	Burst         int
 	// Now is the clock for event times.
 	Now func() time.Time
+	// Bus, when set, carries every room's commands between the instances serving it; without
+	// one, rooms live in this process only.
+	Bus Bus
 }
 
 func (o Options) withDefaults() Options {
@@ -52,11 +57,19 @@ func (o Options) withDefaults() Options {
 // the room's state, and two goroutines per connection. Rooms start on first use and stop
 // when nobody has been in them for Options.IdleAfter.
 type Hub struct {
-	store *Transcripts
-	opts  Options
+	store    *Transcripts
+	opts     Options
+	bus      Bus
+	instance string // this process among those sharing the bus
+	nextConn atomic.Uint64
 
 	// historySize is how many recent events a room keeps in memory for resuming members.
 	historySize int
+	// welcomeEvents is how many recent events a first join's welcome carries; the rest of
+	// the timeline is in the transcript.
+	welcomeEvents int
+	// snapshotEvery is how many events pass between two stored snapshots of a room's state.
+	snapshotEvery int
 	// meterEvery is the shortest time between two meter messages of a room.
 	meterEvery time.Duration
 	// second is how long a pause's second lasts (shorter in tests).
@@ -75,17 +88,26 @@ type Hub struct {
 
 // NewHub returns a hub that keeps transcripts in store.
 func NewHub(store *Transcripts, opts Options) *Hub {
-	return &Hub{
-		store:       store,
-		opts:        opts.withDefaults(),
-		historySize: 1024,
-		meterEvery:  time.Second,
-		second:      time.Second,
-		quit:        make(chan struct{}),
-		abort:       make(chan struct{}),
-		rooms:       map[string]*room{},
-		dormant:     map[string]*roomState{},
+	h := &Hub{
+		store:         store,
+		opts:          opts.withDefaults(),
+		bus:           opts.Bus,
+		instance:      "local",
+		historySize:   1024,
+		welcomeEvents: 500,
+		snapshotEvery: 256,
+		meterEvery:    time.Second,
+		second:        time.Second,
+		quit:          make(chan struct{}),
+		abort:         make(chan struct{}),
+		rooms:         map[string]*room{},
+		dormant:       map[string]*roomState{},
 	}
+	if h.bus != nil {
+		h.instance = h.bus.Instance()
+		h.bus.OnDisconnect(h.disconnectHere)
+	}
+	return h
 }
 
 // errHubClosed means Shutdown has begun.
@@ -205,9 +227,18 @@ func (h *Hub) Flush(ctx context.Context, roomID string) error {
 	})
 }
 
-// DisconnectUser closes every connection of the person, in every room (on logout and when
-// an account is disabled).
+// DisconnectUser closes every connection of the person, in every room and on every instance
+// (on logout and when an account is disabled).
 func (h *Hub) DisconnectUser(userID string) {
+	if h.bus != nil {
+		if err := h.bus.DisconnectUser(userID); err != nil {
+			slog.Warn("dialogue rooms: could not tell other instances to disconnect a user", "err", err)
+		}
+	}
+	h.disconnectHere(userID)
+}
+
+func (h *Hub) disconnectHere(userID string) {
 	h.mu.Lock()
 	rooms := make([]*room, 0, len(h.rooms))
 	for _, r := range h.rooms {
@@ -273,6 +304,7 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 	}
 
 	c := newClient(h, m, conn)
+	c.id = itoa(h.nextConn.Add(1))
 	var r *room
 	var rep joinReply
 	for {

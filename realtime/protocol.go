@@ -175,12 +175,15 @@ type inbound struct {
 
 // welcome is the first message on every connection.
 type welcome struct {
-	Type    string    `json:"type"`
-	You     Member    `json:"you"`
-	State   State     `json:"state"`
-	LastSeq uint64    `json:"lastSeq"`
-	Events  []any     `json:"events"`
-	Meter   *meterMsg `json:"meter,omitempty"`
+	Type    string `json:"type"`
+	You     Member `json:"you"`
+	State   State  `json:"state"`
+	LastSeq uint64 `json:"lastSeq"`
+	// HistoryFrom is set when a first join's events start later than 1: the earlier ones are
+	// in the transcript.
+	HistoryFrom uint64    `json:"historyFrom,omitempty"`
+	Events      []any     `json:"events"`
+	Meter       *meterMsg `json:"meter,omitempty"`
 }
 
 // ack tells a sender that its say is stored.

@@ -2,10 +2,14 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"log/slog"
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"polyphony/internal/failure"
 )
 
 // request is anything sent to a room's inbox.
@@ -17,13 +21,14 @@ type joinRequest struct {
 	reply   chan<- joinReply
 }
 
-// joinReply is the room as of seq, for the welcome. recent holds the events after the
-// member's lastSeq that the room has in memory; the ones before memFrom come from the store.
+// joinReply is the room as of seq, for the welcome. The welcome carries the events from
+// from to seq: those before memFrom come from the store, recent holds the rest.
 type joinReply struct {
 	refused string
 	code    int
 	state   State
 	seq     uint64
+	from    uint64
 	memFrom uint64
 	recent  [][]byte
 	meter   *meterMsg
@@ -55,6 +60,19 @@ type openRequest struct {
 
 type disconnectRequest struct{ userID string }
 
+// foldRequest is a command read back from the room's log on the bus.
+type foldRequest struct {
+	data []byte
+	pos  uint64
+	at   time.Time
+}
+
+// publishFailed reports a command the bus could not take.
+type publishFailed struct {
+	cmd command
+	err error
+}
+
 type storeResult struct {
 	upTo uint64
 	err  error
@@ -72,36 +90,22 @@ type pendingAck struct {
 	id  string
 }
 
-// roomState is what a room keeps between runs of its goroutine (it stops when idle).
-type roomState struct {
-	loaded     bool
-	seq        uint64 // last assigned
-	stored     uint64 // last in the transcript store
-	open       bool
-	phase      string
-	locked     bool
-	hands      []Member
-	floor      *Member
-	goRound    []Member // nil when no go-round runs
-	goTurn     int
-	pauseUntil *time.Time
-	removed    map[string]bool
-	meter      *meter
-	history    []histEntry
-	said       map[string]uint64 // userID + "\x00" + client id → seq, for idempotent resends
-	saidOrder  []string
-	stopped    <-chan struct{} // closed when the goroutine that ran this state has finished
+type joinWait struct {
+	c       *client
+	lastSeq uint64
+	reply   chan<- joinReply
 }
 
-const maxSaidIDs = 4096
-
-func newRoomState() *roomState {
-	return &roomState{phase: PhaseNetworkSpeaks, removed: map[string]bool{}, meter: newMeter(),
-		said: map[string]uint64{}}
+// writeJob is what the transcript writer does next: store events, then the snapshot.
+type writeJob struct {
+	events []Event
+	snap   *snapshot
 }
 
 // room is one live room. Its goroutine (run) alone touches st and the fields below inbox;
-// others reach it through inbox.
+// others reach it through inbox. Everything that changes the room's timeline is a command,
+// applied in one order: at once when the hub runs alone, or as the bus's log for the room
+// delivers it back, so that every instance folds the same commands into the same state.
 type room struct {
 	hub   *Hub
 	id    string
@@ -111,17 +115,24 @@ type room struct {
 
 	st      *roomState
 	clients map[*client]bool
-	present map[string]int // connections per user
-	order   []Member       // people present, in the order they came
-	slow    []*client      // whose buffers were full: dropped after the current step
+	byConn  map[string]*client  // this instance's connections, by id
+	waiting map[string]joinWait // joins submitted and not yet applied
+	replies map[string]chan<- error
+	nextReq uint64
+	now     time.Time // time of the command being applied
+	slow    []*client // whose buffers were full: dropped after the current step
 
 	pending    []Event
 	writing    bool
 	failed     bool
-	batches    chan []Event
+	batches    chan writeJob
 	storedC    chan storeResult
 	writerDone chan struct{}
 	acks       []pendingAck
+	blocks     blockBuilder // used by the writer goroutine only
+
+	stopFollow chan struct{} // closed before the bus subscription is stopped
+	unfollow   func()
 
 	meterC <-chan time.Time
 	pauseC <-chan time.Time
@@ -130,9 +141,10 @@ type room struct {
 
 func newRoom(h *Hub, id string, st *roomState) *room {
 	r := &room{hub: h, id: id, inbox: make(chan request, 256), done: make(chan struct{}),
-		clients: map[*client]bool{}, present: map[string]int{},
-		batches: make(chan []Event, 1), storedC: make(chan storeResult, 1),
-		writerDone: make(chan struct{})}
+		clients: map[*client]bool{}, byConn: map[string]*client{}, waiting: map[string]joinWait{},
+		replies: map[string]chan<- error{},
+		batches: make(chan writeJob, 1), storedC: make(chan storeResult, 1),
+		writerDone: make(chan struct{}), stopFollow: make(chan struct{})}
 	if st == nil {
 		st = newRoomState()
 	}
@@ -146,7 +158,11 @@ func (r *room) run() {
 	if r.prev != nil {
 		<-r.prev // the last run is still writing this room's transcript
 	}
-	if !r.st.loaded && !r.load() {
+	if !r.st.loaded && !r.retry(r.load) {
+		return
+	}
+	r.st.loaded = true
+	if r.hub.bus != nil && !r.retry(r.follow) {
 		return
 	}
 	go r.writeLoop()
@@ -161,38 +177,36 @@ func (r *room) run() {
 		case res := <-r.storedC:
 			r.onStored(res)
 		case <-r.pauseC:
-			r.endPause()
+			r.pauseC = nil
+			if u := r.st.pauseUntil; u != nil {
+				r.submit(command{Kind: cmdEndPause, Until: u})
+			}
 		case <-r.meterC:
 			r.sendMeters()
 		case <-r.idleC:
-			if len(r.clients) == 0 {
+			if len(r.clients) == 0 && len(r.waiting) == 0 {
 				r.hub.retire(r)
-				r.drain()
+				r.stop()
 				return
 			}
 		case <-r.hub.quit:
-			r.drain()
-			for c := range r.clients {
-				r.closeClient(c, websocket.CloseGoingAway, "server shutting down")
-			}
+			r.shutdown()
 			return
 		}
 		r.reap()
 	}
 }
 
-// load reads the room's last sequence number and recent events from the store, retrying
-// until it succeeds or the hub shuts down.
-func (r *room) load() bool {
-	st := r.st
+// retry runs f until it succeeds or the hub shuts down.
+func (r *room) retry(f func(context.Context) error) bool {
 	for wait := 100 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := r.loadOnce(ctx)
+		err := f(ctx)
 		cancel()
 		if err == nil {
-			st.loaded = true
 			return true
 		}
+		slog.Warn("dialogue room: retrying", "room", r.id, "err", err)
 		select {
 		case <-time.After(wait):
 		case <-r.hub.quit:
@@ -201,67 +215,106 @@ func (r *room) load() bool {
 	}
 }
 
-func (r *room) loadOnce(ctx context.Context) error {
-	st := r.st
-	last, err := r.hub.store.lastSeq(ctx, r.id)
-	if err != nil {
-		return err
-	}
-	from := uint64(0)
-	if n := uint64(r.hub.historySize); last > n {
-		from = last - n
-	}
-	events, err := r.hub.store.Events(ctx, r.id, from, int(last-from)+1)
-	if err != nil {
-		return err
-	}
-	st.seq, st.stored, st.history = last, last, nil
-	for _, e := range events {
-		st.history = append(st.history, histEntry{seq: e.Seq, raw: mustJSON(e)})
-		// Fold what the recent timeline says of the room's settings.
-		switch e.Type {
-		case EventSay:
-			st.remember(e.UserID, e.ClientID, e.Seq)
-		case EventRoom:
-			st.open = e.Open != nil && *e.Open
-		case EventPhase:
-			st.phase = e.Phase
-		case EventInput:
-			st.locked = e.Locked != nil && *e.Locked
+// follow subscribes to the room's log on the bus from the first command not yet applied.
+func (r *room) follow(ctx context.Context) error {
+	stop := r.stopFollow
+	unfollow, err := r.hub.bus.Follow(ctx, r.id, r.st.streamPos, func(data []byte, pos uint64, at time.Time) {
+		select {
+		case r.inbox <- foldRequest{data: data, pos: pos, at: at}:
+		case <-stop:
 		}
+	}, func(data []byte, err error) {
+		var cmd command
+		if json.Unmarshal(data, &cmd) != nil {
+			return
+		}
+		select {
+		case r.inbox <- publishFailed{cmd: cmd, err: err}:
+		case <-stop:
+		}
+	})
+	if err != nil {
+		return err
 	}
+	r.unfollow = unfollow
 	return nil
 }
 
-func (st *roomState) remember(userID, clientID string, seq uint64) {
-	key := userID + "\x00" + clientID
-	if _, ok := st.said[key]; ok {
-		return
+// stop ends an idle room's run: it stops following the bus and writes what is waiting.
+func (r *room) stop() {
+	r.endFollow()
+	r.drain()
+}
+
+func (r *room) endFollow() {
+	if r.unfollow != nil {
+		close(r.stopFollow)
+		r.unfollow()
+		r.unfollow = nil
 	}
-	st.said[key] = seq
-	st.saidOrder = append(st.saidOrder, key)
-	if len(st.saidOrder) > maxSaidIDs {
-		delete(st.said, st.saidOrder[0])
-		st.saidOrder = st.saidOrder[1:]
+}
+
+// shutdown ends the room when the hub shuts down: connections here leave (so that other
+// instances see them go), everything waiting is written, and every connection gets 1001.
+func (r *room) shutdown() {
+	if r.hub.bus != nil {
+		for c := range r.clients {
+			r.submit(command{Kind: cmdLeave, Conn: c.id})
+		}
+	}
+	r.endFollow()
+	for id, w := range r.waiting {
+		delete(r.waiting, id)
+		w.reply <- joinReply{refused: "server shutting down", code: websocket.CloseGoingAway}
+	}
+	for id, reply := range r.replies {
+		delete(r.replies, id)
+		reply <- errHubClosed
+	}
+	r.drain()
+	for c := range r.clients {
+		r.closeClient(c, websocket.CloseGoingAway, "server shutting down")
 	}
 }
 
 func (r *room) handle(req request) {
 	switch q := req.(type) {
+	case foldRequest:
+		r.fold(q)
 	case joinRequest:
-		q.reply <- r.join(q.c, q.lastSeq)
+		r.waiting[q.c.id] = joinWait{c: q.c, lastSeq: q.lastSeq, reply: q.reply}
+		r.idleC = nil
+		r.submit(command{Kind: cmdJoin, Conn: q.c.id, Member: q.c.member, LastSeq: q.lastSeq})
 	case leaveRequest:
-		r.detach(q.c, websocket.CloseNormalClosure, "")
+		if _, ok := r.waiting[q.c.id]; ok {
+			// Its join is on its way through the log; applying it will see the connection gone.
+			delete(r.waiting, q.c.id)
+			r.idleIfEmpty()
+			return
+		}
+		r.drop(q.c, websocket.CloseNormalClosure, "")
 	case replyRequest:
 		if r.clients[q.c] {
 			r.deliver(q.c, mustJSON(q.msg))
 		}
 	case messageRequest:
 		if r.clients[q.c] {
-			r.act(q.c, q.in)
+			in := q.in
+			r.submit(command{Kind: cmdMessage, Conn: q.c.id, In: &in})
 		}
 	case openRequest:
-		q.reply <- r.setOpen(q.by, q.open)
+		if q.by.Role != Facilitator {
+			q.reply <- errForbidden
+			return
+		}
+		r.nextReq++
+		id := r.hub.instance + "/" + itoa(r.nextReq)
+		r.replies[id] = q.reply
+		kind := cmdClose
+		if q.open {
+			kind = cmdOpen
+		}
+		r.submit(command{Kind: kind, Member: q.by, Req: id})
 	case flushRequest:
 		// Wait here for the writer: the room pauses for the few milliseconds a batch takes.
 		for !r.failed && (r.writing || len(r.pending) > 0) {
@@ -276,77 +329,60 @@ func (r *room) handle(req request) {
 	case disconnectRequest:
 		for c := range r.clients {
 			if c.member.UserID == q.userID {
-				r.detach(c, websocket.ClosePolicyViolation, "session ended")
+				r.drop(c, websocket.ClosePolicyViolation, "session ended")
 			}
 		}
+	case publishFailed:
+		r.publishFailed(q)
 	}
 }
 
-func (r *room) join(c *client, lastSeq uint64) joinReply {
-	st := r.st
-	if st.removed[c.member.UserID] {
-		return joinReply{refused: "removed from this room", code: CloseRemoved}
-	}
-	if r.present[c.member.UserID] == 0 {
-		r.order = append(r.order, c.member)
-		if st.open {
-			st.meter.seen(c.member)
-			r.armMeter()
+// reply answers a join waiting for its command, if it is still waiting.
+func (w joinWait) replyWith(rep joinReply) { w.reply <- rep }
+
+// publishFailed tells whoever waits on a command that the bus did not take it.
+func (r *room) publishFailed(q publishFailed) {
+	slog.Warn("dialogue room: the bus refused a command", "room", r.id, "kind", q.cmd.Kind, "err", q.err)
+	switch q.cmd.Kind {
+	case cmdJoin:
+		if w, ok := r.waiting[q.cmd.Conn]; ok {
+			delete(r.waiting, q.cmd.Conn)
+			w.replyWith(joinReply{refused: "the dialogue service is unavailable: try again", code: websocket.CloseTryAgainLater})
+			r.idleIfEmpty()
 		}
-		m := c.member
-		r.emit(Event{Type: EventJoined, UserID: m.UserID, Name: m.Name, Role: m.Role})
-	}
-	r.present[c.member.UserID]++
-	// Added after the joined event: the welcome carries it.
-	r.clients[c] = true
-	r.idleC = nil
-	rep := joinReply{state: r.state(), seq: st.seq, memFrom: st.seq + 1}
-	if len(st.history) > 0 {
-		rep.memFrom = st.history[0].seq
-	}
-	for _, h := range st.history {
-		if h.seq > lastSeq {
-			rep.recent = append(rep.recent, h.raw)
+	case cmdMessage:
+		if c := r.byConn[q.cmd.Conn]; c != nil && q.cmd.In != nil {
+			r.errorTo(c, *q.cmd.In, "not delivered: the dialogue service is unavailable, try again")
+		}
+	case cmdOpen, cmdClose:
+		if reply, ok := r.replies[q.cmd.Req]; ok {
+			delete(r.replies, q.cmd.Req)
+			reply <- errBusUnavailable
 		}
 	}
-	mv := st.meter.view(c.member)
-	rep.meter = &mv
-	return rep
 }
 
-// detach takes a connection out of the room and closes it with code; the person leaves when
-// it was their last connection.
-func (r *room) detach(c *client, code int, reason string) {
+func (r *room) idleIfEmpty() {
+	if len(r.clients) == 0 && len(r.waiting) == 0 {
+		r.idleC = time.After(r.hub.opts.IdleAfter)
+	}
+}
+
+// drop takes one of this instance's connections out of the room: closed with code, and out
+// of the room's presence through a leave command.
+func (r *room) drop(c *client, code int, reason string) {
 	if !r.clients[c] {
 		return
 	}
 	r.closeClient(c, code, reason)
-	id := c.member.UserID
-	r.present[id]--
-	if r.present[id] > 0 {
-		return
-	}
-	delete(r.present, id)
-	for i, m := range r.order {
-		if m.UserID == id {
-			r.order = append(r.order[:i:i], r.order[i+1:]...)
-			break
-		}
-	}
-	r.lowerHand(id)
-	if r.st.goRound != nil && r.st.goRound[r.st.goTurn].UserID == id {
-		r.advanceGoRound()
-	}
-	m := c.member
-	r.emit(Event{Type: EventLeft, UserID: m.UserID, Name: m.Name, Role: m.Role})
-	if len(r.clients) == 0 {
-		r.idleC = time.After(r.hub.opts.IdleAfter)
-	}
+	r.submit(command{Kind: cmdLeave, Conn: c.id})
+	r.idleIfEmpty()
 }
 
 // closeClient ends a connection: its writer sends what is queued, then the close frame.
 func (r *room) closeClient(c *client, code int, reason string) {
 	delete(r.clients, c)
+	delete(r.byConn, c.id)
 	c.closeCode, c.closeReason = code, reason
 	close(c.send)
 }
@@ -375,17 +411,17 @@ func (r *room) reap() {
 	for len(r.slow) > 0 {
 		c := r.slow[0]
 		r.slow = r.slow[1:]
-		r.detach(c, websocket.CloseTryAgainLater, "too slow to keep up: reconnect to catch up")
+		r.drop(c, websocket.CloseTryAgainLater, "too slow to keep up: reconnect to catch up")
 	}
 }
 
 // emit puts an event on the timeline: numbered, kept in memory for resuming members, sent to
-// every connection, and queued for the transcript.
+// every connection here, and queued for the transcript.
 func (r *room) emit(e Event) uint64 {
 	st := r.st
 	st.seq++
 	e.Seq = st.seq
-	e.At = r.hub.opts.Now().UTC().Truncate(time.Millisecond)
+	e.At = r.now
 	raw := mustJSON(e)
 	st.history = append(st.history, histEntry{seq: e.Seq, raw: raw})
 	r.pending = append(r.pending, e)
@@ -396,7 +432,7 @@ func (r *room) emit(e Event) uint64 {
 
 func (r *room) state() State {
 	st := r.st
-	s := State{Open: st.open, Members: append([]Member{}, r.order...),
+	s := State{Open: st.open, Members: append([]Member{}, st.order...),
 		Hands: append([]Member{}, st.hands...), Phase: st.phase, Locked: st.locked,
 		PauseUntil: st.pauseUntil}
 	if st.floor != nil {
@@ -409,6 +445,27 @@ func (r *room) state() State {
 		s.Floor = &h
 	}
 	return s
+}
+
+// joinReply is the welcome for c: the state now, and the events after lastSeq (for a first
+// join, the most recent ones only).
+func (r *room) joinReply(c *client, lastSeq uint64) joinReply {
+	st := r.st
+	rep := joinReply{state: r.state(), seq: st.seq, from: lastSeq + 1, memFrom: st.seq + 1}
+	if lastSeq == 0 && st.seq > uint64(r.hub.welcomeEvents) {
+		rep.from = st.seq - uint64(r.hub.welcomeEvents) + 1
+	}
+	if len(st.history) > 0 {
+		rep.memFrom = max(st.history[0].seq, rep.from)
+	}
+	for _, h := range st.history {
+		if h.seq >= rep.from {
+			rep.recent = append(rep.recent, h.raw)
+		}
+	}
+	mv := st.meter.view(c.member)
+	rep.meter = &mv
+	return rep
 }
 
 func (r *room) armMeter() {
@@ -438,7 +495,7 @@ func (r *room) kick() {
 	if r.writing || r.failed || len(r.pending) == 0 {
 		return
 	}
-	r.batches <- r.pending
+	r.batches <- writeJob{events: r.pending}
 	r.pending = nil
 	r.writing = true
 }
@@ -450,7 +507,7 @@ func (r *room) onStored(res storeResult) {
 		return
 	}
 	st := r.st
-	st.stored = res.upTo
+	st.stored = max(st.stored, res.upTo)
 	for len(r.acks) > 0 && r.acks[0].seq <= st.stored {
 		a := r.acks[0]
 		r.acks = r.acks[1:]
@@ -465,13 +522,33 @@ func (r *room) onStored(res storeResult) {
 	if n > 0 {
 		st.history = append([]histEntry(nil), st.history[n:]...)
 	}
+	if len(r.pending) == 0 && st.stored == st.seq && st.seq >= st.snapAt+uint64(r.hub.snapshotEvery) {
+		r.writeSnapshot()
+		return
+	}
 	r.kick()
 }
 
-// drain writes every event still waiting, then stops the writer.
+// writeSnapshot hands the room's state to the writer, which stores it after what it is
+// writing now; everything up to st.seq is stored by then.
+func (r *room) writeSnapshot() {
+	if r.writing || r.failed || len(r.pending) > 0 {
+		return
+	}
+	snap := r.st.snapshot(r.id, r.hub.bus != nil, r.hub.opts.Now())
+	r.st.snapAt = r.st.seq
+	r.batches <- writeJob{snap: &snap}
+	r.writing = true
+}
+
+// drain writes every event still waiting and a snapshot of the state, then stops the writer.
 func (r *room) drain() {
 	for !r.failed && (r.writing || len(r.pending) > 0) {
 		r.kick()
+		r.onStored(<-r.storedC)
+	}
+	if !r.failed && r.st.seq > 0 && r.st.snapAt != r.st.seq {
+		r.writeSnapshot()
 		r.onStored(<-r.storedC)
 	}
 	close(r.batches)
@@ -481,17 +558,33 @@ func (r *room) drain() {
 // writeLoop stores the room's batches in order; it is owned by run, which closes batches.
 func (r *room) writeLoop() {
 	defer close(r.writerDone)
-	for batch := range r.batches {
-		err := r.store(batch)
-		r.storedC <- storeResult{upTo: batch[len(batch)-1].Seq, err: err}
+	for job := range r.batches {
+		res := storeResult{upTo: r.st.stored}
+		if len(job.events) > 0 {
+			res.upTo = job.events[len(job.events)-1].Seq
+			res.err = r.store(func(ctx context.Context) error {
+				return r.hub.store.append(ctx, r.id, job.events)
+			})
+			if res.err == nil {
+				for _, b := range r.blocks.add(job.events) {
+					// A block only speeds up reading; a failure leaves the events readable one by one.
+					r.store(func(ctx context.Context) error { return r.hub.store.appendBlock(ctx, r.id, b) })
+				}
+			}
+		}
+		if job.snap != nil {
+			res.upTo = job.snap.Seq
+			r.store(func(ctx context.Context) error { return r.hub.store.saveSnapshot(ctx, *job.snap) })
+		}
+		r.storedC <- res
 	}
 }
 
-// store writes one batch, retrying until it succeeds or Shutdown gives up.
-func (r *room) store(batch []Event) error {
+// store runs one write, retrying until it succeeds or Shutdown gives up.
+func (r *room) store(write func(context.Context) error) error {
 	for wait := 50 * time.Millisecond; ; wait = min(wait*2, 5*time.Second) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := r.hub.store.append(ctx, r.id, batch)
+		err := write(ctx)
 		cancel()
 		if err == nil {
 			return nil
@@ -504,16 +597,52 @@ func (r *room) store(batch []Event) error {
 	}
 }
 
-func (r *room) endPause() {
-	r.pauseC = nil
-	if r.st.pauseUntil == nil {
+// errorTo tells one connection what was wrong; c is nil when the connection is on another
+// instance or gone.
+func (r *room) errorTo(c *client, in inbound, text string) {
+	if c == nil {
 		return
 	}
-	r.st.pauseUntil = nil
-	r.emit(Event{Type: EventPause, Active: boolp(false)})
+	r.deliver(c, mustJSON(errorMsg{Type: "error", Error: in.Type + ": " + text, For: in.Type, ID: in.ID}))
 }
 
-// errorTo tells one connection what was wrong.
-func (r *room) errorTo(c *client, in inbound, text string) {
-	r.deliver(c, mustJSON(errorMsg{Type: "error", Error: in.Type + ": " + text, For: in.Type, ID: in.ID}))
+// load sets the room's state from its stored snapshot. Without a bus, the events stored after
+// the snapshot are folded in too; with one, the commands after the snapshot's log position
+// are applied again as the log delivers them, which gives the same events.
+func (r *room) load(ctx context.Context) error {
+	st := newRoomState()
+	snap, err := r.hub.store.loadSnapshot(ctx, r.id)
+	switch {
+	case err == nil:
+		st.restore(snap)
+		if r.hub.bus == nil {
+			st.conns, st.present, st.order = map[string]Member{}, map[string]int{}, nil
+		}
+	case errors.Is(err, failure.ErrNotFound):
+	default:
+		return err
+	}
+	if r.hub.bus == nil {
+		const page = 500
+		for {
+			events, err := r.hub.store.Events(ctx, r.id, st.seq, page)
+			if err != nil {
+				return err
+			}
+			for _, e := range events {
+				st.foldEvent(e)
+				st.history = append(st.history, histEntry{seq: e.Seq, raw: mustJSON(e)})
+			}
+			if n := len(st.history) - r.hub.historySize; n > 0 {
+				st.history = append([]histEntry(nil), st.history[n:]...)
+			}
+			if len(events) < page {
+				break
+			}
+		}
+		st.stored = st.seq
+	}
+	st.stopped = r.st.stopped
+	*r.st = *st
+	return nil
 }

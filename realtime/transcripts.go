@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -16,19 +15,37 @@ import (
 	"polyphony/internal/failure"
 )
 
-// Transcripts keeps every room's timeline, append-only. An event's _id is the room id and its
-// sequence number (zero-padded), so events are inserted once, never updated, and every read
-// is a lookup or a range on _id.
+// Transcripts keeps every room's timeline, append-only, and every read is by _id:
+//   - each event is a document whose _id is the room id and its sequence number
+//     (zero-padded), inserted once and never updated, so that instances sharing a room may
+//     both write it;
+//   - every complete run of blockSize events (1–128, 129–256, ...) is also written as one
+//     block document, so that reading a long timeline takes one lookup per block;
+//   - a snapshot of each room's state (room_snapshots) lets a room start again without
+//     reading its timeline from the beginning.
 type Transcripts struct {
 	events      *mongo.Collection
+	blocks      *mongo.Collection
+	snapshots   *mongo.Collection
 	withdrawals *mongo.Collection
 }
+
+// blockSize is how many events one block document holds.
+const blockSize = 128
 
 // storedEvent is an Event as kept in the store.
 type storedEvent struct {
 	ID    string `bson:"_id"`
 	Room  string `bson:"room"`
 	Event `bson:",inline"`
+}
+
+// storedBlock holds the events numbered from First to First+blockSize-1.
+type storedBlock struct {
+	ID     string  `bson:"_id"`
+	Room   string  `bson:"room"`
+	First  uint64  `bson:"first"`
+	Events []Event `bson:"events"`
 }
 
 // withdrawal records that a speaker took back one of their turns.
@@ -46,6 +63,8 @@ func NewTranscripts(ctx context.Context, db *database.DB) (*Transcripts, error) 
 	}
 	return &Transcripts{
 		events:      db.Collection("room_events"),
+		blocks:      db.Collection("room_event_blocks"),
+		snapshots:   db.Collection("room_snapshots"),
 		withdrawals: db.Collection("room_withdrawals"),
 	}, nil
 }
@@ -55,21 +74,45 @@ func eventKey(roomID string, seq uint64) string {
 	return fmt.Sprintf("%s/%020d", roomID, seq)
 }
 
-// append stores events, which are in sequence order. A retry after a partial failure is
-// safe: events already stored are skipped.
+// blockKey is the _id of the room's block that starts at event first.
+func blockKey(roomID string, first uint64) string {
+	return fmt.Sprintf("%s/b%020d", roomID, first)
+}
+
+// onlyDuplicates reports whether err is nothing but duplicate-key refusals: documents that
+// are stored already, by an earlier try or by another instance.
+func onlyDuplicates(err error) bool {
+	var bwe mongo.BulkWriteException
+	if errors.As(err, &bwe) {
+		if bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
+			return false
+		}
+		for _, we := range bwe.WriteErrors {
+			if we.Code != 11000 {
+				return false
+			}
+		}
+		return true
+	}
+	return mongo.IsDuplicateKeyError(err)
+}
+
+// append stores events, which are in sequence order. Events stored already are skipped, so
+// a retry, or another instance writing the same events, is safe.
 func (t *Transcripts) append(ctx context.Context, roomID string, events []Event) error {
 	docs := make([]any, len(events))
 	for i, e := range events {
 		docs[i] = storedEvent{ID: eventKey(roomID, e.Seq), Room: roomID, Event: e}
 	}
-	_, err := t.events.InsertMany(ctx, docs, options.InsertMany().SetOrdered(true))
-	if err == nil {
+	_, err := t.events.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+	if err == nil || onlyDuplicates(err) {
 		return nil
 	}
+	// Some engines give up on an unordered batch at the first refusal: store the rest one by
+	// one, in order.
 	if !mongo.IsDuplicateKeyError(err) {
 		return fmt.Errorf("store room events: %w", err)
 	}
-	// Part of the batch was stored by an earlier try: store the rest one by one, in order.
 	for _, d := range docs {
 		if _, err := t.events.InsertOne(ctx, d); err != nil && !mongo.IsDuplicateKeyError(err) {
 			return fmt.Errorf("store room event: %w", err)
@@ -78,75 +121,95 @@ func (t *Transcripts) append(ctx context.Context, roomID string, events []Event)
 	return nil
 }
 
-// Events returns up to limit events of the room after afterSeq, in order.
+// appendBlock stores a complete block of events.
+func (t *Transcripts) appendBlock(ctx context.Context, roomID string, events []Event) error {
+	_, err := t.blocks.InsertOne(ctx, storedBlock{ID: blockKey(roomID, events[0].Seq), Room: roomID,
+		First: events[0].Seq, Events: events})
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("store room event block: %w", err)
+	}
+	return nil
+}
+
+// blockBuilder gathers stored events into complete blocks.
+type blockBuilder struct{ buf []Event }
+
+// add takes events just stored, in order, and returns the blocks they complete. A block is
+// only made from events seen from its first; after a gap it waits for the next block's start.
+func (b *blockBuilder) add(events []Event) [][]Event {
+	var out [][]Event
+	for _, e := range events {
+		if n := len(b.buf); n > 0 && b.buf[n-1].Seq+1 != e.Seq {
+			b.buf = nil
+		}
+		if len(b.buf) == 0 && (e.Seq-1)%blockSize != 0 {
+			continue
+		}
+		b.buf = append(b.buf, e)
+		if len(b.buf) == blockSize {
+			out = append(out, b.buf)
+			b.buf = nil
+		}
+	}
+	return out
+}
+
+// Events returns up to limit events of the room after afterSeq, in order, reading whole
+// blocks where it can and single events after the last block.
 func (t *Transcripts) Events(ctx context.Context, roomID string, afterSeq uint64, limit int) ([]Event, error) {
 	if limit <= 0 {
 		return nil, failure.Invalid("limit", "must be at least 1")
 	}
-	filter := bson.D{
-		{Key: "_id", Value: bson.D{
-			{Key: "$gt", Value: eventKey(roomID, afterSeq)},
-			{Key: "$lte", Value: eventKey(roomID, math.MaxUint64)},
-		}},
-		{Key: "room", Value: roomID},
-	}
-	cur, err := t.events.Find(ctx, filter, options.Find().
-		SetSort(bson.D{{Key: "_id", Value: 1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, fmt.Errorf("read room events: %w", err)
-	}
-	var docs []storedEvent
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("read room events: %w", err)
-	}
-	out := make([]Event, len(docs))
-	for i, d := range docs {
-		out[i] = d.Event
+	var out []Event
+	seq := afterSeq + 1
+	for len(out) < limit {
+		if (seq-1)%blockSize == 0 {
+			var b storedBlock
+			err := t.blocks.FindOne(ctx, bson.D{{Key: "_id", Value: blockKey(roomID, seq)}}).Decode(&b)
+			if err == nil && len(b.Events) > 0 {
+				for _, e := range b.Events {
+					if len(out) < limit {
+						out = append(out, e)
+					}
+				}
+				seq = out[len(out)-1].Seq + 1
+				continue
+			}
+			if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+				return nil, fmt.Errorf("read room events: %w", err)
+			}
+		}
+		var d storedEvent
+		err := t.events.FindOne(ctx, bson.D{{Key: "_id", Value: eventKey(roomID, seq)}}).Decode(&d)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			break
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read room events: %w", err)
+		}
+		out = append(out, d.Event)
+		seq++
 	}
 	return out, nil
 }
 
-// has reports whether the room's event seq is stored.
-func (t *Transcripts) has(ctx context.Context, roomID string, seq uint64) (bool, error) {
-	err := t.events.FindOne(ctx, bson.D{{Key: "_id", Value: eventKey(roomID, seq)}},
-		options.FindOne().SetProjection(bson.D{{Key: "_id", Value: 1}})).Err()
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		return false, nil
+// saveSnapshot stores the room's state, replacing the last snapshot.
+func (t *Transcripts) saveSnapshot(ctx context.Context, s snapshot) error {
+	_, err := t.snapshots.ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.ID}}, s, options.Replace().SetUpsert(true))
+	if err != nil && !mongo.IsDuplicateKeyError(err) {
+		return fmt.Errorf("store room snapshot: %w", err)
 	}
-	if err != nil {
-		return false, fmt.Errorf("read room event: %w", err)
-	}
-	return true, nil
+	return nil
 }
 
-// lastSeq finds the room's last stored sequence number by looking events up by _id: events
-// are stored without gaps, so a doubling search and then a binary search need about
-// 2·log2(n) lookups and never scan.
-func (t *Transcripts) lastSeq(ctx context.Context, roomID string) (uint64, error) {
-	lo, hi := uint64(0), uint64(1) // lo is stored (or 0), hi is to be tested
-	for {
-		ok, err := t.has(ctx, roomID, hi)
-		if err != nil {
-			return 0, err
-		}
-		if !ok {
-			break
-		}
-		lo, hi = hi, hi*2
+// loadSnapshot reads the room's last snapshot; failure.ErrNotFound when it has none.
+func (t *Transcripts) loadSnapshot(ctx context.Context, roomID string) (snapshot, error) {
+	var s snapshot
+	err := t.snapshots.FindOne(ctx, bson.D{{Key: "_id", Value: roomID}}).Decode(&s)
+	if err != nil {
+		return snapshot{}, database.Translate(err)
 	}
-	for hi-lo > 1 { // lo stored, hi missing
-		mid := lo + (hi-lo)/2
-		ok, err := t.has(ctx, roomID, mid)
-		if err != nil {
-			return 0, err
-		}
-		if ok {
-			lo = mid
-		} else {
-			hi = mid
-		}
-	}
-	return lo, nil
+	return s, nil
 }
 
 // Withdraw records that userID takes back their turn seq. Only the speaker may withdraw a

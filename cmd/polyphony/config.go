@@ -36,6 +36,7 @@ var settings = []setting{
 	{"minio-secret-key", "MINIO_SECRET_KEY", "", "MinIO secret key", true},
 	{"minio-bucket", "MINIO_BUCKET", "polyphony", "MinIO bucket (created if missing)", false},
 	{"minio-secure", "MINIO_SECURE", "false", "use TLS to reach MinIO", false},
+	{"nats-url", "NATS_URL", "", "NATS server with JetStream (nats://host:4222); when set, every instance using it shares the dialogue rooms", true},
 	{"media-secret", "POLYPHONY_MEDIA_SECRET", "", "key that signs local media URLs (default: generated once and kept in the database)", true},
 	{"session-idle", "POLYPHONY_SESSION_IDLE", "30m", "a session ends after this long without use", false},
 	{"session-absolute", "POLYPHONY_SESSION_ABSOLUTE", "12h", "a session ends this long after sign-in, however used", false},
@@ -64,6 +65,7 @@ type Config struct {
 	MinIOSecretKey  string
 	MinIOBucket     string
 	MinIOSecure     bool
+	NATSURL         string
 	MediaSecret     string
 	SessionIdle     time.Duration
 	SessionAbsolute time.Duration
@@ -117,7 +119,7 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 		MongoDatabase: raw["mongodb-database"], MinIOEndpoint: raw["minio-endpoint"],
 		MinIOAccessKey: raw["minio-access-key"], MinIOSecretKey: raw["minio-secret-key"],
 		MinIOBucket: raw["minio-bucket"], MediaSecret: raw["media-secret"], ClientIP: raw["client-ip"],
-		TLSCert: raw["tls-cert"], TLSKey: raw["tls-key"], LogFormat: raw["log-format"], MongoListen: raw["mongo-listen"]}
+		TLSCert: raw["tls-cert"], TLSKey: raw["tls-key"], LogFormat: raw["log-format"], MongoListen: raw["mongo-listen"], NATSURL: raw["nats-url"]}
 
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return nil, settingError("addr", "%q is not a host:port address", c.Addr)

@@ -35,7 +35,17 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	rooms := realtime.NewHub(transcripts, realtime.Options{})
+	roomOpts := realtime.Options{}
+	if cfg.NATSURL != "" {
+		bus, err := realtime.ConnectNATS(ctx, cfg.NATSURL, realtime.NATSOptions{Name: "polyphony"})
+		if err != nil {
+			return fmt.Errorf("setting --nats-url (NATS_URL): %w", err)
+		}
+		defer bus.Close()
+		roomOpts.Bus = bus
+		log.Info("dialogue rooms are shared through NATS JetStream", "instance", bus.Instance())
+	}
+	rooms := realtime.NewHub(transcripts, roomOpts)
 	// Disabling an account ends its sessions and closes its room connections at once.
 	a.accounts.OnUserEnded = rooms.DisconnectUser
 	srv, err := server.New(server.Config{
