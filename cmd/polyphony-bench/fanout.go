@@ -73,7 +73,7 @@ func startLoad(ctx context.Context, sys system, prefix string, rooms, perRoom in
 		return nil, err
 	}
 	conns, err := dialAll(ctx, rooms*perRoom, func(ctx context.Context, i int) (*websocket.Conn, error) {
-		return dialMember(ctx, roomURL(sys.Base(), l.rooms[i/perRoom], i%perRoom), sys.Welcomes())
+		return dialMember(ctx, roomURL(baseFor(sys, i%perRoom), l.rooms[i/perRoom], i%perRoom), sys.Welcomes())
 	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", sys.Name(), err)

@@ -6,6 +6,8 @@
 //	B2  memory per idle member connection, server side (members in a child process)
 //	B3  turn-taking: raise_hand until all members of a room have the hand_queue, at half
 //	    of Polyphony's B1 knee in other rooms
+//	B4  B1's knee for two Polyphony instances sharing the rooms through an embedded NATS
+//	    JetStream server, each room's members split between them, against one instance
 //
 // It prints the figures, never asserts them, and exits 0 when it ran. -quick is a small run.
 package main
@@ -46,7 +48,7 @@ func main() {
 	flag.IntVar(&cfg.TurnMembers, "turn-members", 30, "B3: members of the turn-taking room")
 	flag.IntVar(&cfg.Rounds, "rounds", 200, "B3: hands raised")
 	flag.IntVar(&cfg.SendBuffer, "sendbuf", 0, "Polyphony's send buffer per connection (0: its default, 64)")
-	flag.StringVar(&cfg.Run, "run", "b1,b2,b3", "which figures to measure")
+	flag.StringVar(&cfg.Run, "run", "b1,b2,b3,b4", "which figures to measure")
 	child := flag.Bool("idle-child", false, "internal: hold idle members for B2")
 	childBase := flag.String("idle-base", "", "internal: websocket address for -idle-child")
 	childPrefix := flag.String("idle-prefix", "", "internal: room name prefix for -idle-child")
@@ -102,13 +104,18 @@ func run(ctx context.Context, cfg config, out, log io.Writer) error {
 	defer env.close()
 	rep := newReport(cfg)
 	started := time.Now()
-	if cfg.wants("b1") || cfg.wants("b3") {
+	if cfg.wants("b1") || cfg.wants("b3") || cfg.wants("b4") {
 		if err := env.fanOut(ctx, cfg, rep, log); err != nil {
 			return err
 		}
 	}
 	if cfg.wants("b3") {
 		if err := env.turns(ctx, cfg, rep, log); err != nil {
+			return err
+		}
+	}
+	if cfg.wants("b4") {
+		if err := env.instances(ctx, cfg, rep, log); err != nil {
 			return err
 		}
 	}

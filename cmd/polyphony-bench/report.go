@@ -72,6 +72,13 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintf(w, "%-4s %-44s %14.2f %14.2f %8s\n", "", "  at says/s per member", p.Best.Rate, q.Best.Rate, "")
 		fmt.Fprintf(w, "%-4s %-44s %14.1f %14.1f %8s\n", "", "  p99 ms at that level", ms(p.Best.P99), ms(q.Best.P99), "")
 	}
+	if one, two := r.knee["polyphony"], r.knee["polyphony×2"]; len(two.Steps) > 0 {
+		fmt.Fprintf(w, "%-4s %-44s %14s %14s %8s  %s\n", "B4", "two instances via NATS, members split", "one instance", "two", "", "")
+		fmt.Fprintf(w, "%-4s %-44s %14.0f %14.0f %8s  %s\n", "", "  deliveries/s at p99 ≤ 50 ms, no drops",
+			one.Best.PerSecond, two.Best.PerSecond, ratio(two.Best.PerSecond, one.Best.PerSecond), "≥ 0.60×")
+		fmt.Fprintf(w, "%-4s %-44s %14.2f %14.2f\n", "", "  at says/s per member", one.Best.Rate, two.Best.Rate)
+		fmt.Fprintf(w, "%-4s %-44s %14.1f %14.1f\n", "", "  p99 ms at that level", ms(one.Best.P99), ms(two.Best.P99))
+	}
 	if p, q := r.idle["peer"], r.idle["polyphony"]; p.Conns+q.Conns > 0 {
 		fmt.Fprintf(w, "%-4s %-44s %14.1f %14.1f %8s  %s\n", "B2", "KiB per idle connection (server side)",
 			p.KiBPerConn, q.KiBPerConn, ratio(q.KiBPerConn, p.KiBPerConn), "≤ 1.00× (aim 15 KiB)")
@@ -86,7 +93,7 @@ func (r *report) write(w io.Writer) {
 		fmt.Fprintf(w, "%-4s %-44s %14s %14.0f\n", "", "  background deliveries/s", "", t.Background.PerSecond)
 		fmt.Fprintf(w, "%-4s %-44s %14s %14.1f\n", "", "  background p99 ms", "", ms(t.Background.P99))
 	}
-	for _, name := range []string{"peer", "polyphony"} {
+	for _, name := range []string{"peer", "polyphony", "polyphony×2"} {
 		k, ok := r.knee[name]
 		if !ok {
 			continue

@@ -134,6 +134,8 @@ function applyEvent(e) {
       room.floor = e.target || null;
       break;
     case "go_round":
+      // A go-round takes the floor over: a floor given before it ends with it.
+      room.floor = null;
       if (e.active) {
         room.goRound = e.order || [];
         room.goHolder = e.target || null;
@@ -666,6 +668,13 @@ function receive(m) {
       seenSays.clear();
       el.log.setAttribute("aria-live", "off");
       setTimeout(() => el.log.setAttribute("aria-live", "polite"), 1000);
+      if (m.historyFrom > 1) {
+        const li = node("li", "room-note", "Earlier messages are in the ");
+        const a = node("a", "", "transcript");
+        a.href = roomPath + "/transcript";
+        li.append(a, ".");
+        el.logList.append(li);
+      }
     }
     for (const e of m.events || []) {
       if (e.seq > lastSeq) {
