@@ -95,6 +95,7 @@ func TestBrowserRoomSession(t *testing.T) {
 	type person struct {
 		name string
 		b    *browsertest.Browser
+		id   string
 	}
 	join := func(email string) person {
 		l := f.logins[email]
@@ -107,7 +108,9 @@ func TestBrowserRoomSession(t *testing.T) {
 		signIn(b, l.Email, l.Password)
 		wantPath(t, b, f.ts.URL, path)
 		waitJS(t, b, l.Name+" connects", `document.getElementById('room-status').textContent === 'Connected'`)
-		return person{l.Name, b}
+		var id string
+		b.Eval(`document.getElementById('room').dataset.user`, &id)
+		return person{l.Name, b, id}
 	}
 
 	fran := join("facilitator@polyphony.example")
@@ -213,6 +216,26 @@ func TestBrowserRoomSession(t *testing.T) {
 	say(tara.b, "Hearing that helps.")
 	seeAll("Hearing that helps.")
 
+	// Input locked: trainees cannot speak unless given the floor; facilitators still can.
+	fran.b.Click("#lock-input")
+	waitJS(t, tara.b, "Tara's composer is locked", `document.getElementById('message').disabled`)
+	wantText(t, tara.b, "#composer-reason", "locked input")
+	waitJS(t, pat.b, "Pat, who has the floor, may still speak", `document.getElementById('log-list').innerText.includes('locked input') && !document.getElementById('message').disabled`)
+	waitJS(t, fran.b, "Fran is offered to unlock", `!document.getElementById('unlock-input').hidden`)
+	say(femi.b, "While input is locked, we are listening for a moment.")
+	seeAll("While input is locked, we are listening for a moment.")
+	fran.b.Click("#unlock-input")
+	waitJS(t, tara.b, "Tara may speak after the unlock", `!document.getElementById('message').disabled`)
+
+	// A facilitator lowers someone else's hand.
+	tara.b.Click("#raise-hand")
+	waitJS(t, femi.b, "Femi sees Tara's hand", `document.getElementById('hands').innerText.includes('Tara Trainee')`)
+	femi.b.Click(`#hands [data-key="hand-lower-` + tara.id + `"]`)
+	for _, p := range everyone {
+		waitJS(t, p.b, p.name+" sees Tara's hand lowered", `document.getElementById('hands').children.length === 0`)
+	}
+	waitJS(t, tara.b, "Tara is offered to raise her hand again", `!document.getElementById('raise-hand').hidden`)
+
 	// A go-round in the order people joined: Fran passes, Femi speaks, Tara passes, and Fran
 	// ends it while Pat holds the floor.
 	fran.b.Click("#start-go-round")
@@ -287,7 +310,7 @@ func TestBrowserRoomSession(t *testing.T) {
 	if got := tara.b.Value("#message"); got != "A thought I have not sent" {
 		t.Errorf("after reconnecting the composer holds %q", got)
 	}
-	sameLogs(8)
+	sameLogs(9)
 
 	// A message not yet acknowledged and the draft survive a reload too.
 	tara.b.Eval(`window.__blockSend = true`, nil)
@@ -299,20 +322,33 @@ func TestBrowserRoomSession(t *testing.T) {
 	if got := tara.b.Value("#message"); got != "Still writing this" {
 		t.Errorf("after a reload the composer holds %q", got)
 	}
-	sameLogs(9)
+	sameLogs(10)
 
 	// On a phone.
 	pat.b.SetMobileViewport(375, 812)
 	pat.b.Reload()
-	waitJS(t, pat.b, "Pat reconnects on the phone", `document.getElementById('room-status').textContent === 'Connected' && document.querySelectorAll('#log-list .turn').length === 9`)
+	waitJS(t, pat.b, "Pat reconnects on the phone", `document.getElementById('room-status').textContent === 'Connected' && document.querySelectorAll('#log-list .turn').length === 10`)
 	noHorizontalScroll(t, pat.b)
 	screenshot(pat.b, "room-phone")
 	pat.b.AssertNoAxeViolations(t)
 
+	// Removing a member takes a confirming second click; the removed member is told why and
+	// cannot come back until the room is opened again.
+	fran.b.Click(`#people [data-key="remove-` + pat.id + `"]`)
+	waitJS(t, fran.b, "Fran is asked to confirm", `document.querySelector('#people [data-key="remove-`+pat.id+`"]').innerText.startsWith('Confirm: remove')`)
+	fran.b.Click(`#people [data-key="remove-` + pat.id + `"]`)
+	waitJS(t, pat.b, "Pat is told of the removal", `document.getElementById('room-status').textContent === 'Disconnected' && document.getElementById('composer-error').textContent.includes('removed from this room')`)
+	for _, p := range []person{fran, femi, tara} {
+		waitJS(t, p.b, p.name+" sees Pat gone", `!document.getElementById('people').innerText.includes('Pat Peer')`)
+	}
+	wantText(t, tara.b, "#log-list", "removed Pat Peer from the room")
+	pat.b.Reload()
+	waitJS(t, pat.b, "Pat stays out after a reload", `document.getElementById('room-status').textContent === 'Disconnected'`)
+
 	// Closing the room.
 	fran.b.Submit("#close-room")
 	wantText(t, fran.b, ".nhsuk-inset-text", "The room is closed.")
-	for _, p := range everyone {
+	for _, p := range []person{fran, femi, tara} {
 		waitJS(t, p.b, p.name+" sees the room closed", `document.getElementById('room-open').textContent === 'Closed' && document.getElementById('message').disabled`)
 	}
 	wantText(t, tara.b, "#composer-reason", "The room is closed")
@@ -323,8 +359,8 @@ func TestBrowserRoomSession(t *testing.T) {
 	for _, want := range []string{"I keep thinking about the night shifts.", "They were hard for me too.", "Sent while the line was down.", "Sent just before a reload."} {
 		wantText(t, tara.b, "#transcript", want)
 	}
-	if n := tara.b.Count("#transcript .transcript__turn"); n != 9 {
-		t.Errorf("the transcript has %d turns, want 9", n)
+	if n := tara.b.Count("#transcript .transcript__turn"); n != 10 {
+		t.Errorf("the transcript has %d turns, want 10", n)
 	}
 	if href, _ := tara.b.Attr("#download-transcript", "href"); href != path+"/transcript.md" {
 		t.Errorf("download link %q", href)
