@@ -357,3 +357,7 @@ func closeConn(conn *websocket.Conn, code int, reason string) {
 	conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason),
 		time.Now().Add(time.Second))
 }
+
+// WriteBuffers is the write-buffer pool for upgrading room connections: a connection holds a
+// write buffer only while it writes, so an idle member costs no buffer of its own.
+var WriteBuffers websocket.BufferPool = &sync.Pool{}

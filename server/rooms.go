@@ -109,7 +109,7 @@ func (s *Server) roomSocket(c echo.Context) error {
 	}
 	lastSeq, _ := strconv.ParseUint(c.QueryParam("lastSeq"), 10, 64)
 	up := websocket.Upgrader{
-		ReadBufferSize: 1024, WriteBufferSize: 1024,
+		ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: realtime.WriteBuffers,
 		CheckOrigin: s.sameOriginHeader, // checked above as well, to answer with a clear 403
 	}
 	conn, err := up.Upgrade(c.Response(), c.Request(), nil)

@@ -99,7 +99,7 @@ func polyphonyOptions(sendBuffer int) realtime.Options {
 func newPolyphonySystem(store *realtime.Transcripts, opts realtime.Options) (*polyphonySystem, error) {
 	hub := realtime.NewHub(store, opts)
 	// The same upgrader as server/rooms.go; the tool authorises members directly.
-	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024}
+	up := websocket.Upgrader{ReadBufferSize: 1024, WriteBufferSize: 1024, WriteBufferPool: realtime.WriteBuffers}
 	s, err := startServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := up.Upgrade(w, r, nil)
 		if err != nil {
