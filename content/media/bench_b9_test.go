@@ -1,0 +1,209 @@
+package media_test
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
+	"polyphony/content/media"
+	"polyphony/internal/miniotest"
+)
+
+// B9: 8 concurrent 100 MiB video uploads into MinIO, through Upload (app)
+// and through minio-go directly (direct), against the same server in the
+// same run, both with the default 16 MiB parts; app-8MiB-parts repeats app
+// with MinIOConfig.PartSize at 8 MiB. Reported per run: MB/s (10^6 bytes per second over all eight),
+// peak-RSS-MB (this process's resident set, sampled every 5 ms; MinIO runs
+// in its own process), peak-heap-MB (Go heap in use, sampled likewise) and,
+// for app after direct, x-direct (the throughput ratio).
+//
+//	go test -run '^$' -bench B9 -benchtime 1x ./content/media/
+const (
+	b9Uploads = 8
+	b9Size    = 100 << 20
+)
+
+func BenchmarkB9Uploads(b *testing.B) {
+	srv := miniotest.Shared(b)
+	cfg := media.MinIOConfig{
+		Endpoint:  srv.Endpoint,
+		AccessKey: srv.AccessKey,
+		SecretKey: srv.SecretKey,
+		Bucket:    miniotest.BucketName(b),
+	}
+	store, err := media.NewMinIO(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	raw, err := minio.New(cfg.Endpoint, &minio.Options{Creds: credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, "")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var direct float64 // MB/s of the direct run, for the ratio
+	b.Run("direct", func(b *testing.B) {
+		direct = runB9(b, func(ctx context.Context, i int, r io.Reader) (string, error) {
+			key := fmt.Sprintf("direct/%d.mp4", i)
+			_, err := raw.PutObject(ctx, cfg.Bucket, key, r, b9Size, minio.PutObjectOptions{
+				ContentType: "video/mp4",
+				PartSize:    media.DefaultPartSize,
+			})
+			return key, err
+		}, store)
+	})
+	b.Run("app", func(b *testing.B) {
+		app := runB9(b, func(ctx context.Context, i int, r io.Reader) (string, error) {
+			up, err := media.Upload(ctx, store, r, b9Size, media.UploadOptions{})
+			return up.Key, err
+		}, store)
+		if direct > 0 {
+			b.ReportMetric(app/direct, "x-direct")
+		}
+	})
+	// Each MinIO upload holds one part in memory (minio-go's buffer), so
+	// the part size sets the memory eight uploads need.
+	cfg.PartSize = 8 << 20
+	small, err := media.NewMinIO(b.Context(), cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("app-8MiB-parts", func(b *testing.B) {
+		app := runB9(b, func(ctx context.Context, i int, r io.Reader) (string, error) {
+			up, err := media.Upload(ctx, small, r, b9Size, media.UploadOptions{})
+			return up.Key, err
+		}, small)
+		if direct > 0 {
+			b.ReportMetric(app/direct, "x-direct")
+		}
+	})
+}
+
+// runB9 runs b.N rounds of b9Uploads concurrent uploads and returns the
+// throughput in MB/s.
+func runB9(b *testing.B, upload func(ctx context.Context, i int, r io.Reader) (string, error), store media.Store) float64 {
+	block := b9Block()
+	runtime.GC()
+	debug.FreeOSMemory()
+	stop := make(chan struct{})
+	var peakRSS, peakHeap atomic.Int64
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		tick := time.NewTicker(5 * time.Millisecond)
+		defer tick.Stop()
+		var ms runtime.MemStats
+		for {
+			if rss := residentBytes(); rss > peakRSS.Load() {
+				peakRSS.Store(rss)
+			}
+			runtime.ReadMemStats(&ms)
+			if h := int64(ms.HeapInuse); h > peakHeap.Load() {
+				peakHeap.Store(h)
+			}
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	b.SetBytes(b9Uploads * b9Size)
+	b.ResetTimer()
+	var busy time.Duration
+	for range b.N {
+		start := time.Now()
+		keys := make([]string, b9Uploads)
+		errs := make([]error, b9Uploads)
+		var wg sync.WaitGroup
+		for i := range b9Uploads {
+			wg.Go(func() {
+				keys[i], errs[i] = upload(b.Context(), i, b9Body(block))
+			})
+		}
+		wg.Wait()
+		busy += time.Since(start)
+		if err := errors.Join(errs...); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		for _, k := range keys {
+			if err := store.Delete(b.Context(), k); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.StartTimer()
+	}
+	b.StopTimer()
+	close(stop)
+	<-sampled
+	mbps := float64(b.N*b9Uploads*b9Size) / 1e6 / busy.Seconds()
+	b.ReportMetric(mbps, "MB/s")
+	b.ReportMetric(float64(peakRSS.Load())/(1<<20), "peak-RSS-MB")
+	b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak-heap-MB")
+	return mbps
+}
+
+// b9Block is the 1 MiB of noise every body repeats.
+func b9Block() []byte {
+	block := make([]byte, 1<<20)
+	_, _ = rand.NewChaCha8([32]byte{9}).Read(block)
+	return block
+}
+
+// b9Body returns a b9Size MP4 stream (a movie header with a video track,
+// then an mdat box of noise) generated as it is read.
+func b9Body(block []byte) io.Reader {
+	head := mp4Head("isom", "vide")
+	head = binary.BigEndian.AppendUint32(head, uint32(b9Size-len(head)))
+	head = append(head, "mdat"...)
+	return io.MultiReader(strings.NewReader(string(head)), &repeater{block: block, left: b9Size - int64(len(head))})
+}
+
+// repeater yields left bytes by repeating block.
+type repeater struct {
+	block []byte
+	off   int
+	left  int64
+}
+
+func (r *repeater) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n := copy(p, r.block[r.off:])
+	r.off = (r.off + n) % len(r.block)
+	r.left -= int64(n)
+	return n, nil
+}
+
+// residentBytes returns this process's resident set size, or 0 where
+// /proc is missing.
+func residentBytes() int64 {
+	b, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		return 0
+	}
+	fields := strings.Fields(string(b))
+	if len(fields) < 2 {
+		return 0
+	}
+	pages, _ := strconv.ParseInt(fields[1], 10, 64)
+	return pages * int64(os.Getpagesize())
+}
