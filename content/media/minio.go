@@ -16,8 +16,9 @@ import (
 
 // DefaultPartSize is the multipart chunk size MinIO uploads use when
 // MinIOConfig.PartSize is zero. An upload buffers at most one part in
-// memory.
-const DefaultPartSize = 16 << 20
+// memory: with 8 MiB, eight 100 MB uploads at once stayed under 250 MB of
+// resident memory (B9), where 16 MiB parts went over it.
+const DefaultPartSize = 8 << 20
 
 // minPartSize and maxPartSize are the S3 limits on a multipart chunk.
 const (
