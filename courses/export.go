@@ -1,0 +1,296 @@
+package courses
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/failure"
+)
+
+// OpenMedia opens a stored media object by its key; the media store provides it, so that
+// the journal does not depend on the upload pipeline. It should return an error wrapping
+// failure.ErrNotFound (or fs.ErrNotExist) for a key with no object.
+type OpenMedia func(ctx context.Context, key string) (io.ReadCloser, error)
+
+// ExportProgress is told, after each item written, how many are done of how many.
+type ExportProgress func(done, total int)
+
+// Export writes everything the viewer holds here to w as one zip, streaming it: each
+// journal entry with every revision as a Markdown file, its sharing history, its comments
+// and its attachments (through open; nil leaves them out and says so); the comments they
+// wrote on other people's entries; their supervision and practice logs; and their access
+// log. progress (may be nil) is called after each item. Only the person may export their
+// own data. Objects that open reports missing are listed in README.txt rather than
+// failing the export; any other error stops it, and the zip is then incomplete.
+func (j *Journals) Export(ctx context.Context, v Viewer, w io.Writer, open OpenMedia, progress ExportProgress) error {
+	if err := signedIn(v); err != nil {
+		return err
+	}
+	heads, err := j.revisionHeads(ctx, v.UserID)
+	if err != nil {
+		return err
+	}
+	keys, err := j.mediaKeys(ctx, bson.M{"ownerId": v.UserID})
+	if err != nil {
+		return err
+	}
+	x := &exporter{j: j, v: v, zw: zip.NewWriter(w), open: open, progress: progress}
+	x.total = len(keys) + 6 // README and the five logs
+	for _, versions := range heads {
+		x.total += len(versions) + 3 // revisions, sharing, comments, entry.json
+	}
+	if err := x.entries(ctx); err != nil {
+		return err
+	}
+	if err := x.logs(ctx); err != nil {
+		return err
+	}
+	if err := x.readme(len(heads)); err != nil {
+		return err
+	}
+	return x.zw.Close()
+}
+
+// exporter writes one export.
+type exporter struct {
+	j        *Journals
+	v        Viewer
+	zw       *zip.Writer
+	open     OpenMedia
+	progress ExportProgress
+
+	done, total int
+	missing     []string
+	skipped     int
+}
+
+// file writes one item of the zip.
+func (x *exporter) file(name string, modified time.Time, write func(io.Writer) error) error {
+	f, err := x.zw.CreateHeader(&zip.FileHeader{Name: name, Method: zip.Deflate, Modified: modified})
+	if err != nil {
+		return fmt.Errorf("export %s: %w", name, err)
+	}
+	if err := write(f); err != nil {
+		return fmt.Errorf("export %s: %w", name, err)
+	}
+	x.done++
+	x.total = max(x.total, x.done)
+	if x.progress != nil {
+		x.progress(x.done, x.total)
+	}
+	return nil
+}
+
+func (x *exporter) json(name string, v any) error {
+	return x.file(name, time.Now(), func(w io.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(v)
+	})
+}
+
+// entries writes a folder for each entry, journal/2027-03-04-<id>/, reading the
+// revisions with one query and writing each as it comes.
+func (x *exporter) entries(ctx context.Context) error {
+	cur, err := x.j.revisions.Find(ctx, bson.M{"ownerId": x.v.UserID},
+		options.Find().SetSort(bson.D{{Key: "entryId", Value: 1}, {Key: "version", Value: 1}}))
+	if err != nil {
+		return fmt.Errorf("export journal: %w", err)
+	}
+	defer cur.Close(ctx)
+	var last revisionDoc
+	var attachments []Attachment
+	seen := map[string]bool{}
+	for cur.Next(ctx) {
+		var d revisionDoc
+		if err := cur.Decode(&d); err != nil {
+			return fmt.Errorf("export journal: %w", err)
+		}
+		if last.EntryID != "" && d.EntryID != last.EntryID {
+			if err := x.finishEntry(ctx, last, attachments); err != nil {
+				return err
+			}
+			attachments, seen = nil, map[string]bool{}
+		}
+		last = d
+		for _, a := range d.Attachments {
+			if !seen[a.Key] {
+				seen[a.Key] = true
+				attachments = append(attachments, a)
+			}
+		}
+		if err := x.file(fmt.Sprintf("%srevisions/%06d.md", entryDir(d), d.Version), d.SavedAt, func(w io.Writer) error {
+			_, err := io.WriteString(w, revisionMarkdown(d))
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if err := cur.Err(); err != nil {
+		return fmt.Errorf("export journal: %w", err)
+	}
+	if last.EntryID == "" {
+		return nil
+	}
+	return x.finishEntry(ctx, last, attachments)
+}
+
+func entryDir(d revisionDoc) string {
+	return fmt.Sprintf("journal/%s-%s/", d.CreatedAt.UTC().Format(time.DateOnly), d.EntryID)
+}
+
+// finishEntry writes what follows an entry's revisions: its sharing history, comments,
+// latest revision as JSON, and the media of every revision.
+func (x *exporter) finishEntry(ctx context.Context, latest revisionDoc, attachments []Attachment) error {
+	dir := entryDir(latest)
+	shares, err := x.j.shareHistory(ctx, latest.EntryID)
+	if err != nil {
+		return err
+	}
+	if err := x.json(dir+"sharing.json", nonNil(shares)); err != nil {
+		return err
+	}
+	comments, err := findAll[Comment](ctx, x.j.comments, bson.M{"entryId": latest.EntryID}, bson.D{{Key: "at", Value: 1}, {Key: "seq", Value: 1}})
+	if err != nil {
+		return err
+	}
+	if err := x.json(dir+"comments.json", comments); err != nil {
+		return err
+	}
+	if err := x.json(dir+"entry.json", latest.entry()); err != nil {
+		return err
+	}
+	for i, a := range attachments {
+		if err := x.media(ctx, fmt.Sprintf("%smedia/%02d-%s", dir, i+1, zipSafeName(a.Name)), a.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// media copies one object into the zip; a missing one is noted in the README instead.
+func (x *exporter) media(ctx context.Context, name, key string) error {
+	if x.open == nil {
+		x.skipped++
+		x.total--
+		return nil
+	}
+	r, err := x.open(ctx, key)
+	if errors.Is(err, failure.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+		x.missing = append(x.missing, name)
+		x.total--
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open media %s: %w", key, err)
+	}
+	defer r.Close()
+	return x.file(name, time.Now(), func(w io.Writer) error {
+		_, err := io.Copy(w, r)
+		return err
+	})
+}
+
+// logs writes the comments on others' entries, the supervision and practice logs, the
+// practice visibility choices and the access log.
+func (x *exporter) logs(ctx context.Context) error {
+	id := x.v.UserID
+	elsewhere, err := findAll[Comment](ctx, x.j.comments, bson.M{"authorId": id, "ownerId": bson.M{"$ne": id}}, bson.D{{Key: "at", Value: 1}})
+	if err != nil {
+		return err
+	}
+	supervision, err := x.j.sessionsWithResolutions(ctx, bson.M{"traineeId": id}, bson.M{"traineeId": id})
+	if err != nil {
+		return err
+	}
+	practice, err := findAll[PracticeSession](ctx, x.j.practice, bson.M{"ownerId": id}, bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}})
+	if err != nil {
+		return err
+	}
+	settings, err := findAll[practiceSettingDoc](ctx, x.j.practiceSettings, bson.M{"ownerId": id}, bson.D{{Key: "seq", Value: 1}})
+	if err != nil {
+		return err
+	}
+	access, err := x.j.AccessLog(ctx, x.v)
+	if err != nil {
+		return err
+	}
+	for _, f := range []struct {
+		name string
+		v    any
+	}{
+		{"comments-on-others-entries.json", elsewhere},
+		{"supervision.json", map[string]any{"sessions": nonNil(supervision), "totals": TotalSupervision(supervision)}},
+		{"practice.json", nonNil(practice)},
+		{"practice-visibility.json", nonNil(settings)},
+		{"access-log.json", access},
+	} {
+		if err := x.json(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (x *exporter) readme(entries int) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Everything Polyphony holds of %s, exported %s.\n\n", x.v.UserID, time.Now().UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "journal/: %d entries. Each folder has every revision in revisions/ (Markdown with the\n", entries)
+	b.WriteString("title, tags, links and attachments at the top), sharing.json (each change of whom it\n")
+	b.WriteString("was shared with), comments.json, entry.json (the latest revision) and media/.\n")
+	b.WriteString("comments-on-others-entries.json, supervision.json, practice.json,\n")
+	b.WriteString("practice-visibility.json and access-log.json (who else read your records, and when).\n")
+	if x.skipped > 0 {
+		fmt.Fprintf(&b, "\n%d attachments are not included: ask for them separately.\n", x.skipped)
+	}
+	if len(x.missing) > 0 {
+		b.WriteString("\nThese attachments could not be found in the media store:\n")
+		for _, m := range x.missing {
+			fmt.Fprintf(&b, "  %s\n", m)
+		}
+	}
+	return x.file("README.txt", time.Now(), func(w io.Writer) error {
+		_, err := io.WriteString(w, b.String())
+		return err
+	})
+}
+
+// revisionMarkdown writes a revision as Markdown with its details in front matter (YAML
+// whose values are written as JSON).
+func revisionMarkdown(d revisionDoc) string {
+	js := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	var b strings.Builder
+	b.WriteString("---\n")
+	fmt.Fprintf(&b, "title: %s\nversion: %d\nkind: %s\n", js(d.Title), d.Version, d.Kind)
+	if d.RestoredFrom > 0 {
+		fmt.Fprintf(&b, "restoredFrom: %d\n", d.RestoredFrom)
+	}
+	fmt.Fprintf(&b, "created: %s\nsaved: %s\n", d.CreatedAt.UTC().Format(time.RFC3339), d.SavedAt.UTC().Format(time.RFC3339))
+	fmt.Fprintf(&b, "tags: %s\nlinks: %s\nattachments: %s\n", js(nonNil(d.Tags)), js(nonNil(d.Links)), js(nonNil(d.Attachments)))
+	b.WriteString("---\n\n")
+	b.WriteString(d.Body)
+	if !strings.HasSuffix(d.Body, "\n") {
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// zipSafeName keeps a file name (already checked to hold no path) safe for any unzip tool.
+func zipSafeName(name string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || strings.ContainsRune(`/\:*?"<>|`, r) {
+			return '_'
+		}
+		return r
+	}, name)
+}

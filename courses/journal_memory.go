@@ -1,0 +1,167 @@
+package courses
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"polyphony/internal/failure"
+)
+
+// revisionCache keeps the latest revision seen of each entry, within a memory budget. A
+// revision never changes once stored, so what it holds is always true of that version;
+// only whether it is still the latest can go stale, and only when another process saves
+// (see JournalOptions.SoleWriter). When over budget it forgets entries at random.
+type revisionCache struct {
+	mu         sync.Mutex
+	max, bytes int64
+	revs       map[string]revisionDoc
+}
+
+func newRevisionCache(max int64) *revisionCache {
+	return &revisionCache{max: max, revs: map[string]revisionDoc{}}
+}
+
+func revisionSize(d revisionDoc) int64 {
+	n := len(d.Body) + len(d.Title) + 512
+	for _, t := range d.Tags {
+		n += len(t)
+	}
+	return int64(n + 64*(len(d.Links)+len(d.Attachments)))
+}
+
+func (c *revisionCache) get(entryID string) (revisionDoc, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	d, ok := c.revs[entryID]
+	return d, ok
+}
+
+// put keeps d unless a later revision of the entry is already kept.
+func (c *revisionCache) put(d revisionDoc) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.revs[d.EntryID]; ok {
+		if old.Version >= d.Version {
+			return
+		}
+		c.bytes -= revisionSize(old)
+	}
+	c.revs[d.EntryID] = d
+	c.bytes += revisionSize(d)
+	for id, old := range c.revs {
+		if c.bytes <= c.max {
+			break
+		}
+		if id != d.EntryID {
+			delete(c.revs, id)
+			c.bytes -= revisionSize(old)
+		}
+	}
+}
+
+func (c *revisionCache) drop(entryID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old, ok := c.revs[entryID]; ok {
+		delete(c.revs, entryID)
+		c.bytes -= revisionSize(old)
+	}
+}
+
+// headMemo remembers the last document seen of each chain (documents numbered 1, 2, 3 …
+// under ids made from the number, never changed once stored). When full it forgets all.
+type headMemo struct {
+	mu    sync.Mutex
+	heads map[string]head
+}
+
+type head struct {
+	n   int
+	doc any
+}
+
+const maxHeads = 100_000
+
+func (m *headMemo) get(chain string) (head, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	h, ok := m.heads[chain]
+	return h, ok
+}
+
+func (m *headMemo) put(chain string, n int, doc any) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if h, ok := m.heads[chain]; ok && h.n > n {
+		return
+	}
+	if len(m.heads) >= maxHeads {
+		m.heads = map[string]head{}
+	}
+	m.heads[chain] = head{n, doc}
+}
+
+func (m *headMemo) drop(chain string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.heads, chain)
+}
+
+// chainHead reads the last document of a chain, from the database on every call: with
+// the query filter (sorted by field "seq"), or, for a store that is the only writer and has
+// seen the chain, by probing the number after the one it saw, which on embedded FerretDB is
+// a far cheaper read. none is the answer for an empty chain.
+func chainHead[T any](ctx context.Context, j *Journals, coll *mongo.Collection, chain string, filter bson.M, id func(int) string, seq func(T) int, none T) (T, error) {
+	get := func(n int) (T, error) { return findByID[T](ctx, coll, id(n)) }
+	if h, ok := j.heads.get(chain); ok && j.soleWriter {
+		n, doc, err := lastInChain(h.n, h.doc.(T), get)
+		if err != nil {
+			return none, err
+		}
+		j.heads.put(chain, n, doc)
+		return doc, nil
+	}
+	doc, err := findLast[T](ctx, coll, filter, "seq")
+	if errors.Is(err, failure.ErrNotFound) {
+		doc = none
+	} else if err != nil {
+		return none, err
+	}
+	j.heads.put(chain, seq(doc), doc)
+	return doc, nil
+}
+
+// lastInChain finds the last document of a chain numbered 1, 2, 3 … without gaps, given
+// that number known exists and is doc (known 0: the chain may be empty). It probes
+// known+1, known+3, known+7 … until one is missing, then halves the gap.
+func lastInChain[T any](known int, doc T, get func(n int) (T, error)) (int, T, error) {
+	lo, loDoc, hi := known, doc, 0
+	for step := 1; hi == 0; step *= 2 {
+		d, err := get(lo + step)
+		switch {
+		case errors.Is(err, failure.ErrNotFound):
+			hi = lo + step
+		case err != nil:
+			return 0, loDoc, err
+		default:
+			lo, loDoc = lo+step, d
+		}
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		d, err := get(mid)
+		switch {
+		case errors.Is(err, failure.ErrNotFound):
+			hi = mid
+		case err != nil:
+			return 0, loDoc, err
+		default:
+			lo, loDoc = mid, d
+		}
+	}
+	return lo, loDoc, nil
+}

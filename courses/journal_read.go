@@ -1,0 +1,336 @@
+package courses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+	"unicode/utf8"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/database"
+	"polyphony/internal/failure"
+)
+
+// grant is what the access check allows a person: on what footing they read, and the
+// revision they may read.
+type grant struct {
+	as  Access
+	rev revisionDoc
+}
+
+// authorize is the one access check of every read of an entry. The author reads the
+// latest revision; a supervisor of the author's cohort reads the latest while the entry is
+// shared with supervisors; an assessor of the author's cohort reads the submitted revision
+// while it is shared with assessors. Anyone else, administrators included, gets
+// failure.ErrNotFound, as if the entry did not exist. Sharing and memberships are read
+// afresh on every call: no permission outlives a request.
+func (j *Journals) authorize(ctx context.Context, v Viewer, entryID string) (grant, error) {
+	notFound := fmt.Errorf("journal entry %s: %w", entryID, failure.ErrNotFound)
+	if v.UserID == "" {
+		return grant{}, notFound
+	}
+	latest, err := j.latest(ctx, entryID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return grant{}, notFound
+	}
+	if err != nil {
+		return grant{}, err
+	}
+	if latest.OwnerID == v.UserID {
+		return grant{as: AccessOwner, rev: latest}, nil
+	}
+	share, err := j.currentShare(ctx, entryID)
+	if err != nil {
+		return grant{}, err
+	}
+	if share.Private() {
+		return grant{}, notFound
+	}
+	rel, err := j.relation(ctx, v.UserID, latest.OwnerID)
+	if err != nil {
+		return grant{}, err
+	}
+	switch {
+	case share.Supervisor && rel.supervisor:
+		return grant{as: AccessSupervisor, rev: latest}, nil
+	case share.Assessors && rel.assessor:
+		rev, err := j.revision(ctx, entryID, share.SubmittedVersion)
+		if err != nil {
+			return grant{}, err
+		}
+		return grant{as: AccessAssessor, rev: rev}, nil
+	}
+	return grant{}, notFound
+}
+
+// AccessRecord is one read of a trainee's records by someone else: a journal entry, its
+// comments or an attachment, their supervision log or practice totals.
+type AccessRecord struct {
+	ID       string    `bson:"_id" json:"id"`
+	OwnerID  string    `bson:"ownerId" json:"ownerId"`
+	EntryID  string    `bson:"entryId,omitempty" json:"entryId,omitempty"`
+	Version  int       `bson:"version,omitempty" json:"version,omitempty"`
+	ViewerID string    `bson:"viewerId" json:"viewerId"`
+	As       Access    `bson:"as" json:"as"`
+	What     string    `bson:"what" json:"what"`
+	At       time.Time `bson:"at" json:"at"`
+}
+
+// logRead writes a read by someone other than the author to the access log. It comes
+// before the text is handed over: a read that cannot be logged does not happen.
+func (j *Journals) logRead(ctx context.Context, v Viewer, g grant, what string) error {
+	if g.as == AccessOwner {
+		return nil
+	}
+	return j.logAccess(ctx, AccessRecord{OwnerID: g.rev.OwnerID, EntryID: g.rev.EntryID, Version: g.rev.Version, ViewerID: v.UserID, As: g.as, What: what})
+}
+
+func (j *Journals) logAccess(ctx context.Context, recs ...AccessRecord) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	docs := make([]any, len(recs))
+	for i, r := range recs {
+		r.ID, r.At = database.NewID(), j.clock()
+		docs[i] = r
+	}
+	if _, err := j.access.InsertMany(ctx, docs); err != nil {
+		return fmt.Errorf("write access log: %w", err)
+	}
+	return nil
+}
+
+// AccessLog lists every read of the viewer's records by someone else, newest first. Only
+// the person themselves sees their log.
+func (j *Journals) AccessLog(ctx context.Context, v Viewer) ([]AccessRecord, error) {
+	if err := signedIn(v); err != nil {
+		return nil, err
+	}
+	return findAll[AccessRecord](ctx, j.access, bson.M{"ownerId": v.UserID}, bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}})
+}
+
+// EntryView is an entry as one person may read it. Sharing is there for the author only.
+type EntryView struct {
+	Entry
+	As      Access   `json:"as"`
+	Sharing *Sharing `json:"sharing,omitempty"`
+}
+
+// ReadEntry is the one way to read a journal entry: every page and API that shows an
+// entry calls it with the person asking. See authorize for who reads what; a read by
+// anyone but the author is written to the author's access log.
+func (j *Journals) ReadEntry(ctx context.Context, v Viewer, entryID string) (EntryView, error) {
+	g, err := j.authorize(ctx, v, entryID)
+	if err != nil {
+		return EntryView{}, err
+	}
+	view := EntryView{Entry: g.rev.entry(), As: g.as}
+	if g.as == AccessOwner {
+		share, err := j.currentShare(ctx, entryID)
+		if err != nil {
+			return EntryView{}, err
+		}
+		view.Sharing = &share.Sharing
+		return view, nil
+	}
+	if err := j.logRead(ctx, v, g, "entry"); err != nil {
+		return EntryView{}, err
+	}
+	return view, nil
+}
+
+// EntrySummary is a line of a list of entries.
+type EntrySummary struct {
+	ID        string    `json:"id"`
+	OwnerID   string    `json:"ownerId"`
+	Title     string    `json:"title"`
+	Tags      []string  `json:"tags"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"createdAt"`
+	UpdatedAt time.Time `json:"updatedAt"`
+	As        Access    `json:"as"`
+	Sharing   *Sharing  `json:"sharing,omitempty"` // the author's only
+}
+
+// Entries lists the trainee's entries that the viewer may read, most recently saved
+// first: all of them for the author; for a supervisor or assessor, those shared with them
+// (each listed title is logged as a read). Anyone else gets an empty list. It costs two
+// queries, whatever the number of entries.
+func (j *Journals) Entries(ctx context.Context, v Viewer, ownerID string) ([]EntrySummary, error) {
+	if err := signedIn(v); err != nil {
+		return nil, err
+	}
+	var rel relation
+	if v.UserID != ownerID {
+		var err error
+		if rel, err = j.relation(ctx, v.UserID, ownerID); err != nil || !rel.supervisor && !rel.assessor {
+			return []EntrySummary{}, err
+		}
+	}
+	revs, err := j.revisionHeads(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	shares, err := j.currentShares(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	out := []EntrySummary{}
+	var reads []AccessRecord
+	for entryID, versions := range revs {
+		s, ok := summarise(v, versions, shares[entryID], rel)
+		if !ok {
+			continue
+		}
+		out = append(out, s)
+		if s.As != AccessOwner {
+			reads = append(reads, AccessRecord{OwnerID: ownerID, EntryID: s.ID, Version: s.Version, ViewerID: v.UserID, As: s.As, What: "title in a list"})
+		}
+	}
+	if err := j.logAccess(ctx, reads...); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if !out[a].UpdatedAt.Equal(out[b].UpdatedAt) {
+			return out[a].UpdatedAt.After(out[b].UpdatedAt)
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out, nil
+}
+
+// summarise is one line of Entries, ok false when the viewer may not read the entry.
+// versions holds every revision of the entry (without bodies), by version.
+func summarise(v Viewer, versions map[int]revisionDoc, share shareDoc, rel relation) (EntrySummary, bool) {
+	latest := 0
+	for n := range versions {
+		latest = max(latest, n)
+	}
+	rev, as := versions[latest], AccessOwner
+	switch {
+	case rev.OwnerID == v.UserID:
+	case share.Supervisor && rel.supervisor:
+		as = AccessSupervisor
+	case share.Assessors && rel.assessor:
+		rev, as = versions[share.SubmittedVersion], AccessAssessor
+	default:
+		return EntrySummary{}, false
+	}
+	s := EntrySummary{
+		ID: rev.EntryID, OwnerID: rev.OwnerID, Title: rev.Title, Tags: nonNil(rev.Tags), Version: rev.Version,
+		CreatedAt: rev.CreatedAt.UTC(), UpdatedAt: rev.SavedAt.UTC(), As: as,
+	}
+	if as == AccessOwner {
+		s.Sharing = &share.Sharing
+	}
+	return s, rev.Version > 0
+}
+
+// revisionHeads reads every revision of the person's entries with one query, by entry and
+// version, keeping no bodies; the latest revision of each entry, body and all, goes to
+// memory, so that opening one of the entries listed costs no query for a sole writer.
+func (j *Journals) revisionHeads(ctx context.Context, ownerID string) (map[string]map[int]revisionDoc, error) {
+	cur, err := j.revisions.Find(ctx, bson.M{"ownerId": ownerID})
+	if err != nil {
+		return nil, fmt.Errorf("list journal entries: %w", err)
+	}
+	defer cur.Close(ctx)
+	out := map[string]map[int]revisionDoc{}
+	latest := map[string]revisionDoc{}
+	for cur.Next(ctx) {
+		var d revisionDoc
+		if err := cur.Decode(&d); err != nil {
+			return nil, fmt.Errorf("list journal entries: %w", err)
+		}
+		if d.Version > latest[d.EntryID].Version {
+			latest[d.EntryID] = d
+		}
+		if out[d.EntryID] == nil {
+			out[d.EntryID] = map[int]revisionDoc{}
+		}
+		d.Body, d.Attachments = "", nil
+		out[d.EntryID][d.Version] = d
+	}
+	if err := cur.Err(); err != nil {
+		return nil, fmt.Errorf("list journal entries: %w", err)
+	}
+	for _, d := range latest {
+		j.latestRevs.put(d)
+	}
+	return out, nil
+}
+
+// currentShares reads the current sharing of each of the person's entries: one query.
+func (j *Journals) currentShares(ctx context.Context, ownerID string) (map[string]shareDoc, error) {
+	docs, err := findAll[shareDoc](ctx, j.shares, bson.M{"ownerId": ownerID}, bson.D{{Key: "seq", Value: 1}})
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]shareDoc{}
+	for _, d := range docs {
+		if d.Seq > out[d.EntryID].Seq {
+			out[d.EntryID] = d
+		}
+	}
+	return out, nil
+}
+
+// RevisionInfo describes one revision in an entry's history.
+type RevisionInfo struct {
+	Version      int       `json:"version"`
+	Kind         string    `json:"kind"` // save, restore, attach or detach
+	RestoredFrom int       `json:"restoredFrom,omitempty"`
+	Title        string    `json:"title"`
+	Characters   int       `json:"characters"`
+	Attachments  int       `json:"attachments"`
+	SavedAt      time.Time `json:"savedAt"`
+}
+
+// Revisions lists the history of an entry for its author, newest first: up to limit
+// revisions (at most 100) older than version before (0: from the latest).
+func (j *Journals) Revisions(ctx context.Context, v Viewer, entryID string, before, limit int) ([]RevisionInfo, error) {
+	g, err := j.authorize(ctx, v, entryID)
+	if err != nil {
+		return nil, err
+	}
+	if g.as != AccessOwner {
+		return nil, fmt.Errorf("history of journal entry %s is its author's only: %w", entryID, failure.ErrForbidden)
+	}
+	if limit <= 0 || limit > 100 {
+		limit = 100
+	}
+	top := g.rev.Version
+	if before > 0 && before-1 < top {
+		top = before - 1
+	}
+	cur, err := j.revisions.Find(ctx, bson.M{"entryId": entryID, "version": bson.M{"$lte": top}},
+		options.Find().SetSort(bson.D{{Key: "version", Value: -1}}).SetLimit(int64(limit)))
+	if err != nil {
+		return nil, fmt.Errorf("history of journal entry %s: %w", entryID, err)
+	}
+	var docs []revisionDoc
+	if err := cur.All(ctx, &docs); err != nil {
+		return nil, fmt.Errorf("history of journal entry %s: %w", entryID, err)
+	}
+	out := []RevisionInfo{}
+	for _, d := range docs {
+		out = append(out, RevisionInfo{
+			Version: d.Version, Kind: d.Kind, RestoredFrom: d.RestoredFrom, Title: d.Title,
+			Characters: utf8.RuneCountInString(d.Body), Attachments: len(d.Attachments), SavedAt: d.SavedAt.UTC(),
+		})
+	}
+	return out, nil
+}
+
+// ReadRevision returns an earlier revision of an entry to its author.
+func (j *Journals) ReadRevision(ctx context.Context, v Viewer, entryID string, version int) (Entry, error) {
+	d, err := j.ownRevision(ctx, v, entryID, version)
+	if err != nil {
+		return Entry{}, err
+	}
+	return d.entry(), nil
+}

@@ -1,0 +1,329 @@
+package courses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"polyphony/internal/failure"
+)
+
+// SupervisionKind is the form a supervision session took.
+type SupervisionKind string
+
+// The kinds of supervision.
+const (
+	SupervisionIndividual SupervisionKind = "individual"
+	SupervisionGroup      SupervisionKind = "group"
+	SupervisionLocalTeam  SupervisionKind = "local-team"
+)
+
+// Limits on a supervision session.
+const (
+	MaxSupervisionMinutes    = 480 // a working day
+	MaxSupervisionReflection = 2000
+	maxPeerWorkerName        = 120
+)
+
+// NewSupervision is what a trainee logs of a supervision session. Date is a UK calendar
+// date (midnight UTC, as parsed from "2027-03-04"). PeerWorker names the peer worker who
+// co-supervised, if one did. Key is the idempotency key.
+type NewSupervision struct {
+	Date         time.Time       `json:"date"`
+	Minutes      int             `json:"minutes"`
+	SupervisorID string          `json:"supervisorId"`
+	PeerWorker   string          `json:"peerWorker"`
+	Kind         SupervisionKind `json:"kind"`
+	Reflection   string          `json:"reflection"`
+	Key          string          `json:"key"`
+}
+
+// SupervisionSession is a logged session and whether its supervisor has confirmed it.
+type SupervisionSession struct {
+	ID           string          `bson:"_id" json:"id"`
+	TraineeID    string          `bson:"traineeId" json:"traineeId"`
+	Date         time.Time       `bson:"date" json:"date"`
+	Minutes      int             `bson:"minutes" json:"minutes"`
+	SupervisorID string          `bson:"supervisorId" json:"supervisorId"`
+	PeerWorker   string          `bson:"peerWorker,omitempty" json:"peerWorker,omitempty"`
+	Kind         SupervisionKind `bson:"kind" json:"kind"`
+	Reflection   string          `bson:"reflection" json:"reflection"`
+	LoggedAt     time.Time       `bson:"loggedAt" json:"loggedAt"`
+	Request      string          `bson:"request" json:"-"`
+	Confirmed    bool            `bson:"-" json:"confirmed"`
+	ConfirmedAt  time.Time       `bson:"-" json:"confirmedAt,omitzero"`
+}
+
+// resolutionDoc confirms a session; its _id is the session's, so it is written once.
+type resolutionDoc struct {
+	ID           string    `bson:"_id"`
+	TraineeID    string    `bson:"traineeId"`
+	SupervisorID string    `bson:"supervisorId"`
+	At           time.Time `bson:"at"`
+}
+
+// checkLogDate refuses a missing date, a future one (by the UK calendar) and one more than
+// a year before today, and returns the date as a date value.
+func checkLogDate(d time.Time, now time.Time) (time.Time, error) {
+	if d.IsZero() {
+		return time.Time{}, failure.Invalid("date", "is required (YYYY-MM-DD)")
+	}
+	d, today := dateOf(d), ukDate(now)
+	if d.After(today) {
+		return time.Time{}, failure.Invalidf("date", "%s is in the future", formatDate(d))
+	}
+	if d.Before(today.AddDate(-1, 0, 0)) {
+		return time.Time{}, failure.Invalidf("date", "%s is more than a year ago", formatDate(d))
+	}
+	return d, nil
+}
+
+// LogSupervision records a supervision session in the viewer's log. The supervisor must
+// be a supervisor of a cohort in which the viewer is a trainee. A retry with the same key
+// returns the session the first attempt logged.
+func (j *Journals) LogSupervision(ctx context.Context, v Viewer, ns NewSupervision) (SupervisionSession, error) {
+	if err := signedIn(v); err != nil {
+		return SupervisionSession{}, err
+	}
+	s, err := j.checkSupervision(ctx, v, ns)
+	if err != nil {
+		return SupervisionSession{}, err
+	}
+	if _, err := j.supervision.InsertOne(ctx, s); mongo.IsDuplicateKeyError(err) {
+		first, err := findByID[SupervisionSession](ctx, j.supervision, s.ID)
+		if err != nil {
+			return SupervisionSession{}, err
+		}
+		if first.Request != s.Request {
+			return SupervisionSession{}, failure.Invalid("key", "was already used for a different session; send a new key with each session")
+		}
+		return j.withResolution(ctx, first)
+	} else if err != nil {
+		return SupervisionSession{}, fmt.Errorf("log supervision: %w", err)
+	}
+	return s, nil
+}
+
+func (j *Journals) checkSupervision(ctx context.Context, v Viewer, ns NewSupervision) (SupervisionSession, error) {
+	if err := checkIdemKey(ns.Key); err != nil {
+		return SupervisionSession{}, err
+	}
+	date, err := checkLogDate(ns.Date, j.now())
+	if err != nil {
+		return SupervisionSession{}, err
+	}
+	if ns.Minutes < 1 || ns.Minutes > MaxSupervisionMinutes {
+		return SupervisionSession{}, failure.Invalidf("minutes", "must be from 1 to %d, not %d", MaxSupervisionMinutes, ns.Minutes)
+	}
+	switch ns.Kind {
+	case SupervisionIndividual, SupervisionGroup, SupervisionLocalTeam:
+	default:
+		return SupervisionSession{}, failure.Invalidf("kind", "%q is not a kind of supervision; use individual, group or local-team", ns.Kind)
+	}
+	peer := strings.Join(strings.Fields(ns.PeerWorker), " ")
+	if err := checkLength("peerWorker", peer, maxPeerWorkerName); err != nil {
+		return SupervisionSession{}, err
+	}
+	reflection := strings.TrimSpace(strings.ReplaceAll(ns.Reflection, "\r\n", "\n"))
+	if err := checkLength("reflection", reflection, MaxSupervisionReflection); err != nil {
+		return SupervisionSession{}, err
+	}
+	if ns.SupervisorID == "" {
+		return SupervisionSession{}, failure.Invalid("supervisorId", "is required")
+	}
+	rel, err := j.relation(ctx, ns.SupervisorID, v.UserID)
+	if err != nil {
+		return SupervisionSession{}, err
+	}
+	if !rel.supervisor {
+		return SupervisionSession{}, failure.Invalidf("supervisorId", "%q is not a supervisor of your cohort", ns.SupervisorID)
+	}
+	s := SupervisionSession{
+		ID: "sv" + hashOf("supervision", v.UserID, ns.Key)[:22], TraineeID: v.UserID, Date: date,
+		Minutes: ns.Minutes, SupervisorID: ns.SupervisorID, PeerWorker: peer, Kind: ns.Kind,
+		Reflection: reflection, LoggedAt: j.clock(),
+	}
+	s.Request = hashOf(date.Format(time.DateOnly), fmt.Sprint(s.Minutes), s.SupervisorID, peer, string(s.Kind), reflection)
+	return s, nil
+}
+
+// ConfirmSupervision records that the supervisor agrees the session took place. Only the
+// supervisor the session names may confirm it, while still a supervisor of the trainee;
+// confirming again changes nothing.
+func (j *Journals) ConfirmSupervision(ctx context.Context, v Viewer, sessionID string) (SupervisionSession, error) {
+	if err := signedIn(v); err != nil {
+		return SupervisionSession{}, err
+	}
+	s, err := findByID[SupervisionSession](ctx, j.supervision, sessionID)
+	if err != nil {
+		return SupervisionSession{}, err
+	}
+	switch {
+	case s.TraineeID == v.UserID:
+		return SupervisionSession{}, fmt.Errorf("only the supervisor can confirm a session: %w", failure.ErrForbidden)
+	case s.SupervisorID != v.UserID:
+		return SupervisionSession{}, fmt.Errorf("supervision session %s: %w", sessionID, failure.ErrNotFound)
+	}
+	rel, err := j.relation(ctx, v.UserID, s.TraineeID)
+	if err != nil {
+		return SupervisionSession{}, err
+	}
+	if !rel.supervisor {
+		return SupervisionSession{}, fmt.Errorf("you are no longer a supervisor of this trainee's cohort: %w", failure.ErrForbidden)
+	}
+	doc := resolutionDoc{ID: s.ID, TraineeID: s.TraineeID, SupervisorID: v.UserID, At: j.clock()}
+	if err := insertOnce(ctx, j.resolutions, doc); err != nil {
+		return SupervisionSession{}, err
+	}
+	return j.withResolution(ctx, s)
+}
+
+func (j *Journals) withResolution(ctx context.Context, s SupervisionSession) (SupervisionSession, error) {
+	r, err := findByID[resolutionDoc](ctx, j.resolutions, s.ID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return s, nil
+	}
+	if err != nil {
+		return SupervisionSession{}, err
+	}
+	s.Confirmed, s.ConfirmedAt = true, r.At.UTC()
+	return s, nil
+}
+
+// SupervisionLog lists a trainee's supervision sessions by date: all of them for the
+// trainee, and for anyone else those that name them as supervisor (logged as a read).
+func (j *Journals) SupervisionLog(ctx context.Context, v Viewer, traineeID string) ([]SupervisionSession, error) {
+	if err := signedIn(v); err != nil {
+		return nil, err
+	}
+	filter := bson.M{"traineeId": traineeID}
+	if v.UserID != traineeID {
+		filter["supervisorId"] = v.UserID
+	}
+	sessions, err := j.sessionsWithResolutions(ctx, filter, bson.M{"traineeId": traineeID})
+	if err != nil {
+		return nil, err
+	}
+	if v.UserID != traineeID && len(sessions) > 0 {
+		if err := j.logAccess(ctx, AccessRecord{OwnerID: traineeID, ViewerID: v.UserID, As: AccessSupervisor, What: "supervision log"}); err != nil {
+			return nil, err
+		}
+	}
+	return sessions, nil
+}
+
+// SupervisionToConfirm lists the sessions that name the viewer as supervisor and that
+// they have not confirmed yet, oldest first. Each trainee whose sessions are listed has
+// the read in their access log.
+func (j *Journals) SupervisionToConfirm(ctx context.Context, v Viewer) ([]SupervisionSession, error) {
+	if err := signedIn(v); err != nil {
+		return nil, err
+	}
+	all, err := j.sessionsWithResolutions(ctx, bson.M{"supervisorId": v.UserID}, bson.M{"supervisorId": v.UserID})
+	if err != nil {
+		return nil, err
+	}
+	out := []SupervisionSession{}
+	var reads []AccessRecord
+	seen := map[string]bool{}
+	for _, s := range all {
+		if s.Confirmed {
+			continue
+		}
+		out = append(out, s)
+		if !seen[s.TraineeID] {
+			seen[s.TraineeID] = true
+			reads = append(reads, AccessRecord{OwnerID: s.TraineeID, ViewerID: v.UserID, As: AccessSupervisor, What: "supervision sessions to confirm"})
+		}
+	}
+	return out, j.logAccess(ctx, reads...)
+}
+
+// sessionsWithResolutions reads the sessions matching filter and their confirmations.
+func (j *Journals) sessionsWithResolutions(ctx context.Context, filter, resolutionFilter bson.M) ([]SupervisionSession, error) {
+	sessions, err := findAll[SupervisionSession](ctx, j.supervision, filter, bson.D{{Key: "date", Value: 1}, {Key: "loggedAt", Value: 1}})
+	if err != nil || len(sessions) == 0 {
+		return sessions, err
+	}
+	resolved, err := findAll[resolutionDoc](ctx, j.resolutions, resolutionFilter, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return nil, err
+	}
+	at := map[string]time.Time{}
+	for _, r := range resolved {
+		at[r.ID] = r.At.UTC()
+	}
+	for i, s := range sessions {
+		sessions[i].Date = s.Date.UTC()
+		sessions[i].LoggedAt = s.LoggedAt.UTC()
+		if t, ok := at[s.ID]; ok {
+			sessions[i].Confirmed, sessions[i].ConfirmedAt = true, t
+		}
+	}
+	return sessions, nil
+}
+
+// SupervisionTotal adds up sessions.
+type SupervisionTotal struct {
+	Sessions          int `json:"sessions"`
+	Minutes           int `json:"minutes"`
+	ConfirmedSessions int `json:"confirmedSessions"`
+	ConfirmedMinutes  int `json:"confirmedMinutes"`
+}
+
+func (t *SupervisionTotal) add(s SupervisionSession) {
+	t.Sessions++
+	t.Minutes += s.Minutes
+	if s.Confirmed {
+		t.ConfirmedSessions++
+		t.ConfirmedMinutes += s.Minutes
+	}
+}
+
+// SupervisionMonth is the total of one calendar month, written "2027-03".
+type SupervisionMonth struct {
+	Month string `json:"month"`
+	SupervisionTotal
+}
+
+// SupervisionTotals is the total of each month that has sessions, in order, and overall.
+type SupervisionTotals struct {
+	Months  []SupervisionMonth `json:"months"`
+	Overall SupervisionTotal   `json:"overall"`
+}
+
+// TotalSupervision adds up sessions by the month of their date and overall.
+func TotalSupervision(sessions []SupervisionSession) SupervisionTotals {
+	byMonth := map[string]*SupervisionTotal{}
+	var out SupervisionTotals
+	for _, s := range sessions {
+		m := dateOf(s.Date).Format("2006-01")
+		if byMonth[m] == nil {
+			byMonth[m] = &SupervisionTotal{}
+		}
+		byMonth[m].add(s)
+		out.Overall.add(s)
+	}
+	out.Months = []SupervisionMonth{}
+	for m, t := range byMonth {
+		out.Months = append(out.Months, SupervisionMonth{Month: m, SupervisionTotal: *t})
+	}
+	sort.Slice(out.Months, func(a, b int) bool { return out.Months[a].Month < out.Months[b].Month })
+	return out
+}
+
+// SupervisionTotals adds up the sessions of a trainee's log that the viewer may see (see
+// SupervisionLog).
+func (j *Journals) SupervisionTotals(ctx context.Context, v Viewer, traineeID string) (SupervisionTotals, error) {
+	sessions, err := j.SupervisionLog(ctx, v, traineeID)
+	if err != nil {
+		return SupervisionTotals{}, err
+	}
+	return TotalSupervision(sessions), nil
+}
