@@ -1,0 +1,393 @@
+package assessment
+
+import (
+	"context"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"polyphony/internal/failure"
+)
+
+// Pick says which of a trainee's attempts stands for them in results and item analysis.
+type Pick string
+
+// The picks. PickFirst is the default: later attempts have seen the questions before.
+const (
+	PickFirst Pick = "first"
+	PickBest  Pick = "best"
+	PickLast  Pick = "last"
+)
+
+// ParsePick reads a pick; empty means PickFirst.
+func ParsePick(s string) (Pick, error) {
+	switch p := Pick(strings.ToLower(strings.TrimSpace(s))); p {
+	case "":
+		return PickFirst, nil
+	case PickFirst, PickBest, PickLast:
+		return p, nil
+	}
+	return "", failure.Invalidf("use", "%q is not first, best or last", s)
+}
+
+// TraineeResult is the attempt that stands for a trainee, marked.
+type TraineeResult struct {
+	UserID    string    `json:"userId"`
+	AttemptID string    `json:"attemptId"`
+	Attempt   int       `json:"attempt"`
+	Attempts  int       `json:"attempts"` // closed attempts the trainee has made
+	StartedAt time.Time `json:"startedAt"`
+	ClosedAt  time.Time `json:"closedAt"`
+	ClosedBy  string    `json:"closedBy"`
+	Marks     int       `json:"marks"`
+	Max       int       `json:"max"`
+	Percent   float64   `json:"percent"`
+	Passed    bool      `json:"passed"`
+}
+
+// Results lists each trainee's result at the assessment, by user id: the attempt pick
+// chooses among their closed attempts, marked against the current pass mark. Attempts found
+// past their deadline are closed and marked first.
+func (s *Store) Results(ctx context.Context, actor Actor, assessmentID string, pick Pick) ([]TraineeResult, error) {
+	if err := requireStaff(actor, "read results"); err != nil {
+		return nil, err
+	}
+	a, picked, counts, err := s.picked(ctx, assessmentID, pick)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]TraineeResult, 0, len(picked))
+	for _, r := range picked {
+		sc := score(&r, a.PassMark)
+		out = append(out, TraineeResult{
+			UserID: r.UserID, AttemptID: r.ID, Attempt: r.Number, Attempts: counts[r.UserID],
+			StartedAt: r.StartedAt.UTC(), ClosedAt: r.ClosedAt.UTC(), ClosedBy: r.Reason,
+			Marks: r.Marks, Max: r.Max, Percent: sc.Percent, Passed: sc.Passed,
+		})
+	}
+	return out, nil
+}
+
+// picked returns the assessment, the result standing for each trainee (ordered by user id)
+// and how many closed attempts each trainee has.
+func (s *Store) picked(ctx context.Context, assessmentID string, pick Pick) (Assessment, []resultDoc, map[string]int, error) {
+	if pick == "" {
+		pick = PickFirst
+	}
+	if _, err := ParsePick(string(pick)); err != nil {
+		return Assessment{}, nil, nil, err
+	}
+	a, err := s.assessment(ctx, assessmentID)
+	if err != nil {
+		return Assessment{}, nil, nil, err
+	}
+	now := s.clock()
+	if _, err := s.sweep(ctx, bson.M{"assessmentId": a.ID, "deadline": bson.M{"$lt": now}}, now); err != nil {
+		return Assessment{}, nil, nil, err
+	}
+	all, err := findAll[resultDoc](ctx, s.results, bson.M{"assessmentId": a.ID}, nil)
+	if err != nil {
+		return Assessment{}, nil, nil, err
+	}
+	best := map[string]resultDoc{}
+	counts := map[string]int{}
+	for _, r := range all {
+		counts[r.UserID]++
+		cur, seen := best[r.UserID]
+		switch {
+		case !seen,
+			pick == PickFirst && r.Number < cur.Number,
+			pick == PickLast && r.Number > cur.Number,
+			pick == PickBest && (r.Marks > cur.Marks || r.Marks == cur.Marks && r.Number < cur.Number):
+			best[r.UserID] = r
+		}
+	}
+	out := make([]resultDoc, 0, len(best))
+	for _, r := range best {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return a, out, counts, nil
+}
+
+// Response is one marked attempt as item analysis reads it.
+type Response struct {
+	AttemptID string
+	Items     []ItemResponse
+}
+
+// ItemResponse is the answer to one question: Chosen and Right are indexes of options as
+// written (Chosen -1 when unanswered), Options how many the question has.
+type ItemResponse struct {
+	QuestionID string
+	Options    int
+	Right      int
+	Chosen     int
+}
+
+// Counts is how many chose something: in all, in the upper group and in the lower group.
+type Counts struct {
+	Count int `json:"count"`
+	Upper int `json:"upper"`
+	Lower int `json:"lower"`
+}
+
+// OptionStats counts the choices of one option (in the order written).
+type OptionStats struct {
+	Label string `json:"label"`
+	Right bool   `json:"right"`
+	Counts
+}
+
+// ItemStats is the analysis of one question.
+type ItemStats struct {
+	QuestionID string `json:"questionId"`
+	Name       string `json:"name,omitempty"`
+	// N is how many of the attempts analysed had the question.
+	N int `json:"n"`
+	// Facility is the proportion who answered it right.
+	Facility float64 `json:"facility"`
+	// Discrimination is the proportion right in the upper group less that in the lower
+	// group; null when a group did not have the question.
+	Discrimination *float64 `json:"discrimination"`
+	// PointBiserial is the correlation of the question's mark (0 or 1) with the rest of the
+	// score (the total less this question); null when either does not vary.
+	PointBiserial *float64      `json:"pointBiserial"`
+	Options       []OptionStats `json:"options"`
+	Omitted       Counts        `json:"omitted"`
+}
+
+// Analysis is the item analysis of an assessment.
+type Analysis struct {
+	AssessmentID string `json:"assessmentId,omitempty"`
+	Use          Pick   `json:"use,omitempty"`
+	// N is the number of attempts analysed, one for each trainee.
+	N int `json:"n"`
+	// Mean and SD are of the total marks; SD is the population standard deviation (divided
+	// by N), the one KR-20 is defined with.
+	Mean float64 `json:"mean"`
+	SD   float64 `json:"sd"`
+	// KR20 is Kuder–Richardson 20 reliability; null unless every attempt had the same
+	// questions (at least two) and the totals vary.
+	KR20 *float64 `json:"kr20"`
+	// GroupSize is the number of attempts in each of the upper and lower groups: 27% of N,
+	// rounded.
+	GroupSize int         `json:"groupSize"`
+	Items     []ItemStats `json:"items"`
+}
+
+// Analyse computes the item analysis of a set of marked attempts. The upper and lower
+// groups are the GroupSize attempts with the highest and the lowest totals; attempts with
+// equal totals are ranked by attempt id, so the groups are the same every time. Items are
+// ordered by question id.
+func Analyse(rs []Response) Analysis {
+	n := len(rs)
+	an := Analysis{N: n, Items: []ItemStats{}}
+	if n == 0 {
+		return an
+	}
+	totals := make([]float64, n)
+	for j, r := range rs {
+		for _, it := range r.Items {
+			if it.Chosen == it.Right {
+				totals[j]++
+			}
+		}
+	}
+	an.Mean, an.SD = meanSD(totals)
+	if n >= 2 {
+		an.GroupSize = max(1, int(math.Round(0.27*float64(n))))
+	}
+	order := make([]int, n)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		ja, jb := order[a], order[b]
+		if totals[ja] != totals[jb] {
+			return totals[ja] > totals[jb]
+		}
+		return rs[ja].AttemptID < rs[jb].AttemptID
+	})
+	group := make([]int, n) // 1 upper, -1 lower, 0 neither
+	for i := 0; i < an.GroupSize; i++ {
+		group[order[i]] = 1
+		group[order[n-1-i]] = -1
+	}
+	byQuestion := map[string][]respondent{}
+	for j, r := range rs {
+		for _, it := range r.Items {
+			byQuestion[it.QuestionID] = append(byQuestion[it.QuestionID], respondent{it, totals[j], group[j]})
+		}
+	}
+	ids := make([]string, 0, len(byQuestion))
+	for id := range byQuestion {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		an.Items = append(an.Items, itemStats(id, byQuestion[id]))
+	}
+	an.KR20 = kr20(rs, an.Items, an.SD)
+	return an
+}
+
+// respondent is one attempt's answer to a question, with the attempt's total and group.
+type respondent struct {
+	ItemResponse
+	total float64
+	group int
+}
+
+func itemStats(id string, rs []respondent) ItemStats {
+	st := ItemStats{QuestionID: id, N: len(rs)}
+	options := 0
+	for _, r := range rs {
+		options = max(options, r.Options)
+	}
+	st.Options = make([]OptionStats, options)
+	for i := range st.Options {
+		st.Options[i].Label = Label(i)
+	}
+	var right, upperN, upperRight, lowerN, lowerRight float64
+	x, y := make([]float64, len(rs)), make([]float64, len(rs))
+	for i, r := range rs {
+		if r.Right >= 0 && r.Right < options {
+			st.Options[r.Right].Right = true
+		}
+		c := &st.Omitted
+		if r.Chosen >= 0 && r.Chosen < options {
+			c = &st.Options[r.Chosen].Counts
+		}
+		c.Count++
+		correct := 0.0
+		if r.Chosen == r.Right {
+			correct = 1
+		}
+		right += correct
+		switch r.group {
+		case 1:
+			c.Upper++
+			upperN, upperRight = upperN+1, upperRight+correct
+		case -1:
+			c.Lower++
+			lowerN, lowerRight = lowerN+1, lowerRight+correct
+		}
+		x[i], y[i] = correct, r.total-correct
+	}
+	st.Facility = right / float64(len(rs))
+	if upperN > 0 && lowerN > 0 {
+		d := upperRight/upperN - lowerRight/lowerN
+		st.Discrimination = &d
+	}
+	st.PointBiserial = correlation(x, y)
+	return st
+}
+
+func meanSD(xs []float64) (mean, sd float64) {
+	for _, x := range xs {
+		mean += x
+	}
+	mean /= float64(len(xs))
+	var ss float64
+	for _, x := range xs {
+		ss += (x - mean) * (x - mean)
+	}
+	return mean, math.Sqrt(ss / float64(len(xs)))
+}
+
+// correlation is Pearson's r of x and y, or nil when either does not vary.
+func correlation(x, y []float64) *float64 {
+	if len(x) < 2 {
+		return nil
+	}
+	mx, sx := meanSD(x)
+	my, sy := meanSD(y)
+	if sx == 0 || sy == 0 {
+		return nil
+	}
+	var cov float64
+	for i := range x {
+		cov += (x[i] - mx) * (y[i] - my)
+	}
+	r := cov / float64(len(x)) / (sx * sy)
+	return &r
+}
+
+// kr20 is k/(k−1) × (1 − Σpq / σ²) when every attempt had the same k ≥ 2 questions.
+func kr20(rs []Response, items []ItemStats, sd float64) *float64 {
+	k := len(items)
+	if k < 2 || sd == 0 {
+		return nil
+	}
+	for _, r := range rs {
+		if len(r.Items) != k {
+			return nil
+		}
+	}
+	for _, it := range items {
+		if it.N != len(rs) {
+			return nil
+		}
+	}
+	var pq float64
+	for _, it := range items {
+		pq += it.Facility * (1 - it.Facility)
+	}
+	v := float64(k) / float64(k-1) * (1 - pq/(sd*sd))
+	return &v
+}
+
+// Analysis computes the item analysis of the assessment from one attempt per trainee (the
+// first unless pick says otherwise). Items come in the assessment's order of fixed
+// questions, then the drawn ones by name, each named as in the bank now.
+func (s *Store) Analysis(ctx context.Context, actor Actor, assessmentID string, pick Pick) (Analysis, error) {
+	if err := requireStaff(actor, "read item analysis"); err != nil {
+		return Analysis{}, err
+	}
+	if pick == "" {
+		pick = PickFirst
+	}
+	a, picked, _, err := s.picked(ctx, assessmentID, pick)
+	if err != nil {
+		return Analysis{}, err
+	}
+	rs := make([]Response, len(picked))
+	for i, r := range picked {
+		rs[i] = Response{AttemptID: r.ID, Items: make([]ItemResponse, len(r.Items))}
+		for j, m := range r.Items {
+			rs[i].Items[j] = ItemResponse{QuestionID: m.QuestionID, Options: m.Options, Right: m.Right, Chosen: m.Chosen}
+		}
+	}
+	an := Analyse(rs)
+	an.AssessmentID, an.Use = a.ID, pick
+	qs, err := s.questionsOf(ctx, a.BankID)
+	if err != nil {
+		return Analysis{}, err
+	}
+	names := map[string]string{}
+	for _, q := range qs {
+		names[q.ID] = q.Name
+	}
+	rank := map[string]int{}
+	for i, id := range a.Questions {
+		rank[id] = i + 1
+	}
+	for i := range an.Items {
+		an.Items[i].Name = names[an.Items[i].QuestionID]
+	}
+	sort.SliceStable(an.Items, func(i, j int) bool {
+		ri, rj := rank[an.Items[i].QuestionID], rank[an.Items[j].QuestionID]
+		switch {
+		case ri > 0 && rj > 0:
+			return ri < rj
+		case ri > 0 || rj > 0:
+			return ri > 0
+		}
+		return an.Items[i].Name < an.Items[j].Name
+	})
+	return an, nil
+}

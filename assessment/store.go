@@ -1,0 +1,208 @@
+package assessment
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/database"
+	"polyphony/internal/failure"
+)
+
+// The collections (doc.go says how each is written) and the sizes of the caches.
+const (
+	banksCollection       = "banks"
+	revisionsCollection   = "question_revisions"
+	versionsCollection    = "assessment_versions"
+	papersCollection      = "papers"
+	attemptsCollection    = "attempts"
+	answersCollection     = "attempt_answers"
+	closesCollection      = "attempt_closes"
+	resultsCollection     = "attempt_results"
+	openCollection        = "open_attempts"
+	estimatesCollection   = "angoff_estimates"
+	attemptCacheEntries   = 8192
+	paperCacheEntries     = 256
+	cacheTTL              = time.Minute
+	defaultSweepFrequency = 30 * time.Second
+)
+
+// Store keeps banks, questions, assessments, attempts, results and standard setting.
+type Store struct {
+	db        *database.DB
+	banks     *mongo.Collection
+	revisions *mongo.Collection
+	versions  *mongo.Collection
+	papers    *mongo.Collection
+	attempts  *mongo.Collection
+	answers   *mongo.Collection
+	closes    *mongo.Collection
+	results   *mongo.Collection
+	open      *mongo.Collection
+	estimates *mongo.Collection
+
+	now func() time.Time
+	w   *writer
+
+	bankQuestions *database.Cache[[]Question]
+	assessments   *database.Cache[[]Assessment]
+	paperCache    *lru[string, *paper]
+	attemptCache  *lru[string, *attemptDoc]
+	resultCache   *lru[string, *resultDoc]
+	// live holds the latest answers of attempts this instance knows to be open. On FerretDB
+	// the store is the only writer of attempts (as everything in Polyphony takes one process
+	// to own an embedded database: see database.Serialize), so what it knows it need not
+	// read back: the trainees' paths then read nothing, which matters because FerretDB
+	// looks up a missing _id by reading the whole collection. Elsewhere (sole false) it is
+	// only where reading starts.
+	live *lru[string, *answerSnapshot]
+	sole bool
+	// shared says that other instances may write attempts too, whatever the database.
+	shared bool
+
+	// latestMu guards latest: the highest attempt number seen for "assessment-user" (0 when
+	// there was none). Attempts are never removed, so it is a lower bound that saves reading
+	// from 1 each time, and, when the store is the only writer, the number itself.
+	latestMu sync.Mutex
+	latest   map[string]int
+}
+
+// StoreOption changes how NewStore sets up the store.
+type StoreOption func(*Store)
+
+// WithClock makes the store read the time from now instead of time.Now: tests move it past
+// deadlines.
+func WithClock(now func() time.Time) StoreOption {
+	return func(s *Store) { s.now = now }
+}
+
+// NewStore returns the store, creating its indexes if they are missing.
+func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store, error) {
+	s := &Store{
+		db:        db,
+		banks:     db.Collection(banksCollection),
+		revisions: db.Collection(revisionsCollection),
+		versions:  db.Collection(versionsCollection),
+		papers:    db.Collection(papersCollection),
+		attempts:  db.Collection(attemptsCollection),
+		answers:   db.Collection(answersCollection),
+		closes:    db.Collection(closesCollection),
+		results:   db.Collection(resultsCollection),
+		open:      db.Collection(openCollection),
+		estimates: db.Collection(estimatesCollection),
+		now:       time.Now,
+		latest:    map[string]int{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	// A fresh options value for each index: the driver writes the default name into it.
+	index := func(coll *mongo.Collection, unique bool, keys ...string) error {
+		d := bson.D{}
+		for _, k := range keys {
+			d = append(d, bson.E{Key: k, Value: 1})
+		}
+		m := mongo.IndexModel{Keys: d}
+		if unique {
+			m.Options = options.Index().SetUnique(true)
+		}
+		return database.EnsureIndexes(ctx, coll, m)
+	}
+	for _, ix := range []struct {
+		coll   *mongo.Collection
+		unique bool
+		keys   []string
+	}{
+		{s.banks, true, []string{"name"}},
+		{s.revisions, false, []string{"bankId"}},
+		{s.versions, false, []string{"assessmentId"}},
+		{s.results, false, []string{"assessmentId"}},
+		{s.open, false, []string{"deadline"}},
+		{s.open, false, []string{"assessmentId"}},
+		{s.estimates, false, []string{"assessmentId"}},
+	} {
+		if err := index(ix.coll, ix.unique, ix.keys...); err != nil {
+			return nil, err
+		}
+	}
+	s.bankQuestions = database.NewCache(db, revisionsCollection, cacheTTL, cloneQuestions)
+	s.assessments = database.NewCache(db, versionsCollection, cacheTTL, cloneAssessments)
+	s.paperCache = newLRU[string, *paper](paperCacheEntries)
+	s.attemptCache = newLRU[string, *attemptDoc](attemptCacheEntries)
+	s.resultCache = newLRU[string, *resultDoc](attemptCacheEntries)
+	s.live = newLRU[string, *answerSnapshot](attemptCacheEntries)
+	w, err := newWriter(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	s.w, s.sole = w, w.serial && !s.shared
+	return s, nil
+}
+
+// clock is the store's current time, to the millisecond that the database keeps.
+func (s *Store) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+func cloneQuestions(qs []Question) []Question {
+	out := make([]Question, len(qs))
+	for i, q := range qs {
+		out[i] = q.clone()
+	}
+	return out
+}
+
+// findOne reads the document with the id into v; a missing one is failure.ErrNotFound.
+func findOne(ctx context.Context, coll *mongo.Collection, id string, v any) error {
+	err := coll.FindOne(ctx, bson.M{"_id": id}).Decode(v)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", coll.Name(), id, database.Translate(err))
+	}
+	return nil
+}
+
+// findAll reads every document matching filter, in the order of sort.
+func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sort bson.D) ([]T, error) {
+	opts := options.Find()
+	if len(sort) > 0 {
+		opts.SetSort(sort)
+	}
+	cur, err := coll.Find(ctx, filter, opts)
+	if err != nil {
+		return nil, fmt.Errorf("find %s: %w", coll.Name(), err)
+	}
+	out := []T{}
+	if err := cur.All(ctx, &out); err != nil {
+		return nil, fmt.Errorf("read %s: %w", coll.Name(), err)
+	}
+	return out, nil
+}
+
+// insertOnce inserts doc; if a document with its _id exists already it reads that one into
+// existing instead (when existing is not nil) and reports false. This is how contended
+// records are written: of many writers, exactly one inserts, and the others see what it
+// inserted.
+func (s *Store) insertOnce(ctx context.Context, coll *mongo.Collection, id string, doc any, existing any) (inserted bool, err error) {
+	err = s.w.insert(ctx, coll, doc)
+	if err == nil {
+		return true, nil
+	}
+	if !errors.Is(err, errExists) {
+		return false, err
+	}
+	if existing == nil {
+		return false, nil
+	}
+	return false, findOne(ctx, coll, id, existing)
+}
+
+// touch records that the records stamped name changed (database.Touch), through the writer.
+func (s *Store) touch(ctx context.Context, name string) error {
+	return s.w.run(func() error { return s.db.Touch(ctx, name) })
+}
+
+func isNotFound(err error) bool { return errors.Is(err, failure.ErrNotFound) }
