@@ -189,11 +189,13 @@ func TestTwoInstancesThroughNATS(t *testing.T) {
 	t.Logf("%d events seen alike by 4 members on 2 instances", done.AckSeq)
 }
 
-// A room one instance has never run starts from the stored snapshot and the commands since,
-// and arrives at the same state as the instance that ran it all along.
+// A room one instance has never run starts from the stored snapshot (written by the other
+// instance) and the commands after its stream position, and arrives at the same state as the
+// instance that ran it all along.
 func TestLateInstanceFoldsTheSameState(t *testing.T) {
 	envs := newNATSEnvs(t, 2, Options{RatePerSecond: 1e6, Burst: 1e6})
 	one, two := envs[0], envs[1]
+	one.hub.snapshotEvery = 8 // before any room runs
 	one.open("r1")
 	f := one.join("r1", fac1, 0)
 	a := one.join("r1", ada, 0)
@@ -204,6 +206,16 @@ func TestLateInstanceFoldsTheSameState(t *testing.T) {
 	f.until("hand", func(w wire) bool { return w.Type == EventHandQueue })
 	f.send(msg{"type": "lock_input"})
 	f.expect(EventInput)
+	for i := range 10 { // so that the last snapshot comes after the lock
+		f.say(fmt.Sprint("f", i), fmt.Sprint("facilitator turn ", i))
+	}
+	if err := one.hub.Flush(context.Background(), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := one.store.loadSnapshot(context.Background(), "r1")
+	if err != nil || snap.StreamPos == 0 || snap.Seq == 0 {
+		t.Fatalf("instance one stored no snapshot with a stream position: %+v, %v", snap, err)
+	}
 	b := two.join("r1", ben, 0)
 	st := b.welcome.State
 	if !st.Open || !st.Locked || len(st.Hands) != 1 || len(st.Members) != 3 {
