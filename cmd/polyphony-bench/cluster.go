@@ -142,18 +142,9 @@ func (e *env) instances(ctx context.Context, cfg config, rep *report, log io.Wri
 		start = one.Best.Rate // begin near one instance's knee
 	}
 	fmt.Fprintf(log, "B4 two instances through NATS: searching the knee\n")
-	level := func(step int, rate float64) (stepResult, error) {
-		var res stepResult
-		err := e.with(ctx, func() (system, error) { return e.cluster(ctx, cfg, fmt.Sprintf("bench_b4_%d", step), 2) },
-			func(sys system) error {
-				var err error
-				res, err = fanOutStep(ctx, sys, "b4", cfg.Rooms, cfg.Members, rate, cfg.StepTime)
-				return err
-			})
-		fmt.Fprintf(log, "  %s\n", res)
-		return res, err
-	}
-	best, steps, err := searchKnee(start, cfg.MaxSteps, level)
-	rep.knee["polyphony×2"] = kneeResult{Best: best, Steps: steps}
+	var err error
+	rep.knee["polyphony×2"], err = e.knee(ctx, cfg, start, "b4", func(section string) (system, error) {
+		return e.cluster(ctx, cfg, "bench_"+section, 2)
+	}, log)
 	return err
 }

@@ -113,26 +113,31 @@ func (e *env) fanOut(ctx context.Context, cfg config, rep *report, log io.Writer
 	start := cfg.StartRate / float64(cfg.Rooms*cfg.Members*cfg.Members)
 	for _, s := range e.starters(ctx, cfg) {
 		fmt.Fprintf(log, "B1 %s: searching the knee\n", s.name)
-		// Every level gets a fresh system (and Polyphony a fresh database), so that no level
-		// pays for what an earlier one stored.
-		level := func(step int, rate float64) (stepResult, error) {
-			var res stepResult
-			err := e.with(ctx, func() (system, error) { return s.start(fmt.Sprintf("b1_%d", step)) },
-				func(sys system) error {
-					var err error
-					res, err = fanOutStep(ctx, sys, "b1", cfg.Rooms, cfg.Members, rate, cfg.StepTime)
-					return err
-				})
-			fmt.Fprintf(log, "  %s\n", res)
-			return res, err
-		}
-		best, steps, err := searchKnee(start, cfg.MaxSteps, level)
-		rep.knee[s.name] = kneeResult{Best: best, Steps: steps}
-		if err != nil {
+		var err error
+		if rep.knee[s.name], err = e.knee(ctx, cfg, start, "b1", s.start, log); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// knee searches the B1 knee of the systems start makes from rate first on. Every level gets
+// a fresh system (and Polyphony a fresh database), so that no level pays for what an earlier
+// one stored.
+func (e *env) knee(ctx context.Context, cfg config, first float64, prefix string, start func(section string) (system, error), log io.Writer) (kneeResult, error) {
+	level := func(step int, rate float64) (stepResult, error) {
+		var res stepResult
+		err := e.with(ctx, func() (system, error) { return start(fmt.Sprintf("%s_%d", prefix, step)) },
+			func(sys system) error {
+				var err error
+				res, err = fanOutStep(ctx, sys, prefix, cfg.Rooms, cfg.Members, rate, cfg.StepTime)
+				return err
+			})
+		fmt.Fprintf(log, "  %s\n", res)
+		return res, err
+	}
+	best, steps, err := searchKnee(first, cfg.MaxSteps, level)
+	return kneeResult{Best: best, Steps: steps}, err
 }
 
 // turns is B3, on Polyphony, with its rooms at half the B1 knee rate in the background.
