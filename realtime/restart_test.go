@@ -3,11 +3,14 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"polyphony/internal/failure"
 )
 
 // After the process stops (gracefully, or without writing a snapshot), a new hub on the same
@@ -72,6 +75,9 @@ func TestRestartRebuildsTheWholeRoom(t *testing.T) {
 				if err != nil || n != 2 {
 					t.Fatalf("%d snapshots stored (%v), want 2", n, err)
 				}
+				if s, err := store.loadSnapshot(context.Background(), "r1"); err != nil || !s.Last {
+					t.Fatalf("the snapshot written on stopping should say no event follows it: %+v, %v", s, err)
+				}
 			}
 
 			e2 := newEnvOn(t, store, opts)
@@ -98,6 +104,10 @@ func TestRestartRebuildsTheWholeRoom(t *testing.T) {
 			}
 			if words[ada.UserID] != 3 {
 				t.Fatalf("Ada's words after restart: %d, want 3 (meter %+v)", words[ada.UserID], meter.Meter)
+			}
+			if s, err := store.loadSnapshot(context.Background(), "r1"); err == nil && s.Last ||
+				err != nil && !errors.Is(err, failure.ErrNotFound) {
+				t.Fatalf("a running room's snapshot must not say that no event follows it: last=%v, %v", s.Last, err)
 			}
 			conn, _, err := e2.dial("r1", cal, 0)
 			if err != nil {

@@ -162,6 +162,14 @@ func (r *room) run() {
 		return
 	}
 	r.st.loaded = true
+	if r.hub.bus == nil && r.st.lastSnapshot {
+		// This run will store events after the snapshot that says none follow it.
+		snap := r.st.snapshot(r.id, false, r.hub.opts.Now())
+		if !r.retry(func(ctx context.Context) error { return r.hub.store.saveSnapshot(ctx, snap) }) {
+			return
+		}
+		r.st.lastSnapshot = false
+	}
 	if r.hub.bus != nil && !r.retry(r.follow) {
 		return
 	}
@@ -523,19 +531,21 @@ func (r *room) onStored(res storeResult) {
 		st.history = append([]histEntry(nil), st.history[n:]...)
 	}
 	if len(r.pending) == 0 && st.stored == st.seq && st.seq >= st.snapAt+uint64(r.hub.snapshotEvery) {
-		r.writeSnapshot()
+		r.writeSnapshot(false)
 		return
 	}
 	r.kick()
 }
 
 // writeSnapshot hands the room's state to the writer, which stores it after what it is
-// writing now; everything up to st.seq is stored by then.
-func (r *room) writeSnapshot() {
+// writing now; everything up to st.seq is stored by then. last says that this run of the
+// room stores nothing after it.
+func (r *room) writeSnapshot(last bool) {
 	if r.writing || r.failed || len(r.pending) > 0 {
 		return
 	}
 	snap := r.st.snapshot(r.id, r.hub.bus != nil, r.hub.opts.Now())
+	snap.Last = last
 	r.st.snapAt = r.st.seq
 	r.batches <- writeJob{snap: &snap}
 	r.writing = true
@@ -547,9 +557,10 @@ func (r *room) drain() {
 		r.kick()
 		r.onStored(<-r.storedC)
 	}
-	if !r.failed && r.st.seq > 0 && r.st.snapAt != r.st.seq {
-		r.writeSnapshot()
+	if !r.failed && r.st.seq > 0 {
+		r.writeSnapshot(true)
 		r.onStored(<-r.storedC)
+		r.st.lastSnapshot = !r.failed
 	}
 	close(r.batches)
 	<-r.writerDone
@@ -622,7 +633,13 @@ func (r *room) load(ctx context.Context) error {
 	default:
 		return err
 	}
-	if r.hub.bus == nil {
+	if r.hub.bus == nil && err == nil && snap.Last {
+		// The last run stopped cleanly after this snapshot, so no event follows it: no need
+		// to look (on FerretDB looking for a missing event scans the collection). Until this
+		// run stops cleanly in turn, the snapshot no longer says so.
+		st.stored = st.seq
+		st.lastSnapshot = true
+	} else if r.hub.bus == nil {
 		const page = 500
 		for {
 			events, err := r.hub.store.Events(ctx, r.id, st.seq, page)

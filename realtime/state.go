@@ -20,11 +20,13 @@ func itoa(n uint64) string { return strconv.FormatUint(n, 36) }
 // roomState is what every instance folds from the room's commands, and what a room keeps
 // between runs of its goroutine (it stops when idle).
 type roomState struct {
-	loaded    bool
-	seq       uint64 // last assigned
-	stored    uint64 // last in the transcript store
-	snapAt    uint64 // seq of the last snapshot stored
-	streamPos uint64 // last command applied from the bus's log (0 without a bus)
+	loaded bool
+	seq    uint64 // last assigned
+	stored uint64 // last in the transcript store
+	snapAt uint64 // seq of the last snapshot stored
+	// lastSnapshot is set while the stored snapshot says that no event follows it.
+	lastSnapshot bool
+	streamPos    uint64 // last command applied from the bus's log (0 without a bus)
 
 	open       bool
 	phase      string
@@ -273,6 +275,8 @@ type snapshot struct {
 	Conns      []snapConn  `bson:"conns,omitempty"`
 	Order      []Member    `bson:"order,omitempty"`
 	Written    time.Time   `bson:"written"`
+	// Last is set on the snapshot a room's run writes as it stops: no event follows it.
+	Last bool `bson:"last"`
 }
 
 type snapVoice struct {
