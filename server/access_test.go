@@ -81,6 +81,24 @@ var expectedAccess = map[string]string{
 	"GET /api/v1/curriculum/:slug/revisions":             "editor",
 	"POST /api/v1/curriculum/:slug/revisions/:n/restore": "editor",
 
+	"GET /api/v1/banks":                         "assessor",
+	"POST /api/v1/banks":                        "assessor",
+	"GET /api/v1/banks/:bank/questions":         "assessor",
+	"POST /api/v1/banks/:bank/questions":        "assessor",
+	"POST /api/v1/banks/:bank/import":           "assessor",
+	"GET /api/v1/banks/:bank/export":            "assessor",
+	"POST /api/v1/assessments":                  "assessor",
+	"GET /api/v1/assessments/:id":               "assessor",
+	"GET /api/v1/assessments/:id/results":       "assessor",
+	"GET /api/v1/assessments/:id/analysis":      "assessor",
+	"GET /api/v1/assessments/:id/angoff":        "assessor",
+	"PUT /api/v1/assessments/:id/angoff":        "assessor",
+	"POST /api/v1/assessments/:id/angoff/adopt": "admin",
+	"POST /api/v1/assessments/:id/attempts":     "trainee",
+	"GET /api/v1/attempts/:id":                  "trainee",
+	"PUT /api/v1/attempts/:id/answers/:q":       "trainee",
+	"POST /api/v1/attempts/:id/submit":          "trainee",
+
 	"GET /rooms/:cohort/:room":                           "room",
 	"GET /rooms/:cohort/:room/ws":                        "room",
 	"POST /rooms/:cohort/:room/open":                     "room-facilitator",
@@ -151,6 +169,10 @@ func TestAccessMatrix(t *testing.T) {
 				allowed = cl.role == accounts.RoleAdmin
 			case "editor":
 				allowed = cl.role == accounts.RoleAdmin || cl.role == accounts.RoleFacilitator
+			case "assessor": // the assessment store refuses everyone else
+				allowed = cl.role == accounts.RoleAdmin || cl.role == accounts.RoleAssessor
+			case "trainee": // only trainees sit assessments, and only their own attempts
+				allowed = cl.role == accounts.RoleTrainee
 			case "staff":
 				allowed = cl.role != "" && cl.role != accounts.RoleTrainee
 			case "room":

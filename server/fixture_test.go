@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"polyphony/assessment"
 	"polyphony/content"
 	"polyphony/content/curriculum"
 	"polyphony/content/media"
@@ -35,6 +36,7 @@ type fixture struct {
 	media       *media.Local
 	rooms       *realtime.Hub
 	transcripts *realtime.Transcripts
+	assessments *assessment.Store
 	logins      map[string]demo.Login // by email
 	byRole      map[accounts.Role]demo.Login
 }
@@ -82,8 +84,12 @@ func newFixture(t testing.TB) *fixture {
 	f.rooms = realtime.NewHub(f.transcripts, realtime.Options{})
 	acc.OnUserEnded = f.rooms.DisconnectUser
 	t.Cleanup(func() { f.rooms.Shutdown(context.Background()) })
+	f.assessments, err = assessment.NewStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
-		Rooms: f.rooms, Transcripts: f.transcripts})
+		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"polyphony/assessment"
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
@@ -52,6 +53,8 @@ type Deps struct {
 	// Rooms runs the live dialogue rooms; Transcripts keeps what was said in them.
 	Rooms       *realtime.Hub
 	Transcripts *realtime.Transcripts
+	// Assessments keeps the question banks, the assessments and the trainees' attempts.
+	Assessments *assessment.Store
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -268,6 +271,24 @@ func (s *Server) routes() {
 	s.add(http.MethodPut, "/api/v1/curriculum/:slug", Editors, s.apiPutCurriculum)
 	s.add(http.MethodGet, "/api/v1/curriculum/:slug/revisions", Editors, s.apiCurriculumRevisions)
 	s.add(http.MethodPost, "/api/v1/curriculum/:slug/revisions/:n/restore", Editors, s.apiRestoreCurriculum)
+
+	s.add(http.MethodGet, "/api/v1/banks", SignedIn, s.apiListBanks)
+	s.add(http.MethodPost, "/api/v1/banks", SignedIn, s.apiCreateBank)
+	s.add(http.MethodGet, "/api/v1/banks/:bank/questions", SignedIn, s.apiListQuestions)
+	s.add(http.MethodPost, "/api/v1/banks/:bank/questions", SignedIn, s.apiAddQuestion)
+	s.add(http.MethodPost, "/api/v1/banks/:bank/import", SignedIn, s.apiImportQuestions)
+	s.add(http.MethodGet, "/api/v1/banks/:bank/export", SignedIn, s.apiExportQuestions)
+	s.add(http.MethodPost, "/api/v1/assessments", SignedIn, s.apiCreateAssessment)
+	s.add(http.MethodGet, "/api/v1/assessments/:id", SignedIn, s.apiGetAssessment)
+	s.add(http.MethodGet, "/api/v1/assessments/:id/results", SignedIn, s.apiAssessmentResults)
+	s.add(http.MethodGet, "/api/v1/assessments/:id/analysis", SignedIn, s.apiAssessmentAnalysis)
+	s.add(http.MethodGet, "/api/v1/assessments/:id/angoff", SignedIn, s.apiGetAngoff)
+	s.add(http.MethodPut, "/api/v1/assessments/:id/angoff", SignedIn, s.apiPutAngoff)
+	s.add(http.MethodPost, "/api/v1/assessments/:id/angoff/adopt", SignedIn, s.apiAdoptAngoff)
+	s.add(http.MethodPost, "/api/v1/assessments/:id/attempts", SignedIn, s.apiStartAttempt)
+	s.add(http.MethodGet, "/api/v1/attempts/:id", SignedIn, s.apiGetAttempt)
+	s.add(http.MethodPut, "/api/v1/attempts/:id/answers/:q", SignedIn, s.apiSaveAnswer)
+	s.add(http.MethodPost, "/api/v1/attempts/:id/submit", SignedIn, s.apiSubmitAttempt)
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"polyphony/assessment"
 	"polyphony/content"
 	"polyphony/content/curriculum"
 	"polyphony/content/media"
@@ -20,6 +21,8 @@ type app struct {
 	accounts *accounts.Service
 	courses  *courses.Store
 	pages    *content.Pages
+	// assessments keeps the question banks, assessments and attempts.
+	assessments *assessment.Store
 }
 
 // openApp connects to the database (starting the embedded one, or sharing a running
@@ -42,6 +45,9 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 	}
 	if err == nil {
 		a.pages, err = content.NewPages(ctx, db)
+	}
+	if err == nil {
+		a.assessments, err = assessment.NewStore(ctx, db)
 	}
 	if err != nil {
 		db.Close(context.Background())

@@ -27,6 +27,11 @@ Usage:
   polyphony trust add --name N
   polyphony token add --email E --name N [--days D]   make a personal API token for a script
   polyphony content import DIR               load a content pack (a folder of Markdown pages); all or nothing
+  polyphony banks add NAME                   add a question bank
+  polyphony banks list
+  polyphony questions import --bank B --format aiken|gift|md [--skip-invalid] FILE
+                                             import questions (B: bank id or name); all or nothing
+  polyphony questions export --bank B --format aiken|gift|md [FILE|-]
 
 Every command takes the settings (see 'polyphony config -h'), as flags or environment variables.
 Commands other than serve work on the same --data folder while the server runs, through its
@@ -50,7 +55,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 0
 	}
 	name := args[0]
-	if (name == "user" || name == "cohort" || name == "trust" || name == "token" || name == "content") && len(args) > 1 {
+	if (name == "user" || name == "cohort" || name == "trust" || name == "token" || name == "content" || name == "questions" || name == "banks") && len(args) > 1 {
 		name += " " + args[1]
 		args = args[1:]
 	}
@@ -69,7 +74,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		}
 		return 2
 	}
-	if fs.NArg() > 0 && name != "content import" {
+	if fs.NArg() > 0 && !takesArguments[name] {
 		fmt.Fprintf(stderr, "polyphony %s: unexpected argument %q\n", name, fs.Arg(0))
 		return 2
 	}
@@ -104,19 +109,26 @@ type cmdEnv struct {
 type command func(fs *flag.FlagSet) func(ctx context.Context, env *cmdEnv) error
 
 var commands = map[string]command{
-	"serve":          cmdServe,
-	"config":         cmdConfig,
-	"demo":           cmdDemo,
-	"user add":       cmdUserAdd,
-	"user list":      cmdUserList,
-	"user disable":   cmdUserDisable(true),
-	"user enable":    cmdUserDisable(false),
-	"cohort add":     cmdCohortAdd,
-	"cohort list":    cmdCohortList,
-	"trust add":      cmdTrustAdd,
-	"token add":      cmdTokenAdd,
-	"content import": cmdContentImport,
+	"serve":            cmdServe,
+	"config":           cmdConfig,
+	"demo":             cmdDemo,
+	"user add":         cmdUserAdd,
+	"user list":        cmdUserList,
+	"user disable":     cmdUserDisable(true),
+	"user enable":      cmdUserDisable(false),
+	"cohort add":       cmdCohortAdd,
+	"cohort list":      cmdCohortList,
+	"trust add":        cmdTrustAdd,
+	"token add":        cmdTokenAdd,
+	"content import":   cmdContentImport,
+	"banks add":        cmdBanksAdd,
+	"banks list":       cmdBanksList,
+	"questions import": cmdQuestionsImport,
+	"questions export": cmdQuestionsExport,
 }
+
+// takesArguments lists the commands that take arguments after their flags.
+var takesArguments = map[string]bool{"content import": true, "banks add": true, "questions import": true, "questions export": true}
 
 func cmdServe(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 	return func(ctx context.Context, env *cmdEnv) error {

@@ -51,7 +51,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
-		Rooms: rooms, Transcripts: transcripts})
+		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments})
 	if err != nil {
 		return err
 	}
@@ -70,6 +70,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go a.accounts.SweepEvery(sweepCtx, 10*time.Minute, func(err error) { log.Warn("session sweep", "err", err) })
+	// Attempts left open past their deadline are closed and marked.
+	go a.assessments.RunSweeper(sweepCtx, 0, log.With("component", "assessment"))
 
 	url := cfg.PublicURL.String() + "/"
 	if cfg.raw["public-url"] == "" {
