@@ -158,21 +158,18 @@ func (s *Server) apiGetAssessment(c echo.Context) error {
 	return c.JSON(http.StatusOK, a)
 }
 
-// pick reads ?use= (first, best or last; first when absent).
-func pick(c echo.Context) (assessment.Pick, error) {
-	return assessment.ParsePick(c.QueryParam("use"))
-}
-
-// wantsCSV reads ?format=: json (the default) or csv.
-func wantsCSV(c echo.Context) (bool, error) {
+// reportQuery reads a results or analysis request's ?format= (json, the default, or csv) and
+// ?use= (which attempts count: first, best or last; first when absent).
+func reportQuery(c echo.Context) (csv bool, use assessment.Pick, err error) {
 	switch f := c.QueryParam("format"); f {
 	case "", "json":
-		return false, nil
 	case "csv":
-		return true, nil
+		csv = true
 	default:
-		return false, failure.Invalidf("format", "%q is not json or csv", f)
+		return false, use, failure.Invalidf("format", "%q is not json or csv", f)
 	}
+	use, err = assessment.ParsePick(c.QueryParam("use"))
+	return csv, use, err
 }
 
 func sendCSV(c echo.Context, name string, write func(io.Writer) error) error {
@@ -185,11 +182,7 @@ func sendCSV(c echo.Context, name string, write func(io.Writer) error) error {
 }
 
 func (s *Server) apiAssessmentResults(c echo.Context) error {
-	csv, err := wantsCSV(c)
-	if err != nil {
-		return err
-	}
-	p, err := pick(c)
+	csv, p, err := reportQuery(c)
 	if err != nil {
 		return err
 	}
@@ -217,11 +210,7 @@ func (s *Server) apiAssessmentResults(c echo.Context) error {
 }
 
 func (s *Server) apiAssessmentAnalysis(c echo.Context) error {
-	csv, err := wantsCSV(c)
-	if err != nil {
-		return err
-	}
-	p, err := pick(c)
+	csv, p, err := reportQuery(c)
 	if err != nil {
 		return err
 	}
