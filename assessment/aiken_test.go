@@ -2,6 +2,8 @@ package assessment_test
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -9,23 +11,17 @@ import (
 	"polyphony/assessment"
 )
 
-// The example of Moodle's documentation ("Aiken format"), both label styles.
-const moodleAikenExample = `What is the correct answer to this question?
-A. Is it this one?
-B. Maybe this answer?
-C. Possibly this one?
-D. Must be this one!
-ANSWER: D
+// moodleAikenExample is the example of Moodle's documentation ("Aiken format"), both label
+// styles; the API and CLI tests import the same file.
+var moodleAikenExample = readTestdata("moodle-aiken.txt")
 
-Which LMS has the most quiz import formats?
-A) Moodle
-B) ATutor
-C) Claroline
-D) Blackboard
-E) WebCT
-F) Ilias
-ANSWER: A
-`
+func readTestdata(name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
 
 func TestAikenMoodleExample(t *testing.T) {
 	qs, errs := assessment.Check(assessment.FormatAiken, []byte(moodleAikenExample))

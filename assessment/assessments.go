@@ -456,16 +456,8 @@ func (s *Store) allAssessments(ctx context.Context) ([]Assessment, error) {
 		if err != nil {
 			return nil, err
 		}
-		latest := map[string]versionDoc{}
-		for _, d := range docs {
-			if cur, ok := latest[d.AssessmentID]; !ok || d.Version > cur.Version {
-				latest[d.AssessmentID] = d
-			}
-		}
-		out := make([]Assessment, 0, len(latest))
-		for _, d := range latest {
-			out = append(out, d.assessment())
-		}
+		out := latest(docs, func(d versionDoc) string { return d.AssessmentID },
+			func(d versionDoc) int { return d.Version }, versionDoc.assessment)
 		sort.Slice(out, func(i, j int) bool {
 			if !out[i].Opens.Equal(out[j].Opens) {
 				return out[i].Opens.After(out[j].Opens)

@@ -262,16 +262,8 @@ func (s *Store) questionsOf(ctx context.Context, bankID string) ([]Question, err
 		if err != nil {
 			return nil, err
 		}
-		latest := map[string]revisionDoc{}
-		for _, d := range docs {
-			if cur, ok := latest[d.QuestionID]; !ok || d.Revision > cur.Revision {
-				latest[d.QuestionID] = d
-			}
-		}
-		out := make([]Question, 0, len(latest))
-		for _, d := range latest {
-			out = append(out, d.question())
-		}
+		out := latest(docs, func(d revisionDoc) string { return d.QuestionID },
+			func(d revisionDoc) int { return d.Revision }, revisionDoc.question)
 		// Ids are ObjectIDs, which grow with time: this is the order they were added in.
 		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 		return out, nil

@@ -166,6 +166,22 @@ func findOne(ctx context.Context, coll *mongo.Collection, id string, v any) erro
 }
 
 // findAll reads every document matching filter, in the order of sort.
+// latest keeps, of versioned documents, the highest version of each key, turned into what
+// the caller wants by out, in no particular order.
+func latest[D, T any](docs []D, key func(D) string, version func(D) int, out func(D) T) []T {
+	newest := map[string]D{}
+	for _, d := range docs {
+		if cur, ok := newest[key(d)]; !ok || version(d) > version(cur) {
+			newest[key(d)] = d
+		}
+	}
+	res := make([]T, 0, len(newest))
+	for _, d := range newest {
+		res = append(res, out(d))
+	}
+	return res
+}
+
 func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sort bson.D) ([]T, error) {
 	opts := options.Find()
 	if len(sort) > 0 {

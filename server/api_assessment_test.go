@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"net/http"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,22 +14,13 @@ import (
 )
 
 // moodleAiken is the example in Moodle's documentation of the Aiken format.
-const moodleAiken = `What is the correct answer to this question?
-A. Is it this one?
-B. Maybe this answer?
-C. Possibly this one?
-D. Must be this one!
-ANSWER: D
-
-Which LMS has the most quiz import formats?
-A) Moodle
-B) ATutor
-C) Claroline
-D) Blackboard
-E) WebCT
-F) Ilias
-ANSWER: A
-`
+var moodleAiken = func() string {
+	b, err := os.ReadFile("../assessment/testdata/moodle-aiken.txt")
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}()
 
 const giftQuestions = `// From Moodle's GIFT examples
 Who's buried in Grant's tomb?{~Grant ~Jefferson =no one}

@@ -7,20 +7,6 @@ import (
 	"testing"
 )
 
-const aikenQuestions = `What is the correct answer to this question?
-A. Is it this one?
-B. Maybe this answer?
-C. Possibly this one?
-D. Must be this one!
-ANSWER: D
-
-Which LMS has the most quiz import formats?
-A) Moodle
-B) ATutor
-C) Claroline
-ANSWER: A
-`
-
 // aikenWithErrors has errors on lines 1 and 7 and one valid question.
 const aikenWithErrors = `A. An option with no question
 First question
@@ -48,6 +34,15 @@ func bankCounts(t *testing.T, out string) map[string]string {
 	return rows
 }
 
+// moodleAiken is the path of the example in Moodle's documentation of the Aiken format.
+func moodleAiken(t *testing.T) string {
+	p, err := filepath.Abs("../../assessment/testdata/moodle-aiken.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestQuestionsImportExportRoundTrip(t *testing.T) {
 	data := t.TempDir()
 	dir := t.TempDir()
@@ -68,7 +63,7 @@ func TestQuestionsImportExportRoundTrip(t *testing.T) {
 	}
 
 	// By name.
-	r = runBinary(t, "", "questions", "import", "--data", data, "--bank", "Open Dialogue principles", "--format", "aiken", write("q.txt", aikenQuestions))
+	r = runBinary(t, "", "questions", "import", "--data", data, "--bank", "Open Dialogue principles", "--format", "aiken", moodleAiken(t))
 	if r.code != 0 || strings.TrimSpace(r.stdout) != "imported 2 questions" {
 		t.Fatalf("import: %v", r)
 	}
