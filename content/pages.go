@@ -246,6 +246,15 @@ func (s *Pages) list(ctx context.Context) ([]Page, error) {
 	return pages, nil
 }
 
+// Exists reports whether the curriculum has a page with the slug (in any state of release).
+func (s *Pages) Exists(ctx context.Context, slug string) (bool, error) {
+	_, err := s.Get(ctx, slug)
+	if errors.Is(err, failure.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
 // slugs maps every page's slug to its latest revision, reading only those two fields.
 func (s *Pages) slugs(ctx context.Context) (map[string]int, error) {
 	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"slug": 1, "revision": 1}))

@@ -37,6 +37,7 @@ type fixture struct {
 	rooms       *realtime.Hub
 	transcripts *realtime.Transcripts
 	assessments *assessment.Store
+	journals    *courses.Journals
 	logins      map[string]demo.Login // by email
 	byRole      map[accounts.Role]demo.Login
 }
@@ -88,8 +89,12 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.journals, err = courses.NewJournals(ctx, db, store, courses.JournalOptions{PageExists: pages.Exists, SoleWriter: db.Embedded()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
-		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments})
+		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -55,6 +55,9 @@ type Deps struct {
 	Transcripts *realtime.Transcripts
 	// Assessments keeps the question banks, the assessments and the trainees' attempts.
 	Assessments *assessment.Store
+	// Journals keeps reflective journals, their sharing and comments, and the supervision
+	// and practice logs.
+	Journals *courses.Journals
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -192,7 +195,9 @@ func (s *Server) routes() {
 		},
 	}))
 	// The body limit comes before anything that reads a body (the CSRF check reads forms).
-	e.Use(s.securityHeaders, s.logRequests, middleware.BodyLimit("1M"), s.identify, s.checkCSRF)
+	e.Use(s.securityHeaders, s.logRequests, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: "1M", Skipper: func(c echo.Context) bool { return streamsBody(c.Request()) },
+	}), s.identify, s.checkCSRF)
 
 	s.add(http.MethodGet, "/healthz", Public, s.healthz)
 	s.add(http.MethodGet, "/readyz", Public, s.readyz)
@@ -289,6 +294,10 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/api/v1/attempts/:id", SignedIn, s.apiGetAttempt)
 	s.add(http.MethodPut, "/api/v1/attempts/:id/answers/:q", SignedIn, s.apiSaveAnswer)
 	s.add(http.MethodPost, "/api/v1/attempts/:id/submit", SignedIn, s.apiSubmitAttempt)
+
+	s.assessmentPageRoutes()
+	s.journalAPIRoutes()
+	s.journalPageRoutes()
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

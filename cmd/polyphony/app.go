@@ -23,6 +23,8 @@ type app struct {
 	pages    *content.Pages
 	// assessments keeps the question banks, assessments and attempts.
 	assessments *assessment.Store
+	// journals keeps reflective journals and the supervision and practice logs.
+	journals *courses.Journals
 }
 
 // openApp connects to the database (starting the embedded one, or sharing a running
@@ -48,6 +50,12 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 	}
 	if err == nil {
 		a.assessments, err = assessment.NewStore(ctx, db)
+	}
+	if err == nil {
+		// With embedded FerretDB this process is the database's only writer.
+		a.journals, err = courses.NewJournals(ctx, db, a.courses, courses.JournalOptions{
+			PageExists: a.pages.Exists, SoleWriter: db.Embedded(),
+		})
 	}
 	if err != nil {
 		db.Close(context.Background())
