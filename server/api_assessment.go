@@ -2,15 +2,20 @@ package server
 
 import (
 	"bytes"
+	"context"
+	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"polyphony/assessment"
+	"polyphony/internal/accounts"
 	"polyphony/internal/failure"
 )
 
@@ -268,10 +273,8 @@ func (s *Server) apiStartAttempt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if info.CohortID != "" {
-		if _, err := s.cohortAccess(ctx, currentUser(c), info.CohortID); err != nil {
-			return err
-		}
+	if err := s.checkSitter(ctx, currentUser(c), info); err != nil {
+		return err
 	}
 	before, err := s.deps.Assessments.MyAttempts(ctx, who, info.ID)
 	if err != nil {
@@ -327,4 +330,227 @@ func (s *Server) apiSubmitAttempt(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, v)
+}
+
+// traineeAssessment is an assessment as a trainee who may sit it sees it in a list: what
+// anyone may know of it, with their own attempts as they may see them now (scores only as
+// the review options allow, and never the questions).
+type traineeAssessment struct {
+	assessment.AssessmentInfo
+	// Status is "upcoming" before it opens, "open" while attempts may start, "closed" after.
+	Status       string           `json:"status"`
+	AttemptsMade int              `json:"attemptsMade"`
+	AttemptsLeft *int             `json:"attemptsLeft"` // null: no limit
+	OpenAttempt  string           `json:"openAttempt,omitempty"`
+	Attempts     []attemptSummary `json:"attempts"`
+}
+
+// attemptSummary is an AttemptView without its questions, for lists.
+type attemptSummary struct {
+	ID           string                  `json:"id"`
+	AssessmentID string                  `json:"assessmentId"`
+	Title        string                  `json:"title"`
+	Number       int                     `json:"number"`
+	State        assessment.AttemptState `json:"state"`
+	StartedAt    time.Time               `json:"startedAt"`
+	EndsAt       *time.Time              `json:"endsAt,omitempty"`
+	Deadline     *time.Time              `json:"deadline,omitempty"`
+	ClosedAt     *time.Time              `json:"closedAt,omitempty"`
+	ClosedBy     string                  `json:"closedBy,omitempty"`
+	Review       assessment.ReviewLevel  `json:"review"`
+	Score        *assessment.Score       `json:"score,omitempty"`
+}
+
+// NoneLeft reports whether the trainee has used every attempt allowed.
+func (t traineeAssessment) NoneLeft() bool { return t.AttemptsLeft != nil && *t.AttemptsLeft == 0 }
+
+func summarize(v assessment.AttemptView) attemptSummary {
+	return attemptSummary{
+		ID: v.ID, AssessmentID: v.AssessmentID, Title: v.Title, Number: v.Number, State: v.State,
+		StartedAt: v.StartedAt, EndsAt: v.EndsAt, Deadline: v.Deadline, ClosedAt: v.ClosedAt,
+		ClosedBy: v.ClosedBy, Review: v.Review, Score: v.Score,
+	}
+}
+
+// isAssessmentStaff reports whether the person keeps banks and assessments.
+func isAssessmentStaff(u *accounts.User) bool {
+	return u != nil && (u.Role == accounts.RoleAdmin || u.Role == accounts.RoleAssessor)
+}
+
+// mayStart reports whether the trainee may sit the assessment: it is for everyone, or for a
+// cohort they belong to.
+func mayStart(info assessment.AssessmentInfo, cohorts map[string]bool) bool {
+	return info.CohortID == "" || cohorts[info.CohortID]
+}
+
+// checkSitter refuses, as if the assessment did not exist, a person outside its cohort.
+func (s *Server) checkSitter(ctx context.Context, u *accounts.User, info assessment.AssessmentInfo) error {
+	if info.CohortID == "" {
+		return nil
+	}
+	_, err := s.cohortAccess(ctx, u, info.CohortID)
+	return err
+}
+
+// traineeAssessments lists the assessments the trainee may sit, with their own attempts.
+func (s *Server) traineeAssessments(ctx context.Context, u *accounts.User) ([]traineeAssessment, error) {
+	who := assessment.Actor{ID: u.ID, Role: u.Role}
+	infos, err := s.deps.Assessments.AssessmentInfos(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ms, err := s.deps.Courses.MembershipsOf(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	cohorts := map[string]bool{}
+	for _, m := range ms {
+		cohorts[m.CohortID] = true
+	}
+	now := time.Now()
+	out := []traineeAssessment{}
+	for _, info := range infos {
+		if !mayStart(info, cohorts) {
+			continue
+		}
+		views, err := s.deps.Assessments.MyAttempts(ctx, who, info.ID)
+		if err != nil {
+			return nil, err
+		}
+		ta := traineeAssessment{AssessmentInfo: info, AttemptsMade: len(views), Attempts: make([]attemptSummary, len(views))}
+		for i, v := range views {
+			ta.Attempts[i] = summarize(v)
+			if v.State == assessment.StateOpen {
+				ta.OpenAttempt = v.ID
+			}
+		}
+		switch {
+		case !info.Opens.IsZero() && now.Before(info.Opens):
+			ta.Status = "upcoming"
+		case !info.Closes.IsZero() && !now.Before(info.Closes):
+			ta.Status = "closed"
+		default:
+			ta.Status = "open"
+		}
+		if info.AttemptsAllowed > 0 {
+			left := max(0, info.AttemptsAllowed-len(views))
+			ta.AttemptsLeft = &left
+		}
+		out = append(out, ta)
+	}
+	return out, nil
+}
+
+// apiListAssessments lists every assessment's settings for admins and assessors, and for a
+// trainee the assessments they may sit with their own attempts.
+func (s *Server) apiListAssessments(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := currentUser(c)
+	if u.Role == accounts.RoleTrainee {
+		ts, err := s.traineeAssessments(ctx, u)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, ts)
+	}
+	as, err := s.deps.Assessments.Assessments(ctx, actor(c))
+	if err != nil {
+		return err
+	}
+	if as == nil {
+		as = []assessment.Assessment{}
+	}
+	return c.JSON(http.StatusOK, as)
+}
+
+// apiUpdateAssessment saves new settings as the version after the one named in If-Match; a
+// stale version is a 409 that carries the current settings.
+func (s *Server) apiUpdateAssessment(c echo.Context) error {
+	base, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	var in assessment.AssessmentInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	a, err := s.deps.Assessments.UpdateAssessment(ctx, actor(c), c.Param("id"), base, in)
+	if errors.Is(err, failure.ErrConflict) {
+		cur, cerr := s.deps.Assessments.Assessment(ctx, actor(c), c.Param("id"))
+		if cerr != nil {
+			return cerr
+		}
+		_, msg, _ := classify(err)
+		setETag(c, cur.Version)
+		return c.JSON(http.StatusConflict, map[string]any{"error": msg, "current": cur})
+	}
+	if err != nil {
+		return err
+	}
+	setETag(c, a.Version)
+	return c.JSON(http.StatusOK, a)
+}
+
+func (s *Server) apiGetQuestion(c echo.Context) error {
+	q, err := s.deps.Assessments.Question(c.Request().Context(), actor(c), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	setETag(c, q.Revision)
+	return c.JSON(http.StatusOK, q)
+}
+
+// apiReviseQuestion saves a new revision of the question made from the revision named in
+// If-Match; a stale revision is a 409 that carries the latest.
+func (s *Server) apiReviseQuestion(c echo.Context) error {
+	base, err := ifMatch(c)
+	if err != nil {
+		return err
+	}
+	var in assessment.QuestionInput
+	if err := decodeJSON(c, &in); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	q, err := s.deps.Assessments.ReviseQuestion(ctx, actor(c), c.Param("id"), base, in)
+	if errors.Is(err, failure.ErrConflict) {
+		cur, cerr := s.deps.Assessments.Question(ctx, actor(c), c.Param("id"))
+		if cerr != nil {
+			return cerr
+		}
+		_, msg, _ := classify(err)
+		setETag(c, cur.Revision)
+		return c.JSON(http.StatusConflict, map[string]any{"error": msg, "current": cur})
+	}
+	if err != nil {
+		return err
+	}
+	setETag(c, q.Revision)
+	return c.JSON(http.StatusOK, q)
+}
+
+// apiMyAttempts lists the trainee's own attempts at every assessment, as they may see them
+// now, without the questions.
+func (s *Server) apiMyAttempts(c echo.Context) error {
+	ctx := c.Request().Context()
+	who := actor(c)
+	if who.Role != accounts.RoleTrainee {
+		return fmt.Errorf("%w: only trainees sit assessments", failure.ErrForbidden)
+	}
+	infos, err := s.deps.Assessments.AssessmentInfos(ctx)
+	if err != nil {
+		return err
+	}
+	out := []attemptSummary{}
+	for _, info := range infos {
+		views, err := s.deps.Assessments.MyAttempts(ctx, who, info.ID)
+		if err != nil {
+			return err
+		}
+		for _, v := range views {
+			out = append(out, summarize(v))
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }

@@ -448,3 +448,182 @@ func TestAngoffAPI(t *testing.T) {
 		t.Errorf("a trainee reads the panel: %d", res.StatusCode)
 	}
 }
+
+// withIfMatch sends a JSON body with an If-Match header ("" for none).
+func (c *client) withIfMatch(method, path, ifMatch string, body any) (*http.Response, []byte) {
+	c.t.Helper()
+	j, _ := json.Marshal(body)
+	req, err := http.NewRequest(method, c.base+path, strings.NewReader(string(j)))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-CSRF-Token", c.csrf)
+	if ifMatch != "" {
+		req.Header.Set("If-Match", ifMatch)
+	}
+	res, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	out, _ := io.ReadAll(res.Body)
+	return res, out
+}
+
+func TestAssessmentListAPI(t *testing.T) {
+	f := newFixture(t)
+	assessor := f.signedIn(t, accounts.RoleAssessor)
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	m := newMCQ(t, f, assessor, map[string]any{"attemptsAllowed": 2, "reviewAfterAttempt": "score", "reviewAfterClose": "feedback"})
+
+	res, body := assessor.do("GET", "/api/v1/assessments", nil)
+	all := decode[[]struct {
+		ID        string   `json:"id"`
+		Questions []string `json:"questions"`
+	}](t, res, body, http.StatusOK)
+	if len(all) != 1 || all[0].ID != m.assessment || len(all[0].Questions) != 2 {
+		t.Errorf("the assessor's list: %s", body)
+	}
+
+	type listed struct {
+		ID           string `json:"id"`
+		Status       string `json:"status"`
+		Questions    int    `json:"questions"`
+		AttemptsMade int    `json:"attemptsMade"`
+		AttemptsLeft *int   `json:"attemptsLeft"`
+		OpenAttempt  string `json:"openAttempt"`
+		Attempts     []struct {
+			ID    string `json:"id"`
+			State string `json:"state"`
+			Score *struct {
+				Marks int `json:"marks"`
+			} `json:"score"`
+		} `json:"attempts"`
+	}
+	res, body = trainee.do("GET", "/api/v1/assessments", nil)
+	mine := decode[[]listed](t, res, body, http.StatusOK)
+	if len(mine) != 1 || mine[0].Status != "open" || mine[0].Questions != 2 || mine[0].AttemptsLeft == nil || *mine[0].AttemptsLeft != 2 || len(mine[0].Attempts) != 0 {
+		t.Errorf("the trainee's list: %s", body)
+	}
+	for _, k := range []string{"bankId", "right", "rightOption", "feedback", "reviewAfterAttempt", "draws"} {
+		if keysIn(t, body)[k] {
+			t.Errorf("the trainee's list has %q: %s", k, body)
+		}
+	}
+	// A trainee outside the cohort sees nothing; those who do not sit or set them are refused.
+	other, err := f.accounts.Users.Create(t.Context(), accounts.NewUser{Email: "t4@nhs.example", Name: "T4", Role: accounts.RoleTrainee, Password: "trainee password 4"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oc := f.client(t)
+	oc.do("POST", "/api/v1/session", map[string]string{"email": other.Email, "password": "trainee password 4"})
+	if res, body := oc.do("GET", "/api/v1/assessments", nil); len(decode[[]listed](t, res, body, http.StatusOK)) != 0 {
+		t.Errorf("a trainee of no cohort sees %s", body)
+	}
+	if res, _ := f.signedIn(t, accounts.RoleFacilitator).do("GET", "/api/v1/assessments", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a facilitator lists assessments: %d", res.StatusCode)
+	}
+
+	// An attempt started, then one submitted: the list and /me/attempts follow.
+	res, body = trainee.do("POST", "/api/v1/assessments/"+m.assessment+"/attempts", nil)
+	at := decode[attemptAnswer](t, res, body, http.StatusCreated)
+	res, body = trainee.do("GET", "/api/v1/assessments", nil)
+	if got := decode[[]listed](t, res, body, http.StatusOK); got[0].OpenAttempt != at.ID || got[0].AttemptsMade != 1 || *got[0].AttemptsLeft != 1 {
+		t.Errorf("with an attempt open: %s", body)
+	}
+	trainee.do("PUT", "/api/v1/attempts/"+at.ID+"/answers/0", map[string]int{"option": 3})
+	trainee.do("POST", "/api/v1/attempts/"+at.ID+"/submit", nil)
+	res, body = trainee.do("GET", "/api/v1/me/attempts", nil)
+	attempts := decode[[]struct {
+		ID    string `json:"id"`
+		State string `json:"state"`
+		Score *struct {
+			Marks int `json:"marks"`
+		} `json:"score"`
+	}](t, res, body, http.StatusOK)
+	if len(attempts) != 1 || attempts[0].ID != at.ID || attempts[0].State != "closed" || attempts[0].Score == nil || attempts[0].Score.Marks != 1 {
+		t.Errorf("my attempts: %s", body)
+	}
+	if k := keysIn(t, body); k["questions"] || k["rightOption"] {
+		t.Errorf("my attempts hold the questions: %s", body)
+	}
+	if res, _ := assessor.do("GET", "/api/v1/me/attempts", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("an assessor's attempts: %d", res.StatusCode)
+	}
+}
+
+func TestAssessmentAndQuestionUpdateAPI(t *testing.T) {
+	f := newFixture(t)
+	assessor := f.signedIn(t, accounts.RoleAssessor)
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	m := newMCQ(t, f, assessor, nil)
+	settings := map[string]any{"title": "Renamed", "bankId": m.bank, "questions": m.questions[:1], "passMark": 40}
+	path := "/api/v1/assessments/" + m.assessment
+
+	if res, body := assessor.withIfMatch("PUT", path, "", settings); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("no If-Match: %d %s", res.StatusCode, body)
+	}
+	res, body := assessor.withIfMatch("PUT", path, `"1"`, settings)
+	if a := decode[struct {
+		Version int    `json:"version"`
+		Title   string `json:"title"`
+	}](t, res, body, http.StatusOK); a.Version != 2 || a.Title != "Renamed" || res.Header.Get("ETag") != `"2"` {
+		t.Errorf("update: %s %s", res.Header.Get("ETag"), body)
+	}
+	res, body = assessor.withIfMatch("PUT", path, `"1"`, settings)
+	stale := decode[struct {
+		Error   string `json:"error"`
+		Current struct {
+			Version int `json:"version"`
+		} `json:"current"`
+	}](t, res, body, http.StatusConflict)
+	if stale.Current.Version != 2 || stale.Error == "" {
+		t.Errorf("stale update: %s", body)
+	}
+	if res, _ := trainee.withIfMatch("PUT", path, `"2"`, settings); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a trainee changes the settings: %d", res.StatusCode)
+	}
+	settings["version"] = 9
+	if res, _ := assessor.withIfMatch("PUT", path, `"2"`, settings); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a version in the body: %d", res.StatusCode)
+	}
+
+	qpath := "/api/v1/questions/" + m.questions[0]
+	res, body = assessor.do("GET", qpath, nil)
+	if q := decode[questionAnswer](t, res, body, http.StatusOK); q.ID != m.questions[0] || res.Header.Get("ETag") != `"1"` {
+		t.Errorf("read a question: %s %s", res.Header.Get("ETag"), body)
+	}
+	if res, _ := trainee.do("GET", qpath, nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a trainee reads a question: %d", res.StatusCode)
+	}
+	revised := map[string]any{"stem": "Which answer is right?", "options": []map[string]any{{"text": "This one", "right": true}, {"text": "That one"}}, "tags": []string{"revised"}}
+	res, body = assessor.withIfMatch("PUT", qpath, `"1"`, revised)
+	if q := decode[struct {
+		Revision int    `json:"revision"`
+		Stem     string `json:"stem"`
+	}](t, res, body, http.StatusOK); q.Revision != 2 || q.Stem != "Which answer is right?" {
+		t.Errorf("revise: %s", body)
+	}
+	res, body = assessor.withIfMatch("PUT", qpath, `"1"`, revised)
+	if got := decode[struct {
+		Current struct {
+			Revision int `json:"revision"`
+		} `json:"current"`
+	}](t, res, body, http.StatusConflict); got.Current.Revision != 2 {
+		t.Errorf("stale revision: %s", body)
+	}
+	revised["options"] = []map[string]any{{"text": "Alone", "right": true}}
+	res, body = assessor.withIfMatch("PUT", qpath, `"2"`, revised)
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("one option: %d %s", res.StatusCode, body)
+	} else if _, field := errorBody(t, body); field != "options" {
+		t.Errorf("one option names %q", field)
+	}
+	if res, _ := trainee.withIfMatch("PUT", qpath, `"2"`, revised); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a trainee revises a question: %d", res.StatusCode)
+	}
+	if res, _ := assessor.do("GET", "/api/v1/questions/no-such-question", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a missing question: %d", res.StatusCode)
+	}
+}
