@@ -35,6 +35,9 @@ type Config struct {
 	ClientIP       string
 	TrustedProxies []*net.IPNet
 	Logger         *slog.Logger
+	// UploadLimits caps the size of each kind of journal media upload (video, audio,
+	// image); a zero field takes its value from media.DefaultLimits.
+	UploadLimits media.Limits
 }
 
 // Pinger is anything /readyz checks.

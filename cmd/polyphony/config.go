@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"polyphony/content/media"
 	"polyphony/internal/database"
 )
 
@@ -47,6 +48,9 @@ var settings = []setting{
 	{"trusted-proxies", "POLYPHONY_TRUSTED_PROXIES", "", "comma-separated CIDR ranges of proxies whose forwarding headers are believed", false},
 	{"tls-cert", "POLYPHONY_TLS_CERT", "", "TLS certificate file, to serve HTTPS directly", false},
 	{"tls-key", "POLYPHONY_TLS_KEY", "", "TLS key file", false},
+	{"max-video-mb", "POLYPHONY_MAX_VIDEO_MB", "500", "largest video a journal upload may be, in megabytes", false},
+	{"max-audio-mb", "POLYPHONY_MAX_AUDIO_MB", "50", "largest audio recording a journal upload may be, in megabytes", false},
+	{"max-image-mb", "POLYPHONY_MAX_IMAGE_MB", "20", "largest picture a journal upload may be, in megabytes", false},
 	{"shutdown-timeout", "POLYPHONY_SHUTDOWN_TIMEOUT", "15s", "how long requests in flight may take to finish on SIGTERM", false},
 	{"log-level", "POLYPHONY_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"log-format", "POLYPHONY_LOG_FORMAT", "text", "text or json", false},
@@ -79,6 +83,8 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	LogLevel        slog.Level
 	LogFormat       string
+	// UploadLimits caps each kind of journal media upload, in bytes.
+	UploadLimits media.Limits
 
 	raw map[string]string
 }
@@ -196,6 +202,17 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 			return nil, settingError(n.name, "%q is not a whole number of 1 or more", raw[n.name])
 		}
 		*n.dst = v
+	}
+	uploads := []struct {
+		name string
+		dst  *int64
+	}{{"max-video-mb", &c.UploadLimits.Video}, {"max-audio-mb", &c.UploadLimits.Audio}, {"max-image-mb", &c.UploadLimits.Image}}
+	for _, u := range uploads {
+		v, err := strconv.ParseInt(raw[u.name], 10, 64)
+		if err != nil || v < 1 || v > 100_000 {
+			return nil, settingError(u.name, "%q is not a whole number of megabytes from 1 to 100000", raw[u.name])
+		}
+		*u.dst = v * media.MB
 	}
 	switch c.ClientIP {
 	case "direct", "x-forwarded-for", "x-real-ip":

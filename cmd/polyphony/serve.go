@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"time"
 
 	"polyphony/content"
+	"polyphony/content/media"
+	"polyphony/courses"
 	"polyphony/realtime"
 	"polyphony/server"
 )
@@ -50,6 +53,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	a.accounts.OnUserEnded = rooms.DisconnectUser
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
+		UploadLimits: cfg.UploadLimits,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals})
 	if err != nil {
@@ -72,6 +76,11 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	go a.accounts.SweepEvery(sweepCtx, 10*time.Minute, func(err error) { log.Warn("session sweep", "err", err) })
 	// Attempts left open past their deadline are closed and marked.
 	go a.assessments.RunSweeper(sweepCtx, 0, log.With("component", "assessment"))
+	// Media objects that no journal revision refers to (an upload whose record was never
+	// written) are removed. The records are in the database every instance shares, and an
+	// object is recorded as soon as it is stored, so instances sharing a database may each
+	// sweep: the worst they do is delete the same orphan twice, which is not an error.
+	go sweepMediaEvery(sweepCtx, store, a.journals, time.Hour, log.With("component", "media-sweep"))
 
 	url := cfg.PublicURL.String() + "/"
 	if cfg.raw["public-url"] == "" {
@@ -100,4 +109,43 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	err = srv.Serve(ctx, ln, cfg.ShutdownTimeout)
 	log.Info("stopped serving; closing the database")
 	return err
+}
+
+// mediaSweepGrace is how old an object must be before the sweep may remove it: longer than
+// any upload takes between storing its object and recording it.
+const mediaSweepGrace = 6 * time.Hour
+
+// sweepMediaEvery removes orphaned journal media a few minutes after start and then every
+// interval, until ctx ends.
+func sweepMediaEvery(ctx context.Context, store media.Store, journals *courses.Journals, interval time.Duration, log *slog.Logger) {
+	wait := 5 * time.Minute
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = interval
+		removed, err := sweepMedia(ctx, store, journals, mediaSweepGrace, time.Now())
+		if err != nil && ctx.Err() == nil {
+			log.Warn("media sweep", "err", err, "removed", len(removed))
+		} else if len(removed) > 0 {
+			log.Info("media sweep removed orphaned objects", "removed", len(removed))
+		}
+	}
+}
+
+// sweepMedia removes the journal media objects older than grace at now that no revision
+// of any entry refers to. now must be taken before the references are read, so that a
+// record written meanwhile belongs to an object younger than the cut-off.
+func sweepMedia(ctx context.Context, store media.Store, journals *courses.Journals, grace time.Duration, now time.Time) ([]string, error) {
+	keys, err := journals.MediaKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	used := make(map[string]bool, len(keys))
+	for _, k := range keys {
+		used[k] = true
+	}
+	return media.Sweep(ctx, store, media.DefaultUploadPrefix, func(key string) bool { return used[key] }, grace, now)
 }
