@@ -2,18 +2,12 @@ package media_test
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,6 +15,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"polyphony/content/media"
+	"polyphony/internal/mediatest"
 	"polyphony/internal/miniotest"
 )
 
@@ -95,32 +90,10 @@ func BenchmarkB9Uploads(b *testing.B) {
 // runB9 runs b.N rounds of b9Uploads concurrent uploads and returns the
 // throughput in MB/s.
 func runB9(b *testing.B, upload func(ctx context.Context, i int, r io.Reader) (string, error), store media.Store) float64 {
-	block := b9Block()
+	block := mediatest.NoiseBlock()
 	runtime.GC()
 	debug.FreeOSMemory()
-	stop := make(chan struct{})
-	var peakRSS, peakHeap atomic.Int64
-	sampled := make(chan struct{})
-	go func() {
-		defer close(sampled)
-		tick := time.NewTicker(5 * time.Millisecond)
-		defer tick.Stop()
-		var ms runtime.MemStats
-		for {
-			if rss := residentBytes(); rss > peakRSS.Load() {
-				peakRSS.Store(rss)
-			}
-			runtime.ReadMemStats(&ms)
-			if h := int64(ms.HeapInuse); h > peakHeap.Load() {
-				peakHeap.Store(h)
-			}
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-		}
-	}()
+	peaks := mediatest.SamplePeaks()
 	b.SetBytes(b9Uploads * b9Size)
 	b.ResetTimer()
 	var busy time.Duration
@@ -131,7 +104,7 @@ func runB9(b *testing.B, upload func(ctx context.Context, i int, r io.Reader) (s
 		var wg sync.WaitGroup
 		for i := range b9Uploads {
 			wg.Go(func() {
-				keys[i], errs[i] = upload(b.Context(), i, b9Body(block))
+				keys[i], errs[i] = upload(b.Context(), i, mediatest.MP4Stream(b9Size, block))
 			})
 		}
 		wg.Wait()
@@ -148,62 +121,10 @@ func runB9(b *testing.B, upload func(ctx context.Context, i int, r io.Reader) (s
 		b.StartTimer()
 	}
 	b.StopTimer()
-	close(stop)
-	<-sampled
+	rss, heap := peaks.Stop()
 	mbps := float64(b.N*b9Uploads*b9Size) / 1e6 / busy.Seconds()
 	b.ReportMetric(mbps, "MB/s")
-	b.ReportMetric(float64(peakRSS.Load())/(1<<20), "peak-RSS-MB")
-	b.ReportMetric(float64(peakHeap.Load())/(1<<20), "peak-heap-MB")
+	b.ReportMetric(rss, "peak-RSS-MB")
+	b.ReportMetric(heap, "peak-heap-MB")
 	return mbps
-}
-
-// b9Block is the 1 MiB of noise every body repeats.
-func b9Block() []byte {
-	block := make([]byte, 1<<20)
-	_, _ = rand.NewChaCha8([32]byte{9}).Read(block)
-	return block
-}
-
-// b9Body returns a b9Size MP4 stream (a movie header with a video track,
-// then an mdat box of noise) generated as it is read.
-func b9Body(block []byte) io.Reader {
-	head := mp4Head("isom", "vide")
-	head = binary.BigEndian.AppendUint32(head, uint32(b9Size-len(head)))
-	head = append(head, "mdat"...)
-	return io.MultiReader(strings.NewReader(string(head)), &repeater{block: block, left: b9Size - int64(len(head))})
-}
-
-// repeater yields left bytes by repeating block.
-type repeater struct {
-	block []byte
-	off   int
-	left  int64
-}
-
-func (r *repeater) Read(p []byte) (int, error) {
-	if r.left <= 0 {
-		return 0, io.EOF
-	}
-	if int64(len(p)) > r.left {
-		p = p[:r.left]
-	}
-	n := copy(p, r.block[r.off:])
-	r.off = (r.off + n) % len(r.block)
-	r.left -= int64(n)
-	return n, nil
-}
-
-// residentBytes returns this process's resident set size, or 0 where
-// /proc is missing.
-func residentBytes() int64 {
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		return 0
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 2 {
-		return 0
-	}
-	pages, _ := strconv.ParseInt(fields[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }

@@ -12,6 +12,8 @@ import (
 	"image/jpeg"
 	"image/png"
 	"testing"
+
+	"polyphony/internal/mediatest"
 )
 
 // This file builds the media the upload tests send: real images encoded
@@ -277,25 +279,11 @@ func filler(n int, seed byte) []byte {
 	return b
 }
 
-// isoBox returns an ISO base media box.
-func isoBox(typ string, payload ...[]byte) []byte {
-	body := bytes.Join(payload, nil)
-	b := binary.BigEndian.AppendUint32(nil, uint32(8+len(body)))
-	return append(append(b, typ...), body...)
-}
-
-// mp4Head returns ftyp and moov boxes for the given brand with one track
-// per handler ("vide", "soun").
-func mp4Head(brand string, handlers ...string) []byte {
-	ftyp := isoBox("ftyp", []byte(brand), []byte{0, 0, 2, 0}, []byte("isomiso2mp41"))
-	var traks [][]byte
-	for _, h := range handlers {
-		hdlr := isoBox("hdlr", make([]byte, 8), []byte(h), make([]byte, 12), []byte("handler\x00"))
-		traks = append(traks, isoBox("trak", isoBox("tkhd", make([]byte, 84)), isoBox("mdia", isoBox("mdhd", make([]byte, 24)), hdlr)))
-	}
-	moov := isoBox("moov", append([][]byte{isoBox("mvhd", make([]byte, 100))}, traks...)...)
-	return append(ftyp, moov...)
-}
+// isoBox and mp4Head are shared with the server's benchmarks.
+var (
+	isoBox  = mediatest.ISOBox
+	mp4Head = mediatest.MP4Head
+)
 
 // mp4File returns an MP4 with the given head and an mdat of n filler
 // bytes.
