@@ -837,6 +837,12 @@ func TestJournalAPIUploadMinIO(t *testing.T) {
 	if len(got.Media) != 1 || !strings.HasPrefix(got.Media[0].URL, srv.URL()) {
 		t.Fatalf("media: %s", body)
 	}
+	// Pages may load media from MinIO's address, and only from there besides this server.
+	csp := res.Header.Get("Content-Security-Policy")
+	origin := strings.TrimSuffix(srv.URL(), "/")
+	if !strings.Contains(csp, "img-src 'self' data: blob: "+origin+";") || !strings.Contains(csp, "media-src 'self' blob: "+origin+";") {
+		t.Errorf("the pages' policy does not allow media from %s: %s", origin, csp)
+	}
 	mres, err := http.Get(got.Media[0].URL)
 	if err != nil {
 		t.Fatal(err)

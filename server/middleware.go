@@ -15,15 +15,26 @@ import (
 	"polyphony/internal/failure"
 )
 
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " +
-	"media-src 'self' blob:; connect-src 'self'; font-src 'self'; form-action 'self'; " +
-	"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+// contentSecurityPolicy is every page's policy. Media come from this server, or from the
+// media store's own address (MinIO's signed URLs) when it has one.
+func contentSecurityPolicy(mediaOrigin string) string {
+	extra := ""
+	if mediaOrigin != "" {
+		extra = " " + mediaOrigin
+	}
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:" + extra + "; " +
+		"media-src 'self' blob:" + extra + "; connect-src 'self'; font-src 'self'; form-action 'self'; " +
+		"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+}
+
+// originer is a media store whose signed URLs point at another address.
+type originer interface{ Origin() string }
 
 // securityHeaders sets the headers every answer carries.
 func (s *Server) securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", s.csp)
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
 		h.Set("X-Frame-Options", "DENY")

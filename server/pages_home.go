@@ -31,6 +31,8 @@ type homeData struct {
 	Next    []nextStep
 	People  int
 	Counts  map[string]int
+	// Notices are unread notifications of comments on journal entries (pages_journal.go).
+	Notices []homeNotice
 }
 
 var roleIntro = map[accounts.Role]string{
@@ -50,6 +52,9 @@ func (s *Server) home(c echo.Context) error {
 		return err
 	}
 	data.Cohorts = cohorts
+	if data.Notices, err = s.homeNotices(ctx, u); err != nil {
+		return err
+	}
 	switch u.Role {
 	case accounts.RoleAdmin:
 		counts, err := s.adminCounts(ctx)

@@ -71,6 +71,7 @@ type Server struct {
 	log    *slog.Logger
 	views  *views
 	secure bool
+	csp    string // the Content-Security-Policy of every answer
 	access map[string]Access
 }
 
@@ -101,6 +102,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		e: echo.New(), cfg: cfg, deps: deps, log: cfg.Logger, views: v,
 		secure: cfg.PublicURL.Scheme == "https", access: map[string]Access{},
 	}
+	mediaOrigin := ""
+	if o, ok := deps.Media.(originer); ok {
+		mediaOrigin = o.Origin()
+	}
+	s.csp = contentSecurityPolicy(mediaOrigin)
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 	extractor, err := ipExtractor(cfg.ClientIP, cfg.TrustedProxies)

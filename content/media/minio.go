@@ -254,6 +254,13 @@ func (m *MinIO) SignedURL(ctx context.Context, key string, ttl time.Duration) (s
 	return u.String(), nil
 }
 
+// Origin is the scheme and host that signed URLs point at, for pages that must allow
+// loading media from there.
+func (m *MinIO) Origin() string {
+	u := m.client.EndpointURL()
+	return u.Scheme + "://" + u.Host
+}
+
 // Ping checks that the server answers and the bucket exists.
 func (m *MinIO) Ping(ctx context.Context) error {
 	ok, err := m.client.BucketExists(ctx, m.bucket)
