@@ -16,6 +16,7 @@ import (
 	"polyphony/assessment"
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
+	"polyphony/internal/testclock"
 )
 
 func TestAssessmentSettings(t *testing.T) {
@@ -337,7 +338,7 @@ func TestDeadlineOnEveryPath(t *testing.T) {
 		ctx := context.Background()
 		type setup struct {
 			s     *assessment.Store
-			clock *testClock
+			clock *testclock.Clock
 			db    *database.DB
 			a     assessment.Assessment
 			v     assessment.AttemptView

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"polyphony/assessment"
+	"polyphony/internal/testclock"
 )
 
 // deadlineRound is what one round of trainees submitting at the deadline measured.
@@ -23,7 +24,7 @@ type deadlineRound struct {
 // to every question but the last; then, all at once at the end of the time allowed, each saves
 // its last answer and submits. It then checks every acknowledged answer against the marked
 // attempt.
-func runDeadlineRound(tb testing.TB, s *assessment.Store, clock *testClock, bankID string, questions []string, n int, round int) deadlineRound {
+func runDeadlineRound(tb testing.TB, s *assessment.Store, clock *testclock.Clock, bankID string, questions []string, n int, round int) deadlineRound {
 	tb.Helper()
 	ctx := context.Background()
 	in := settings(bankID, questions)

@@ -3,7 +3,6 @@ package assessment_test
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
+	"polyphony/internal/testclock"
 )
 
 var (
@@ -22,43 +22,19 @@ func trainee(n int) assessment.Actor {
 	return assessment.Actor{ID: fmt.Sprintf("trainee-%03d", n), Role: accounts.RoleTrainee}
 }
 
-// testClock is a clock the test moves by hand.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
 var t0 = time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // openStore returns a store on a fresh database with a clock set to t0.
-func openStore(tb testing.TB, opts ...assessment.StoreOption) (*assessment.Store, *testClock) {
+func openStore(tb testing.TB, opts ...assessment.StoreOption) (*assessment.Store, *testclock.Clock) {
 	tb.Helper()
 	s, clock, _ := openStoreDB(tb, opts...)
 	return s, clock
 }
 
 // openStoreDB is openStore that also gives the database, for looking under the store.
-func openStoreDB(tb testing.TB, opts ...assessment.StoreOption) (*assessment.Store, *testClock, *database.DB) {
+func openStoreDB(tb testing.TB, opts ...assessment.StoreOption) (*assessment.Store, *testclock.Clock, *database.DB) {
 	tb.Helper()
-	clock := &testClock{t: t0}
+	clock := testclock.New(t0)
 	db := dbtest.New(tb)
 	s, err := assessment.NewStore(context.Background(), db, append(opts, assessment.WithClock(clock.Now))...)
 	if err != nil {

@@ -12,11 +12,12 @@ import (
 	"polyphony/assessment"
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
+	"polyphony/internal/testclock"
 )
 
 // secondInstance opens another store on the same database through its own connection, as
 // another process would: it shares nothing in memory with the first, not even its locks.
-func secondInstance(t *testing.T, db *database.DB, clock *testClock) *assessment.Store {
+func secondInstance(t *testing.T, db *database.DB, clock *testclock.Clock) *assessment.Store {
 	t.Helper()
 	ctx := context.Background()
 	other, err := database.Open(ctx, database.Config{URI: dbtest.URI(t), Name: db.Name()})

@@ -452,23 +452,11 @@ func TestAngoffAPI(t *testing.T) {
 // withIfMatch sends a JSON body with an If-Match header ("" for none).
 func (c *client) withIfMatch(method, path, ifMatch string, body any) (*http.Response, []byte) {
 	c.t.Helper()
-	j, _ := json.Marshal(body)
-	req, err := http.NewRequest(method, c.base+path, strings.NewReader(string(j)))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("X-CSRF-Token", c.csrf)
+	var headers map[string]string
 	if ifMatch != "" {
-		req.Header.Set("If-Match", ifMatch)
+		headers = map[string]string{"If-Match": ifMatch}
 	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return c.doWith(method, path, body, headers)
 }
 
 func TestAssessmentListAPI(t *testing.T) {

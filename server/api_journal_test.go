@@ -14,6 +14,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -126,36 +127,14 @@ func (f *fixture) signInAs(t testing.TB, email, password string) *client {
 // body is sent as it is (application/octet-stream unless a Content-Type is given).
 func (c *client) send(method, path string, body any, headers map[string]string) (*http.Response, []byte) {
 	c.t.Helper()
-	var r io.Reader
-	ctype := ""
-	switch b := body.(type) {
-	case nil:
-	case []byte:
-		r, ctype = bytes.NewReader(b), "application/octet-stream"
-	default:
-		j, _ := json.Marshal(b)
-		r, ctype = bytes.NewReader(j), "application/json"
+	if _, raw := body.([]byte); raw && headers["Content-Type"] == "" {
+		headers = maps.Clone(headers)
+		if headers == nil {
+			headers = map[string]string{}
+		}
+		headers["Content-Type"] = "application/octet-stream"
 	}
-	req, err := http.NewRequest(method, c.base+path, r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if ctype != "" {
-		req.Header.Set("Content-Type", ctype)
-	}
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	for k, v := range headers {
-		req.Header.Set(k, v)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return c.doWith(method, path, body, headers)
 }
 
 func idem(key string) map[string]string { return map[string]string{"Idempotency-Key": key} }

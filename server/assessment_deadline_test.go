@@ -7,33 +7,15 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"polyphony/assessment"
 	"polyphony/content"
 	"polyphony/internal/dbtest"
+	"polyphony/internal/testclock"
 	"polyphony/server"
 )
-
-// mcqClock is the assessment store's clock, moved by hand past deadlines.
-type mcqClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *mcqClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *mcqClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 // clockedMCQ is a second server over the fixture's accounts and cohorts whose assessment
 // store, on a database of its own, reads the time from a clock the test moves.
@@ -41,12 +23,12 @@ type clockedMCQ struct {
 	f     *fixture
 	ts    *httptest.Server
 	store *assessment.Store
-	clock *mcqClock
+	clock *testclock.Clock
 }
 
 func newClockedMCQ(t *testing.T, f *fixture) *clockedMCQ {
 	t.Helper()
-	clock := &mcqClock{t: time.Now().UTC().Truncate(time.Second)}
+	clock := testclock.New(time.Now().UTC().Truncate(time.Second))
 	store, err := assessment.NewStore(context.Background(), dbtest.New(t), assessment.WithClock(clock.Now))
 	if err != nil {
 		t.Fatal(err)

@@ -116,16 +116,7 @@ func (c *client) sendMultipart(path string, fields map[string]string, file, cont
 	fw, _ := w.CreateFormFile("file", file)
 	io.WriteString(fw, content)
 	w.Close()
-	req, _ := http.NewRequest("POST", c.base+path, &buf)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("X-CSRF-Token", c.csrf)
-	res, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return c.doWith("POST", path, buf.Bytes(), map[string]string{"Content-Type": w.FormDataContentType()})
 }
 
 func TestAssessmentPagesAccess(t *testing.T) {

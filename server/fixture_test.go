@@ -149,6 +149,12 @@ func (f *fixture) signedIn(t testing.TB, role accounts.Role) *client {
 // do sends a request; a non-nil body that is not a string or []byte is sent as JSON.
 func (c *client) do(method, path string, body any) (*http.Response, []byte) {
 	c.t.Helper()
+	return c.doWith(method, path, body, nil)
+}
+
+// doWith is do with more headers; a Content-Type among them replaces the body's own.
+func (c *client) doWith(method, path string, body any, headers map[string]string) (*http.Response, []byte) {
+	c.t.Helper()
 	var r io.Reader
 	ctype := ""
 	switch b := body.(type) {
@@ -175,6 +181,9 @@ func (c *client) do(method, path string, body any) (*http.Response, []byte) {
 	}
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

@@ -84,20 +84,7 @@ func TestProgrammeAPI(t *testing.T) {
 
 func (c *client) putIfMatch(path, etag string, body any) (*http.Response, []byte) {
 	c.t.Helper()
-	j, _ := json.Marshal(body)
-	req, _ := http.NewRequest("PUT", c.base+path, strings.NewReader(string(j)))
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("If-Match", etag)
-	if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	res, err := c.http.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	out, _ := io.ReadAll(res.Body)
-	return res, out
+	return c.doWith("PUT", path, body, map[string]string{"If-Match": etag})
 }
 
 func TestUnreleasedPagesAreInvisibleToTrainees(t *testing.T) {
