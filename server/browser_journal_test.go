@@ -259,9 +259,18 @@ func TestBrowserJournal(t *testing.T) {
 	setUploadFile(t, tara, "#media-file", fake)
 	waitJS(t, tara, "the program is refused", `!!document.getElementById('media-error')`)
 	wantText(t, tara, "#media-error", "notes.png cannot be attached")
+	// A picture over the 20 MB limit is refused by the page before any of it is sent (the
+	// server's own refusal words it differently).
+	poster := writePNG(t, "poster.png")
+	if err := os.Truncate(poster, 21_000_000); err != nil {
+		t.Fatal(err)
+	}
+	setUploadFile(t, tara, "#media-file", poster)
+	waitJS(t, tara, "the large picture is refused", `(document.getElementById('media-error') || {}).textContent?.includes('poster.png')`)
+	wantText(t, tara, "#media-error", "poster.png is too large to attach. The largest file of this kind is 20 MB.")
 	screenshot(tara, "journal-editor-media")
 	if n := tara.Count("#attachment-list .attachment"); n != 1 {
-		t.Errorf("%d attachments after the refusal, want 1", n)
+		t.Errorf("%d attachments after the refusals, want 1", n)
 	}
 	tara.AssertNoAxeViolations(t)
 

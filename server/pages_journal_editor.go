@@ -43,6 +43,8 @@ type editorData struct {
 	Attachments []courses.Attachment
 	Preview     template.HTML
 	Limits      string
+	// MaxBytes lets the page refuse a file over its limit before sending any of it.
+	MaxBytes media.Limits
 	// Server is the saved copy when a save was refused as stale.
 	Server     *courses.Entry
 	ServerTags []string
@@ -132,7 +134,7 @@ func (s *Server) editorFor(c echo.Context, d editorData) (editorData, error) {
 	if strings.TrimSpace(d.Draft.Body) != "" {
 		d.Preview = content.RenderUserMarkdown([]byte(d.Draft.Body))
 	}
-	d.Limits = s.uploadLimitsText()
+	d.Limits, d.MaxBytes = s.uploadLimitsText(), s.uploadLimits()
 	if d.Server != nil {
 		for _, t := range d.Server.Tags {
 			d.ServerTags = append(d.ServerTags, tagLabel(t))
@@ -172,16 +174,13 @@ func (s *Server) journalEditPage(c echo.Context) error {
 	return s.renderEditor(c, http.StatusOK, d, nil)
 }
 
+// uploadLimits are the largest uploads of each kind, the defaults filled in.
+func (s *Server) uploadLimits() media.Limits { return s.cfg.UploadLimits.OrDefaults() }
+
 // uploadLimitsText says how large an attachment of each kind may be.
 func (s *Server) uploadLimitsText() string {
-	l, def := s.cfg.UploadLimits, media.DefaultLimits
-	size := func(n, fallback int64) string {
-		if n <= 0 {
-			n = fallback
-		}
-		return fileSize(n)
-	}
-	return "Pictures up to " + size(l.Image, def.Image) + ", recordings up to " + size(l.Audio, def.Audio) + ", videos up to " + size(l.Video, def.Video) + "."
+	l := s.uploadLimits()
+	return "Pictures up to " + fileSize(l.Image) + ", recordings up to " + fileSize(l.Audio) + ", videos up to " + fileSize(l.Video) + "."
 }
 
 // draftFromForm reads the editor's fields.

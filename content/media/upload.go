@@ -38,6 +38,20 @@ type Limits struct {
 // field zero.
 var DefaultLimits = Limits{Image: 20 * MB, Audio: 50 * MB, Video: 500 * MB}
 
+// OrDefaults returns the limits with each zero (or negative) field taken from
+// DefaultLimits.
+func (l Limits) OrDefaults() Limits {
+	for _, f := range []struct {
+		have *int64
+		def  int64
+	}{{&l.Image, DefaultLimits.Image}, {&l.Audio, DefaultLimits.Audio}, {&l.Video, DefaultLimits.Video}} {
+		if *f.have <= 0 {
+			*f.have = f.def
+		}
+	}
+	return l
+}
+
 func (l Limits) of(k Kind) int64 {
 	switch k {
 	case KindImage:
@@ -90,15 +104,7 @@ func (o UploadOptions) withDefaults() (UploadOptions, error) {
 			return o, fmt.Errorf("media: unknown upload kind %q", k)
 		}
 	}
-	if o.Limits.Image <= 0 {
-		o.Limits.Image = DefaultLimits.Image
-	}
-	if o.Limits.Audio <= 0 {
-		o.Limits.Audio = DefaultLimits.Audio
-	}
-	if o.Limits.Video <= 0 {
-		o.Limits.Video = DefaultLimits.Video
-	}
+	o.Limits = o.Limits.OrDefaults()
 	if o.Now.IsZero() {
 		o.Now = time.Now()
 	}

@@ -578,6 +578,7 @@ function startEditor(form) {
     function size(n) {
       if (n < 1000) return n + " bytes";
       if (n < 1e6) return Math.round(n / 1000) + " KB";
+      if (n % 1e6 === 0) return n / 1e6 + " MB";
       return (n / 1e6).toFixed(1) + " MB";
     }
 
@@ -590,7 +591,20 @@ function startEditor(form) {
       return !!entryId;
     }
 
+    // A file over its kind's limit is refused here, before any of it is sent: the server
+    // would refuse it too, but only after the browser had started sending it.
+    function tooLarge(blob) {
+      const kind = (blob.type || "").split("/")[0];
+      const max = Number(box.dataset["max" + kind.charAt(0).toUpperCase() + kind.slice(1)]);
+      return max > 0 && blob.size > max ? max : 0;
+    }
+
     function upload(blob, name) {
+      const max = tooLarge(blob);
+      if (max) {
+        showError(refusal(413, "the largest file of this kind is " + size(max), name));
+        return Promise.resolve();
+      }
       return new Promise((resolve) => {
         showError("");
         label.textContent = "Uploading " + name;
