@@ -19,6 +19,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 )
@@ -54,6 +55,7 @@ func main() {
 	childPrefix := flag.String("idle-prefix", "", "internal: room name prefix for -idle-child")
 	childN := flag.Int("idle-n", 0, "internal: connections for -idle-child")
 	childWelcome := flag.Bool("idle-welcome", false, "internal: wait for each welcome in -idle-child")
+	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
 	if *quick {
 		set := map[string]bool{}
@@ -71,6 +73,20 @@ func main() {
 			os.Exit(1)
 		}
 		return
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "polyphony-bench: -cpuprofile: %v\n", err)
+			os.Exit(2)
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	if err := run(ctx, cfg, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintf(os.Stderr, "polyphony-bench: %v\n", err)
