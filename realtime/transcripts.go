@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -134,7 +135,8 @@ type appendRequest struct {
 type appendGroup struct {
 	mu      sync.Mutex
 	waiting []*appendRequest
-	leading bool // someone is storing; whoever adds a request then only waits
+	leading bool         // someone is storing; whoever adds a request then only waits
+	inserts atomic.Int64 // grouped inserts made, for tests
 }
 
 // maxGroupDocs bounds one grouped insert, and so the wait of the rooms in it.
@@ -194,6 +196,7 @@ func (t *Transcripts) storeGroup(ctx context.Context, batch []*appendRequest) {
 	for _, r := range batch {
 		docs = append(docs, r.docs...)
 	}
+	t.group.inserts.Add(1)
 	_, err := t.events.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 	if err == nil || onlyDuplicates(err) {
 		for _, r := range batch {
