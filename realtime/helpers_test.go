@@ -59,7 +59,7 @@ func newEnvOn(t *testing.T, store *Transcripts, opts Options, tune ...func(*Hub)
 		}
 		q := r.URL.Query()
 		last, _ := strconv.ParseUint(q.Get("last"), 10, 64)
-		h.Serve(r.Context(), q.Get("room"), Member{UserID: q.Get("user"), Name: q.Get("name"),
+		h.Serve(context.WithoutCancel(r.Context()), q.Get("room"), Member{UserID: q.Get("user"), Name: q.Get("name"),
 			Role: Role(q.Get("role"))}, conn, last)
 	}))
 	t.Cleanup(func() {

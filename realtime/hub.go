@@ -284,20 +284,29 @@ func (h *Hub) Shutdown(ctx context.Context) error {
 	}
 }
 
-// Serve runs one member's connection to the room until it ends. The caller has upgraded the
-// connection (checking Origin and session) and authorised the member for the room; Serve owns
-// conn from here and closes it.
+// Serve takes one member's connection into the room. The caller has upgraded the connection
+// (checking Origin and session) and authorised the member for the room; Serve owns conn from
+// here and closes it. Serve returns once the member has joined (or was refused): the
+// connection is then served by two goroutines of the hub's own, so the caller's goroutine,
+// with the deep stack of an HTTP handler, does not stay alive for every idle member. ctx ends
+// the connection when it is cancelled: callers pass a context that outlives their handler.
 func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocket.Conn, lastSeq uint64) {
-	defer conn.Close()
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
 		closeConn(conn, websocket.CloseGoingAway, "server shutting down")
+		conn.Close()
 		return
 	}
 	h.wg.Add(1)
 	h.mu.Unlock()
-	defer h.wg.Done()
+	handedOver := false
+	defer func() {
+		if !handedOver {
+			conn.Close()
+			h.wg.Done()
+		}
+	}()
 	if m.Role != Facilitator && m.Role != Trainee || m.UserID == "" {
 		closeConn(conn, websocket.ClosePolicyViolation, "not a member of this room")
 		return
@@ -340,16 +349,21 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 		return
 	}
 	c.room = r
-	stop := context.AfterFunc(ctx, func() { conn.Close() })
-	defer stop()
-	writerDone := make(chan struct{})
+	handedOver = true
 	go func() {
-		defer close(writerDone)
-		c.writePump(ctx, roomID, lastSeq, rep)
+		defer h.wg.Done()
+		defer conn.Close()
+		stop := context.AfterFunc(ctx, func() { conn.Close() })
+		defer stop()
+		writerDone := make(chan struct{})
+		go func() {
+			defer close(writerDone)
+			c.writePump(ctx, roomID, lastSeq, rep)
+		}()
+		c.readPump()
+		c.leave()
+		<-writerDone
 	}()
-	c.readPump()
-	c.leave()
-	<-writerDone
 }
 
 // closeConn sends a close frame and gives up after a second.
