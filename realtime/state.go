@@ -50,7 +50,12 @@ type roomState struct {
 	stopped <-chan struct{} // closed when the goroutine that ran this state has finished
 }
 
-const maxSaidIDs = 4096
+// maxSaidIDs is how many of the room's latest turns a resend is recognised against. A client
+// resends only turns it has no ack for, which are among the last few it sent, so a few hundred
+// are plenty. The set is part of every snapshot, and a snapshot's size is what each write of
+// it costs (a larger set made snapshot writes the costliest thing a busy server did); every
+// instance must keep the same set, so the snapshot holds all of it.
+const maxSaidIDs = 256
 
 func newRoomState() *roomState {
 	return &roomState{phase: PhaseNetworkSpeaks, removed: map[string]bool{}, meter: newMeter(),
