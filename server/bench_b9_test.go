@@ -17,8 +17,8 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"polyphony/content/media"
+	"polyphony/content/media/mediatest"
 	"polyphony/internal/accounts"
-	"polyphony/internal/mediatest"
 	"polyphony/internal/miniotest"
 	"polyphony/server"
 )

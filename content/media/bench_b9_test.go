@@ -15,7 +15,7 @@ import (
 	"github.com/minio/minio-go/v7/pkg/credentials"
 
 	"polyphony/content/media"
-	"polyphony/internal/mediatest"
+	"polyphony/content/media/mediatest"
 	"polyphony/internal/miniotest"
 )
 

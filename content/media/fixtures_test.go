@@ -13,7 +13,7 @@ import (
 	"image/png"
 	"testing"
 
-	"polyphony/internal/mediatest"
+	"polyphony/content/media/mediatest"
 )
 
 // This file builds the media the upload tests send: real images encoded

@@ -1,5 +1,6 @@
 // Package mediatest holds the contract every media.Store implementation
-// must satisfy, as one test suite run against each of them.
+// must satisfy, as one test suite run against each of them, and the media
+// files and memory sampling that tests and benchmarks of uploads use.
 package mediatest
 
 import (

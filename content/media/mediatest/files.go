@@ -1,6 +1,7 @@
-// Package mediatest makes media files for tests and benchmarks (an MP4 head, a large MP4
-// generated as it is read) and samples the process's memory while a benchmark runs.
 package mediatest
+
+// This file makes media for tests and benchmarks (an MP4 head, a large MP4 generated as it is
+// read) and samples the process's memory while a benchmark runs.
 
 import (
 	"bytes"
