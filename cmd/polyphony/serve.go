@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"polyphony/content"
@@ -98,11 +99,14 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Polyphony is running. Open %s\n  database: %s\n  media:    %s\n", url, dbDesc, mediaDesc)
+	// The banner is one write, so whoever reads the output sees all of it or none.
+	var banner strings.Builder
+	fmt.Fprintf(&banner, "Polyphony is running. Open %s\n  database: %s\n  media:    %s\n", url, dbDesc, mediaDesc)
 	if n == 0 {
-		fmt.Fprintln(stdout, "  There are no accounts yet: run `polyphony demo`, or `polyphony user add --role admin ...`.")
+		banner.WriteString("  There are no accounts yet: run `polyphony demo`, or `polyphony user add --role admin ...`.\n")
 	}
-	fmt.Fprintln(stdout, "  Press Ctrl+C to stop.")
+	banner.WriteString("  Press Ctrl+C to stop.\n")
+	io.WriteString(stdout, banner.String())
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -69,7 +69,9 @@ func startServe(t *testing.T, data string, extra ...string) (*serveProc, string)
 	p := launchServe(t, data, extra...)
 	deadline := time.Now().Add(60 * time.Second)
 	for time.Now().Before(deadline) {
-		if m := openLine.FindStringSubmatch(p.stdout.String()); m != nil {
+		// The banner ends with how to stop; wait for all of it.
+		out := p.stdout.String()
+		if m := openLine.FindStringSubmatch(out); m != nil && strings.Contains(out, "Press Ctrl+C to stop.") {
 			return p, m[1]
 		}
 		select {
