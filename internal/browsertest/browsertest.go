@@ -404,13 +404,32 @@ func onElement[T any](sel chromedp.CSS, fn string, args ...any) chromedp.Action[
 // ClickAndWait, or wait for an element of the next page with WaitVisible.
 func (b *Browser) Click(selector string) {
 	b.t.Helper()
+	b.settle()
 	b.do(fmt.Sprintf("Click(%q)", selector), chromedp.Click(chromedp.CSS(selector)))
+}
+
+// settleJS resolves once the page has loaded, its fonts are in and a frame has been laid
+// out with them. A mouse click goes to where the element was when its box was measured; on
+// a busy machine a late font or script can still move it, and the click then lands beside it.
+const settleJS = `new Promise(resolve => {
+	const done = () => document.fonts.ready.then(() => requestAnimationFrame(() => resolve(true)));
+	if (document.readyState === 'complete') done(); else addEventListener('load', done, {once: true});
+})`
+
+// settle waits, for at most 5 s, until the page is still enough to click (see settleJS).
+// It is a courtesy to the click that follows, so it fails nothing: when a page is being
+// replaced as it runs, the click waits for its element on the new page anyway.
+func (b *Browser) settle() {
+	ctx, cancel := context.WithTimeout(b.tab.ctx, 5*time.Second)
+	defer cancel()
+	_ = chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](settleJS, chromedp.EvalAwaitPromise))
 }
 
 // ClickAndWait clicks the element that selector finds, and waits for the page
 // that the click loads. It fails when the click loads no page.
 func (b *Browser) ClickAndWait(selector string) {
 	b.t.Helper()
+	b.settle()
 	b.waitLoad(fmt.Sprintf("ClickAndWait(%q)", selector), chromedp.Click(chromedp.CSS(selector)))
 }
 
