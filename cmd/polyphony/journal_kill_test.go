@@ -108,7 +108,9 @@ func TestJournalSurvivesSIGKILL(t *testing.T) {
 			Version int    `json:"version"`
 		}
 		json.Unmarshal(b, &e)
+		mu.Lock() // the writers started before this one append already
 		acks = append(acks, acked{entry: e.ID, version: e.Version, key: fmt.Sprintf("kill-create-%d", w), title: fmt.Sprintf("Stream %d", w), body: "start"})
+		mu.Unlock()
 		wg.Add(1)
 		go func(w int, id string) {
 			defer wg.Done()
