@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/websocket"
 
@@ -227,5 +228,39 @@ func TestLateInstanceFoldsTheSameState(t *testing.T) {
 	got := f.expect(EventJoined)
 	if got.UserID != ben.UserID || got.Seq != b.welcome.LastSeq {
 		t.Fatalf("instance one saw %s join at %d, Ben's welcome says %d", got.UserID, got.Seq, b.welcome.LastSeq)
+	}
+}
+
+// What one instance forgets (a sign-out, a disabled account) reaches every instance's
+// OnForget, its own included.
+func TestForgetReachesEveryInstance(t *testing.T) {
+	url := natstest.Start(t)
+	got := make([]chan string, 2)
+	buses := make([]*NATSBus, 2)
+	for i := range buses {
+		bus, err := ConnectNATS(context.Background(), url, NATSOptions{Name: fmt.Sprintf("forget-%d", i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(bus.Close)
+		ch := make(chan string, 4)
+		bus.OnForget(func(key string) { ch <- key })
+		buses[i], got[i] = bus, ch
+	}
+	if err := buses[0].Forget("session:abc"); err != nil {
+		t.Fatal(err)
+	}
+	if err := buses[0].Forget(""); err == nil {
+		t.Error("an empty key was published")
+	}
+	for i, ch := range got {
+		select {
+		case k := <-ch:
+			if k != "session:abc" {
+				t.Errorf("instance %d forgot %q", i, k)
+			}
+		case <-time.After(10 * time.Second):
+			t.Errorf("instance %d heard nothing", i)
+		}
 	}
 }

@@ -27,11 +27,17 @@ type NATSBus struct {
 	streams      map[string]bool                         // rooms whose stream is known to exist
 	failed       map[string]func(data []byte, err error) // by subject
 	onDisconnect func(userID string)
+	onForget     func(key string)
 	sub          *nats.Subscription
+	forgetSub    *nats.Subscription
 }
 
 // disconnectSubject carries user ids whose connections every instance closes.
 const disconnectSubject = "polyphony.disconnect"
+
+// forgetSubject carries keys of cached sign-in state that every instance drops (see
+// accounts.Peers).
+const forgetSubject = "polyphony.forget"
 
 // NATSOptions tune ConnectNATS.
 type NATSOptions struct {
@@ -88,6 +94,24 @@ func ConnectNATS(ctx context.Context, url string, o NATSOptions) (*NATSBus, erro
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("NATS subscribe: %w", err)
+	}
+	b.forgetSub, err = nc.Subscribe(forgetSubject, func(m *nats.Msg) {
+		b.mu.Lock()
+		f := b.onForget
+		b.mu.Unlock()
+		if f != nil {
+			f(string(m.Data))
+		}
+	})
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("NATS subscribe: %w", err)
+	}
+	// The subscriptions are known to the server before anyone is told the bus is up, so no
+	// forget published after this returns is missed.
+	if err := nc.FlushTimeout(10 * time.Second); err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("NATS flush: %w", err)
 	}
 	return b, nil
 }
@@ -199,6 +223,21 @@ func (b *NATSBus) DisconnectUser(userID string) error {
 		return errors.New("no user id")
 	}
 	return b.nc.Publish(disconnectSubject, []byte(userID))
+}
+
+// Forget asks every instance, this one included, to drop what it cached under key.
+func (b *NATSBus) Forget(key string) error {
+	if key == "" {
+		return errors.New("no key")
+	}
+	return b.nc.Publish(forgetSubject, []byte(key))
+}
+
+// OnForget sets what this instance does when an instance asks it to forget a key.
+func (b *NATSBus) OnForget(f func(key string)) {
+	b.mu.Lock()
+	b.onForget = f
+	b.mu.Unlock()
 }
 
 // OnDisconnect sets what this instance does when an instance asks to disconnect a person.

@@ -47,6 +47,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		}
 		defer bus.Close()
 		roomOpts.Bus = bus
+		// Sign-outs and disabled accounts reach the other instances' session caches.
+		a.accounts.Peers = bus
+		bus.OnForget(a.accounts.ForgetHere)
 		log.Info("dialogue rooms are shared through NATS JetStream", "instance", bus.Instance())
 	}
 	rooms := realtime.NewHub(transcripts, roomOpts)

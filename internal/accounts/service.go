@@ -4,10 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"strings"
 	"time"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
+	"polyphony/internal/ttlcache"
 )
 
 // ErrBadCredentials is the one answer to an unknown email and to a wrong password.
@@ -25,12 +28,20 @@ type Service struct {
 	// OnUserEnded is called after a user's sessions are ended (sign-out everywhere, disable),
 	// so that live connections of that person can be closed too.
 	OnUserEnded func(userID string)
+	// Peers, when set, carries what this instance forgets to the other instances (see
+	// DefaultCacheFor); each of them passes what it receives to ForgetHere.
+	Peers Peers
+
+	cache *ttlcache.Cache[resolved]
 }
 
 // Config holds the account settings.
 type Config struct {
 	Session  SessionConfig
 	Throttle ThrottleConfig
+	// CacheFor is how long a resolved session is used without asking the database again:
+	// 0 is DefaultCacheFor, and a negative lifetime asks every time.
+	CacheFor time.Duration
 }
 
 // NewService opens every account store on db.
@@ -51,7 +62,14 @@ func NewService(ctx context.Context, db *database.DB, cfg Config) (*Service, err
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: throttle}, nil
+	svc := &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: throttle}
+	ttl := cfg.CacheFor
+	if ttl == 0 {
+		ttl = DefaultCacheFor
+	}
+	svc.cache = ttlcache.New[resolved](ttl, maxCachedSessions)
+	users.onChange = func(id string) { svc.forget(forgetUserPrefix + id) }
+	return svc, nil
 }
 
 // Login checks the credentials under the throttle and starts a new session. Unknown email
@@ -95,7 +113,29 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 }
 
 // FromSession resolves a session cookie's secret to its live session and enabled user.
+// A resolved session is kept for the cache's lifetime; the timeouts are still checked on
+// every call, and LastSeen is still written once a minute.
 func (s *Service) FromSession(ctx context.Context, secret string) (User, Session, error) {
+	if secret == "" {
+		return User{}, Session{}, failure.ErrUnauthenticated
+	}
+	id := secretID(secret)
+	now := s.Sessions.now()
+	if e, ok := s.cache.Get(id, now); ok {
+		if !s.Sessions.timedOut(e.sess, now) {
+			sess, err := s.Sessions.keepAlive(ctx, e.sess, now)
+			if err != nil {
+				return User{}, Session{}, err
+			}
+			if sess.LastSeen != e.sess.LastSeen {
+				s.cache.Update(id, func(r resolved) resolved { r.sess.LastSeen = sess.LastSeen; return r })
+			}
+			return e.user, sess, nil
+		}
+		// Timed out by this clock: the database path below ends it.
+		s.cache.Forget(id)
+	}
+	gen := s.cache.Generation()
 	sess, err := s.Sessions.Lookup(ctx, secret)
 	if err != nil {
 		return User{}, Session{}, err
@@ -110,7 +150,30 @@ func (s *Service) FromSession(ctx context.Context, secret string) (User, Session
 	if u.Disabled {
 		return User{}, Session{}, ErrDisabled
 	}
+	s.cache.PutIfUnchanged(id, resolved{sess: sess, user: u}, now, gen)
 	return u, sess, nil
+}
+
+// ForgetHere drops what this instance cached under a key another instance sent through
+// Peers.
+func (s *Service) ForgetHere(key string) {
+	switch {
+	case strings.HasPrefix(key, forgetSessionPrefix):
+		s.cache.Forget(strings.TrimPrefix(key, forgetSessionPrefix))
+	case strings.HasPrefix(key, forgetUserPrefix):
+		userID := strings.TrimPrefix(key, forgetUserPrefix)
+		s.cache.ForgetWhere(func(r resolved) bool { return r.sess.UserID == userID })
+	}
+}
+
+// forget drops the key here and tells the other instances to drop it too.
+func (s *Service) forget(key string) {
+	s.ForgetHere(key)
+	if s.Peers != nil {
+		if err := s.Peers.Forget(key); err != nil {
+			slog.Warn("accounts: could not tell the other instances to forget a cached session", "err", err)
+		}
+	}
 }
 
 // FromToken resolves a personal API token to its enabled user.
@@ -129,9 +192,11 @@ func (s *Service) FromToken(ctx context.Context, secret string) (User, error) {
 	return u, nil
 }
 
-// Logout ends one session.
+// Logout ends one session, here and on every instance.
 func (s *Service) Logout(ctx context.Context, secret string) error {
-	return s.Sessions.Delete(ctx, secret)
+	err := s.Sessions.Delete(ctx, secret)
+	s.forget(forgetSessionPrefix + secretID(secret))
+	return err
 }
 
 // SetDisabled disables or enables an account; disabling ends every session and revokes no
@@ -142,7 +207,9 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (Us
 		return User{}, err
 	}
 	if disabled {
-		if err := s.Sessions.DeleteForUser(ctx, id); err != nil {
+		err := s.Sessions.DeleteForUser(ctx, id)
+		s.forget(forgetUserPrefix + id)
+		if err != nil {
 			return User{}, err
 		}
 		if s.OnUserEnded != nil {

@@ -90,17 +90,28 @@ func (s *Sessions) Lookup(ctx context.Context, secret string) (Session, error) {
 		return Session{}, fmt.Errorf("find session: %w", err)
 	}
 	now := s.now()
-	if now.After(sess.ExpiresAt) || now.Sub(sess.LastSeen) > s.cfg.Idle {
+	if s.timedOut(sess, now) {
 		if _, err := s.coll.DeleteOne(ctx, bson.M{"_id": sess.ID}); err != nil {
 			return Session{}, fmt.Errorf("end expired session: %w", err)
 		}
 		return Session{}, ErrSessionExpired
 	}
-	if now.Sub(sess.LastSeen) > touchEvery {
-		sess.LastSeen = now.UTC().Truncate(time.Millisecond)
-		if _, err := s.coll.UpdateOne(ctx, bson.M{"_id": sess.ID}, bson.M{"$set": bson.M{"lastSeen": sess.LastSeen}}); err != nil {
-			return Session{}, fmt.Errorf("touch session: %w", err)
-		}
+	return s.keepAlive(ctx, sess, now)
+}
+
+// timedOut says whether the session is past its absolute expiry or idle for too long.
+func (s *Sessions) timedOut(sess Session, now time.Time) bool {
+	return now.After(sess.ExpiresAt) || now.Sub(sess.LastSeen) > s.cfg.Idle
+}
+
+// keepAlive writes a new LastSeen when the stored one is more than touchEvery old.
+func (s *Sessions) keepAlive(ctx context.Context, sess Session, now time.Time) (Session, error) {
+	if now.Sub(sess.LastSeen) <= touchEvery {
+		return sess, nil
+	}
+	sess.LastSeen = now.UTC().Truncate(time.Millisecond)
+	if _, err := s.coll.UpdateOne(ctx, bson.M{"_id": sess.ID}, bson.M{"$set": bson.M{"lastSeen": sess.LastSeen}}); err != nil {
+		return Session{}, fmt.Errorf("touch session: %w", err)
 	}
 	return sess, nil
 }

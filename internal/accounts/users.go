@@ -47,6 +47,8 @@ type Users struct {
 	db   *database.DB
 	coll *mongo.Collection
 	now  func() time.Time
+	// onChange is called after an account is changed, so cached copies are forgotten.
+	onChange func(id string)
 }
 
 // NewUsers returns the account store, creating its indexes if they are missing.
@@ -183,6 +185,9 @@ func (s *Users) update(ctx context.Context, id string, version int64, set bson.M
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("update user %s: %w", id, database.Translate(err))
+	}
+	if s.onChange != nil {
+		s.onChange(id)
 	}
 	return u, nil
 }
