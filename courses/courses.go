@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -17,6 +18,7 @@ import (
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
+	"polyphony/internal/ttlcache"
 )
 
 // Trust is an NHS trust taking part in the programme.
@@ -57,8 +59,18 @@ type Store struct {
 	programmeCache *database.Cache[Programme]
 	attendance     *mongo.Collection
 	calendarTokens *mongo.Collection
-	now            func() time.Time
+	// A person's memberships, asked for on most pages, by user id. Memberships are only
+	// ever added, so a stale answer can only lack the newest cohort, for at most
+	// membershipsCacheFor; Enrol forgets the person's at once in this process.
+	membershipCache *ttlcache.Cache[[]Membership]
+	// Cohorts by id. A cohort is never changed or removed once created, so the lifetime only
+	// bounds the memory held.
+	cohortCache *ttlcache.Cache[Cohort]
+	now         func() time.Time
 }
+
+// membershipsCacheFor is how long a person's memberships are used without asking again.
+const membershipsCacheFor = 2 * time.Second
 
 // NewStore returns the store, creating its indexes if they are missing.
 func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
@@ -68,6 +80,9 @@ func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 		cohorts:     db.Collection("cohorts"),
 		memberships: db.Collection("memberships"),
 		now:         time.Now,
+
+		membershipCache: ttlcache.New[[]Membership](membershipsCacheFor, 100_000),
+		cohortCache:     ttlcache.New[Cohort](10*time.Minute, 10_000),
 	}
 	// A fresh options value for each index: the driver writes the default name into it.
 	unique := func() *options.IndexOptionsBuilder { return options.Index().SetUnique(true) }
@@ -185,10 +200,18 @@ func (s *Store) Cohorts(ctx context.Context) ([]Cohort, error) {
 
 // Cohort returns the cohort with the id.
 func (s *Store) Cohort(ctx context.Context, id string) (Cohort, error) {
+	now := time.Now()
+	if c, ok := s.cohortCache.Get(id, now); ok {
+		c.TrustIDs = slices.Clone(c.TrustIDs)
+		return c, nil
+	}
 	var c Cohort
 	if err := s.cohorts.FindOne(ctx, bson.M{"_id": id}).Decode(&c); err != nil {
 		return Cohort{}, fmt.Errorf("cohort %s: %w", id, database.Translate(err))
 	}
+	cached := c
+	cached.TrustIDs = slices.Clone(c.TrustIDs)
+	s.cohortCache.PutIfUnchanged(id, cached, now, s.cohortCache.Generation())
 	return c, nil
 }
 
@@ -209,6 +232,7 @@ func (s *Store) Enrol(ctx context.Context, cohortID, userID string, role account
 	}
 	m := Membership{ID: database.NewID(), CohortID: cohortID, UserID: userID, Role: role, Since: s.now().UTC().Truncate(time.Millisecond)}
 	_, err := s.memberships.InsertOne(ctx, m)
+	s.membershipCache.Forget(userID)
 	if mongo.IsDuplicateKeyError(err) {
 		var existing Membership
 		err := s.memberships.FindOne(ctx, bson.M{"cohortId": cohortID, "userId": userID}).Decode(&existing)
@@ -222,7 +246,17 @@ func (s *Store) Enrol(ctx context.Context, cohortID, userID string, role account
 
 // MembershipsOf lists the cohorts the user belongs to.
 func (s *Store) MembershipsOf(ctx context.Context, userID string) ([]Membership, error) {
-	return findAll[Membership](ctx, s.memberships, bson.M{"userId": userID}, bson.D{{Key: "since", Value: 1}})
+	now := time.Now()
+	if ms, ok := s.membershipCache.Get(userID, now); ok {
+		return slices.Clone(ms), nil
+	}
+	gen := s.membershipCache.Generation()
+	ms, err := findAll[Membership](ctx, s.memberships, bson.M{"userId": userID}, bson.D{{Key: "since", Value: 1}})
+	if err != nil {
+		return nil, err
+	}
+	s.membershipCache.PutIfUnchanged(userID, slices.Clone(ms), now, gen)
+	return ms, nil
 }
 
 // Members lists the cohort's members.
