@@ -21,8 +21,33 @@ import (
 
 const stampsCollection = "stamps"
 
+// StampRecheck is how often a cache asks the database for its stamp. A change made through
+// this DB is seen at once, without asking; one made by another process on the same database
+// (another instance, a command-line tool) is seen within this time.
+const StampRecheck = time.Second
+
+// touchCounts counts, per stamp name, the changes made through this DB.
+type touchCounts struct {
+	mu sync.Mutex
+	n  map[string]uint64
+}
+
+func (t *touchCounts) get(name string) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.n[name]
+}
+
+func (t *touchCounts) bump(name string) {
+	t.mu.Lock()
+	t.n[name]++
+	t.mu.Unlock()
+}
+
 // Touch records that the records named by name changed. Call it after the change is stored.
 func (db *DB) Touch(ctx context.Context, name string) error {
+	// Counted even if the stamp cannot be written: this process's caches reload either way.
+	defer db.touched.bump(name)
 	b := make([]byte, 12)
 	rand.Read(b)
 	_, err := db.Collection(stampsCollection).UpdateOne(ctx, bson.M{"_id": name},
@@ -46,8 +71,9 @@ func (db *DB) stamp(ctx context.Context, name string) (string, error) {
 
 // Cache keeps values loaded from the records named by a stamp, for as long as the stamp is
 // unchanged and at most ttl (which bounds staleness should a writer die between storing a
-// change and touching the stamp). Values are cloned on the way out, so callers may change
-// what they get.
+// change and touching the stamp). The stamp itself is read at most once per StampRecheck,
+// and at once after a Touch through the same DB. Values are cloned on the way out, so
+// callers may change what they get.
 type Cache[T any] struct {
 	db    *DB
 	name  string
@@ -57,6 +83,8 @@ type Cache[T any] struct {
 	mu      sync.Mutex
 	stamp   string
 	expires time.Time
+	checked time.Time // when the stamp was last read
+	touches uint64    // this DB's touch count for the stamp when it was last read
 	values  map[string]T
 }
 
@@ -67,16 +95,31 @@ func NewCache[T any](db *DB, name string, ttl time.Duration, clone func(T) T) *C
 
 // Get returns the value for key, calling load when the cache has no current one.
 func (c *Cache[T]) Get(ctx context.Context, key string, load func(context.Context) (T, error)) (T, error) {
+	touches := c.db.touched.get(c.name)
+	now := time.Now()
+	c.mu.Lock()
+	if touches == c.touches && now.Sub(c.checked) < StampRecheck && now.Before(c.expires) {
+		v, ok := c.values[key]
+		c.mu.Unlock()
+		if ok {
+			return c.clone(v), nil
+		}
+	} else {
+		c.mu.Unlock()
+	}
+
 	stamp, err := c.db.stamp(ctx, c.name)
 	if err != nil {
 		var zero T
 		return zero, err
 	}
-	now := time.Now()
 	c.mu.Lock()
 	if stamp != c.stamp || now.After(c.expires) {
 		c.stamp, c.expires, c.values = stamp, now.Add(c.ttl), map[string]T{}
 	}
+	// The touch count was read before the stamp, so a touch in between makes the next Get
+	// read the stamp again.
+	c.checked, c.touches = now, touches
 	v, ok := c.values[key]
 	c.mu.Unlock()
 	if ok {
@@ -88,7 +131,7 @@ func (c *Cache[T]) Get(ctx context.Context, key string, load func(context.Contex
 		return v, err
 	}
 	c.mu.Lock()
-	if c.stamp == stamp {
+	if c.stamp == stamp && c.touches == touches {
 		c.values[key] = v
 	}
 	c.mu.Unlock()

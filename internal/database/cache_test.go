@@ -46,3 +46,44 @@ func TestCacheFollowsStamp(t *testing.T) {
 		t.Errorf("after the time limit: %q, want third", got)
 	}
 }
+
+// A change touched through another connection (another instance, a command-line tool) is
+// seen once StampRecheck has passed; until then the cache answers without reading the stamp.
+func TestCacheSeesOtherProcessesWithinRecheck(t *testing.T) {
+	db := dbtest.New(t)
+	ctx := context.Background()
+	elsewhere, err := database.Open(ctx, database.Config{URI: dbtest.URI(t), Name: db.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { elsewhere.Close(context.Background()) })
+
+	loads := 0
+	value := "first"
+	load := func(context.Context) (string, error) { loads++; return value, nil }
+	c := database.NewCache(db, "things", time.Hour, func(s string) string { return s })
+	if got, _ := c.Get(ctx, "k", load); got != "first" {
+		t.Fatalf("got %q", got)
+	}
+	value = "second"
+	if err := elsewhere.Touch(ctx, "things"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(database.StampRecheck + 2*time.Second)
+	for {
+		got, err := c.Get(ctx, "k", load)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got == "second" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a change touched elsewhere was not seen within %s", database.StampRecheck)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if loads != 2 {
+		t.Errorf("loads = %d, want 2", loads)
+	}
+}

@@ -43,6 +43,7 @@ type DB struct {
 	uri      string
 	shared   bool
 	locks    *serializer
+	touched  *touchCounts
 }
 
 // Open connects to the configured server, starting the embedded one when no URI is given.
@@ -52,7 +53,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.Name == "" {
 		cfg.Name = "polyphony"
 	}
-	db := &DB{uri: cfg.URI, locks: &serializer{}}
+	db := &DB{uri: cfg.URI, locks: &serializer{}, touched: &touchCounts{n: map[string]uint64{}}}
 	if db.uri == "" {
 		emb, err := StartEmbedded(cfg.Dir, cfg.Listen, cfg.Logger)
 		var inUse *InUseError
