@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 	_ "time/tzdata" // the programme runs on UK time wherever the server's zone files are missing
 
@@ -476,13 +477,27 @@ func (p Programme) normalised() Programme {
 
 // clone copies the programme deeply, so a cached one cannot be changed through a copy.
 func (p Programme) clone() Programme {
-	b, err := bson.Marshal(p)
-	if err != nil {
-		panic(err) // a Programme always marshals
+	out := p
+	out.Modules = slices.Clone(p.Modules)
+	for i, m := range out.Modules {
+		out.Modules[i].Days = slices.Clone(m.Days)
+		for j, d := range out.Modules[i].Days {
+			out.Modules[i].Days[j].Slots = slices.Clone(d.Slots)
+		}
 	}
-	var out Programme
-	if err := bson.Unmarshal(b, &out); err != nil {
-		panic(err)
+	out.Periods = slices.Clone(p.Periods)
+	for i, per := range out.Periods {
+		out.Periods[i].Activities = slices.Clone(per.Activities)
+		for j, a := range out.Periods[i].Activities {
+			if a.Reading != nil {
+				r := *a.Reading
+				out.Periods[i].Activities[j].Reading = &r
+			}
+			if a.Session != nil {
+				d := *a.Session
+				out.Periods[i].Activities[j].Session = &d
+			}
+		}
 	}
 	return out
 }
