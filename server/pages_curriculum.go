@@ -30,14 +30,22 @@ func isEditor(u *accounts.User) bool {
 
 // releaseProgramme is the programme whose module dates decide what the person can read: their
 // cohort's. nil when they have none.
+// A page asks more than once (the page itself, then its links), so the answer is kept on the
+// request.
 func (s *Server) releaseProgramme(c echo.Context) (*courses.Programme, error) {
+	const key = "polyphony.releaseProgramme"
+	if p, ok := c.Get(key).(*courses.Programme); ok {
+		return p, nil
+	}
 	_, p, err := s.programmeFor(c)
 	if errors.Is(err, errNoCohort) || errors.Is(err, failure.ErrNotFound) {
+		c.Set(key, (*courses.Programme)(nil))
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	c.Set(key, &p)
 	return &p, nil
 }
 
@@ -177,8 +185,37 @@ func (s *Server) curriculumPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := curriculumPageData{Page: pg, HTML: r.HTML, Contents: r.Contents, Released: rel, Editor: isEditor(currentUser(c))}
-	return s.render(c, "curriculum_page", pageData{Title: pg.Title, Nav: "curriculum", Notice: c.QueryParam("done"), Data: d})
+	u := currentUser(c)
+	d := curriculumPageData{Page: pg, HTML: r.HTML, Contents: r.Contents, Released: rel, Editor: isEditor(u)}
+	notice := c.QueryParam("done")
+	// Everything the page shows besides its HTML, which the cache compares itself.
+	csrf := ""
+	if sess := currentSession(c); sess != nil {
+		csrf = sess.CSRF
+	}
+	key := cacheKey(u.ID, u.Name, string(u.Role), csrf, notice,
+		pg.Slug, strconv.Itoa(pg.Revision), pg.SavedAt.UTC().Format(time.RFC3339Nano), strconv.Itoa(pg.Module), pg.Title,
+		strconv.Itoa(pg.ReadingMinutes), pg.Release.String(), strconv.FormatBool(rel), strconv.FormatBool(d.Editor))
+	if out, ok := s.rendered.get(key, string(r.HTML)); ok {
+		return s.writePage(c, http.StatusOK, out)
+	}
+	out, err := s.renderBytes(c, "curriculum_page", pageData{Title: pg.Title, Nav: "curriculum", Notice: notice, Data: d})
+	if err != nil {
+		return err
+	}
+	s.rendered.put(key, string(r.HTML), out)
+	return s.writePage(c, http.StatusOK, out)
+}
+
+// cacheKey joins parts so that no two different lists of parts give the same key.
+func cacheKey(parts ...string) string {
+	var b strings.Builder
+	for _, p := range parts {
+		b.WriteString(strconv.Itoa(len(p)))
+		b.WriteByte(':')
+		b.WriteString(p)
+	}
+	return b.String()
 }
 
 // pageForm is the editor's form, as typed.

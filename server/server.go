@@ -65,14 +65,15 @@ type Deps struct {
 
 // Server holds the echo instance and everything its handlers use.
 type Server struct {
-	e      *echo.Echo
-	cfg    Config
-	deps   Deps
-	log    *slog.Logger
-	views  *views
-	secure bool
-	csp    string // the Content-Security-Policy of every answer
-	access map[string]Access
+	e        *echo.Echo
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	views    *views
+	rendered *pageCache // whole curriculum pages as each reader was last shown them
+	secure   bool
+	csp      string // the Content-Security-Policy of every answer
+	access   map[string]Access
 }
 
 // Access says who may use a route.
@@ -100,7 +101,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{
 		e: echo.New(), cfg: cfg, deps: deps, log: cfg.Logger, views: v,
-		secure: cfg.PublicURL.Scheme == "https", access: map[string]Access{},
+		rendered: newPageCache(pageCacheBytes), secure: cfg.PublicURL.Scheme == "https", access: map[string]Access{},
 	}
 	mediaOrigin := ""
 	if o, ok := deps.Media.(originer); ok {

@@ -181,9 +181,18 @@ func (s *Server) render(c echo.Context, name string, data pageData) error {
 }
 
 func (s *Server) renderStatus(c echo.Context, status int, name string, data pageData) error {
+	out, err := s.renderBytes(c, name, data)
+	if err != nil {
+		return err
+	}
+	return s.writePage(c, status, out)
+}
+
+// renderBytes executes the page's template in the layout, for the person signed in.
+func (s *Server) renderBytes(c echo.Context, name string, data pageData) ([]byte, error) {
 	t, ok := s.views.pages[name]
 	if !ok {
-		return fmt.Errorf("no template %q", name)
+		return nil, fmt.Errorf("no template %q", name)
 	}
 	if data.User == nil {
 		data.User = currentUser(c)
@@ -193,10 +202,15 @@ func (s *Server) renderStatus(c echo.Context, status int, name string, data page
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
+	return buf.Bytes(), nil
+}
+
+// writePage answers with a rendered page, never to be stored by a browser or proxy.
+func (s *Server) writePage(c echo.Context, status int, out []byte) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return c.HTMLBlob(status, out)
 }
 
 // static serves the embedded style sheets, scripts and images.
