@@ -28,8 +28,6 @@ type NATSBus struct {
 	failed       map[string]func(data []byte, err error) // by subject
 	onDisconnect func(userID string)
 	onForget     func(key string)
-	sub          *nats.Subscription
-	forgetSub    *nats.Subscription
 }
 
 // disconnectSubject carries user ids whose connections every instance closes.
@@ -83,29 +81,19 @@ func ConnectNATS(ctx context.Context, url string, o NATSOptions) (*NATSBus, erro
 		nc.Close()
 		return nil, fmt.Errorf("NATS at %s has no JetStream: %w", url, err)
 	}
-	b.sub, err = nc.Subscribe(disconnectSubject, func(m *nats.Msg) {
-		b.mu.Lock()
-		f := b.onDisconnect
-		b.mu.Unlock()
-		if f != nil {
-			f(string(m.Data))
+	// Each subject calls the function set for it (OnDisconnect, OnForget) with the message.
+	for subject, hook := range map[string]*func(string){disconnectSubject: &b.onDisconnect, forgetSubject: &b.onForget} {
+		if _, err := nc.Subscribe(subject, func(m *nats.Msg) {
+			b.mu.Lock()
+			f := *hook
+			b.mu.Unlock()
+			if f != nil {
+				f(string(m.Data))
+			}
+		}); err != nil {
+			nc.Close()
+			return nil, fmt.Errorf("NATS subscribe to %s: %w", subject, err)
 		}
-	})
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("NATS subscribe: %w", err)
-	}
-	b.forgetSub, err = nc.Subscribe(forgetSubject, func(m *nats.Msg) {
-		b.mu.Lock()
-		f := b.onForget
-		b.mu.Unlock()
-		if f != nil {
-			f(string(m.Data))
-		}
-	})
-	if err != nil {
-		nc.Close()
-		return nil, fmt.Errorf("NATS subscribe: %w", err)
 	}
 	// The subscriptions are known to the server before anyone is told the bus is up, so no
 	// forget published after this returns is missed.
