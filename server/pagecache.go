@@ -72,9 +72,3 @@ func (c *pageCache) put(key, html string, out []byte) {
 		c.bytes -= len(e.key) + len(e.out)
 	}
 }
-
-func (c *pageCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.entries)
-}

@@ -207,9 +207,9 @@ func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (Us
 		return User{}, err
 	}
 	if disabled {
-		err := s.Sessions.DeleteForUser(ctx, id)
-		s.forget(forgetUserPrefix + id)
-		if err != nil {
+		// Users.SetDisabled has made every instance forget the person's cached sessions, and
+		// a session read from now on finds the account disabled and is not cached.
+		if err := s.Sessions.DeleteForUser(ctx, id); err != nil {
 			return User{}, err
 		}
 		if s.OnUserEnded != nil {
