@@ -44,6 +44,7 @@
 //	{"type":"raise_hand"}  {"type":"lower_hand"}  {"type":"lower_hand", "userId":"u2"} (facilitator)
 //	{"type":"give_floor", "userId":"u2"}              facilitator
 //	{"type":"start_go_round"}  {"type":"end_go_round"} facilitator
+//	{"type":"start_go_round", "order":["u2","u1"]}    facilitator, in the order given
 //	{"type":"pass"}                                   the floor holder in a go-round
 //	{"type":"set_phase", "phase":"network_speaks"|"team_reflects"|"network_responds"} facilitator
 //	{"type":"start_pause", "seconds": 5..600}         facilitator
@@ -57,6 +58,13 @@
 // during a go-round only the floor holder and facilitators speak, and the holder's say (or
 // pass) hands the floor on to the next person present, in the order fixed when the round
 // started; the round ends after the last.
+//
+// A go-round's order is fixed when it starts. Without "order" it is presence order: the
+// order of the state's "members", which is the order people came into the room; a person
+// whose last connection closes leaves that order and, on coming back, joins its end, so a
+// reconnect moves them last. With "order" (user ids) the round follows it: ids of people not
+// present are passed over, repeats count once, and anyone present but not named follows in
+// presence order. The go_round event's "order" is the order the round uses.
 //
 // # Acknowledgement and durability
 //
@@ -171,6 +179,8 @@ type inbound struct {
 	UserID  string `json:"userId"`
 	Phase   string `json:"phase"`
 	Seconds *int   `json:"seconds"`
+	// Order is the go-round order a facilitator asks for, as user ids.
+	Order []string `json:"order,omitempty"`
 }
 
 // welcome is the first message on every connection.
