@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
@@ -27,6 +28,8 @@ type roomView struct {
 	RoomID string
 	Title  string
 	Me     realtime.Member
+	// Scheduled is the session's planned start; zero for the cohort's own room.
+	Scheduled time.Time
 	// Facilitators is how many facilitators the cohort has: a room opens only with two.
 	Facilitators int
 }
@@ -69,7 +72,7 @@ func (s *Server) roomAccess(ctx context.Context, u *accounts.User, cohortID, roo
 		if !ok || a.Session == nil {
 			return roomView{}, failure.ErrNotFound
 		}
-		rv.Title = a.Title
+		rv.Title, rv.Scheduled = a.Title, a.Session.Start
 	}
 	members, err := s.deps.Courses.Members(ctx, cohortID)
 	if err != nil {
@@ -223,7 +226,9 @@ func (s *Server) transcriptMarkdown(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	md, err := s.deps.Transcripts.Markdown(c.Request().Context(), v.hubID())
+	md, err := s.deps.Transcripts.Document(c.Request().Context(), v.hubID(), realtime.TranscriptHeading{
+		Title: v.Title, Cohort: v.Cohort.Name, Scheduled: v.Scheduled, Location: ukTime,
+	})
 	if err != nil {
 		return err
 	}

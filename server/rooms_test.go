@@ -96,6 +96,9 @@ func TestRoomSocket(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), "I notice I am hopeful") {
 		t.Errorf("transcript export: %d %s", res.StatusCode, body)
 	}
+	if md := string(body); !strings.HasPrefix(md, "# Cohort dialogue room\n") || !strings.Contains(md, "- Present: ") || strings.Contains(md, "joined") {
+		t.Errorf("the export is not a document with a title and who was present:\n%s", md)
+	}
 	withdraw := path + "/transcript/" + strconv.FormatUint(seq, 10) + "/withdraw"
 	if res, _ := facil.do("POST", withdraw, url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("withdrawing someone else's turn: %d, want 400", res.StatusCode)
