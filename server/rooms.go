@@ -37,6 +37,9 @@ type roomView struct {
 // IsFacilitator reports whether the viewer runs the room.
 func (v roomView) IsFacilitator() bool { return v.Me.Role == realtime.Facilitator }
 
+// IsSession reports whether the room is a dialogue session's, which has a register.
+func (v roomView) IsSession() bool { return v.RoomID != cohortRoom }
+
 // hubID is the room's id in the hub.
 func (v roomView) hubID() string { return v.Cohort.ID + "/" + v.RoomID }
 

@@ -86,6 +86,12 @@ func TestRoomCloseBeforeTheSessionDate(t *testing.T) {
 	if res, _ := trainee.do("GET", path+"/register", nil); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a trainee reading the room's register: %d, want 403", res.StatusCode)
 	}
+	if _, body := facil.do("GET", path, nil); !strings.Contains(string(body), `id="room-register-link"`) {
+		t.Error("the room's page does not link its facilitators to the register from the room")
+	}
+	if _, body := trainee.do("GET", path, nil); strings.Contains(string(body), `id="room-register-link"`) {
+		t.Error("the room's page links a trainee to the register from the room")
+	}
 	if got := registerMarks(t, facil, cohort.ID, session); got[u.ID].Mark != "" {
 		t.Errorf("before confirming, the register marks %q", got[u.ID].Mark)
 	}
