@@ -113,3 +113,44 @@ func TestRoomCloseBeforeTheSessionDate(t *testing.T) {
 		t.Errorf("note %q", n)
 	}
 }
+
+// Through the API, closing a room before its session's date says the register waits, and
+// where to confirm it; confirming takes it.
+func TestRoomCloseBeforeTheSessionDateAPI(t *testing.T) {
+	f := newFixture(t)
+	cohort := f.demoCohort(t)
+	session := dialogueSession(t, f, cohort.ID, false)
+	api := "/api/v1/rooms/" + cohort.ID + "/" + session
+	facil := f.signedIn(t, accounts.RoleFacilitator)
+	if res, body := facil.do("POST", api+"/open", nil); res.StatusCode != http.StatusNoContent {
+		t.Fatalf("open: %d %s", res.StatusCode, body)
+	}
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	conn, _, err := trainee.dialRoom("/rooms/"+cohort.ID+"/"+session+"/ws", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	next(t, conn, "welcome")
+	if res, _ := trainee.do("POST", api+"/close", nil); res.StatusCode != http.StatusForbidden {
+		t.Errorf("a trainee closing the room: %d, want 403", res.StatusCode)
+	}
+	res, body := facil.do("POST", api+"/close", nil)
+	var closed struct {
+		Register struct {
+			Taken, Waiting  bool
+			Present, Absent int
+			Confirm         string
+		} `json:"register"`
+	}
+	if err := json.Unmarshal(body, &closed); res.StatusCode != 200 || err != nil {
+		t.Fatalf("close: %d %s", res.StatusCode, body)
+	}
+	if r := closed.Register; r.Taken || !r.Waiting || r.Present != 1 || r.Confirm != api+"/register" {
+		t.Fatalf("close before the date: %s; want the register waiting, with 1 present and where to confirm", body)
+	}
+	res, body = facil.do("POST", closed.Register.Confirm, nil)
+	if err := json.Unmarshal(body, &closed.Register); res.StatusCode != 200 || err != nil || !closed.Register.Taken || closed.Register.Present != 1 {
+		t.Fatalf("confirm: %d %s", res.StatusCode, body)
+	}
+}
