@@ -455,9 +455,16 @@ function movePlan(i, by) {
   const order = planOrder().map((m) => m.userId);
   const j = i + by;
   if (j < 0 || j >= order.length) return;
+  const id = order[i];
   [order[i], order[j]] = [order[j], order[i]];
   plan = order;
   keepFocus(renderPlan);
+  // At the top or the bottom the button pressed is disabled: the focus stays with the person.
+  const pressed = document.querySelector('[data-key="' + CSS.escape((by < 0 ? "plan-up-" : "plan-down-") + id) + '"]');
+  if (pressed && pressed.disabled) {
+    const other = document.querySelector('[data-key="' + CSS.escape((by < 0 ? "plan-down-" : "plan-up-") + id) + '"]');
+    if (other) other.focus();
+  }
 }
 
 function renderPlan() {
