@@ -106,6 +106,12 @@ var expectedAccess = map[string]string{
 	"GET /rooms/:cohort/:room/transcript":                "room",
 	"GET /rooms/:cohort/:room/transcript.md":             "room",
 	"POST /rooms/:cohort/:room/transcript/:seq/withdraw": "room",
+	"GET /rooms/:cohort/:room/register":                  "room-facilitator",
+	"POST /rooms/:cohort/:room/register":                 "room-facilitator",
+	"POST /api/v1/rooms/:cohort/:room/open":              "room-facilitator",
+	"POST /api/v1/rooms/:cohort/:room/close":             "room-facilitator",
+	"POST /api/v1/rooms/:cohort/:room/register":          "room-facilitator",
+	"GET /api/v1/rooms/:cohort/:room/transcript":         "room",
 }
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that would succeed

@@ -259,6 +259,22 @@ func TestBrowserRoomSession(t *testing.T) {
 		waitJS(t, p.b, p.name+" sees the go-round end", `document.getElementById('go-round-wrap').hidden`)
 	}
 
+	// Before the next round Fran sees its order, presence order, and moves Pat to the front.
+	waitJS(t, fran.b, "Fran sees the next go-round's order", `!document.getElementById('go-round-plan').hidden && document.querySelectorAll('#go-round-plan-list li').length === 4`)
+	wantText(t, fran.b, "#go-round-plan-list li:first-child", "Fran Facilitator")
+	wantText(t, fran.b, "#go-round-plan-list li:last-child", "Pat Peer")
+	for range 3 {
+		fran.b.Click(`[data-key="plan-up-` + pat.id + `"]`)
+	}
+	wantText(t, fran.b, "#go-round-plan-list li:first-child", "Pat Peer")
+	fran.b.Click("#start-go-round")
+	for _, p := range everyone {
+		waitJS(t, p.b, p.name+" sees the go-round start with Pat", `document.querySelector('#go-round li:first-child') !== null && document.querySelector('#go-round li:first-child').innerText.includes('Pat Peer')`)
+	}
+	wantText(t, fran.b, "#go-round [aria-current]", "Pat Peer")
+	fran.b.Click("#end-go-round")
+	waitJS(t, fran.b, "the second go-round ends", `document.getElementById('go-round-wrap').hidden`)
+
 	// A mindful pause: a countdown for all, and no sending until it ends.
 	fran.b.Fill("#pause-seconds", "5")
 	fran.b.Click("#start-pause")

@@ -256,6 +256,12 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript", SignedIn, s.transcriptPage)
 	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript.md", SignedIn, s.transcriptMarkdown)
 	s.add(http.MethodPost, "/rooms/:cohort/:room/transcript/:seq/withdraw", SignedIn, s.withdrawTurn)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/register", SignedIn, s.roomRegisterPage)
+	s.add(http.MethodPost, "/rooms/:cohort/:room/register", SignedIn, s.roomRegisterTake)
+	s.add(http.MethodPost, "/api/v1/rooms/:cohort/:room/open", SignedIn, s.roomOpen)
+	s.add(http.MethodPost, "/api/v1/rooms/:cohort/:room/close", SignedIn, s.roomClose)
+	s.add(http.MethodPost, "/api/v1/rooms/:cohort/:room/register", SignedIn, s.roomRegisterTake)
+	s.add(http.MethodGet, "/api/v1/rooms/:cohort/:room/transcript", SignedIn, s.apiTranscript)
 
 	s.add(http.MethodGet, "/api/v1/openapi.json", Public, s.openAPI)
 	s.add(http.MethodPost, "/api/v1/session", Public, s.apiLogin)
