@@ -43,10 +43,9 @@ func (s *Server) journalAPIRoutes() {
 	s.add(http.MethodGet, "/api/v1/me/access-log", SignedIn, s.apiAccessLog)
 	s.add(http.MethodGet, "/api/v1/me/notifications", SignedIn, s.apiNotifications)
 	s.add(http.MethodPost, "/api/v1/me/notifications/read", SignedIn, s.apiReadNotifications)
-	ex := newExportJobs(s, exportTTL)
-	s.add(http.MethodPost, "/api/v1/me/exports", SignedIn, ex.start)
-	s.add(http.MethodGet, "/api/v1/me/exports/:id", SignedIn, ex.progress)
-	s.add(http.MethodGet, "/api/v1/me/exports/:id/download", SignedIn, ex.download)
+	s.add(http.MethodPost, "/api/v1/me/exports", SignedIn, s.startExport)
+	s.add(http.MethodGet, "/api/v1/me/exports/:id", SignedIn, s.exportProgress)
+	s.add(http.MethodGet, "/api/v1/me/exports/:id/download", SignedIn, s.downloadExport)
 
 	s.add(http.MethodGet, "/api/v1/supervision", SignedIn, s.apiSupervisionLog)
 	s.add(http.MethodPost, "/api/v1/supervision", SignedIn, s.apiLogSupervision)
