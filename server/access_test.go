@@ -120,7 +120,7 @@ var expectedAccess = map[string]string{
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that succeeds for
 // someone allowed: its path holds real records (the ids the allowed callers reach) and its
-// body is one that works (successBodies). It counts as access an answer in 2xx, a websocket
+// body is one that works (successRequests). It counts as access an answer in 2xx, a websocket
 // upgrade, and a redirect to anywhere but the sign-in page; the callers not allowed must get
 // none, and on every route at least one allowed caller must get it.
 func TestAccessMatrix(t *testing.T) {
@@ -330,6 +330,7 @@ func randomWord() string {
 // accessWorld is the records the access matrix fills its routes with: each one that an
 // allowed caller of the route can reach. The demo trainee owns the trainee's records.
 type accessWorld struct {
+	t                          *testing.T
 	f                          *fixture
 	cohort, occasion           string
 	entry, supervision, export string
@@ -350,7 +351,7 @@ type accessWorld struct {
 func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	t.Helper()
 	ctx := context.Background()
-	w := &accessWorld{f: f}
+	w := &accessWorld{t: t, f: f}
 	cohort := f.demoCohort(t)
 	w.cohort = cohort.ID
 	prog, err := f.courses.Programme(ctx, cohort.ID)
@@ -568,11 +569,11 @@ var successRequests = map[string]func(w *accessWorld) request{
 	"POST /cohorts/:id/modules": func(w *accessWorld) request {
 		prog, err := w.f.courses.Programme(context.Background(), w.cohort)
 		if err != nil {
-			w.trainee.t.Fatal(err)
+			w.t.Fatal(err)
 		}
 		london, err := time.LoadLocation("Europe/London")
 		if err != nil {
-			w.trainee.t.Fatal(err)
+			w.t.Fatal(err)
 		}
 		var kv []string
 		for i, m := range prog.Modules {
@@ -676,7 +677,7 @@ var successRequests = map[string]func(w *accessWorld) request{
 	"PUT /api/v1/journal/entries/:id/sharing/:audience": func(w *accessWorld) request {
 		return jsonBody(map[string]any{"shared": true})
 	},
-	"POST /api/v1/journal/entries/:id/media":   func(w *accessWorld) request { return request{body: pngWithExif(w.trainee.t.(*testing.T)), query: "?name=more.png"} },
+	"POST /api/v1/journal/entries/:id/media":   func(w *accessWorld) request { return request{body: pngWithExif(w.t), query: "?name=more.png"} },
 	"GET /api/v1/journal/entries/:id/media":    func(w *accessWorld) request { return request{query: "?key=" + url.QueryEscape(w.mediaKey)} },
 	"DELETE /api/v1/journal/entries/:id/media": func(w *accessWorld) request { return request{query: "?key=" + url.QueryEscape(w.detachKey)} },
 	"POST /api/v1/practice": func(w *accessWorld) request {
@@ -688,10 +689,10 @@ var successRequests = map[string]func(w *accessWorld) request{
 	"PUT /api/v1/practice/visibility": func(w *accessWorld) request { return jsonBody(map[string]any{"visibility": "totals"}) },
 	"POST /practice/visibility":       func(w *accessWorld) request { return form("visibility", "totals") },
 	"POST /api/v1/supervision": func(w *accessWorld) request {
-		return jsonBody(map[string]any{"date": time.Now().Format(time.DateOnly), "minutes": 30, "supervisorId": w.f.userID(w.trainee.t.(*testing.T), w.f.byRole[accounts.RoleSupervisor].Email), "kind": "individual"})
+		return jsonBody(map[string]any{"date": time.Now().Format(time.DateOnly), "minutes": 30, "supervisorId": w.f.userID(w.t, w.f.byRole[accounts.RoleSupervisor].Email), "kind": "individual"})
 	},
 	"POST /supervision": func(w *accessWorld) request {
-		return form("date", time.Now().Format(time.DateOnly), "minutes", "30", "supervisorId", w.f.userID(w.trainee.t.(*testing.T), w.f.byRole[accounts.RoleSupervisor].Email),
+		return form("date", time.Now().Format(time.DateOnly), "minutes", "30", "supervisorId", w.f.userID(w.t, w.f.byRole[accounts.RoleSupervisor].Email),
 			"kind", "individual", "key", randomWord())
 	},
 }
