@@ -313,8 +313,16 @@ func (x *ExportJobs) run(j ExportJob) {
 		x.archives.Delete(context.WithoutCancel(ctx), key)
 		set = bson.M{"state": ExportFailed}
 	}
-	if _, err := x.coll.UpdateOne(context.WithoutCancel(ctx), bson.M{"_id": j.ID, "attempt": j.Attempt}, bson.M{"$set": set}); err != nil {
+	res, err := x.coll.UpdateOne(context.WithoutCancel(ctx), bson.M{"_id": j.ID, "attempt": j.Attempt}, bson.M{"$set": set})
+	switch {
+	case err != nil:
 		x.opts.OnError("export state: "+j.ID, err)
+	case res.MatchedCount == 0:
+		// The job was removed (erased, or dropped for a newer one) or taken over while
+		// this worker wrote: its zip is nobody's.
+		if err := x.archives.Delete(context.WithoutCancel(ctx), key); err != nil {
+			x.opts.OnError("export zip left behind: "+key, err)
+		}
 	}
 }
 
@@ -347,3 +355,21 @@ func (x *ExportJobs) heartbeat(ctx context.Context, j ExportJob, read func() (in
 
 // exportTimeout bounds the writing of one export.
 const exportTimeout = 30 * time.Minute
+
+// Erase removes every export of userID with its zips, for an administrator erasing the
+// account: a zip holds everything the person wrote. A job still running finds its document
+// gone when it ends, and removes the zip it wrote.
+func (x *ExportJobs) Erase(ctx context.Context, v Viewer, userID string) error {
+	if v.UserID == "" || v.Role != accounts.RoleAdmin {
+		return fmt.Errorf("only an administrator can erase an account's exports: %w", failure.ErrForbidden)
+	}
+	jobs, err := findAll[ExportJob](ctx, x.coll, bson.M{"ownerId": userID}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, j := range jobs {
+		errs = append(errs, x.remove(ctx, j))
+	}
+	return errors.Join(errs...)
+}

@@ -636,6 +636,9 @@ func (s *Server) apiEraseUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.eraseExports(c, id); err != nil {
+		return err
+	}
 	for _, key := range report.MediaKeys {
 		if err := s.deps.Media.Delete(ctx, key); err != nil {
 			s.log.Warn("erase: media object left for the sweep", "user", id, "key", key, "err", err)

@@ -97,3 +97,11 @@ func MediaOpener(store media.Store) courses.OpenMedia {
 		return rc, err
 	}
 }
+
+// eraseExports removes the exports of an account being erased, with their zips.
+func (s *Server) eraseExports(c echo.Context, userID string) error {
+	if s.deps.Exports == nil {
+		return nil
+	}
+	return s.deps.Exports.Erase(c.Request().Context(), viewerFrom(c), userID)
+}

@@ -13,6 +13,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/internal/accounts"
 	"polyphony/internal/testclock"
 	"polyphony/server"
 )
@@ -195,4 +196,56 @@ func TestExportExpires(t *testing.T) {
 	if _, err := f.media.Stat(context.Background(), keys[0]); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("the expired export's zip: %v, want removed", err)
 	}
+}
+
+// TestExportErasedWithAccount checks that erasing an account removes its exports and their
+// zips, on the API and on the page: a zip holds everything the person wrote.
+func TestExportErasedWithAccount(t *testing.T) {
+	f := newFixture(t)
+	jc := f.journalCast(t)
+	for _, byPage := range []bool{false, true} {
+		c, email := jc.trainee, f.byRole[accounts.RoleTrainee].Email
+		if byPage {
+			c = jc.peer
+			for _, l := range f.logins {
+				if l.Role == accounts.RoleTrainee && l.Email != email {
+					email = l.Email
+				}
+			}
+		}
+		createEntry(t, c, "To be erased", "ERASED-WITH-ACCOUNT")
+		id := startExport(t, c)
+		if st := waitExport(t, c, id); st != courses.ExportReady {
+			t.Fatalf("export: %q", st)
+		}
+		if n := countZips(t, f); n != 1 {
+			t.Fatalf("zips before erasure: %d, want 1", n)
+		}
+		userID := f.userID(t, email)
+		if byPage {
+			res, body := pagePost(jc.admin, "/admin/people/"+userID+"/erase", url.Values{"confirm": {email}})
+			if res.StatusCode != http.StatusSeeOther {
+				t.Fatalf("erase page: %d %.300s", res.StatusCode, body)
+			}
+		} else {
+			res, body := jc.admin.send("POST", "/api/v1/users/"+userID+"/erase", map[string]any{"confirm": email}, nil)
+			wantStatus(t, "erase", res, body, http.StatusOK)
+		}
+		if n := countZips(t, f); n != 0 {
+			t.Errorf("zips after erasure (page %v): %d, want none", byPage, n)
+		}
+	}
+}
+
+// countZips counts the export zips in the fixture's media store.
+func countZips(t *testing.T, f *fixture) int {
+	t.Helper()
+	n := 0
+	for _, err := range f.media.List(context.Background(), "exports/") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	return n
 }

@@ -76,6 +76,9 @@ func (s *Server) eraseForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := s.eraseExports(c, u.ID); err != nil {
+		return err
+	}
 	// Records first, then objects: an object left behind by a failed delete is an orphan,
 	// which the sweep removes; a record without its object would be a broken page.
 	kept := 0
