@@ -36,6 +36,9 @@ type ExportArchives struct {
 	Open func(ctx context.Context, key string) (io.ReadCloser, int64, error)
 	// Delete removes the object under key; a missing one is not an error.
 	Delete func(ctx context.Context, key string) error
+	// RemoveOld removes the objects under prefix written more than olderThan before now,
+	// and the writes under it that never finished (a worker that died mid-zip).
+	RemoveOld func(ctx context.Context, prefix string, olderThan time.Duration, now time.Time) error
 }
 
 // ExportJobOptions tune the export jobs; zero fields take the defaults.
@@ -199,12 +202,16 @@ func (x *ExportJobs) remove(ctx context.Context, j ExportJob) error {
 	return nil
 }
 
+// archivePrefix begins the key of every export zip.
+const archivePrefix = "exports/"
+
 // archiveKey names the zip one attempt at a job writes.
 func archiveKey(id string, attempt int) string {
-	return fmt.Sprintf("exports/%s/%d.zip", id, attempt)
+	return fmt.Sprintf("%s%s/%d.zip", archivePrefix, id, attempt)
 }
 
-// Run takes over the jobs whose workers stopped and removes expired jobs with their zips,
+// Run takes over the jobs whose workers stopped and removes expired jobs with their zips
+// (and zips older than any job),
 // at once and then every half lease, until ctx ends or Close is called.
 func (x *ExportJobs) Run(ctx context.Context) {
 	t := time.NewTicker(x.opts.Lease / 2)
@@ -223,8 +230,8 @@ func (x *ExportJobs) Run(ctx context.Context) {
 	}
 }
 
-// Tend does Run's work once: it removes the expired jobs and starts again, here, every
-// running job whose lease has run out.
+// Tend does Run's work once: it removes the expired jobs, starts again, here, every
+// running job whose lease has run out, and removes zips older than twice the TTL.
 func (x *ExportJobs) Tend(ctx context.Context) error {
 	now := x.opts.Now()
 	expired, err := findAll[ExportJob](ctx, x.coll, bson.M{"expiresAt": bson.M{"$lte": now}}, bson.D{{Key: "_id", Value: 1}})
@@ -247,6 +254,11 @@ func (x *ExportJobs) Tend(ctx context.Context) error {
 		} else if ok {
 			x.launch(taken)
 		}
+	}
+	// Whatever is older than any job can be (a zip its worker died writing, or wrote after
+	// its job was removed) belongs to no job.
+	if err := x.archives.RemoveOld(ctx, archivePrefix, 2*x.opts.TTL, now); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

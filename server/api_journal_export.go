@@ -83,6 +83,10 @@ func MediaArchives(store media.Store) courses.ExportArchives {
 			return rc, info.Size, err
 		},
 		Delete: store.Delete,
+		RemoveOld: func(ctx context.Context, prefix string, olderThan time.Duration, now time.Time) error {
+			_, err := media.Sweep(ctx, store, prefix, func(string) bool { return false }, olderThan, now)
+			return err
+		},
 	}
 }
 

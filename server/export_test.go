@@ -164,7 +164,8 @@ func TestExportResumedAfterRestart(t *testing.T) {
 	}
 }
 
-// TestExportExpires checks that an export and its zip are removed once their hour is up.
+// TestExportExpires checks that an export and its zip are removed once their hour is up, and
+// that a zip no job owns is removed once it is older than any job could be.
 func TestExportExpires(t *testing.T) {
 	f := newFixture(t)
 	jc := f.journalCast(t)
@@ -186,6 +187,11 @@ func TestExportExpires(t *testing.T) {
 	if len(keys) != 1 {
 		t.Fatalf("zips in the media store: %v, want one", keys)
 	}
+	// A zip whose worker died as it wrote it, or wrote it after its job went: no job has it.
+	const stray = "exports/0123456789abcdef/1.zip"
+	if _, err := f.media.Put(context.Background(), stray, strings.NewReader("PK half a zip"), -1, "application/zip"); err != nil {
+		t.Fatal(err)
+	}
 	clock.Advance(time.Hour + time.Second)
 	if err := exports.Tend(context.Background()); err != nil {
 		t.Fatal(err)
@@ -195,6 +201,16 @@ func TestExportExpires(t *testing.T) {
 	}
 	if _, err := f.media.Stat(context.Background(), keys[0]); !errors.Is(err, media.ErrNotFound) {
 		t.Errorf("the expired export's zip: %v, want removed", err)
+	}
+	if _, err := f.media.Stat(context.Background(), stray); err != nil {
+		t.Errorf("a zip younger than any job could be is gone: %v", err)
+	}
+	clock.Advance(time.Hour)
+	if err := exports.Tend(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.media.Stat(context.Background(), stray); !errors.Is(err, media.ErrNotFound) {
+		t.Errorf("a zip older than any job could be: %v, want removed", err)
 	}
 }
 
