@@ -43,10 +43,9 @@ func (s *Server) journalAPIRoutes() {
 	s.add(http.MethodGet, "/api/v1/me/access-log", SignedIn, s.apiAccessLog)
 	s.add(http.MethodGet, "/api/v1/me/notifications", SignedIn, s.apiNotifications)
 	s.add(http.MethodPost, "/api/v1/me/notifications/read", SignedIn, s.apiReadNotifications)
-	ex := newExportJobs(s, exportTTL)
-	s.add(http.MethodPost, "/api/v1/me/exports", SignedIn, ex.start)
-	s.add(http.MethodGet, "/api/v1/me/exports/:id", SignedIn, ex.progress)
-	s.add(http.MethodGet, "/api/v1/me/exports/:id/download", SignedIn, ex.download)
+	s.add(http.MethodPost, "/api/v1/me/exports", SignedIn, s.startExport)
+	s.add(http.MethodGet, "/api/v1/me/exports/:id", SignedIn, s.exportProgress)
+	s.add(http.MethodGet, "/api/v1/me/exports/:id/download", SignedIn, s.downloadExport)
 
 	s.add(http.MethodGet, "/api/v1/supervision", SignedIn, s.apiSupervisionLog)
 	s.add(http.MethodPost, "/api/v1/supervision", SignedIn, s.apiLogSupervision)
@@ -635,6 +634,9 @@ func (s *Server) apiEraseUser(c echo.Context) error {
 	}
 	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), id, nil)
 	if err != nil {
+		return err
+	}
+	if err := s.eraseExports(c, id); err != nil {
 		return err
 	}
 	for _, key := range report.MediaKeys {

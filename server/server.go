@@ -61,6 +61,8 @@ type Deps struct {
 	// Journals keeps reflective journals, their sharing and comments, and the supervision
 	// and practice logs.
 	Journals *courses.Journals
+	// Exports runs each person's export of everything they hold, on any instance.
+	Exports *courses.ExportJobs
 }
 
 // Server holds the echo instance and everything its handlers use.
