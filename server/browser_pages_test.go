@@ -1,0 +1,206 @@
+package server_test
+
+import (
+	"bytes"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/net/html"
+
+	"polyphony/internal/accounts"
+)
+
+// The page-wide tests hold every page to the same rules: no link leads to a page that is not
+// there, no page is wider than a 320 px window (WCAG 2.2, 1.4.10 Reflow), and no page reports
+// a problem in the browser's console (browsertest fails any test that meets one). The pages
+// are found as a person finds them: by following links from the home page.
+
+// crawlLimit bounds the pages one crawl opens; the demo has far fewer for every role.
+const crawlLimit = 400
+
+// crawled is what a crawl found.
+type crawled struct {
+	pages  []string // the HTML pages that answered 200, in the order they were found
+	broken []string // each link that answered 404 or 5xx, with the page that has it
+}
+
+// crawl opens start as c, then every same-site address that a page links to (a, area) or
+// loads (link, script, img), breadth first, and follows redirects on the site. Signing out
+// is a form, so it is never followed; no GET changes anything.
+func crawl(t *testing.T, c *client, start string) crawled {
+	t.Helper()
+	base, _ := url.Parse(c.base)
+	type visit struct{ path, from string }
+	queue := []visit{{start, "(start)"}}
+	seen := map[string]bool{start: true}
+	var out crawled
+	for len(queue) > 0 && len(seen) <= crawlLimit {
+		v := queue[0]
+		queue = queue[1:]
+		res, body := c.do(http.MethodGet, v.path, nil)
+		if res.StatusCode == http.StatusNotFound || res.StatusCode >= 500 {
+			out.broken = append(out.broken, v.path+" answered "+res.Status+", linked from "+v.from)
+			continue
+		}
+		var next []string
+		switch {
+		case res.StatusCode >= 300 && res.StatusCode < 400:
+			next = []string{res.Header.Get("Location")}
+		case res.StatusCode == http.StatusOK && strings.HasPrefix(res.Header.Get("Content-Type"), "text/html"):
+			out.pages = append(out.pages, v.path)
+			next = pageLinks(body)
+		}
+		for _, href := range next {
+			p, ok := sitePath(base, v.path, href)
+			if ok && !seen[p] {
+				seen[p] = true
+				queue = append(queue, visit{p, v.path})
+			}
+		}
+	}
+	if len(seen) > crawlLimit {
+		t.Errorf("the crawl from %s stopped at %d addresses; raise crawlLimit if the site grew", start, crawlLimit)
+	}
+	return out
+}
+
+// pageLinks returns the addresses that an HTML page links to or loads.
+func pageLinks(page []byte) []string {
+	var out []string
+	z := html.NewTokenizer(bytes.NewReader(page))
+	for {
+		tt := z.Next()
+		if tt == html.ErrorToken {
+			return out
+		}
+		if tt != html.StartTagToken && tt != html.SelfClosingTagToken {
+			continue
+		}
+		name, hasAttr := z.TagName()
+		want := map[string]string{"a": "href", "area": "href", "link": "href", "script": "src", "img": "src"}[string(name)]
+		for want != "" && hasAttr {
+			var k, v []byte
+			k, v, hasAttr = z.TagAttr()
+			if string(k) == want {
+				out = append(out, string(v))
+			}
+		}
+	}
+}
+
+// sitePath resolves href on the page at from, and returns its path and query when it is on
+// the site and is not the page itself.
+func sitePath(base *url.URL, from, href string) (string, bool) {
+	ref, err := url.Parse(strings.TrimSpace(href))
+	if err != nil {
+		return "", false
+	}
+	page := base.ResolveReference(&url.URL{Path: from})
+	if i := strings.IndexByte(from, '?'); i >= 0 {
+		page = base.ResolveReference(&url.URL{Path: from[:i], RawQuery: from[i+1:]})
+	}
+	u := page.ResolveReference(ref)
+	if u.Scheme != base.Scheme || u.Host != base.Host {
+		return "", false
+	}
+	u.Fragment = ""
+	p := u.RequestURI()
+	return p, p != from
+}
+
+// seedPages gives every kind of page something to show: a journal entry shared with the
+// supervisor and submitted to the assessors, a supervision session, a fortnight of practice
+// and a question bank.
+func seedPages(t *testing.T, f *fixture) {
+	t.Helper()
+	jc := f.journalCast(t)
+	e := createEntry(t, jc.trainee, "After the network meeting", "We sat in a circle.\n\n| Who | Said |\n|---|---|\n| Tara | A long line of what was said in the meeting, which must wrap rather than widen the page |", "dialogism")
+	for _, audience := range []string{"supervisor", "assessors"} {
+		res, body := jc.trainee.send("PUT", "/api/v1/journal/entries/"+e.ID+"/sharing/"+audience, map[string]any{"shared": true}, nil)
+		wantStatus(t, "share with "+audience, res, body, http.StatusOK)
+	}
+	res, body := jc.supervisor.send("POST", "/api/v1/journal/entries/"+e.ID+"/comments", map[string]any{"body": "Thank you for sharing this."}, idem("seed-comment"))
+	if res.StatusCode >= 300 {
+		t.Fatalf("comment: %d %s", res.StatusCode, body)
+	}
+	today := time.Now().In(time.UTC)
+	res, body = jc.trainee.send("POST", "/api/v1/supervision", map[string]any{"date": today.Format("2006-01-02"), "minutes": 60, "supervisorId": jc.supervisorID, "kind": "individual", "reflection": "Useful."}, idem("seed-supervision"))
+	if res.StatusCode >= 300 {
+		t.Fatalf("supervision: %d %s", res.StatusCode, body)
+	}
+	for d := range 14 {
+		day := today.AddDate(0, 0, -d).Format("2006-01-02")
+		res, body := jc.trainee.send("POST", "/api/v1/practice", map[string]any{"date": day, "minutes": 10 + d, "kind": "sitting"}, idem("seed-practice-"+day))
+		if res.StatusCode >= 300 {
+			t.Fatalf("practice on %s: %d %s", day, res.StatusCode, body)
+		}
+	}
+	assessor := f.signedIn(t, accounts.RoleAssessor)
+	res, body = assessor.do("POST", "/api/v1/banks", map[string]string{"name": "Module 1"})
+	wantStatus(t, "create a bank", res, body, http.StatusCreated)
+	bank := decodeAs[struct {
+		ID string `json:"id"`
+	}](t, body).ID
+	if res, body := assessor.sendText("/api/v1/banks/"+bank+"/import?format=aiken", moodleAiken); res.StatusCode != http.StatusOK {
+		t.Fatalf("import questions: %d %s", res.StatusCode, body)
+	}
+}
+
+// TestNoLinkLeadsToAMissingPage signs in as each role, follows every link from the home
+// page, and finds no link to a page that answers 404 or an error: a trainee is never sent to
+// a curriculum page that is not released to them yet.
+func TestNoLinkLeadsToAMissingPage(t *testing.T) {
+	f := newFixture(t)
+	seedPages(t, f)
+	for _, role := range browserRoles {
+		t.Run(string(role), func(t *testing.T) {
+			got := crawl(t, f.signedIn(t, role), "/")
+			for _, b := range got.broken {
+				t.Errorf("%s: %s", role, b)
+			}
+			for _, want := range []string{"/", "/programme", "/modules/1", "/curriculum", "/account"} {
+				if !contains(got.pages, want) {
+					t.Errorf("the crawl as %s never reached %s; it reached %v", role, want, got.pages)
+				}
+			}
+			t.Logf("%s: %d pages", role, len(got.pages))
+		})
+	}
+}
+
+// TestUnreleasedPagesAreNamedNotLinked checks how the programme names a reading that is not
+// released to trainees yet (the evidence base opens after module 3; the demo cohort is in
+// its second period): to a trainee in plain words with when it opens, to staff as a link.
+func TestUnreleasedPagesAreNamedNotLinked(t *testing.T) {
+	f := newFixture(t)
+	const link = `href="/curriculum/evidence-base"`
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	for _, p := range []string{"/programme", "/modules/3"} {
+		res, body := trainee.do("GET", p, nil)
+		wantStatus(t, "trainee "+p, res, body, http.StatusOK)
+		if bytes.Contains(body, []byte(link)) {
+			t.Errorf("%s links a trainee to the evidence base, which opens after module 3", p)
+		}
+		if p == "/modules/3" && !bytes.Contains(body, []byte("Available after module 3")) {
+			t.Errorf("%s does not say when the evidence base opens", p)
+		}
+	}
+	facilitator := f.signedIn(t, accounts.RoleFacilitator)
+	res, body := facilitator.do("GET", "/modules/3", nil)
+	wantStatus(t, "facilitator /modules/3", res, body, http.StatusOK)
+	if !bytes.Contains(body, []byte(link)) || bytes.Contains(body, []byte("Available after module")) {
+		t.Errorf("/modules/3 does not link a facilitator to the evidence base")
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
