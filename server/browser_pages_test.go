@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"golang.org/x/net/html"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/browsertest"
 )
 
 // The page-wide tests hold every page to the same rules: no link leads to a page that is not
@@ -203,4 +205,104 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// reflowWidth is the width at which every page must still fit: 1280 px at 400% zoom.
+const reflowWidth = 320
+
+// TestBrowserEveryPageFitsAt320 opens every page that each role reaches in a window 320 px
+// wide and checks that the page itself never scrolls sideways: a wide table or chart may
+// scroll inside its own box, the page may not. The browser fails the test on any console
+// error, refused resource or uncaught exception on the way.
+func TestBrowserEveryPageFitsAt320(t *testing.T) {
+	f := newFixture(t)
+	seedPages(t, f)
+	browser := browsertest.New(t)
+	// A curriculum page reads the same to every role, so each is checked once; of the pages
+	// that differ only in an id, or the curriculum's edit and revision pages, which show the
+	// same form or text for every page, a few are checked for each role.
+	curriculumChecked := map[string]bool{}
+	for _, role := range browserRoles {
+		t.Run(string(role), func(t *testing.T) {
+			var pages []string
+			perShape := map[string]int{}
+			for _, p := range crawl(t, f.signedIn(t, role), "/").pages {
+				shape := pageShape(p)
+				switch {
+				case shape == "/curriculum/*":
+					if curriculumChecked[p] {
+						continue
+					}
+					curriculumChecked[p] = true
+				case perShape[shape] >= 3:
+					continue
+				}
+				perShape[shape]++
+				pages = append(pages, p)
+			}
+			sort.Strings(pages)
+			t.Logf("%d pages", len(pages))
+			l := f.byRole[role]
+			b := browser.NewIsolatedTab().For(t)
+			b.Navigate(f.ts.URL + "/signin")
+			signIn(b, l.Email, l.Password)
+			b.SetViewport(reflowWidth, 800)
+			for _, p := range pages {
+				b.Navigate(f.ts.URL + p)
+				if b.Status() != http.StatusOK {
+					t.Errorf("%s answered %d in the browser", p, b.Status())
+					continue
+				}
+				noHorizontalScroll(t, b)
+			}
+		})
+	}
+}
+
+// pageShape is the route of a page: its path with ids, numbers, curriculum slugs, rooms and
+// register occasions as *.
+func pageShape(p string) string {
+	if i := strings.IndexByte(p, '?'); i >= 0 {
+		p = p[:i]
+	}
+	segs := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	for i, s := range segs {
+		named := segs[0] == "curriculum" && i == 1 || segs[0] == "rooms" && i <= 2 || i > 0 && segs[i-1] == "register"
+		number := strings.Trim(s, "0123456789") == ""
+		id := len(s) >= 16 && strings.Trim(s, "0123456789abcdef") == ""
+		if i > 0 && (named || number || id) {
+			segs[i] = "*"
+		}
+	}
+	return "/" + strings.Join(segs, "/")
+}
+
+// TestBrowserHeaderLinksAtEveryWidth follows every header link, as the administrator (who
+// has the most), at widths where the header holds all of them, some, or none on its line.
+// How many fit depends on the machine's fonts, which the test must not: ClickHeaderLink opens
+// the More menu when a link has moved into it.
+func TestBrowserHeaderLinksAtEveryWidth(t *testing.T) {
+	f := newFixture(t)
+	b := browsertest.New(t)
+	l := f.byRole[accounts.RoleAdmin]
+	b.Navigate(f.ts.URL + "/signin")
+	signIn(b, l.Email, l.Password)
+	var links []string
+	b.Eval(`[...document.querySelectorAll('.nhsuk-header__navigation-link[href]')].map(a => a.getAttribute('href'))`, &links)
+	if len(links) < 6 {
+		t.Fatalf("the administrator's header has the links %v", links)
+	}
+	for _, w := range []int{reflowWidth, 640, 1000, browsertest.WindowWidth} {
+		b.SetViewport(w, 800)
+		var inMenu int
+		for _, href := range links {
+			b.ClickHeaderLink(href)
+			wantPath(t, b, f.ts.URL, href)
+			inMenu += b.Count(".nhsuk-header__menu-list .nhsuk-header__navigation-link")
+		}
+		t.Logf("at %d px: %d of %d links were in the More menu, page by page", w, inMenu, len(links)*len(links))
+		if w == reflowWidth && inMenu == 0 {
+			t.Errorf("at %d px no header link was in the More menu: the test did not try the menu", w)
+		}
+	}
 }
