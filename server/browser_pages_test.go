@@ -3,6 +3,7 @@ package server_test
 import (
 	"bytes"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"sort"
 	"strings"
@@ -11,8 +12,10 @@ import (
 
 	"golang.org/x/net/html"
 
+	"polyphony/content"
 	"polyphony/internal/accounts"
 	"polyphony/internal/browsertest"
+	"polyphony/server"
 )
 
 // The page-wide tests hold every page to the same rules: no link leads to a page that is not
@@ -304,5 +307,42 @@ func TestBrowserHeaderLinksAtEveryWidth(t *testing.T) {
 		if w == reflowWidth && inMenu == 0 {
 			t.Errorf("at %d px no header link was in the More menu: the test did not try the menu", w)
 		}
+	}
+}
+
+// TestBrowserNHSUKFontAllowedByPolicy serves the pages with the NHS.UK font, as a service on
+// the internet does by default, and checks that the browser asks assets.nhs.uk for the font
+// rather than refusing it under the Content-Security-Policy. This machine reaches no other
+// site, so the request itself fails: that failure, and nothing else, is all the page reports.
+func TestBrowserNHSUKFontAllowedByPolicy(t *testing.T) {
+	f := newFixture(t)
+	ts := httptest.NewUnstartedServer(nil)
+	ts.Start()
+	t.Cleanup(ts.Close)
+	srv, err := server.New(server.Config{PublicURL: mustURL(ts.URL), Fonts: server.NHSUKFonts},
+		server.Deps{Accounts: f.accounts, Courses: f.courses, Pages: f.pages, Renderer: content.NewRenderer(), Media: f.media})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.Config.Handler = srv.Handler()
+
+	b := browsertest.New(t)
+	b.Navigate(ts.URL + "/signin")
+	var failed bool
+	b.Eval(`document.fonts.ready.then(() => [...document.fonts].some(f => f.family.includes('Frutiger') && f.status === 'error'))`, &failed)
+	if !failed {
+		t.Fatalf("the page did not try the NHS.UK font")
+	}
+	var asked bool
+	for _, p := range b.Problems() {
+		switch {
+		case p.Kind == "network" && strings.HasPrefix(p.URL, server.NHSUKFonts):
+			asked = true
+		default:
+			t.Errorf("the page reported %s", p)
+		}
+	}
+	if !asked {
+		t.Errorf("the browser never asked %s for the font", server.NHSUKFonts)
 	}
 }
