@@ -19,6 +19,17 @@
 // finish within the timeout of the browser (15 s unless SetTimeout changes
 // it). The message names the action and the URL of the page.
 //
+// Every tab collects what its pages report as wrong: errors written to the
+// console, uncaught exceptions, and resources the browser refuses or fails to
+// load, such as one that the Content-Security-Policy blocks. Each of them fails
+// the test when it ends (see Problem); a test that provokes one on purpose
+// says so with AllowConsoleError. A document that answers an error status is
+// not one: a test that opens it reads its status with Status.
+//
+// ClickHeaderLink follows a link of the NHS.UK header as a person would,
+// opening its "More" menu when the link has moved there, which depends on the
+// width of the window and on the fonts of the machine.
+//
 // Chromium is found through the environment variable POLYPHONY_CHROMIUM, then
 // chromium, chromium-browser or google-chrome on PATH, then /usr/bin/chromium.
 // When none is there, New skips the test, or fails it when CI is "true":
