@@ -117,8 +117,8 @@ func sitePath(base *url.URL, from, href string) (string, bool) {
 }
 
 // seedPages gives every kind of page something to show: a journal entry shared with the
-// supervisor and submitted to the assessors, a supervision session, a fortnight of practice
-// and a question bank.
+// supervisor and submitted to the assessors, a supervision session, a fortnight of practice,
+// a question bank and an assessment that the trainee has sat.
 func seedPages(t *testing.T, f *fixture) {
 	t.Helper()
 	jc := f.journalCast(t)
@@ -152,6 +152,23 @@ func seedPages(t *testing.T, f *fixture) {
 	if res, body := assessor.sendText("/api/v1/banks/"+bank+"/import?format=aiken", moodleAiken); res.StatusCode != http.StatusOK {
 		t.Fatalf("import questions: %d %s", res.StatusCode, body)
 	}
+	res, body = assessor.do("GET", "/api/v1/banks/"+bank+"/questions", nil)
+	qs := decode[[]questionAnswer](t, res, body, http.StatusOK)
+	res, body = assessor.do("POST", "/api/v1/assessments", map[string]any{
+		"title": "Module 1 check", "bankId": bank, "cohortId": f.demoCohort(t).ID, "questions": []string{qs[0].ID, qs[1].ID},
+		"passMark": 50, "reviewAfterAttempt": "feedback", "reviewAfterClose": "feedback",
+	})
+	assessment := decode[struct {
+		ID string `json:"id"`
+	}](t, res, body, http.StatusCreated).ID
+	res, body = jc.trainee.do("POST", "/api/v1/assessments/"+assessment+"/attempts", nil)
+	at := decode[attemptAnswer](t, res, body, http.StatusCreated)
+	for q, o := range []int{3, 1} {
+		res, body := jc.trainee.do("PUT", "/api/v1/attempts/"+at.ID+"/answers/"+[]string{"0", "1"}[q], map[string]int{"option": o})
+		decode[map[string]any](t, res, body, http.StatusOK)
+	}
+	res, body = jc.trainee.do("POST", "/api/v1/attempts/"+at.ID+"/submit", nil)
+	decode[attemptAnswer](t, res, body, http.StatusOK)
 }
 
 // TestNoLinkLeadsToAMissingPage signs in as each role, follows every link from the home
