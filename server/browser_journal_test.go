@@ -228,6 +228,8 @@ func TestBrowserJournal(t *testing.T) {
 	}
 
 	// A dropped connection: the page keeps the text and saves it when the connection is back.
+	// The browser logs each request that fails meanwhile.
+	tara.AllowConsoleError("net::ERR_INTERNET_DISCONNECTED")
 	setOffline(t, tara, true)
 	tara.Fill("#entry-body", body3)
 	waitJS(t, tara, "the editor says it is offline", `document.getElementById('save-state').textContent.startsWith('Offline')`)
@@ -256,6 +258,7 @@ func TestBrowserJournal(t *testing.T) {
 	if err := os.WriteFile(fake, append([]byte("\x7fELF\x02\x01\x01\x00"), bytes.Repeat([]byte{0}, 120)...), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	tara.AllowConsoleError("status of 415 (Unsupported Media Type)")
 	setUploadFile(t, tara, "#media-file", fake)
 	waitJS(t, tara, "the program is refused", `!!document.getElementById('media-error')`)
 	wantText(t, tara, "#media-error", "notes.png cannot be attached")
@@ -427,6 +430,10 @@ func TestBrowserJournalConflict(t *testing.T) {
 	waitSaved(t, first)
 	waitStored(t, f, v, e.ID, "Written in the first window.")
 
+	// The browser logs each save that the server refuses, as it logs any answer of 4xx; both
+	// windows meet one.
+	first.AllowConsoleError("status of 409 (Conflict)")
+	second.AllowConsoleError("status of 409 (Conflict)")
 	second.Fill("#entry-body", "Written in the second window.")
 	waitJS(t, second, "the conflict shows", `!document.getElementById('conflict').hidden`)
 	if got := second.Value("#conflict-mine"); got != "Written in the second window." {

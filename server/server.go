@@ -38,6 +38,10 @@ type Config struct {
 	// UploadLimits caps the size of each kind of journal media upload (video, audio,
 	// image); a zero field takes its value from media.DefaultLimits.
 	UploadLimits media.Limits
+	// Fonts is the address of the folder holding the NHS.UK font files, such as NHSUKFonts.
+	// Empty, pages use the machine's own fonts and ask no other site for anything: what a
+	// closed network, and every test, needs.
+	Fonts string
 }
 
 // Pinger is anything /readyz checks.
@@ -75,6 +79,7 @@ type Server struct {
 	rendered *pageCache // whole curriculum pages as each reader was last shown them
 	secure   bool
 	csp      string // the Content-Security-Policy of every answer
+	nhsukCSS []byte // the NHS.UK frontend's style sheet, with its fonts as Config.Fonts says
 	access   map[string]Access
 }
 
@@ -109,7 +114,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if o, ok := deps.Media.(originer); ok {
 		mediaOrigin = o.Origin()
 	}
-	s.csp = contentSecurityPolicy(mediaOrigin)
+	fonts, err := parseFontSource(cfg.Fonts)
+	if err != nil {
+		return nil, err
+	}
+	s.csp = contentSecurityPolicy(mediaOrigin, fonts)
+	if css, err := staticFS.ReadFile(nhsukStylesheet); err == nil {
+		s.nhsukCSS = fonts.stylesheet(css)
+	}
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 	extractor, err := ipExtractor(cfg.ClientIP, cfg.TrustedProxies)

@@ -223,6 +223,9 @@ func (s *Server) static(c echo.Context) error {
 	if err != nil {
 		return failure.ErrNotFound
 	}
+	if name == nhsukStylesheet && s.nhsukCSS != nil {
+		b = s.nhsukCSS
+	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	ctype := mimeByExt[path.Ext(name)]
 	if ctype == "" {

@@ -66,7 +66,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	defer exports.Close()
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
-		UploadLimits: cfg.UploadLimits,
+		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports})
 	if err != nil {
