@@ -64,6 +64,7 @@ var expectedAccess = map[string]string{
 	"GET /curriculum/:slug/revisions":                    "editor",
 	"GET /curriculum/:slug/revisions/:n":                 "editor",
 	"POST /curriculum/:slug/revisions/:n/restore":        "editor",
+	"GET /cohorts":                                       "signed-in",
 	"GET /cohorts/:id":                                   "cohort-manager",
 	"POST /cohorts/:id/modules":                          "cohort-manager",
 	"GET /cohorts/:id/register/:occasion":                "cohort-manager",

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 
+	"net/url"
 	"strconv"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"polyphony/content"
 	"polyphony/courses"
+	"polyphony/internal/accounts"
 	"polyphony/internal/failure"
 )
 
@@ -41,6 +43,9 @@ type periodView struct {
 	Number     int
 	Start, End time.Time
 	Period     courses.Period
+	// Rooms is where the period's dialogue sessions are held, the address of a session's
+	// room without the session's id; empty for someone who takes no part in the rooms.
+	Rooms string
 }
 
 func (s *Server) programmeFor(c echo.Context) (cohortView, courses.Programme, error) {
@@ -63,13 +68,22 @@ func (s *Server) noProgramme(c echo.Context, title string, err error) error {
 	return err
 }
 
-func periodViews(p courses.Programme) []periodView {
+func periodViews(p courses.Programme, v cohortView) []periodView {
 	var out []periodView
 	for i, per := range p.Periods {
 		start, end := p.PeriodDates(per.AfterModule)
-		out = append(out, periodView{Number: i + 1, Start: start, End: end, Period: per})
+		out = append(out, periodView{Number: i + 1, Start: start, End: end, Period: per, Rooms: roomsOf(v)})
 	}
 	return out
+}
+
+// roomsOf is the address under which the cohort's rooms are, for the cohort's trainees and
+// facilitators; empty for anyone else, whom a room would not let in.
+func roomsOf(v cohortView) string {
+	if v.Role != accounts.RoleTrainee && v.Role != accounts.RoleFacilitator {
+		return ""
+	}
+	return roomPath(v.Cohort.ID, "")
 }
 
 func timeline(p courses.Programme, now time.Time) ([]timelineBar, int, bool) {
@@ -101,7 +115,7 @@ func (s *Server) programmePage(c echo.Context) error {
 	now := time.Now()
 	d := programmeData{View: v, Programme: p, Position: p.Now(now), Manage: v.CanManage(currentUser(c))}
 	d.Bars, d.NowX, d.ShowNow = timeline(p, now)
-	for _, pv := range periodViews(p) {
+	for _, pv := range periodViews(p, v) {
 		pv := pv
 		switch {
 		case !now.Before(pv.Start) && !now.After(pv.End.AddDate(0, 0, 1)):
@@ -131,7 +145,7 @@ func (s *Server) modulePage(c echo.Context) error {
 		return s.noProgramme(c, "Module "+c.Param("n"), err)
 	}
 	d := moduleData{View: v, Module: p.Modules[n-1], Manage: v.CanManage(currentUser(c))}
-	for _, pv := range periodViews(p) {
+	for _, pv := range periodViews(p, v) {
 		if pv.Period.AfterModule == n {
 			pv := pv
 			d.After = &pv
@@ -159,8 +173,8 @@ type readingListData struct {
 // of the curriculum beneath them.
 func (s *Server) readingListPage(c echo.Context) error {
 	d := readingListData{}
-	if _, p, err := s.programmeFor(c); err == nil {
-		d.Periods = periodViews(p)
+	if v, p, err := s.programmeFor(c); err == nil {
+		d.Periods = periodViews(p, v)
 	} else if !errors.Is(err, errNoCohort) && !errors.Is(err, failure.ErrNotFound) {
 		return err
 	}
@@ -174,4 +188,10 @@ func (s *Server) readingListPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, "reading_list", pageData{Title: "Reading list", Nav: "reading", Data: d})
+}
+
+// roomPath is the address of a cohort's dialogue room: one for each dialogue session, named
+// by the session's activity id, and the cohort's own room.
+func roomPath(cohortID, roomID string) string {
+	return "/rooms/" + url.PathEscape(cohortID) + "/" + url.PathEscape(roomID)
 }

@@ -244,6 +244,7 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/curriculum/:slug/revisions", Editors, s.curriculumRevisions)
 	s.add(http.MethodGet, "/curriculum/:slug/revisions/:n", Editors, s.curriculumRevision)
 	s.add(http.MethodPost, "/curriculum/:slug/revisions/:n/restore", Editors, s.curriculumRestore)
+	s.add(http.MethodGet, "/cohorts", SignedIn, s.cohortsPage)
 	s.add(http.MethodGet, "/cohorts/:id", SignedIn, s.cohortPage)
 	s.add(http.MethodPost, "/cohorts/:id/modules", SignedIn, s.saveModuleDates)
 	s.add(http.MethodGet, "/cohorts/:id/register/:occasion", SignedIn, s.registerPage)
