@@ -103,9 +103,11 @@ var expectedAccess = map[string]string{
 	"GET /rooms/:cohort/:room":                           "room",
 	"GET /rooms/:cohort/:room/ws":                        "room",
 	"POST /rooms/:cohort/:room/open":                     "room-facilitator",
+	"GET /rooms/:cohort/:room/close":                     "room-facilitator",
 	"POST /rooms/:cohort/:room/close":                    "room-facilitator",
 	"GET /rooms/:cohort/:room/transcript":                "room",
 	"GET /rooms/:cohort/:room/transcript.md":             "room",
+	"GET /rooms/:cohort/:room/transcript/:seq/withdraw":  "room",
 	"POST /rooms/:cohort/:room/transcript/:seq/withdraw": "room",
 }
 

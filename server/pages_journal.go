@@ -29,6 +29,7 @@ func (s *Server) journalPageRoutes() {
 	s.add(http.MethodGet, "/journal/:id", SignedIn, s.journalEntryPage)
 	s.add(http.MethodGet, "/journal/:id/edit", SignedIn, s.journalEditPage)
 	s.add(http.MethodPost, "/journal/:id", SignedIn, s.journalSaveForm)
+	s.add(http.MethodGet, "/journal/:id/submit", SignedIn, s.submitConfirm)
 	s.add(http.MethodPost, "/journal/:id/sharing", SignedIn, s.journalShareForm)
 	s.add(http.MethodPost, "/journal/:id/comments", SignedIn, s.journalCommentForm)
 	s.add(http.MethodPost, "/journal/:id/attachments/remove", SignedIn, s.journalDetachForm)
@@ -466,6 +467,11 @@ func (s *Server) journalShareForm(c echo.Context) error {
 	id := c.Param("id")
 	audience := courses.Audience(c.FormValue("audience"))
 	shared := c.FormValue("shared") == "true"
+	if audience == courses.AudienceAssessors && shared && c.FormValue("version") != "" {
+		if changed, err := s.changedSinceConfirm(c, id, c.FormValue("version")); err != nil || changed {
+			return err
+		}
+	}
 	_, err := s.deps.Journals.SetSharing(c.Request().Context(), viewerFrom(c), id, audience, shared)
 	var invalid *failure.InvalidError
 	if errors.As(err, &invalid) {
@@ -486,6 +492,21 @@ func (s *Server) journalShareForm(c echo.Context) error {
 		notice = "Withdrawn: the assessors can no longer read this entry."
 	}
 	return journalDone(c, "/journal/"+id+"#sharing", notice)
+}
+
+// changedSinceConfirm sends the author back to the confirmation when the entry is no longer
+// at the version they confirmed submitting (saved since, in another window): what is frozen
+// is always what they were shown.
+func (s *Server) changedSinceConfirm(c echo.Context, id, confirmed string) (bool, error) {
+	view, err := s.deps.Journals.ReadEntry(c.Request().Context(), viewerFrom(c), id)
+	if err != nil {
+		return false, err
+	}
+	if strconv.Itoa(view.Version) == confirmed {
+		return false, nil
+	}
+	return true, journalDone(c, "/journal/"+url.PathEscape(id)+"/submit",
+		"The entry was saved again since you were asked, so nothing was submitted. Check the version below and confirm again.")
 }
 
 func (s *Server) journalCommentForm(c echo.Context) error {

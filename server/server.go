@@ -253,9 +253,11 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/rooms/:cohort/:room", SignedIn, s.roomPage)
 	s.add(http.MethodGet, "/rooms/:cohort/:room/ws", SignedIn, s.roomSocket)
 	s.add(http.MethodPost, "/rooms/:cohort/:room/open", SignedIn, s.roomOpen)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/close", SignedIn, s.roomCloseConfirm)
 	s.add(http.MethodPost, "/rooms/:cohort/:room/close", SignedIn, s.roomClose)
 	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript", SignedIn, s.transcriptPage)
 	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript.md", SignedIn, s.transcriptMarkdown)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript/:seq/withdraw", SignedIn, s.withdrawConfirm)
 	s.add(http.MethodPost, "/rooms/:cohort/:room/transcript/:seq/withdraw", SignedIn, s.withdrawTurn)
 
 	s.add(http.MethodGet, "/api/v1/openapi.json", Public, s.openAPI)
