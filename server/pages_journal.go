@@ -153,16 +153,6 @@ type journalListData struct {
 	Module   string
 	Shared   string
 	Filtered bool
-	// Trainees are the trainees whose shared entries the viewer, a supervisor or an
-	// assessor, may read.
-	Trainees []traineeEntries
-	Staff    bool
-}
-
-type traineeEntries struct {
-	Name    string
-	ID      string
-	Entries []courses.EntrySummary
 }
 
 // matches reports whether an entry passes the list's filters.
@@ -189,10 +179,15 @@ func (d journalListData) matches(e courses.EntrySummary) bool {
 	return true
 }
 
+// journalListPage is a trainee's own journal. Supervisors and assessors, who read the
+// journals of others, get the entries shared with them instead (pages_journal_shared.go).
 func (s *Server) journalListPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	v := viewerFrom(c)
+	if u.Role == accounts.RoleSupervisor || u.Role == accounts.RoleAssessor {
+		return s.sharedJournalPage(c, v)
+	}
 	d := journalListData{Tags: courses.JournalTags(), Tag: c.QueryParam("tag"), Module: c.QueryParam("module"), Shared: c.QueryParam("shared")}
 	if _, ok := tagLabels[d.Tag]; !ok {
 		d.Tag = ""
@@ -212,12 +207,6 @@ func (s *Server) journalListPage(c echo.Context) error {
 	for _, e := range own {
 		if d.matches(e) {
 			d.Own = append(d.Own, e)
-		}
-	}
-	if u.Role == accounts.RoleSupervisor || u.Role == accounts.RoleAssessor {
-		d.Staff = true
-		if d.Trainees, err = s.sharedWithMe(c, v); err != nil {
-			return err
 		}
 	}
 	return s.render(c, "journal", pageData{Title: "Journal", Nav: "journal", Notice: c.QueryParam("done"), Data: d})
@@ -250,25 +239,6 @@ func (s *Server) traineesOf(ctx context.Context, userID string, roles ...account
 		}
 	}
 	slices.SortFunc(out, func(a, b accounts.User) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
-}
-
-// sharedWithMe lists, for a supervisor or assessor, each trainee of their cohorts with the
-// entries shared with them.
-func (s *Server) sharedWithMe(c echo.Context, v courses.Viewer) ([]traineeEntries, error) {
-	ctx := c.Request().Context()
-	trainees, err := s.traineesOf(ctx, v.UserID, accounts.RoleSupervisor, accounts.RoleAssessor)
-	if err != nil {
-		return nil, err
-	}
-	var out []traineeEntries
-	for _, t := range trainees {
-		entries, err := s.deps.Journals.Entries(ctx, v, t.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, traineeEntries{Name: t.Name, ID: t.ID, Entries: entries})
-	}
 	return out, nil
 }
 
