@@ -40,12 +40,12 @@ type programmeData struct {
 
 // periodView is one inter-module period with its dates.
 type periodView struct {
+	// Rooms is where the period's dialogue sessions are held, the address of a session's
+	// room without the session's id; empty for someone who takes no part in the rooms.
+	Rooms      string
 	Number     int
 	Start, End time.Time
 	Period     courses.Period
-	// Rooms is where the period's dialogue sessions are held, the address of a session's
-	// room without the session's id; empty for someone who takes no part in the rooms.
-	Rooms string
 }
 
 func (s *Server) programmeFor(c echo.Context) (cohortView, courses.Programme, error) {
@@ -68,22 +68,13 @@ func (s *Server) noProgramme(c echo.Context, title string, err error) error {
 	return err
 }
 
-func periodViews(p courses.Programme, v cohortView) []periodView {
+func periodViews(p courses.Programme) []periodView {
 	var out []periodView
 	for i, per := range p.Periods {
 		start, end := p.PeriodDates(per.AfterModule)
-		out = append(out, periodView{Number: i + 1, Start: start, End: end, Period: per, Rooms: roomsOf(v)})
+		out = append(out, periodView{Number: i + 1, Start: start, End: end, Period: per})
 	}
 	return out
-}
-
-// roomsOf is the address under which the cohort's rooms are, for the cohort's trainees and
-// facilitators; empty for anyone else, whom a room would not let in.
-func roomsOf(v cohortView) string {
-	if v.Role != accounts.RoleTrainee && v.Role != accounts.RoleFacilitator {
-		return ""
-	}
-	return roomPath(v.Cohort.ID, "")
 }
 
 func timeline(p courses.Programme, now time.Time) ([]timelineBar, int, bool) {
@@ -115,8 +106,9 @@ func (s *Server) programmePage(c echo.Context) error {
 	now := time.Now()
 	d := programmeData{View: v, Programme: p, Position: p.Now(now), Manage: v.CanManage(currentUser(c))}
 	d.Bars, d.NowX, d.ShowNow = timeline(p, now)
-	for _, pv := range periodViews(p, v) {
+	for _, pv := range periodViews(p) {
 		pv := pv
+		pv.Rooms = roomsOf(v)
 		switch {
 		case !now.Before(pv.Start) && !now.After(pv.End.AddDate(0, 0, 1)):
 			d.Current = &pv
@@ -145,9 +137,10 @@ func (s *Server) modulePage(c echo.Context) error {
 		return s.noProgramme(c, "Module "+c.Param("n"), err)
 	}
 	d := moduleData{View: v, Module: p.Modules[n-1], Manage: v.CanManage(currentUser(c))}
-	for _, pv := range periodViews(p, v) {
+	for _, pv := range periodViews(p) {
 		if pv.Period.AfterModule == n {
 			pv := pv
+			pv.Rooms = roomsOf(v)
 			d.After = &pv
 		}
 	}
@@ -173,8 +166,8 @@ type readingListData struct {
 // of the curriculum beneath them.
 func (s *Server) readingListPage(c echo.Context) error {
 	d := readingListData{}
-	if v, p, err := s.programmeFor(c); err == nil {
-		d.Periods = periodViews(p, v)
+	if _, p, err := s.programmeFor(c); err == nil {
+		d.Periods = periodViews(p)
 	} else if !errors.Is(err, errNoCohort) && !errors.Is(err, failure.ErrNotFound) {
 		return err
 	}
@@ -194,4 +187,13 @@ func (s *Server) readingListPage(c echo.Context) error {
 // by the session's activity id, and the cohort's own room.
 func roomPath(cohortID, roomID string) string {
 	return "/rooms/" + url.PathEscape(cohortID) + "/" + url.PathEscape(roomID)
+}
+
+// roomsOf is the address under which the cohort's rooms are, for the cohort's trainees and
+// facilitators; empty for anyone else, whom a room would not let in.
+func roomsOf(v cohortView) string {
+	if v.Role != accounts.RoleTrainee && v.Role != accounts.RoleFacilitator {
+		return ""
+	}
+	return roomPath(v.Cohort.ID, "")
 }
