@@ -329,9 +329,10 @@ func TestBrowserJournal(t *testing.T) {
 	sam.Navigate(f.ts.URL + "/journal")
 	signIn(sam, samLogin.Email, samLogin.Password)
 	wantPath(t, sam, f.ts.URL, "/journal")
-	taraSection := `section[aria-labelledby="trainee-` + taraV.UserID + `"]`
-	wantText(t, sam, taraSection, "Tara Trainee")
-	wantText(t, sam, taraSection, title)
+	entryItem := `#shared-list [data-entry="` + id + `"]`
+	wantText(t, sam, entryItem, "Tara Trainee")
+	wantText(t, sam, entryItem, title)
+	wantText(t, sam, `#waiting [data-entry="`+id+`"]`, "You have not read it yet")
 	sam.AssertNoAxeViolations(t)
 	sam.ClickAndWait(`a[href="/journal/` + id + `"]`)
 	wantText(t, sam, "h1", title)

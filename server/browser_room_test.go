@@ -361,8 +361,11 @@ func TestBrowserRoomSession(t *testing.T) {
 	pat.b.Reload()
 	waitJS(t, pat.b, "Pat stays out after a reload", `document.getElementById('room-status').textContent === 'Disconnected'`)
 
-	// Closing the room.
+	// Closing the room, confirmed on a page of its own.
 	fran.b.Submit("#close-room")
+	wantText(t, fran.b, "#confirm-consequences", "Closing the room ends the session for everyone")
+	fran.b.AssertNoAxeViolations(t)
+	fran.b.Submit("#confirm")
 	wantText(t, fran.b, ".nhsuk-inset-text", "The room is closed.")
 	for _, p := range []person{fran, femi, tara} {
 		waitJS(t, p.b, p.name+" sees the room closed", `document.getElementById('room-open').textContent === 'Closed' && document.getElementById('message').disabled`)
@@ -389,6 +392,8 @@ func TestBrowserRoomSession(t *testing.T) {
 	var seq string
 	tara.b.Eval(`[...document.querySelectorAll('#transcript .transcript__turn')].find(li => li.innerText.includes('Hearing that helps.')).dataset.seq`, &seq)
 	tara.b.Submit(fmt.Sprintf("[data-withdraw=%q]", seq))
+	wantText(t, tara.b, "#confirm-quote", "Hearing that helps.")
+	tara.b.Submit("#confirm")
 	wantText(t, tara.b, ".nhsuk-inset-text", "Your turn is withdrawn")
 	wantText(t, tara.b, "#turn-"+seq, "(withdrawn by the speaker)")
 	if strings.Contains(tara.b.Text("#transcript"), "Hearing that helps.") {

@@ -98,11 +98,15 @@ func (s *Server) calendarFeed(c echo.Context) error {
 		if err != nil {
 			continue
 		}
-		out = courses.ICS(co, p, time.Now())
+		var rooms func(string) string
+		if m.Role == accounts.RoleTrainee || m.Role == accounts.RoleFacilitator {
+			rooms = func(sessionID string) string { return s.cfg.PublicURL.String() + roomPath(co.ID, sessionID) }
+		}
+		out = courses.ICS(co, p, time.Now(), rooms)
 		break // one cohort per person; a feed per cohort can come when someone is in several
 	}
 	if out == nil {
-		out = courses.ICS(courses.Cohort{Name: "Polyphony"}, courses.Programme{}, time.Now())
+		out = courses.ICS(courses.Cohort{Name: "Polyphony"}, courses.Programme{}, time.Now(), nil)
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=900")
 	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", out)
@@ -152,7 +156,7 @@ func (s *Server) renderCohort(c echo.Context, status int, errs []fieldError) err
 			d.Staff = append(d.Staff, memberRow{User: u, Role: m.Role})
 		}
 	}
-	return s.renderStatus(c, status, "cohort", pageData{Title: v.Cohort.Name, Nav: "programme", Notice: c.QueryParam("done"), Errors: errs, Data: d})
+	return s.renderStatus(c, status, "cohort", pageData{Title: v.Cohort.Name, Nav: "cohort", Notice: c.QueryParam("done"), Errors: errs, Data: d})
 }
 
 // saveModuleDates takes the four modules' dates and venues from the cohort page's form.
@@ -244,7 +248,7 @@ func (s *Server) renderRegister(c echo.Context, status int, errs []fieldError) e
 		}
 		d.Records = append(d.Records, registerRow{Record: r, Name: name})
 	}
-	return s.renderStatus(c, status, "register", pageData{Title: "Register: " + occ.Title, Nav: "programme", Notice: c.QueryParam("done"), Errors: errs, Data: d})
+	return s.renderStatus(c, status, "register", pageData{Title: "Register: " + occ.Title, Nav: "cohort", Notice: c.QueryParam("done"), Errors: errs, Data: d})
 }
 
 func (s *Server) takeRegister(c echo.Context) error {

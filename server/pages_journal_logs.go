@@ -228,7 +228,7 @@ func (s *Server) supervisionPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "supervision", pageData{Title: "Supervision", Nav: "journal", Notice: c.QueryParam("done"), Data: d})
+	return s.render(c, "supervision", pageData{Title: "Supervision", Nav: "supervision", Notice: c.QueryParam("done"), Data: d})
 }
 
 var supervisionFieldIDs = map[string]string{"date": "sv-date", "minutes": "sv-minutes", "supervisorId": "sv-supervisor",
@@ -261,7 +261,7 @@ func (s *Server) supervisionLogForm(c echo.Context) error {
 	d.Key = ns.Key
 	vals := map[string]string{"sv-date": c.FormValue("date"), "sv-minutes": c.FormValue("minutes"), "sv-supervisor": ns.SupervisorID,
 		"sv-peer": ns.PeerWorker, "sv-kind": string(ns.Kind), "sv-reflection": ns.Reflection}
-	return s.renderStatus(c, http.StatusBadRequest, "supervision", pageData{Title: "Supervision", Nav: "journal", Errors: errs, Values: vals, Data: d})
+	return s.renderStatus(c, http.StatusBadRequest, "supervision", pageData{Title: "Supervision", Nav: "supervision", Errors: errs, Values: vals, Data: d})
 }
 
 // formMinutes reads a whole number of minutes from a form.
@@ -468,7 +468,7 @@ func (s *Server) practicePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "practice", pageData{Title: "Personal practice", Nav: "journal", Notice: c.QueryParam("done"), Data: d})
+	return s.render(c, "practice", pageData{Title: "Personal practice", Nav: "practice", Notice: c.QueryParam("done"), Data: d})
 }
 
 var practiceFieldIDs = map[string]string{"date": "pr-date", "minutes": "pr-minutes", "kind": "pr-kind-sitting", "key": "pr-date", "": "pr-date"}
@@ -496,7 +496,7 @@ func (s *Server) practiceLogForm(c echo.Context) error {
 	}
 	d.Key = np.Key
 	vals := map[string]string{"pr-date": c.FormValue("date"), "pr-minutes": c.FormValue("minutes"), "pr-kind": string(np.Kind)}
-	return s.renderStatus(c, http.StatusBadRequest, "practice", pageData{Title: "Personal practice", Nav: "journal", Errors: errs, Values: vals, Data: d})
+	return s.renderStatus(c, http.StatusBadRequest, "practice", pageData{Title: "Personal practice", Nav: "practice", Errors: errs, Values: vals, Data: d})
 }
 
 func (s *Server) practiceVisibilityForm(c echo.Context) error {

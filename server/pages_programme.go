@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 
+	"net/url"
 	"strconv"
 	"time"
 
@@ -39,6 +40,9 @@ type programmeData struct {
 
 // periodView is one inter-module period with its dates.
 type periodView struct {
+	// Rooms is where the period's dialogue sessions are held, the address of a session's
+	// room without the session's id; empty for someone who takes no part in the rooms.
+	Rooms      string
 	Number     int
 	Start, End time.Time
 	Period     courses.Period
@@ -156,6 +160,7 @@ func (s *Server) programmePage(c echo.Context) error {
 	}
 	for _, pv := range periodViews(p, locked) {
 		pv := pv
+		pv.Rooms = roomsOf(v)
 		switch {
 		case !now.Before(pv.Start) && !now.After(pv.End.AddDate(0, 0, 1)):
 			d.Current = &pv
@@ -191,6 +196,7 @@ func (s *Server) modulePage(c echo.Context) error {
 	for _, pv := range periodViews(p, locked) {
 		if pv.Period.AfterModule == n {
 			pv := pv
+			pv.Rooms = roomsOf(v)
 			d.After = &pv
 		}
 	}
@@ -231,4 +237,19 @@ func (s *Server) readingListPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, "reading_list", pageData{Title: "Reading list", Nav: "reading", Data: d})
+}
+
+// roomPath is the address of a cohort's dialogue room: one for each dialogue session, named
+// by the session's activity id, and the cohort's own room.
+func roomPath(cohortID, roomID string) string {
+	return "/rooms/" + url.PathEscape(cohortID) + "/" + url.PathEscape(roomID)
+}
+
+// roomsOf is the address under which the cohort's rooms are, for the cohort's trainees and
+// facilitators; empty for anyone else, whom a room would not let in.
+func roomsOf(v cohortView) string {
+	if v.Role != accounts.RoleTrainee && v.Role != accounts.RoleFacilitator {
+		return ""
+	}
+	return roomPath(v.Cohort.ID, "")
 }
