@@ -194,6 +194,7 @@ func init() {
 		return *p
 	}
 	viewFuncs["fixed2"] = func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+	viewFuncs["groupCount"] = groupCount
 	viewFuncs["optFixed2"] = func(f *float64) string {
 		if f == nil {
 			return "not available"
