@@ -194,3 +194,46 @@ func TestLogFormsListEveryProblem(t *testing.T) {
 		"sv-supervisor": "Select your supervisor",
 	})
 }
+
+func TestJournalEntryFormListsEveryProblem(t *testing.T) {
+	f := newFixture(t)
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	form := url.Values{"title": {strings.Repeat("t", courses.MaxJournalTitle+1)}, "body": {strings.Repeat("b", courses.MaxJournalBody+1)}, "key": {"entry-1"}}
+	page, _ := postForm(t, trainee, "/journal", form, http.StatusBadRequest)
+	got := summaryLinks(t, page)
+	if !strings.HasPrefix(got["entry-title"], "The title must be 200 characters or fewer") || !strings.HasPrefix(got["entry-body"], "The entry must be 100000 characters or fewer") || len(got) != 2 {
+		t.Errorf("the error summary: %q", got)
+	}
+}
+
+func TestQuestionAndSetupFormsListEveryProblem(t *testing.T) {
+	f := newFixture(t)
+	assessor := f.signedIn(t, accounts.RoleAssessor)
+	bank := newBank(t, assessor, "Principles")
+	q := url.Values{"stem": {""}, "option0": {"Immediate help"}, "option1": {""}, "option2": {"Immediate help"}, "rows": {"3"}, "action": {"save"}}
+	page, _ := postForm(t, assessor, "/banks/"+bank+"/questions", q, http.StatusBadRequest)
+	// The empty row is dropped, so the repeated option is B, and the form letters it B.
+	wantProblems(t, page, map[string]string{
+		"question-stem": "Enter the stem: the question trainees answer",
+		"option-1-text": "Option B must differ from option A",
+		"option-0-text": "Choose which option is the best answer",
+	})
+	if !regexp.MustCompile(`<label class="nhsuk-label" for="option-1-text">Option B</label>`).MatchString(page) || !strings.Contains(page, `name="option1"`) {
+		t.Errorf("the repeated option is not the row labelled B")
+	}
+
+	settings := url.Values{"bankId": {bank}, "title": {""}, "cohortId": {f.demoCohort(t).ID}, "opens": {"next week"},
+		"graceSeconds": {"7200"}, "attemptsAllowed": {"1"}, "passMark": {"60"}, "reviewAfterAttempt": {"score"}, "reviewAfterClose": {"feedback"}}
+	page, _ = postForm(t, assessor, "/assessments", settings, http.StatusBadRequest)
+	wantProblems(t, page, map[string]string{
+		"assessment-title": "Enter a title for the assessment",
+		"assessment-opens": "Enter the opening time as a real date and time",
+		"assessment-grace": "The grace must be from 0 to 3600 seconds",
+		"draw-0-tag":       "Choose at least one question, or draw some by tag",
+	})
+	res, body := assessor.do("POST", "/api/v1/assessments", map[string]any{"title": "", "bankId": bank, "passMark": 150})
+	msg, problems := apiProblems(t, body)
+	if res.StatusCode != http.StatusBadRequest || msg != "Enter a title for the assessment" || problems["passMark"] != "The pass mark must be a percentage from 0 to 100" {
+		t.Errorf("API: %d %q %q", res.StatusCode, msg, problems)
+	}
+}
