@@ -237,3 +237,12 @@ func TestQuestionAndSetupFormsListEveryProblem(t *testing.T) {
 		t.Errorf("API: %d %q %q", res.StatusCode, msg, problems)
 	}
 }
+
+func TestBankAndTokenFormsSayWhatToDo(t *testing.T) {
+	f := newFixture(t)
+	assessor := f.signedIn(t, accounts.RoleAssessor)
+	page, _ := postForm(t, assessor, "/banks", url.Values{"name": {" "}}, http.StatusBadRequest)
+	wantProblems(t, page, map[string]string{"bank-name": "Enter a name for the question bank"})
+	page, _ = postForm(t, assessor, "/account/tokens", url.Values{"name": {""}, "expiresInDays": {"30"}}, http.StatusBadRequest)
+	wantProblems(t, page, map[string]string{"token-name": "Enter what the token is for"})
+}
