@@ -44,11 +44,15 @@ func (s *Server) apiLogin(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	var emailErr, passwordErr error
 	if strings.TrimSpace(req.Email) == "" {
-		return failure.Invalid("email", "is required")
+		emailErr = failure.Problem("email", "Enter your email address")
 	}
 	if req.Password == "" {
-		return failure.Invalid("password", "is required")
+		passwordErr = failure.Problem("password", "Enter your password")
+	}
+	if err := failure.Problems(emailErr, passwordErr); err != nil {
+		return err
 	}
 	if _, err := s.login(c, req.Email, req.Password); err != nil {
 		return err

@@ -246,3 +246,24 @@ func TestBankAndTokenFormsSayWhatToDo(t *testing.T) {
 	page, _ = postForm(t, assessor, "/account/tokens", url.Values{"name": {""}, "expiresInDays": {"30"}}, http.StatusBadRequest)
 	wantProblems(t, page, map[string]string{"token-name": "Enter what the token is for"})
 }
+
+// Signing in with nothing filled in names both fields, on the page and through the API.
+func TestSignInListsEveryProblem(t *testing.T) {
+	f := newFixture(t)
+	c := f.client(t)
+	res, body := c.do("POST", "/api/v1/session", map[string]string{"email": "", "password": ""})
+	msg, problems := apiProblems(t, body)
+	if res.StatusCode != http.StatusBadRequest || msg != "Enter your email address" || problems["password"] != "Enter your password" || len(problems) != 2 {
+		t.Errorf("API: %d %q %q", res.StatusCode, msg, problems)
+	}
+	page := getPage(t, c, "/signin", http.StatusOK)
+	token := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(page)
+	if token == nil {
+		t.Fatalf("no sign-in token: %.2000s", page)
+	}
+	page, _ = postForm(t, c, "/signin", url.Values{"csrf": {token[1]}, "email": {""}, "password": {""}}, http.StatusBadRequest)
+	got := summaryLinks(t, page)
+	if got["email"] != "Enter your email address" || got["password"] != "Enter your password" {
+		t.Errorf("the sign-in page's error summary: %q", got)
+	}
+}
