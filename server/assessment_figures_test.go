@@ -58,6 +58,12 @@ func TestAssessmentFiguresWording(t *testing.T) {
 	if strings.Contains(angoff, "55.0000") || !strings.Contains(angoff, `value="55"`) {
 		t.Errorf("an estimate of 55 is not shown as 55: %.4000s", angoff)
 	}
+	if !strings.Contains(angoff, `id="current-pass-mark">None set`) {
+		t.Errorf("the current pass mark of 0 is not shown as none set")
+	}
+	if overview := getPage(t, assessor, aPath, http.StatusOK); !strings.Contains(overview, "None set: nobody passes or fails") {
+		t.Errorf("the assessment page shows a pass mark of 0 as a pass mark: %.3000s", overview)
+	}
 	if !strings.Contains(angoff, "None: all estimated") || !strings.Contains(angoff, "sample standard deviation") {
 		t.Errorf("the panel's wording: %.4000s", angoff)
 	}
