@@ -477,7 +477,7 @@ func (s *Server) apiLogSupervision(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	date, err := parseDate("date", req.Date)
+	date, err := parseDate("date", "the date", req.Date)
 	if err != nil {
 		return err
 	}
@@ -517,7 +517,7 @@ func practiceRange(c echo.Context) (time.Time, time.Time, error) {
 	to := time.Now().In(ukTime)
 	to = time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
 	if raw := c.QueryParam("to"); raw != "" {
-		d, err := parseDate("to", raw)
+		d, err := parseDate("to", "the last day", raw)
 		if err != nil {
 			return time.Time{}, time.Time{}, err
 		}
@@ -525,7 +525,7 @@ func practiceRange(c echo.Context) (time.Time, time.Time, error) {
 	}
 	from := to.AddDate(-1, 0, 1)
 	if raw := c.QueryParam("from"); raw != "" {
-		d, err := parseDate("from", raw)
+		d, err := parseDate("from", "the first day", raw)
 		if err != nil {
 			return time.Time{}, time.Time{}, err
 		}
@@ -570,7 +570,7 @@ func (s *Server) apiLogPractice(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	date, err := parseDate("date", req.Date)
+	date, err := parseDate("date", "the date", req.Date)
 	if err != nil {
 		return err
 	}

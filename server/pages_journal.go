@@ -485,7 +485,7 @@ func (s *Server) journalCommentForm(c echo.Context) error {
 	_, err := s.deps.Journals.AddComment(c.Request().Context(), viewerFrom(c), id, nc)
 	var invalid *failure.InvalidError
 	if errors.As(err, &invalid) {
-		return journalDone(c, "/journal/"+id+"#comments", "Your comment was not added: "+invalid.Error()+".")
+		return journalDone(c, "/journal/"+id+"#comments", "Your comment was not added. "+invalidMessage(invalid))
 	}
 	if err != nil {
 		return err

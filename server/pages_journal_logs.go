@@ -239,14 +239,13 @@ func (s *Server) supervisionLogForm(c echo.Context) error {
 		SupervisorID: c.FormValue("supervisorId"), PeerWorker: c.FormValue("peerWorker"),
 		Kind: courses.SupervisionKind(c.FormValue("kind")), Reflection: c.FormValue("reflection"), Key: c.FormValue("key"),
 	}
-	var err error
-	ns.Date, err = parseDate("date", c.FormValue("date"))
-	if err == nil {
-		ns.Minutes, err = formMinutes(c.FormValue("minutes"))
-	}
-	if err == nil {
-		_, err = s.deps.Journals.LogSupervision(c.Request().Context(), viewerFrom(c), ns)
-	}
+	// A date or length that cannot be read is left zero, which the log refuses, so the
+	// other fields' problems are listed with it and nothing is logged.
+	var dateErr, minutesErr error
+	ns.Date, dateErr = parseDate("date", "the date of the session", c.FormValue("date"))
+	ns.Minutes, minutesErr = formMinutes(c.FormValue("minutes"), "The session's length")
+	_, err := s.deps.Journals.LogSupervision(c.Request().Context(), viewerFrom(c), ns)
+	err = joinProblems([]error{dateErr, minutesErr}, err)
 	if err == nil {
 		return journalDone(c, "/supervision", "Logged the session of "+ns.Date.Format("2 January 2006")+". Your supervisor can now confirm it.")
 	}
@@ -265,10 +264,14 @@ func (s *Server) supervisionLogForm(c echo.Context) error {
 }
 
 // formMinutes reads a whole number of minutes from a form.
-func formMinutes(s string) (int, error) {
+// formMinutes reads a whole number of minutes; what begins the message when it is not one.
+func formMinutes(s, what string) (int, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, failure.Problem("minutes", "Enter how many minutes")
+	}
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, failure.Invalid("minutes", "must be a whole number of minutes, such as 45")
+		return 0, failure.Problem("minutes", what+" must be a whole number of minutes, like 45")
 	}
 	return n, nil
 }
@@ -475,14 +478,12 @@ var practiceFieldIDs = map[string]string{"date": "pr-date", "minutes": "pr-minut
 
 func (s *Server) practiceLogForm(c echo.Context) error {
 	np := courses.NewPractice{Kind: courses.PracticeKind(c.FormValue("kind")), Key: c.FormValue("key")}
-	var err error
-	np.Date, err = parseDate("date", c.FormValue("date"))
-	if err == nil {
-		np.Minutes, err = formMinutes(c.FormValue("minutes"))
-	}
-	if err == nil {
-		_, err = s.deps.Journals.LogPractice(c.Request().Context(), viewerFrom(c), np)
-	}
+	// As for supervision: what cannot be read is left zero, which the log refuses.
+	var dateErr, minutesErr error
+	np.Date, dateErr = parseDate("date", "the date", c.FormValue("date"))
+	np.Minutes, minutesErr = formMinutes(c.FormValue("minutes"), "Minutes")
+	_, err := s.deps.Journals.LogPractice(c.Request().Context(), viewerFrom(c), np)
+	err = joinProblems([]error{dateErr, minutesErr}, err)
 	if err == nil {
 		return journalDone(c, "/practice", fmt.Sprintf("Logged %d minutes of %s practice on %s.", np.Minutes, strings.ToLower(practiceKindLabels[np.Kind]), np.Date.Format("2 January 2006")))
 	}
