@@ -342,6 +342,7 @@ type accessWorld struct {
 	t                          *testing.T
 	f                          *fixture
 	cohort, occasion           string
+	sessionRoom                string // a dialogue session's room, for routes the cohort's own room has not
 	entry, supervision, export string
 	bank, question, assessment string
 	attempt                    string
@@ -368,6 +369,7 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 		t.Fatal(err)
 	}
 	w.occasion = prog.Occasions()[0].ID
+	w.sessionRoom = dialogueSession(t, f, w.cohort, true)
 	jc := f.journalCast(t)
 	w.trainee, w.assessor, w.admin, w.traineeID = jc.trainee, jc.assessor, jc.admin, jc.traineeID
 	w.facilitator = f.signedIn(t, accounts.RoleFacilitator)
@@ -497,8 +499,12 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 	if strings.HasPrefix(pattern, "/media/") {
 		star = w.mediaKey // with no signature
 	}
+	room := "cohort"
+	if strings.HasSuffix(pattern, "/:room/register") {
+		room = w.sessionRoom // only a session's room has a register
+	}
 	path := strings.NewReplacer(":id", id, "*", star, ":slug", "risk-and-governance", ":n", "1",
-		":occasion", w.occasion, ":token", "not-a-token", ":cohort", w.cohort, ":room", "cohort", ":seq", w.turn,
+		":occasion", w.occasion, ":token", "not-a-token", ":cohort", w.cohort, ":room", room, ":seq", w.turn,
 		":bank", w.bank, ":q", "1", ":audience", "supervisor").Replace(pattern)
 	return path, !strings.Contains(path, ":") && (id != "" || !strings.Contains(pattern, ":id"))
 }
