@@ -21,9 +21,13 @@ type Options struct {
 	IdleAfter time.Duration
 	// MaxMessageBytes is the largest frame a member may send; a larger one closes with 1009.
 	MaxMessageBytes int64
-	// RatePerSecond and Burst limit each connection's messages.
+	// RatePerSecond and Burst limit each person's messages, over all of their connections
+	// to this instance.
 	RatePerSecond float64
 	Burst         int
+	// MaxConnsPerPerson is how many connections one person may have to one room; a newer
+	// one closes their oldest with CloseSuperseded.
+	MaxConnsPerPerson int
 	// Now is the clock for event times.
 	Now func() time.Time
 	// Bus, when set, carries every room's commands between the instances serving it; without
@@ -39,7 +43,11 @@ func (o Options) withDefaults() Options {
 		o.IdleAfter = 10 * time.Minute
 	}
 	if o.MaxMessageBytes <= 0 {
-		o.MaxMessageBytes = 4096
+		// Room for the longest turn with every character escaped in JSON (\uXXXX).
+		o.MaxMessageBytes = 16 << 10
+	}
+	if o.MaxConnsPerPerson <= 0 {
+		o.MaxConnsPerPerson = 4
 	}
 	if o.RatePerSecond <= 0 {
 		o.RatePerSecond = 5
@@ -59,6 +67,7 @@ func (o Options) withDefaults() Options {
 type Hub struct {
 	store    *Transcripts
 	opts     Options
+	rates    *personRates
 	bus      Bus
 	instance string // this process among those sharing the bus
 	nextConn atomic.Uint64
@@ -88,9 +97,11 @@ type Hub struct {
 
 // NewHub returns a hub that keeps transcripts in store.
 func NewHub(store *Transcripts, opts Options) *Hub {
+	opts = opts.withDefaults()
 	h := &Hub{
 		store:         store,
-		opts:          opts.withDefaults(),
+		opts:          opts,
+		rates:         newPersonRates(opts.RatePerSecond, opts.Burst),
 		bus:           opts.Bus,
 		instance:      "local",
 		historySize:   1024,
@@ -314,6 +325,12 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 
 	c := newClient(h, m, conn)
 	c.id = itoa(h.nextConn.Add(1))
+	c.rate = h.rates.acquire(m.UserID, h.opts.Now())
+	defer func() {
+		if !handedOver {
+			c.rate.release()
+		}
+	}()
 	var r *room
 	var rep joinReply
 	for {
@@ -363,6 +380,7 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 		c.readPump()
 		c.leave()
 		<-writerDone
+		c.rate.release()
 	}()
 }
 

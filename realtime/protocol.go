@@ -199,6 +199,8 @@ type errorMsg struct {
 	Error string `json:"error"`
 	For   string `json:"for,omitempty"`
 	ID    string `json:"id,omitempty"`
+	// Retry says that the same message may be sent again later, unchanged.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // typingMsg shows that someone is composing; it is not on the timeline.

@@ -60,6 +60,9 @@ type openRequest struct {
 
 type disconnectRequest struct{ userID string }
 
+// abuseRequest asks the room to close a connection that kept sending over the rate limit.
+type abuseRequest struct{ c *client }
+
 // foldRequest is a command read back from the room's log on the bus.
 type foldRequest struct {
 	data []byte
@@ -324,15 +327,16 @@ func (r *room) handle(req request) {
 		}
 		r.submit(command{Kind: kind, Member: q.by, Req: id})
 	case flushRequest:
-		// Wait here for the writer: the room pauses for the few milliseconds a batch takes.
-		for !r.failed && (r.writing || len(r.pending) > 0) {
-			r.kick()
-			r.onStored(<-r.storedC)
-		}
+		r.flush()
 		if r.failed {
 			q.reply <- errStoreFailed
 		} else {
 			q.reply <- nil
+		}
+	case abuseRequest:
+		if r.clients[q.c] {
+			// Through the log, so that the connection's messages before it are applied first.
+			r.submit(command{Kind: cmdAbuse, Conn: q.c.id})
 		}
 	case disconnectRequest:
 		for c := range r.clients {
@@ -343,6 +347,25 @@ func (r *room) handle(req request) {
 	case publishFailed:
 		r.publishFailed(q)
 	}
+}
+
+// flush waits for the writer to store every event so far, delivering their acks: the room
+// pauses for the few milliseconds a batch takes.
+func (r *room) flush() {
+	for !r.failed && (r.writing || len(r.pending) > 0) {
+		r.kick()
+		r.onStored(<-r.storedC)
+	}
+}
+
+// closeForAbuse closes one of this instance's connections with 1008 once every turn it made
+// is stored and acknowledged.
+func (r *room) closeForAbuse(c *client) {
+	if c == nil || !r.clients[c] {
+		return
+	}
+	r.flush()
+	r.drop(c, websocket.ClosePolicyViolation, "too many messages")
 }
 
 // reply answers a join waiting for its command, if it is still waiting.
@@ -361,6 +384,10 @@ func (r *room) publishFailed(q publishFailed) {
 	case cmdMessage:
 		if c := r.byConn[q.cmd.Conn]; c != nil && q.cmd.In != nil {
 			r.errorTo(c, *q.cmd.In, "not delivered: the dialogue service is unavailable, try again")
+		}
+	case cmdAbuse:
+		if c := r.byConn[q.cmd.Conn]; c != nil {
+			r.drop(c, websocket.ClosePolicyViolation, "too many messages")
 		}
 	case cmdOpen, cmdClose:
 		if reply, ok := r.replies[q.cmd.Req]; ok {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"polyphony/internal/failure"
@@ -45,6 +46,10 @@ type roomState struct {
 	conns   map[string]Member
 	present map[string]int // connections per user
 	order   []Member       // people present, in the order they came
+	// joined numbers every connection in the order it joined, so that each instance finds
+	// the same oldest connection of a person.
+	joined map[string]uint64
+	joins  uint64
 
 	history []histEntry
 	stopped <-chan struct{} // closed when the goroutine that ran this state has finished
@@ -59,7 +64,8 @@ const maxSaidIDs = 256
 
 func newRoomState() *roomState {
 	return &roomState{phase: PhaseNetworkSpeaks, removed: map[string]bool{}, meter: newMeter(),
-		said: map[string]uint64{}, conns: map[string]Member{}, present: map[string]int{}}
+		said: map[string]uint64{}, conns: map[string]Member{}, present: map[string]int{},
+		joined: map[string]uint64{}}
 }
 
 func (st *roomState) remember(userID, clientID string, seq uint64) {
@@ -83,6 +89,7 @@ const (
 	cmdOpen     = "open"
 	cmdClose    = "close"
 	cmdEndPause = "end_pause"
+	cmdAbuse    = "abuse"
 )
 
 // command is one change to a room. Commands are applied in one order, and applying the same
@@ -152,6 +159,10 @@ func (r *room) apply(cmd command) {
 			delete(r.replies, cmd.Req)
 			reply <- err
 		}
+	case cmdAbuse:
+		if local {
+			r.closeForAbuse(r.byConn[cmd.Conn])
+		}
 	case cmdEndPause:
 		if st := r.st; st.pauseUntil != nil && cmd.Until != nil && st.pauseUntil.Equal(*cmd.Until) {
 			st.pauseUntil = nil
@@ -177,6 +188,7 @@ func (r *room) applyJoin(cmd command, local bool, key string) {
 		return
 	}
 	r.joinPresence(key, cmd.Member)
+	r.capConnections(cmd.Member.UserID)
 	if !local {
 		return
 	}
@@ -199,6 +211,8 @@ func (r *room) joinPresence(key string, m Member) {
 		return
 	}
 	st.conns[key] = m
+	st.joins++
+	st.joined[key] = st.joins
 	if st.present[m.UserID] == 0 {
 		st.order = append(st.order, m)
 		if st.open {
@@ -219,6 +233,7 @@ func (r *room) leavePresence(key string) {
 		return
 	}
 	delete(st.conns, key)
+	delete(st.joined, key)
 	id := m.UserID
 	st.present[id]--
 	if st.present[id] > 0 {
@@ -236,6 +251,28 @@ func (r *room) leavePresence(key string) {
 		r.advanceGoRound()
 	}
 	r.emit(Event{Type: EventLeft, UserID: m.UserID, Name: m.Name, Role: m.Role})
+}
+
+// capConnections keeps a person to Options.MaxConnsPerPerson connections to the room: their
+// oldest goes, out of presence on every instance at once (each folds the same) and closed
+// with CloseSuperseded by the instance that has it.
+func (r *room) capConnections(userID string) {
+	st := r.st
+	for st.present[userID] > r.hub.opts.MaxConnsPerPerson {
+		oldest := ""
+		for k, m := range st.conns {
+			if m.UserID == userID && (oldest == "" || st.joined[k] < st.joined[oldest] ||
+				st.joined[k] == st.joined[oldest] && k < oldest) {
+				oldest = k
+			}
+		}
+		r.leavePresence(oldest)
+		if origin, conn, _ := strings.Cut(oldest, "/"); origin == r.hub.instance {
+			if c := r.byConn[conn]; c != nil {
+				r.closeClient(c, CloseSuperseded, "a newer connection of yours to this room took over")
+			}
+		}
+	}
 }
 
 // removeEverywhere takes every connection of the person out of the room, on every instance:
@@ -279,6 +316,7 @@ type snapshot struct {
 	Said       []snapSaid  `bson:"said"`
 	Conns      []snapConn  `bson:"conns,omitempty"`
 	Order      []Member    `bson:"order,omitempty"`
+	Joins      uint64      `bson:"joins,omitempty"`
 	Written    time.Time   `bson:"written"`
 	// Last is set on the snapshot a room's run writes as it stops: no event follows it.
 	Last bool `bson:"last"`
@@ -298,6 +336,7 @@ type snapSaid struct {
 type snapConn struct {
 	Key    string `bson:"key"`
 	Member Member `bson:"member"`
+	Joined uint64 `bson:"joined,omitempty"`
 }
 
 // snapshot captures the state. Presence is kept only with a bus: without one, a process that
@@ -322,9 +361,10 @@ func (st *roomState) snapshot(roomID string, withPresence bool, now time.Time) s
 	}
 	if withPresence {
 		for k, m := range st.conns {
-			s.Conns = append(s.Conns, snapConn{Key: k, Member: m})
+			s.Conns = append(s.Conns, snapConn{Key: k, Member: m, Joined: st.joined[k]})
 		}
 		s.Order = append([]Member{}, st.order...)
+		s.Joins = st.joins
 	}
 	return s
 }
@@ -355,11 +395,13 @@ func (st *roomState) restore(s snapshot) {
 		st.said[x.Key] = x.Seq
 		st.saidOrder = append(st.saidOrder, x.Key)
 	}
-	st.conns, st.present, st.order = map[string]Member{}, map[string]int{}, nil
+	st.conns, st.present, st.order, st.joined = map[string]Member{}, map[string]int{}, nil, map[string]uint64{}
 	for _, c := range s.Conns {
 		st.conns[c.Key] = c.Member
 		st.present[c.Member.UserID]++
+		st.joined[c.Key] = c.Joined
 	}
+	st.joins = s.Joins
 	st.order = append(st.order, s.Order...)
 }
 
