@@ -35,6 +35,9 @@ type roomView struct {
 // IsFacilitator reports whether the viewer runs the room.
 func (v roomView) IsFacilitator() bool { return v.Me.Role == realtime.Facilitator }
 
+// MaxText is the longest turn the room takes, for the composer.
+func (v roomView) MaxText() int { return realtime.MaxTextChars }
+
 // hubID is the room's id in the hub.
 func (v roomView) hubID() string { return v.Cohort.ID + "/" + v.RoomID }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"polyphony/internal/accounts"
+	"polyphony/realtime"
 )
 
 // dialRoom opens a room's websocket as the signed-in client, from this site's origin unless
@@ -198,5 +199,23 @@ func TestRoomCloseRecordsAttendance(t *testing.T) {
 	_, body := trainee.do("GET", "/api/v1/me/attendance", nil)
 	if !strings.Contains(string(body), session) || !strings.Contains(string(body), "In the dialogue room for") {
 		t.Errorf("attendance after the session: %s", body)
+	}
+}
+
+// The composer takes its limit from the server: the page and the room refuse the same
+// length.
+func TestRoomPageTextLimitFromServer(t *testing.T) {
+	f := newFixture(t)
+	cohort := f.demoCohort(t)
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	res, body := trainee.do("GET", "/rooms/"+cohort.ID+"/cohort", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("room page: %d", res.StatusCode)
+	}
+	limit := strconv.Itoa(realtime.MaxTextChars)
+	for _, want := range []string{`data-max-text="` + limit + `"`, `maxlength="` + limit + `"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the room page has no %s", want)
+		}
 	}
 }
