@@ -229,6 +229,22 @@ func (h *Hub) Close(ctx context.Context, roomID string, by Member) error {
 	})
 }
 
+// Withdraw takes back userID's turn seq: its words are no longer sent to anyone, live or
+// later, and the room's members see a "withdrawn" event. Only the speaker may withdraw a
+// turn; withdrawing twice is not an error.
+func (h *Hub) Withdraw(ctx context.Context, roomID string, seq uint64, userID string) error {
+	// The record first: whatever reads the store from now on leaves the words out. Only the
+	// call that made the record tells the room, so that each withdrawal is one event.
+	fresh, err := h.store.withdraw(ctx, roomID, seq, userID)
+	if err != nil || !fresh {
+		return err
+	}
+	return h.ask(ctx, roomID, func() (request, <-chan error) {
+		reply := make(chan error, 1)
+		return withdrawRequest{seq: seq, userID: userID, reply: reply}, reply
+	})
+}
+
 // Flush returns once every event of the room so far is in the transcript store, so that
 // what is read from Transcripts next includes them.
 func (h *Hub) Flush(ctx context.Context, roomID string) error {

@@ -129,6 +129,8 @@ const (
 	EventInput     = "input"
 	EventRemoved   = "removed"
 	EventRoom      = "room"
+	// EventWithdrawn says that the speaker took back the turn numbered Turn.
+	EventWithdrawn = "withdrawn"
 )
 
 // Event is one entry on a room's timeline, as sent to members and kept in the transcript.
@@ -149,6 +151,16 @@ type Event struct {
 	Active   *bool      `json:"active,omitempty" bson:"active,omitempty"`
 	Locked   *bool      `json:"locked,omitempty" bson:"locked,omitempty"`
 	Open     *bool      `json:"open,omitempty" bson:"open,omitempty"`
+	// Turn is the turn a "withdrawn" event takes back.
+	Turn uint64 `json:"turn,omitempty" bson:"turn,omitempty"`
+	// Withdrawn is set, and Text empty, on a turn its speaker took back.
+	Withdrawn bool `json:"withdrawn,omitempty" bson:"-"`
+}
+
+// withoutWords is a turn as everyone sees it once its speaker has withdrawn it.
+func (e Event) withoutWords() Event {
+	e.Text, e.Withdrawn = "", true
+	return e
 }
 
 // State is a room as a joining member first sees it.

@@ -60,6 +60,12 @@ type openRequest struct {
 
 type disconnectRequest struct{ userID string }
 
+type withdrawRequest struct {
+	seq    uint64
+	userID string
+	reply  chan<- error
+}
+
 // abuseRequest asks the room to close a connection that kept sending over the rate limit.
 type abuseRequest struct{ c *client }
 
@@ -333,6 +339,11 @@ func (r *room) handle(req request) {
 		} else {
 			q.reply <- nil
 		}
+	case withdrawRequest:
+		r.nextReq++
+		id := r.hub.instance + "/" + itoa(r.nextReq)
+		r.replies[id] = q.reply
+		r.submit(command{Kind: cmdWithdraw, Member: Member{UserID: q.userID}, Turn: q.seq, Req: id})
 	case abuseRequest:
 		if r.clients[q.c] {
 			// Through the log, so that the connection's messages before it are applied first.
@@ -389,7 +400,7 @@ func (r *room) publishFailed(q publishFailed) {
 		if c := r.byConn[q.cmd.Conn]; c != nil {
 			r.drop(c, websocket.ClosePolicyViolation, "too many messages")
 		}
-	case cmdOpen, cmdClose:
+	case cmdOpen, cmdClose, cmdWithdraw:
 		if reply, ok := r.replies[q.cmd.Req]; ok {
 			delete(r.replies, q.cmd.Req)
 			reply <- errBusUnavailable
@@ -457,7 +468,12 @@ func (r *room) emit(e Event) uint64 {
 	st.seq++
 	e.Seq = st.seq
 	e.At = r.now
-	raw := mustJSON(e)
+	out := e
+	if e.Type == EventSay && st.withdrawn[e.Seq] {
+		// Applied again from the bus's log after its withdrawal was stored.
+		out = e.withoutWords()
+	}
+	raw := mustJSON(out)
 	st.history = append(st.history, histEntry{seq: e.Seq, raw: raw})
 	r.pending = append(r.pending, e)
 	r.broadcast(raw, nil)
@@ -685,6 +701,9 @@ func (r *room) load(ctx context.Context) error {
 			}
 		}
 		st.stored = st.seq
+	}
+	if st.withdrawn, err = r.hub.store.Withdrawn(ctx, r.id); err != nil {
+		return err
 	}
 	st.stopped = r.st.stopped
 	*r.st = *st

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,9 @@ type roomState struct {
 	joined map[string]uint64
 	joins  uint64
 
+	// withdrawn are the turns their speakers took back, whose words are sent to nobody.
+	withdrawn map[uint64]bool
+
 	history []histEntry
 	stopped <-chan struct{} // closed when the goroutine that ran this state has finished
 }
@@ -65,7 +69,7 @@ const maxSaidIDs = 256
 func newRoomState() *roomState {
 	return &roomState{phase: PhaseNetworkSpeaks, removed: map[string]bool{}, meter: newMeter(),
 		said: map[string]uint64{}, conns: map[string]Member{}, present: map[string]int{},
-		joined: map[string]uint64{}}
+		joined: map[string]uint64{}, withdrawn: map[uint64]bool{}}
 }
 
 func (st *roomState) remember(userID, clientID string, seq uint64) {
@@ -90,6 +94,7 @@ const (
 	cmdClose    = "close"
 	cmdEndPause = "end_pause"
 	cmdAbuse    = "abuse"
+	cmdWithdraw = "withdraw"
 )
 
 // command is one change to a room. Commands are applied in one order, and applying the same
@@ -103,7 +108,8 @@ type command struct {
 	LastSeq uint64     `json:"l,omitempty"`
 	In      *inbound   `json:"i,omitempty"`
 	Until   *time.Time `json:"u,omitempty"`
-	Req     string     `json:"r,omitempty"` // an open/close waiting on Origin
+	Req     string     `json:"r,omitempty"` // an open, close or withdrawal waiting on Origin
+	Turn    uint64     `json:"t,omitempty"` // the turn a withdrawal takes back
 }
 
 // submit puts a command on the room's log: applied at once without a bus, published to it
@@ -158,6 +164,12 @@ func (r *room) apply(cmd command) {
 		if reply, ok := r.replies[cmd.Req]; ok && local {
 			delete(r.replies, cmd.Req)
 			reply <- err
+		}
+	case cmdWithdraw:
+		r.withdraw(cmd.Member.UserID, cmd.Turn)
+		if reply, ok := r.replies[cmd.Req]; ok && local {
+			delete(r.replies, cmd.Req)
+			reply <- nil
 		}
 	case cmdAbuse:
 		if local {
@@ -251,6 +263,27 @@ func (r *room) leavePresence(key string) {
 		r.advanceGoRound()
 	}
 	r.emit(Event{Type: EventLeft, UserID: m.UserID, Name: m.Name, Role: m.Role})
+}
+
+// withdraw takes the words of a turn out of the room's memory and tells the members. The
+// store has checked that the turn is userID's.
+func (r *room) withdraw(userID string, seq uint64) {
+	st := r.st
+	if seq == 0 || seq > st.seq {
+		return
+	}
+	// Every instance applies the same withdrawal commands and so emits the same events; the
+	// set is also filled from the store at load, and only redacts.
+	st.withdrawn[seq] = true
+	i := sort.Search(len(st.history), func(i int) bool { return st.history[i].seq >= seq })
+	if i < len(st.history) && st.history[i].seq == seq {
+		var e Event
+		if err := json.Unmarshal(st.history[i].raw, &e); err == nil {
+			st.history[i].raw = mustJSON(e.withoutWords())
+		}
+	}
+	m, _ := r.presentMember(userID)
+	r.emit(Event{Type: EventWithdrawn, UserID: userID, Name: m.Name, Role: m.Role, Turn: seq})
 }
 
 // capConnections keeps a person to Options.MaxConnsPerPerson connections to the room: their

@@ -257,7 +257,7 @@ func (s *Server) withdrawTurn(c echo.Context) error {
 	if err != nil {
 		return failure.ErrNotFound
 	}
-	if err := s.deps.Transcripts.Withdraw(c.Request().Context(), v.hubID(), seq, v.Me.UserID); err != nil {
+	if err := s.deps.Rooms.Withdraw(c.Request().Context(), v.hubID(), seq, v.Me.UserID); err != nil {
 		if errors.Is(err, failure.ErrForbidden) {
 			return failure.Invalid("seq", "only the person who said it can withdraw a turn")
 		}

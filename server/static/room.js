@@ -225,7 +225,11 @@ function logEvent(e) {
     meta.append(node("span", "turn__who", e.userId === me.userId ? e.name + " (you)" : e.name));
     if (e.role === "facilitator") meta.append(" ", node("span", "turn__role", "facilitator"));
     meta.append(" ", timeNode(e.at));
-    item.append(meta, node("p", "turn__text", e.text));
+    item.append(meta, node("p", "turn__text", e.withdrawn ? "(withdrawn by the speaker)" : e.text));
+  } else if (e.type === "withdrawn") {
+    const turn = el.logList.querySelector('li.turn[data-seq="' + Number(e.turn) + '"] .turn__text');
+    if (turn) turn.textContent = "(withdrawn by the speaker)";
+    return;
   } else {
     const text = note(e);
     if (!text) return;
