@@ -3,6 +3,7 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -102,6 +103,22 @@ func (c *client) readPump() {
 			continue
 		}
 		over = 0
+		if perr == nil && c.hub.gate != nil {
+			switch err := c.hub.gate.check(c.member.UserID); {
+			case errors.Is(err, errInactive):
+				// Nothing more from this person is acted on; the room closes every
+				// connection of theirs here.
+				c.hub.disconnectHere(c.member.UserID)
+				c.discard()
+				return
+			case err != nil:
+				perr = fmt.Errorf("%s", refusalText(in, "not delivered: the dialogue service could not check your account, try again"))
+				if !c.toRoom(replyRequest{c: c, msg: errorMsg{Type: "error", Error: perr.Error(), For: in.Type, ID: in.ID, Retry: true}}) {
+					return
+				}
+				continue
+			}
+		}
 		var req request
 		if perr != nil {
 			req = replyRequest{c: c, msg: errorMsg{Type: "error", Error: perr.Error(), For: in.Type, ID: in.ID}}

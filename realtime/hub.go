@@ -30,6 +30,13 @@ type Options struct {
 	MaxConnsPerPerson int
 	// Now is the clock for event times.
 	Now func() time.Time
+	// Inactive, when set, returns those of the people whose accounts are disabled or gone.
+	// Every message from a member waits for it (asked for many messages at once), so that
+	// nothing sent after a disable is acted on; and every CheckEvery (default a second) the
+	// people connected to this instance are checked, and those inactive disconnected, so a
+	// disable by another process closes their connections within about two checks.
+	Inactive   func(ctx context.Context, userIDs []string) ([]string, error)
+	CheckEvery time.Duration
 	// Bus, when set, carries every room's commands between the instances serving it; without
 	// one, rooms live in this process only.
 	Bus Bus
@@ -58,6 +65,9 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.CheckEvery <= 0 {
+		o.CheckEvery = time.Second
+	}
 	return o
 }
 
@@ -68,6 +78,7 @@ type Hub struct {
 	store    *Transcripts
 	opts     Options
 	rates    *personRates
+	gate     *accountGate // nil without Options.Inactive
 	bus      Bus
 	instance string // this process among those sharing the bus
 	nextConn atomic.Uint64
@@ -91,6 +102,7 @@ type Hub struct {
 	mu       sync.Mutex
 	closed   bool
 	rooms    map[string]*room
+	people   map[string]int        // connections here per person
 	dormant  map[string]*roomState // state of rooms whose goroutine stopped while idle
 	shutOnce sync.Once
 }
@@ -112,7 +124,13 @@ func NewHub(store *Transcripts, opts Options) *Hub {
 		quit:          make(chan struct{}),
 		abort:         make(chan struct{}),
 		rooms:         map[string]*room{},
+		people:        map[string]int{},
 		dormant:       map[string]*roomState{},
+	}
+	if opts.Inactive != nil {
+		h.gate = &accountGate{inactive: opts.Inactive}
+		h.wg.Add(1)
+		go h.watchAccounts()
 	}
 	if h.bus != nil {
 		h.instance = h.bus.Instance()
@@ -383,6 +401,7 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 	}
 	c.room = r
 	handedOver = true
+	h.connected(m.UserID, 1)
 	go func() {
 		defer h.wg.Done()
 		defer conn.Close()
@@ -397,6 +416,7 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 		c.leave()
 		<-writerDone
 		c.rate.release()
+		h.connected(c.member.UserID, -1)
 	}()
 }
 

@@ -19,6 +19,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/demo"
 	"polyphony/realtime"
@@ -39,6 +40,7 @@ type fixture struct {
 	assessments *assessment.Store
 	journals    *courses.Journals
 	logins      map[string]demo.Login // by email
+	db          *database.DB
 	byRole      map[accounts.Role]demo.Login
 }
 
@@ -68,7 +70,7 @@ func newFixture(t testing.TB) *fixture {
 	if _, err := pages.Import(ctx, pack, "test"); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{accounts: acc, courses: store, pages: pages, logins: map[string]demo.Login{}, byRole: map[accounts.Role]demo.Login{}}
+	f := &fixture{db: db, accounts: acc, courses: store, pages: pages, logins: map[string]demo.Login{}, byRole: map[accounts.Role]demo.Login{}}
 	// The server's address is known only once it listens; the media store needs it for URLs.
 	f.ts = httptest.NewUnstartedServer(nil)
 	f.ts.Start()
@@ -82,7 +84,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.rooms = realtime.NewHub(f.transcripts, realtime.Options{})
+	f.rooms = realtime.NewHub(f.transcripts, realtime.Options{Inactive: acc.Users.Inactive})
 	acc.OnUserEnded = f.rooms.DisconnectUser
 	t.Cleanup(func() { f.rooms.Shutdown(context.Background()) })
 	f.assessments, err = assessment.NewStore(ctx, db)
