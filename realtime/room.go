@@ -183,6 +183,7 @@ func (r *room) run() {
 		return
 	}
 	go r.writeLoop()
+	r.closeStalePresence()
 	r.idleC = time.After(r.hub.opts.IdleAfter)
 	if r.st.pauseUntil != nil {
 		r.pauseC = time.After(r.st.pauseUntil.Sub(r.hub.opts.Now()))
@@ -212,6 +213,57 @@ func (r *room) run() {
 		}
 		r.reap()
 	}
+}
+
+// closeStalePresence puts "left" on the timeline, at the time of its last event, for everyone
+// the last run of this room had present when it stopped without writing them (a crash): the
+// transcript then shows each presence ending, and the next join starts a new one.
+func (r *room) closeStalePresence() {
+	stale := r.st.stale
+	r.st.stale = nil
+	if r.hub.bus != nil || len(stale) == 0 {
+		return
+	}
+	r.now = r.st.lastAt
+	if r.now.IsZero() {
+		r.now = r.hub.opts.Now().UTC().Truncate(time.Millisecond)
+	}
+	r.endPresences(stale)
+}
+
+// endPresences puts "left" on the timeline for each person, touching nothing else.
+func (r *room) endPresences(people []Member) {
+	for _, m := range people {
+		r.emit(Event{Type: EventLeft, UserID: m.UserID, Name: m.Name, Role: m.Role})
+	}
+}
+
+// foldPresence brings the people present forward over one stored event.
+func foldPresence(present []Member, e Event) []Member {
+	switch e.Type {
+	case EventJoined:
+		for _, m := range present {
+			if m.UserID == e.UserID {
+				return present
+			}
+		}
+		return append(present, Member{UserID: e.UserID, Name: e.Name, Role: e.Role})
+	case EventLeft:
+		for i, m := range present {
+			if m.UserID == e.UserID {
+				return append(present[:i:i], present[i+1:]...)
+			}
+		}
+	case EventRemoved:
+		if e.Target != nil {
+			for i, m := range present {
+				if m.UserID == e.Target.UserID {
+					return append(present[:i:i], present[i+1:]...)
+				}
+			}
+		}
+	}
+	return present
 }
 
 // retry runs f until it succeeds or the hub shuts down.
@@ -273,11 +325,17 @@ func (r *room) endFollow() {
 
 // shutdown ends the room when the hub shuts down: connections here leave (so that other
 // instances see them go), everything waiting is written, and every connection gets 1001.
+// Without a bus, the room's presences end on its timeline, while hands, floor and go-round
+// stay as they are for the room's next start.
 func (r *room) shutdown() {
 	if r.hub.bus != nil {
 		for c := range r.clients {
 			r.submit(command{Kind: cmdLeave, Conn: c.id})
 		}
+	} else {
+		r.now = r.hub.opts.Now().UTC().Truncate(time.Millisecond)
+		r.endPresences(r.st.order)
+		r.st.conns, r.st.present, r.st.order = map[string]Member{}, map[string]int{}, nil
 	}
 	r.endFollow()
 	for id, w := range r.waiting {
@@ -468,6 +526,7 @@ func (r *room) emit(e Event) uint64 {
 	st.seq++
 	e.Seq = st.seq
 	e.At = r.now
+	st.lastAt = r.now
 	out := e
 	if e.Type == EventSay && st.withdrawn[e.Seq] {
 		// Applied again from the bus's log after its withdrawal was stored.
@@ -670,6 +729,8 @@ func (r *room) load(ctx context.Context) error {
 	case err == nil:
 		st.restore(snap)
 		if r.hub.bus == nil {
+			// Whoever was present when the last run stopped without saying goodbye.
+			st.stale = st.order
 			st.conns, st.present, st.order = map[string]Member{}, map[string]int{}, nil
 		}
 	case errors.Is(err, failure.ErrNotFound):
@@ -691,6 +752,7 @@ func (r *room) load(ctx context.Context) error {
 			}
 			for _, e := range events {
 				st.foldEvent(e)
+				st.stale = foldPresence(st.stale, e)
 				st.history = append(st.history, histEntry{seq: e.Seq, raw: mustJSON(e)})
 			}
 			if n := len(st.history) - r.hub.historySize; n > 0 {

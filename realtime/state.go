@@ -52,6 +52,11 @@ type roomState struct {
 	joined map[string]uint64
 	joins  uint64
 
+	// lastAt is the time of the last event; stale, after a restart without a bus, whoever the
+	// last run had present and never wrote a "left" for.
+	lastAt time.Time
+	stale  []Member
+
 	// withdrawn are the turns their speakers took back, whose words are sent to nobody.
 	withdrawn map[uint64]bool
 
@@ -350,6 +355,7 @@ type snapshot struct {
 	Conns      []snapConn  `bson:"conns,omitempty"`
 	Order      []Member    `bson:"order,omitempty"`
 	Joins      uint64      `bson:"joins,omitempty"`
+	LastAt     time.Time   `bson:"lastAt,omitempty"`
 	Written    time.Time   `bson:"written"`
 	// Last is set on the snapshot a room's run writes as it stops: no event follows it.
 	Last bool `bson:"last"`
@@ -372,12 +378,14 @@ type snapConn struct {
 	Joined uint64 `bson:"joined,omitempty"`
 }
 
-// snapshot captures the state. Presence is kept only with a bus: without one, a process that
-// starts again has nobody connected.
+// snapshot captures the state. Connections are kept only with a bus: without one, a process
+// that starts again has nobody connected, and the people present are kept so that it can
+// write their "left".
 func (st *roomState) snapshot(roomID string, withPresence bool, now time.Time) snapshot {
 	s := snapshot{ID: roomID, Seq: st.seq, StreamPos: st.streamPos, Open: st.open, Phase: st.phase,
 		Locked: st.locked, Hands: append([]Member{}, st.hands...), GoRound: append([]Member(nil), st.goRound...),
-		GoTurn: st.goTurn, PauseUntil: st.pauseUntil, Removed: []string{}, Written: now.UTC()}
+		GoTurn: st.goTurn, PauseUntil: st.pauseUntil, Removed: []string{}, LastAt: st.lastAt, Written: now.UTC(),
+		Order: append([]Member{}, st.order...)}
 	if st.floor != nil {
 		f := *st.floor
 		s.Floor = &f
@@ -396,7 +404,6 @@ func (st *roomState) snapshot(roomID string, withPresence bool, now time.Time) s
 		for k, m := range st.conns {
 			s.Conns = append(s.Conns, snapConn{Key: k, Member: m, Joined: st.joined[k]})
 		}
-		s.Order = append([]Member{}, st.order...)
 		s.Joins = st.joins
 	}
 	return s
@@ -413,6 +420,7 @@ func (st *roomState) restore(s snapshot) {
 		st.goRound, st.goTurn = s.GoRound, s.GoTurn
 	}
 	st.pauseUntil = s.PauseUntil
+	st.lastAt = s.LastAt
 	st.removed = map[string]bool{}
 	for _, id := range s.Removed {
 		st.removed[id] = true
@@ -442,6 +450,7 @@ func (st *roomState) restore(s snapshot) {
 // that ended without writing one). Presence is not folded: nobody is connected yet.
 func (st *roomState) foldEvent(e Event) {
 	st.seq = e.Seq
+	st.lastAt = e.At
 	switch e.Type {
 	case EventSay:
 		st.remember(e.UserID, e.ClientID, e.Seq)
