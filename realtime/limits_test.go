@@ -55,9 +55,14 @@ func TestRateLimitIsPerPerson(t *testing.T) {
 // A member closed for flooding gets the acks of every turn stored before the close, and
 // every refusal before it names the message refused.
 func TestFloodCloseComesAfterAcks(t *testing.T) {
-	clock := testclock.New(time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC))
 	const burst = 10
-	e := newEnv(t, Options{RatePerSecond: 1, Burst: burst, Now: clock.Now})
+	clock := testclock.New(time.Date(2026, 11, 23, 20, 0, 0, 0, time.UTC))
+	opts := Options{RatePerSecond: 1, Burst: burst, Now: clock.Now}
+	t.Run("one instance", func(t *testing.T) { testFloodClose(t, newEnv(t, opts), burst) })
+	t.Run("through NATS", func(t *testing.T) { testFloodClose(t, newNATSEnvs(t, 1, opts)[0], burst) })
+}
+
+func testFloodClose(t *testing.T, e *testEnv, burst int) {
 	e.open("r1")
 	a := e.join("r1", ada, 0)
 	// Everything at once, without waiting for any answer.
@@ -109,6 +114,21 @@ func TestFloodCloseComesAfterAcks(t *testing.T) {
 
 // A person's connections to a room are capped: a newer one closes the oldest with
 // CloseSuperseded, and the person stays present throughout.
+// Through NATS the cap counts the person's connections on every instance, and the instance
+// that has the oldest closes it.
+func TestConnectionsPerPersonAreCappedAcrossInstances(t *testing.T) {
+	envs := newNATSEnvs(t, 2, Options{MaxConnsPerPerson: 2})
+	one, two := envs[0], envs[1]
+	one.open("r1")
+	first := one.join("r1", ada, 0)
+	one.join("r1", ada, 0)
+	third := two.join("r1", ada, 0)
+	if code := first.closeCode(); code != CloseSuperseded {
+		t.Fatalf("oldest connection closed with %d, want %d", code, CloseSuperseded)
+	}
+	third.say("t", "from the other instance")
+}
+
 func TestConnectionsPerPersonAreCapped(t *testing.T) {
 	e := newEnv(t, Options{MaxConnsPerPerson: 2})
 	e.open("r1")
