@@ -156,3 +156,39 @@ func TestConnectionsPerPersonAreCapped(t *testing.T) {
 		t.Fatalf("ben saw ada join %d times, want once", joins)
 	}
 }
+
+// A member removed while turns of theirs are on their way to the store hears of every one
+// of them that is stored before the close.
+func TestRemovalComesAfterAcks(t *testing.T) {
+	e := newEnv(t, Options{RatePerSecond: 1e6, Burst: 1e6})
+	e.open("r1")
+	f := e.join("r1", fac1, 0)
+	a := e.join("r1", ada, 0)
+	for i := range 20 {
+		a.send(msg{"type": "say", "id": fmt.Sprint(i), "text": "turn " + fmt.Sprint(i)})
+	}
+	f.until("ada's first turn", func(w wire) bool { return w.Type == EventSay })
+	f.send(msg{"type": "remove", "userId": ada.UserID})
+	acked := map[string]bool{}
+	for {
+		w, err := a.read()
+		if err != nil {
+			break
+		}
+		if w.Type == "ack" {
+			acked[w.ID] = true
+		}
+	}
+	if err := e.hub.Flush(t.Context(), "r1"); err != nil {
+		t.Fatal(err)
+	}
+	events, err := e.store.Events(t.Context(), "r1", 0, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range events {
+		if ev.Type == EventSay && !acked[ev.ClientID] {
+			t.Errorf("turn %s is stored but was never acknowledged before the removal", ev.ClientID)
+		}
+	}
+}

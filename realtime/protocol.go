@@ -100,6 +100,10 @@
 // keeps it well under). Hub.Shutdown closes with 1001; Hub.DisconnectUser with 1008; a
 // removed member gets 4003 and cannot rejoin until the room is opened again.
 //
+// Whatever the reason the server closes a connection (flooding, removal, a newer connection,
+// a disconnection), the acks of its turns that are stored come before the close frame; only
+// a member too slow to read them (1013) or a shutdown whose store fails misses some.
+//
 // Every refusal is an "error" naming the message it refuses ("for": its type, "id": its id
 // when it had one); "retry": true says the same message may be sent again later unchanged.
 //

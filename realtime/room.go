@@ -410,6 +410,7 @@ func (r *room) handle(req request) {
 	case disconnectRequest:
 		for c := range r.clients {
 			if c.member.UserID == q.userID {
+				r.settleAcks(c)
 				r.drop(c, websocket.ClosePolicyViolation, "session ended")
 			}
 		}
@@ -433,8 +434,19 @@ func (r *room) closeForAbuse(c *client) {
 	if c == nil || !r.clients[c] {
 		return
 	}
-	r.flush()
+	r.settleAcks(c)
 	r.drop(c, websocket.ClosePolicyViolation, "too many messages")
+}
+
+// settleAcks stores what is waiting and delivers c's acks, when c has any to come, so that a
+// connection about to be closed hears of every turn of its that is stored.
+func (r *room) settleAcks(c *client) {
+	for _, a := range r.acks {
+		if a.c == c {
+			r.flush()
+			return
+		}
+	}
 }
 
 // reply answers a join waiting for its command, if it is still waiting.

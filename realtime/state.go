@@ -307,6 +307,7 @@ func (r *room) capConnections(userID string) {
 		r.leavePresence(oldest)
 		if origin, conn, _ := strings.Cut(oldest, "/"); origin == r.hub.instance {
 			if c := r.byConn[conn]; c != nil {
+				r.settleAcks(c)
 				r.closeClient(c, CloseSuperseded, "a newer connection of yours to this room took over")
 			}
 		}
@@ -328,6 +329,7 @@ func (r *room) removeEverywhere(userID string) {
 	}
 	for c := range r.clients {
 		if c.member.UserID == userID {
+			r.settleAcks(c)
 			r.closeClient(c, CloseRemoved, "removed from this room")
 		}
 	}
