@@ -3,8 +3,12 @@ package realtime
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"time"
+	"unicode/utf16"
 
 	"github.com/gorilla/websocket"
 )
@@ -17,6 +21,13 @@ const (
 	abuseLimit = 20
 	// CloseRemoved is the close code for a member removed by a facilitator.
 	CloseRemoved = 4003
+	// CloseSuperseded is the close code for a person's oldest connection to a room when a
+	// newer one takes them over Options.MaxConnsPerPerson.
+	CloseSuperseded = 4008
+	// MaxTextChars is the longest turn, in characters as a browser's maxlength counts them
+	// (UTF-16 code units: most characters count one, those outside the Basic Multilingual
+	// Plane, such as most emoji, two), after surrounding white space is trimmed.
+	MaxTextChars = 1500
 )
 
 // client is one connection of one member. Its reader goroutine owns the read side, its
@@ -29,6 +40,7 @@ type client struct {
 	conn   *websocket.Conn
 	send   chan []byte
 	room   *room
+	rate   *personRate // shared by the person's connections on this instance
 
 	closeCode   int
 	closeReason string
@@ -51,8 +63,8 @@ func (c *client) toRoom(req request) bool {
 
 func (c *client) leave() { c.toRoom(leaveRequest{c: c}) }
 
-// readPump reads the member's messages, checks their form and rate, and hands them to the
-// room; it returns when the connection fails or closes.
+// readPump reads the member's messages, checks their form and the person's rate, and hands
+// them to the room; it returns when the connection fails or closes.
 func (c *client) readPump() {
 	o := c.hub.opts
 	c.conn.SetReadLimit(o.MaxMessageBytes)
@@ -60,7 +72,6 @@ func (c *client) readPump() {
 	c.conn.SetPongHandler(func(string) error {
 		return c.conn.SetReadDeadline(time.Now().Add(pongWait))
 	})
-	bucket := newTokenBucket(o.RatePerSecond, o.Burst, o.Now())
 	over := 0
 	for {
 		kind, data, err := c.conn.ReadMessage()
@@ -68,24 +79,49 @@ func (c *client) readPump() {
 			return
 		}
 		c.conn.SetReadDeadline(time.Now().Add(pongWait))
-		if !bucket.take(o.Now()) {
+		var in inbound
+		var perr error
+		if kind != websocket.TextMessage {
+			perr = fmt.Errorf("messages must be JSON text frames")
+		} else {
+			in, perr = parseInbound(data)
+		}
+		if !c.rate.take(o.Now()) {
 			over++
 			if over >= abuseLimit {
-				closeConn(c.conn, websocket.ClosePolicyViolation, "too many messages")
+				// The room closes the connection once the turns it took are stored and
+				// acknowledged; until then what arrives is read and dropped.
+				if c.toRoom(abuseRequest{c: c}) {
+					c.discard()
+				}
 				return
 			}
-			if !c.toRoom(replyRequest{c: c, msg: errorMsg{Type: "error",
-				Error: "too many messages: slow down"}}) {
+			if !c.toRoom(replyRequest{c: c, msg: errorMsg{Type: "error", Error: refusalText(in, "too many messages: slow down"),
+				For: in.Type, ID: in.ID, Retry: true}}) {
 				return
 			}
 			continue
 		}
 		over = 0
+		if perr == nil && c.hub.gate != nil {
+			switch err := c.hub.gate.check(c.member.UserID); {
+			case errors.Is(err, errInactive):
+				// Nothing more from this person is acted on; the room closes every
+				// connection of theirs here.
+				c.hub.disconnectHere(c.member.UserID)
+				c.discard()
+				return
+			case err != nil:
+				perr = fmt.Errorf("%s", refusalText(in, "not delivered: the dialogue service could not check your account, try again"))
+				if !c.toRoom(replyRequest{c: c, msg: errorMsg{Type: "error", Error: perr.Error(), For: in.Type, ID: in.ID, Retry: true}}) {
+					return
+				}
+				continue
+			}
+		}
 		var req request
-		if kind != websocket.TextMessage {
-			req = replyRequest{c: c, msg: errorMsg{Type: "error", Error: "messages must be JSON text frames"}}
-		} else if in, err := parseInbound(data); err != nil {
-			req = replyRequest{c: c, msg: errorMsg{Type: "error", Error: err.Error(), For: in.Type, ID: in.ID}}
+		if perr != nil {
+			req = replyRequest{c: c, msg: errorMsg{Type: "error", Error: perr.Error(), For: in.Type, ID: in.ID}}
 		} else {
 			req = messageRequest{c: c, in: in}
 		}
@@ -93,6 +129,23 @@ func (c *client) readPump() {
 			return
 		}
 	}
+}
+
+// discard reads and drops messages until the connection closes.
+func (c *client) discard() {
+	for {
+		if _, _, err := c.conn.NextReader(); err != nil {
+			return
+		}
+	}
+}
+
+// refusalText prefixes why with the type of the message refused, when it has one.
+func refusalText(in inbound, why string) string {
+	if in.Type == "" {
+		return why
+	}
+	return in.Type + ": " + why
 }
 
 // parseInbound checks a message's form: JSON, a known type, and the fields that type needs.
@@ -112,8 +165,12 @@ func parseInbound(data []byte) (inbound, error) {
 		if len(in.ID) > 64 {
 			return in, fmt.Errorf("say: id is longer than 64 characters")
 		}
-		if len(in.Text) == 0 || len(trimSpace(in.Text)) == 0 {
+		text := strings.TrimSpace(in.Text)
+		if text == "" {
 			return in, fmt.Errorf("say: text is missing")
+		}
+		if n := textLength(text); n > MaxTextChars {
+			return in, fmt.Errorf("say: text is %d characters long; the limit is %d", n, MaxTextChars)
 		}
 	case "give_floor", "remove":
 		if in.UserID == "" {
@@ -142,11 +199,13 @@ func parseInbound(data []byte) (inbound, error) {
 	return in, nil
 }
 
-func trimSpace(s string) string {
-	for len(s) > 0 && (s[0] == ' ' || s[0] == '\n' || s[0] == '\t' || s[0] == '\r') {
-		s = s[1:]
+// textLength counts s as a browser's maxlength does: in UTF-16 code units.
+func textLength(s string) int {
+	n := 0
+	for _, r := range s {
+		n += utf16.RuneLen(r)
 	}
-	return s
+	return n
 }
 
 // writePump sends the welcome (with the events the member missed), then whatever the room
@@ -231,7 +290,7 @@ func mustJSON(v any) []byte {
 	return b
 }
 
-// tokenBucket limits one connection's message rate; only its reader uses it.
+// tokenBucket limits a message rate.
 type tokenBucket struct {
 	rate, tokens, burst float64
 	last                time.Time
@@ -252,4 +311,55 @@ func (b *tokenBucket) take(now time.Time) bool {
 	}
 	b.tokens--
 	return true
+}
+
+// personRates keeps one token bucket per person connected to this instance, shared by all of
+// their connections, so that opening more connections gives no more rate.
+type personRates struct {
+	rate  float64
+	burst int
+
+	mu     sync.Mutex
+	byUser map[string]*personRate
+}
+
+// personRate is one person's share of personRates, held by each of their connections.
+type personRate struct {
+	rates  *personRates
+	userID string
+	refs   int // guarded by rates.mu
+	bucket *tokenBucket
+}
+
+func newPersonRates(rate float64, burst int) *personRates {
+	return &personRates{rate: rate, burst: burst, byUser: map[string]*personRate{}}
+}
+
+// acquire returns the person's bucket, for one more connection; release gives it back.
+func (p *personRates) acquire(userID string, now time.Time) *personRate {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	r := p.byUser[userID]
+	if r == nil {
+		r = &personRate{rates: p, userID: userID, bucket: newTokenBucket(p.rate, p.burst, now)}
+		p.byUser[userID] = r
+	}
+	r.refs++
+	return r
+}
+
+func (r *personRate) release() {
+	p := r.rates
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if r.refs--; r.refs == 0 {
+		delete(p.byUser, r.userID)
+	}
+}
+
+// take spends one message of the person's rate, reporting false when none is left.
+func (r *personRate) take(now time.Time) bool {
+	r.rates.mu.Lock()
+	defer r.rates.mu.Unlock()
+	return r.bucket.take(now)
 }

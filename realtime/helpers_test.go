@@ -99,6 +99,10 @@ type wire struct {
 	ID      string      `json:"id"`
 	AckSeq  uint64      `json:"ackSeq"`
 	Error   string      `json:"error"`
+	For     string      `json:"for"`
+	Retry   bool        `json:"retry"`
+	Turn    uint64      `json:"turn"`
+	Gone    bool        `json:"withdrawn"`
 	Phase   string      `json:"phase"`
 	Queue   []Member    `json:"queue"`
 	Order   []Member    `json:"order"`

@@ -21,11 +21,22 @@ type Options struct {
 	IdleAfter time.Duration
 	// MaxMessageBytes is the largest frame a member may send; a larger one closes with 1009.
 	MaxMessageBytes int64
-	// RatePerSecond and Burst limit each connection's messages.
+	// RatePerSecond and Burst limit each person's messages, over all of their connections
+	// to this instance.
 	RatePerSecond float64
 	Burst         int
+	// MaxConnsPerPerson is how many connections one person may have to one room; a newer
+	// one closes their oldest with CloseSuperseded.
+	MaxConnsPerPerson int
 	// Now is the clock for event times.
 	Now func() time.Time
+	// Inactive, when set, returns those of the people whose accounts are disabled or gone.
+	// Every message from a member waits for it (asked for many messages at once), so that
+	// nothing sent after a disable is acted on; and every CheckEvery (default a second) the
+	// people connected to this instance are checked, and those inactive disconnected, so a
+	// disable by another process closes their connections within about two checks.
+	Inactive   func(ctx context.Context, userIDs []string) ([]string, error)
+	CheckEvery time.Duration
 	// Bus, when set, carries every room's commands between the instances serving it; without
 	// one, rooms live in this process only.
 	Bus Bus
@@ -39,7 +50,11 @@ func (o Options) withDefaults() Options {
 		o.IdleAfter = 10 * time.Minute
 	}
 	if o.MaxMessageBytes <= 0 {
-		o.MaxMessageBytes = 4096
+		// Room for the longest turn with every character escaped in JSON (\uXXXX).
+		o.MaxMessageBytes = 16 << 10
+	}
+	if o.MaxConnsPerPerson <= 0 {
+		o.MaxConnsPerPerson = 4
 	}
 	if o.RatePerSecond <= 0 {
 		o.RatePerSecond = 5
@@ -50,6 +65,9 @@ func (o Options) withDefaults() Options {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.CheckEvery <= 0 {
+		o.CheckEvery = time.Second
+	}
 	return o
 }
 
@@ -59,6 +77,8 @@ func (o Options) withDefaults() Options {
 type Hub struct {
 	store    *Transcripts
 	opts     Options
+	rates    *personRates
+	gate     *accountGate // nil without Options.Inactive
 	bus      Bus
 	instance string // this process among those sharing the bus
 	nextConn atomic.Uint64
@@ -82,15 +102,18 @@ type Hub struct {
 	mu       sync.Mutex
 	closed   bool
 	rooms    map[string]*room
+	people   map[string]int        // connections here per person
 	dormant  map[string]*roomState // state of rooms whose goroutine stopped while idle
 	shutOnce sync.Once
 }
 
 // NewHub returns a hub that keeps transcripts in store.
 func NewHub(store *Transcripts, opts Options) *Hub {
+	opts = opts.withDefaults()
 	h := &Hub{
 		store:         store,
-		opts:          opts.withDefaults(),
+		opts:          opts,
+		rates:         newPersonRates(opts.RatePerSecond, opts.Burst),
 		bus:           opts.Bus,
 		instance:      "local",
 		historySize:   1024,
@@ -101,7 +124,13 @@ func NewHub(store *Transcripts, opts Options) *Hub {
 		quit:          make(chan struct{}),
 		abort:         make(chan struct{}),
 		rooms:         map[string]*room{},
+		people:        map[string]int{},
 		dormant:       map[string]*roomState{},
+	}
+	if opts.Inactive != nil {
+		h.gate = &accountGate{inactive: opts.Inactive}
+		h.wg.Add(1)
+		go h.watchAccounts()
 	}
 	if h.bus != nil {
 		h.instance = h.bus.Instance()
@@ -218,6 +247,22 @@ func (h *Hub) Close(ctx context.Context, roomID string, by Member) error {
 	})
 }
 
+// Withdraw takes back userID's turn seq: its words are no longer sent to anyone, live or
+// later, and the room's members see a "withdrawn" event. Only the speaker may withdraw a
+// turn; withdrawing twice is not an error.
+func (h *Hub) Withdraw(ctx context.Context, roomID string, seq uint64, userID string) error {
+	// The record first: whatever reads the store from now on leaves the words out. Only the
+	// call that made the record tells the room, so that each withdrawal is one event.
+	fresh, err := h.store.withdraw(ctx, roomID, seq, userID)
+	if err != nil || !fresh {
+		return err
+	}
+	return h.ask(ctx, roomID, func() (request, <-chan error) {
+		reply := make(chan error, 1)
+		return withdrawRequest{seq: seq, userID: userID, reply: reply}, reply
+	})
+}
+
 // Flush returns once every event of the room so far is in the transcript store, so that
 // what is read from Transcripts next includes them.
 func (h *Hub) Flush(ctx context.Context, roomID string) error {
@@ -314,6 +359,12 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 
 	c := newClient(h, m, conn)
 	c.id = itoa(h.nextConn.Add(1))
+	c.rate = h.rates.acquire(m.UserID, h.opts.Now())
+	defer func() {
+		if !handedOver {
+			c.rate.release()
+		}
+	}()
 	var r *room
 	var rep joinReply
 	for {
@@ -350,6 +401,7 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 	}
 	c.room = r
 	handedOver = true
+	h.connected(m.UserID, 1)
 	go func() {
 		defer h.wg.Done()
 		defer conn.Close()
@@ -363,6 +415,8 @@ func (h *Hub) Serve(ctx context.Context, roomID string, m Member, conn *websocke
 		c.readPump()
 		c.leave()
 		<-writerDone
+		c.rate.release()
+		h.connected(c.member.UserID, -1)
 	}()
 }
 

@@ -36,16 +36,20 @@
 // absent when empty), "floor" ("target": who was given the floor), "go_round" ("active",
 // "order", and "target": who holds the floor; absent when the round has ended), "phase"
 // ("phase"), "pause" ("active", "until"), "input" ("locked"), "removed" ("target"), "room"
-// ("open"). Every timeline event is stored in the transcript, in order, and is what a
+// ("open"), "withdrawn" ("turn": the sequence number of a turn its speaker took back).
+// Every timeline event is stored in the transcript, in order, and is what a
 // reconnecting member is sent again. A "room" event that closes the room also ends the hand
 // queue, the floor, any go-round, pause and input lock; one that opens it is followed by a
-// "phase" event (network_speaks), lifts removals and starts the meter again.
+// "phase" event (network_speaks), lifts removals and starts the meter again. A withdrawn turn
+// is sent from then on, in welcomes and everywhere else, as a "say" with "withdrawn": true
+// and no "text".
 //
 // Messages for one connection carry no "seq", are not stored and are never replayed:
 //
 //	{"type":"welcome", "you": {...}, "state": {...}, "lastSeq": N, "events": [...], "meter": {...}}
 //	{"type":"ack", "id": "client-msg-7", "ackSeq": 41}
 //	{"type":"error", "error": "set_phase: only a facilitator may do this", "for": "set_phase"}
+//	{"type":"error", "error": "say: too many messages: slow down", "for": "say", "id": "m8", "retry": true}
 //	{"type":"meter", ...}                    (see below)
 //	{"type":"typing", "userId": "u1", "name": "Ada"}
 //
@@ -57,8 +61,9 @@
 //
 // Messages from a member:
 //
-//	{"type":"say", "text":"...", "id":"client-msg-7"}   id is required; resending the same id
-//	                                                  never makes a second turn
+//	{"type":"say", "text":"...", "id":"client-msg-7"}   id is required (up to 64 bytes);
+//	                                                  resending the same id never makes a
+//	                                                  second turn; text up to MaxTextChars
 //	{"type":"typing"}
 //	{"type":"raise_hand"}  {"type":"lower_hand"}  {"type":"lower_hand", "userId":"u2"} (facilitator)
 //	{"type":"give_floor", "userId":"u2"}              facilitator
@@ -111,15 +116,40 @@
 //
 // # Limits and closing codes
 //
-// The server's defaults: frames of up to 4096 bytes, 5 messages a second with bursts of 10.
-// A frame over Options.MaxMessageBytes closes the connection with 1009. Messages over the
-// per-connection rate (Options.RatePerSecond, Options.Burst) get an error each; a connection
-// that sends 20 messages in a row over the limit is closed with 1008. A member whose send buffer fills
-// (too slow to keep up) is closed with 1013 (try again later) and may resume with lastSeq;
-// acks of one stored batch arrive together, so a client should not have more unacknowledged
-// says outstanding than the buffer holds (the default rate limit keeps it well under).
-// Hub.Shutdown closes with 1001; Hub.DisconnectUser with 1008; a removed member gets 4003
-// and cannot rejoin until the room is opened again.
+// A frame over Options.MaxMessageBytes (16 KiB by default, room for the longest turn with
+// every character escaped) closes the connection with 1009. A turn's text is at most
+// MaxTextChars (1,500) characters after surrounding white space is trimmed, counted as a
+// browser's maxlength counts them (UTF-16 code units: an emoji counts two); a longer one is
+// refused. The message rate is per person, over all of their connections to one instance
+// (Options.RatePerSecond, 5 a second, with bursts of Options.Burst, 10): a message over it
+// is refused with "retry": true; a connection that sends 20 messages in a row over the
+// limit is closed with 1008, after every turn it made that is stored has been acknowledged.
+// A person has at most Options.MaxConnsPerPerson (4) connections to one room: a newer one
+// closes their oldest with 4008 (CloseSuperseded), and the person stays present. A member
+// whose send buffer fills (too slow to keep up) is closed with 1013 (try again later) and
+// may resume with lastSeq; acks of one stored batch arrive together, so a client should not
+// have more unacknowledged says outstanding than the buffer holds (the default rate limit
+// keeps it well under). Hub.Shutdown closes with 1001; Hub.DisconnectUser with 1008; a
+// removed member gets 4003 and cannot rejoin until the room is opened again.
+//
+// Whatever the reason the server closes a connection (flooding, removal, a newer connection,
+// a disconnection), the acks of its turns that are stored come before the close frame; only
+// a member too slow to read them (1013) or a shutdown whose store fails misses some.
+//
+// Every refusal is an "error" naming the message it refuses ("for": its type, "id": its id
+// when it had one); "retry": true says the same message may be sent again later unchanged.
+//
+// With Options.Inactive set (as the server sets it), every message waits for a check of the
+// sender's account, made after it arrived (one query answers all messages waiting), and
+// the people connected are checked every second: once an account is disabled, by any
+// process, nothing more it sends is acted on, and its connections close with 1008 within
+// about two seconds.
+//
+// # Presence across restarts
+//
+// Stopping the server puts "left" on the timeline for everyone still in a room. A room
+// started again after a crash first puts "left", at the time of its last event, for everyone
+// its last run had present, so every presence in a transcript has an end.
 package realtime
 
 import (
@@ -162,6 +192,8 @@ const (
 	EventInput     = "input"
 	EventRemoved   = "removed"
 	EventRoom      = "room"
+	// EventWithdrawn says that the speaker took back the turn numbered Turn.
+	EventWithdrawn = "withdrawn"
 )
 
 // Event is one entry on a room's timeline, as sent to members and kept in the transcript.
@@ -182,6 +214,16 @@ type Event struct {
 	Active   *bool      `json:"active,omitempty" bson:"active,omitempty"`
 	Locked   *bool      `json:"locked,omitempty" bson:"locked,omitempty"`
 	Open     *bool      `json:"open,omitempty" bson:"open,omitempty"`
+	// Turn is the turn a "withdrawn" event takes back.
+	Turn uint64 `json:"turn,omitempty" bson:"turn,omitempty"`
+	// Withdrawn is set, and Text empty, on a turn its speaker took back.
+	Withdrawn bool `json:"withdrawn,omitempty" bson:"-"`
+}
+
+// withoutWords is a turn as everyone sees it once its speaker has withdrawn it.
+func (e Event) withoutWords() Event {
+	e.Text, e.Withdrawn = "", true
+	return e
 }
 
 // State is a room as a joining member first sees it.
@@ -234,6 +276,8 @@ type errorMsg struct {
 	Error string `json:"error"`
 	For   string `json:"for,omitempty"`
 	ID    string `json:"id,omitempty"`
+	// Retry says that the same message may be sent again later, unchanged.
+	Retry bool `json:"retry,omitempty"`
 }
 
 // typingMsg shows that someone is composing; it is not on the timeline.

@@ -60,6 +60,15 @@ type openRequest struct {
 
 type disconnectRequest struct{ userID string }
 
+type withdrawRequest struct {
+	seq    uint64
+	userID string
+	reply  chan<- error
+}
+
+// abuseRequest asks the room to close a connection that kept sending over the rate limit.
+type abuseRequest struct{ c *client }
+
 // foldRequest is a command read back from the room's log on the bus.
 type foldRequest struct {
 	data []byte
@@ -174,6 +183,7 @@ func (r *room) run() {
 		return
 	}
 	go r.writeLoop()
+	r.closeStalePresence()
 	r.idleC = time.After(r.hub.opts.IdleAfter)
 	if r.st.pauseUntil != nil {
 		r.pauseC = time.After(r.st.pauseUntil.Sub(r.hub.opts.Now()))
@@ -203,6 +213,57 @@ func (r *room) run() {
 		}
 		r.reap()
 	}
+}
+
+// closeStalePresence puts "left" on the timeline, at the time of its last event, for everyone
+// the last run of this room had present when it stopped without writing them (a crash): the
+// transcript then shows each presence ending, and the next join starts a new one.
+func (r *room) closeStalePresence() {
+	stale := r.st.stale
+	r.st.stale = nil
+	if r.hub.bus != nil || len(stale) == 0 {
+		return
+	}
+	r.now = r.st.lastAt
+	if r.now.IsZero() {
+		r.now = r.hub.opts.Now().UTC().Truncate(time.Millisecond)
+	}
+	r.endPresences(stale)
+}
+
+// endPresences puts "left" on the timeline for each person, touching nothing else.
+func (r *room) endPresences(people []Member) {
+	for _, m := range people {
+		r.emit(Event{Type: EventLeft, UserID: m.UserID, Name: m.Name, Role: m.Role})
+	}
+}
+
+// foldPresence brings the people present forward over one stored event.
+func foldPresence(present []Member, e Event) []Member {
+	switch e.Type {
+	case EventJoined:
+		for _, m := range present {
+			if m.UserID == e.UserID {
+				return present
+			}
+		}
+		return append(present, Member{UserID: e.UserID, Name: e.Name, Role: e.Role})
+	case EventLeft:
+		for i, m := range present {
+			if m.UserID == e.UserID {
+				return append(present[:i:i], present[i+1:]...)
+			}
+		}
+	case EventRemoved:
+		if e.Target != nil {
+			for i, m := range present {
+				if m.UserID == e.Target.UserID {
+					return append(present[:i:i], present[i+1:]...)
+				}
+			}
+		}
+	}
+	return present
 }
 
 // retry runs f until it succeeds or the hub shuts down.
@@ -264,11 +325,17 @@ func (r *room) endFollow() {
 
 // shutdown ends the room when the hub shuts down: connections here leave (so that other
 // instances see them go), everything waiting is written, and every connection gets 1001.
+// Without a bus, the room's presences end on its timeline, while hands, floor and go-round
+// stay as they are for the room's next start.
 func (r *room) shutdown() {
 	if r.hub.bus != nil {
 		for c := range r.clients {
 			r.submit(command{Kind: cmdLeave, Conn: c.id})
 		}
+	} else {
+		r.now = r.hub.opts.Now().UTC().Truncate(time.Millisecond)
+		r.endPresences(r.st.order)
+		r.st.conns, r.st.present, r.st.order = map[string]Member{}, map[string]int{}, nil
 	}
 	r.endFollow()
 	for id, w := range r.waiting {
@@ -324,24 +391,61 @@ func (r *room) handle(req request) {
 		}
 		r.submit(command{Kind: kind, Member: q.by, Req: id})
 	case flushRequest:
-		// Wait here for the writer: the room pauses for the few milliseconds a batch takes.
-		for !r.failed && (r.writing || len(r.pending) > 0) {
-			r.kick()
-			r.onStored(<-r.storedC)
-		}
+		r.flush()
 		if r.failed {
 			q.reply <- errStoreFailed
 		} else {
 			q.reply <- nil
 		}
+	case withdrawRequest:
+		r.nextReq++
+		id := r.hub.instance + "/" + itoa(r.nextReq)
+		r.replies[id] = q.reply
+		r.submit(command{Kind: cmdWithdraw, Member: Member{UserID: q.userID}, Turn: q.seq, Req: id})
+	case abuseRequest:
+		if r.clients[q.c] {
+			// Through the log, so that the connection's messages before it are applied first.
+			r.submit(command{Kind: cmdAbuse, Conn: q.c.id})
+		}
 	case disconnectRequest:
 		for c := range r.clients {
 			if c.member.UserID == q.userID {
+				r.settleAcks(c)
 				r.drop(c, websocket.ClosePolicyViolation, "session ended")
 			}
 		}
 	case publishFailed:
 		r.publishFailed(q)
+	}
+}
+
+// flush waits for the writer to store every event so far, delivering their acks: the room
+// pauses for the few milliseconds a batch takes.
+func (r *room) flush() {
+	for !r.failed && (r.writing || len(r.pending) > 0) {
+		r.kick()
+		r.onStored(<-r.storedC)
+	}
+}
+
+// closeForAbuse closes one of this instance's connections with 1008 once every turn it made
+// is stored and acknowledged.
+func (r *room) closeForAbuse(c *client) {
+	if c == nil || !r.clients[c] {
+		return
+	}
+	r.settleAcks(c)
+	r.drop(c, websocket.ClosePolicyViolation, "too many messages")
+}
+
+// settleAcks stores what is waiting and delivers c's acks, when c has any to come, so that a
+// connection about to be closed hears of every turn of its that is stored.
+func (r *room) settleAcks(c *client) {
+	for _, a := range r.acks {
+		if a.c == c {
+			r.flush()
+			return
+		}
 	}
 }
 
@@ -362,7 +466,11 @@ func (r *room) publishFailed(q publishFailed) {
 		if c := r.byConn[q.cmd.Conn]; c != nil && q.cmd.In != nil {
 			r.errorTo(c, *q.cmd.In, "not delivered: the dialogue service is unavailable, try again")
 		}
-	case cmdOpen, cmdClose:
+	case cmdAbuse:
+		if c := r.byConn[q.cmd.Conn]; c != nil {
+			r.drop(c, websocket.ClosePolicyViolation, "too many messages")
+		}
+	case cmdOpen, cmdClose, cmdWithdraw:
 		if reply, ok := r.replies[q.cmd.Req]; ok {
 			delete(r.replies, q.cmd.Req)
 			reply <- errBusUnavailable
@@ -430,7 +538,13 @@ func (r *room) emit(e Event) uint64 {
 	st.seq++
 	e.Seq = st.seq
 	e.At = r.now
-	raw := mustJSON(e)
+	st.lastAt = r.now
+	out := e
+	if e.Type == EventSay && st.withdrawn[e.Seq] {
+		// Applied again from the bus's log after its withdrawal was stored.
+		out = e.withoutWords()
+	}
+	raw := mustJSON(out)
 	st.history = append(st.history, histEntry{seq: e.Seq, raw: raw})
 	r.pending = append(r.pending, e)
 	r.broadcast(raw, nil)
@@ -627,6 +741,8 @@ func (r *room) load(ctx context.Context) error {
 	case err == nil:
 		st.restore(snap)
 		if r.hub.bus == nil {
+			// Whoever was present when the last run stopped without saying goodbye.
+			st.stale = st.order
 			st.conns, st.present, st.order = map[string]Member{}, map[string]int{}, nil
 		}
 	case errors.Is(err, failure.ErrNotFound):
@@ -648,6 +764,7 @@ func (r *room) load(ctx context.Context) error {
 			}
 			for _, e := range events {
 				st.foldEvent(e)
+				st.stale = foldPresence(st.stale, e)
 				st.history = append(st.history, histEntry{seq: e.Seq, raw: mustJSON(e)})
 			}
 			if n := len(st.history) - r.hub.historySize; n > 0 {
@@ -658,6 +775,9 @@ func (r *room) load(ctx context.Context) error {
 			}
 		}
 		st.stored = st.seq
+	}
+	if st.withdrawn, err = r.hub.store.Withdrawn(ctx, r.id); err != nil {
+		return err
 	}
 	st.stopped = r.st.stopped
 	*r.st = *st

@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -421,24 +422,39 @@ func TestDisconnectUser(t *testing.T) {
 }
 
 func TestSlowConsumerIsDropped(t *testing.T) {
-	e := newEnv(t, Options{SendBuffer: 16, RatePerSecond: 1e6, Burst: 1e6, MaxMessageBytes: 1 << 17})
+	e := newEnv(t, Options{SendBuffer: 16, RatePerSecond: 1e6, Burst: 1e6})
 	e.open("r1")
-	a := e.join("r1", ada, 0)
-	slow := e.join("r1", ben, 0) // reads nothing until it has been dropped
+	// Ada's every "typing" reaches Ben with her long name in it, and she gets nothing back.
+	loud := Member{UserID: ada.UserID, Name: strings.Repeat("Ada ", 20000), Role: Trainee}
+	a := e.join("r1", loud, 0)
+	// Ben reads nothing until he has been dropped.
+	conn, _, err := e.dial("r1", ben, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	slow := &member{t: t, m: ben, conn: conn}
+	slow.lastSeq = slow.next().LastSeq
 	a.expect(EventJoined)
-	text := strings.Repeat("word ", 20000)
-	deadline := time.Now().Add(30 * time.Second)
-	for i := 0; time.Now().Before(deadline); i++ {
-		id := fmt.Sprint(i)
-		a.send(msg{"type": "say", "id": id, "text": text})
-		// Waiting for each ack keeps a's own buffer from filling.
-		w := a.until("ack or a departure", func(w wire) bool {
-			return (w.Type == "ack" && w.ID == id) || w.Type == EventLeft
-		})
-		if w.Type == EventLeft {
-			if w.UserID != "u2" {
-				t.Fatalf("left: %s, want u2", w.UserID)
+	benLeft := make(chan struct{})
+	a.conn.SetReadDeadline(time.Time{})
+	go func() {
+		defer close(benLeft)
+		for {
+			_, data, err := a.conn.ReadMessage()
+			if err != nil {
+				return
 			}
+			var w wire
+			if json.Unmarshal(data, &w) == nil && w.Type == EventLeft && w.UserID == ben.UserID {
+				return
+			}
+		}
+	}()
+	deadline := time.After(60 * time.Second)
+	for {
+		select {
+		case <-benLeft:
 			if code := slow.closeCode(); code != websocket.CloseTryAgainLater {
 				t.Fatalf("slow member's close code %d, want 1013", code)
 			}
@@ -448,9 +464,15 @@ func TestSlowConsumerIsDropped(t *testing.T) {
 				t.Fatalf("resumed at %d, want past %d", b.welcome.LastSeq, slow.lastSeq)
 			}
 			return
+		case <-deadline:
+			t.Fatal("the slow member was never dropped")
+		default:
+		}
+		a.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		if err := a.conn.WriteJSON(msg{"type": "typing"}); err != nil {
+			t.Fatalf("send: %v", err)
 		}
 	}
-	t.Fatal("the slow member was never dropped")
 }
 
 func memberIDs(ms []Member) string {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"polyphony/internal/failure"
@@ -45,6 +47,18 @@ type roomState struct {
 	conns   map[string]Member
 	present map[string]int // connections per user
 	order   []Member       // people present, in the order they came
+	// joined numbers every connection in the order it joined, so that each instance finds
+	// the same oldest connection of a person.
+	joined map[string]uint64
+	joins  uint64
+
+	// lastAt is the time of the last event; stale, after a restart without a bus, whoever the
+	// last run had present and never wrote a "left" for.
+	lastAt time.Time
+	stale  []Member
+
+	// withdrawn are the turns their speakers took back, whose words are sent to nobody.
+	withdrawn map[uint64]bool
 
 	history []histEntry
 	stopped <-chan struct{} // closed when the goroutine that ran this state has finished
@@ -59,7 +73,8 @@ const maxSaidIDs = 256
 
 func newRoomState() *roomState {
 	return &roomState{phase: PhaseNetworkSpeaks, removed: map[string]bool{}, meter: newMeter(),
-		said: map[string]uint64{}, conns: map[string]Member{}, present: map[string]int{}}
+		said: map[string]uint64{}, conns: map[string]Member{}, present: map[string]int{},
+		joined: map[string]uint64{}, withdrawn: map[uint64]bool{}}
 }
 
 func (st *roomState) remember(userID, clientID string, seq uint64) {
@@ -83,6 +98,8 @@ const (
 	cmdOpen     = "open"
 	cmdClose    = "close"
 	cmdEndPause = "end_pause"
+	cmdAbuse    = "abuse"
+	cmdWithdraw = "withdraw"
 )
 
 // command is one change to a room. Commands are applied in one order, and applying the same
@@ -96,7 +113,8 @@ type command struct {
 	LastSeq uint64     `json:"l,omitempty"`
 	In      *inbound   `json:"i,omitempty"`
 	Until   *time.Time `json:"u,omitempty"`
-	Req     string     `json:"r,omitempty"` // an open/close waiting on Origin
+	Req     string     `json:"r,omitempty"` // an open, close or withdrawal waiting on Origin
+	Turn    uint64     `json:"t,omitempty"` // the turn a withdrawal takes back
 }
 
 // submit puts a command on the room's log: applied at once without a bus, published to it
@@ -152,6 +170,16 @@ func (r *room) apply(cmd command) {
 			delete(r.replies, cmd.Req)
 			reply <- err
 		}
+	case cmdWithdraw:
+		r.withdraw(cmd.Member.UserID, cmd.Turn)
+		if reply, ok := r.replies[cmd.Req]; ok && local {
+			delete(r.replies, cmd.Req)
+			reply <- nil
+		}
+	case cmdAbuse:
+		if local {
+			r.closeForAbuse(r.byConn[cmd.Conn])
+		}
 	case cmdEndPause:
 		if st := r.st; st.pauseUntil != nil && cmd.Until != nil && st.pauseUntil.Equal(*cmd.Until) {
 			st.pauseUntil = nil
@@ -177,6 +205,7 @@ func (r *room) applyJoin(cmd command, local bool, key string) {
 		return
 	}
 	r.joinPresence(key, cmd.Member)
+	r.capConnections(cmd.Member.UserID)
 	if !local {
 		return
 	}
@@ -199,6 +228,8 @@ func (r *room) joinPresence(key string, m Member) {
 		return
 	}
 	st.conns[key] = m
+	st.joins++
+	st.joined[key] = st.joins
 	if st.present[m.UserID] == 0 {
 		st.order = append(st.order, m)
 		if st.open {
@@ -219,6 +250,7 @@ func (r *room) leavePresence(key string) {
 		return
 	}
 	delete(st.conns, key)
+	delete(st.joined, key)
 	id := m.UserID
 	st.present[id]--
 	if st.present[id] > 0 {
@@ -238,6 +270,50 @@ func (r *room) leavePresence(key string) {
 	r.emit(Event{Type: EventLeft, UserID: m.UserID, Name: m.Name, Role: m.Role})
 }
 
+// withdraw takes the words of a turn out of the room's memory and tells the members. The
+// store has checked that the turn is userID's.
+func (r *room) withdraw(userID string, seq uint64) {
+	st := r.st
+	if seq == 0 || seq > st.seq {
+		return
+	}
+	// Every instance applies the same withdrawal commands and so emits the same events; the
+	// set is also filled from the store at load, and only redacts.
+	st.withdrawn[seq] = true
+	i := sort.Search(len(st.history), func(i int) bool { return st.history[i].seq >= seq })
+	if i < len(st.history) && st.history[i].seq == seq {
+		var e Event
+		if err := json.Unmarshal(st.history[i].raw, &e); err == nil {
+			st.history[i].raw = mustJSON(e.withoutWords())
+		}
+	}
+	m, _ := r.presentMember(userID)
+	r.emit(Event{Type: EventWithdrawn, UserID: userID, Name: m.Name, Role: m.Role, Turn: seq})
+}
+
+// capConnections keeps a person to Options.MaxConnsPerPerson connections to the room: their
+// oldest goes, out of presence on every instance at once (each folds the same) and closed
+// with CloseSuperseded by the instance that has it.
+func (r *room) capConnections(userID string) {
+	st := r.st
+	for st.present[userID] > r.hub.opts.MaxConnsPerPerson {
+		oldest := ""
+		for k, m := range st.conns {
+			if m.UserID == userID && (oldest == "" || st.joined[k] < st.joined[oldest] ||
+				st.joined[k] == st.joined[oldest] && k < oldest) {
+				oldest = k
+			}
+		}
+		r.leavePresence(oldest)
+		if origin, conn, _ := strings.Cut(oldest, "/"); origin == r.hub.instance {
+			if c := r.byConn[conn]; c != nil {
+				r.settleAcks(c)
+				r.closeClient(c, CloseSuperseded, "a newer connection of yours to this room took over")
+			}
+		}
+	}
+}
+
 // removeEverywhere takes every connection of the person out of the room, on every instance:
 // presence at once (each instance folds the same), and the connections here closed with 4003.
 func (r *room) removeEverywhere(userID string) {
@@ -253,6 +329,7 @@ func (r *room) removeEverywhere(userID string) {
 	}
 	for c := range r.clients {
 		if c.member.UserID == userID {
+			r.settleAcks(c)
 			r.closeClient(c, CloseRemoved, "removed from this room")
 		}
 	}
@@ -279,6 +356,8 @@ type snapshot struct {
 	Said       []snapSaid  `bson:"said"`
 	Conns      []snapConn  `bson:"conns,omitempty"`
 	Order      []Member    `bson:"order,omitempty"`
+	Joins      uint64      `bson:"joins,omitempty"`
+	LastAt     time.Time   `bson:"lastAt,omitempty"`
 	Written    time.Time   `bson:"written"`
 	// Last is set on the snapshot a room's run writes as it stops: no event follows it.
 	Last bool `bson:"last"`
@@ -298,14 +377,17 @@ type snapSaid struct {
 type snapConn struct {
 	Key    string `bson:"key"`
 	Member Member `bson:"member"`
+	Joined uint64 `bson:"joined,omitempty"`
 }
 
-// snapshot captures the state. Presence is kept only with a bus: without one, a process that
-// starts again has nobody connected.
+// snapshot captures the state. Connections are kept only with a bus: without one, a process
+// that starts again has nobody connected, and the people present are kept so that it can
+// write their "left".
 func (st *roomState) snapshot(roomID string, withPresence bool, now time.Time) snapshot {
 	s := snapshot{ID: roomID, Seq: st.seq, StreamPos: st.streamPos, Open: st.open, Phase: st.phase,
 		Locked: st.locked, Hands: append([]Member{}, st.hands...), GoRound: append([]Member(nil), st.goRound...),
-		GoTurn: st.goTurn, PauseUntil: st.pauseUntil, Removed: []string{}, Written: now.UTC()}
+		GoTurn: st.goTurn, PauseUntil: st.pauseUntil, Removed: []string{}, LastAt: st.lastAt, Written: now.UTC(),
+		Order: append([]Member{}, st.order...)}
 	if st.floor != nil {
 		f := *st.floor
 		s.Floor = &f
@@ -322,9 +404,9 @@ func (st *roomState) snapshot(roomID string, withPresence bool, now time.Time) s
 	}
 	if withPresence {
 		for k, m := range st.conns {
-			s.Conns = append(s.Conns, snapConn{Key: k, Member: m})
+			s.Conns = append(s.Conns, snapConn{Key: k, Member: m, Joined: st.joined[k]})
 		}
-		s.Order = append([]Member{}, st.order...)
+		s.Joins = st.joins
 	}
 	return s
 }
@@ -340,6 +422,7 @@ func (st *roomState) restore(s snapshot) {
 		st.goRound, st.goTurn = s.GoRound, s.GoTurn
 	}
 	st.pauseUntil = s.PauseUntil
+	st.lastAt = s.LastAt
 	st.removed = map[string]bool{}
 	for _, id := range s.Removed {
 		st.removed[id] = true
@@ -355,11 +438,13 @@ func (st *roomState) restore(s snapshot) {
 		st.said[x.Key] = x.Seq
 		st.saidOrder = append(st.saidOrder, x.Key)
 	}
-	st.conns, st.present, st.order = map[string]Member{}, map[string]int{}, nil
+	st.conns, st.present, st.order, st.joined = map[string]Member{}, map[string]int{}, nil, map[string]uint64{}
 	for _, c := range s.Conns {
 		st.conns[c.Key] = c.Member
 		st.present[c.Member.UserID]++
+		st.joined[c.Key] = c.Joined
 	}
+	st.joins = s.Joins
 	st.order = append(st.order, s.Order...)
 }
 
@@ -367,6 +452,7 @@ func (st *roomState) restore(s snapshot) {
 // that ended without writing one). Presence is not folded: nobody is connected yet.
 func (st *roomState) foldEvent(e Event) {
 	st.seq = e.Seq
+	st.lastAt = e.At
 	switch e.Type {
 	case EventSay:
 		st.remember(e.UserID, e.ClientID, e.Seq)

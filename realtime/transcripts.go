@@ -260,8 +260,36 @@ func (b *blockBuilder) add(events []Event) [][]Event {
 }
 
 // Events returns up to limit events of the room after afterSeq, in order, reading whole
-// blocks where it can and single events after the last block.
+// blocks where it can and single events after the last block. A withdrawn turn comes without
+// its words, marked Withdrawn.
 func (t *Transcripts) Events(ctx context.Context, roomID string, afterSeq uint64, limit int) ([]Event, error) {
+	out, err := t.storedEvents(ctx, roomID, afterSeq, limit)
+	if err != nil || !hasTurns(out) {
+		return out, err
+	}
+	gone, err := t.Withdrawn(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range out {
+		if e.Type == EventSay && gone[e.Seq] {
+			out[i] = e.withoutWords()
+		}
+	}
+	return out, nil
+}
+
+func hasTurns(events []Event) bool {
+	for _, e := range events {
+		if e.Type == EventSay {
+			return true
+		}
+	}
+	return false
+}
+
+// storedEvents reads events as they were stored, words of withdrawn turns included.
+func (t *Transcripts) storedEvents(ctx context.Context, roomID string, afterSeq uint64, limit int) ([]Event, error) {
 	if limit <= 0 {
 		return nil, failure.Invalid("limit", "must be at least 1")
 	}
@@ -321,24 +349,33 @@ func (t *Transcripts) loadSnapshot(ctx context.Context, roomID string) (snapshot
 // turn; the turn stays in the store and the withdrawal is a record of its own, so the export
 // leaves the words out. Withdrawing twice is not an error.
 func (t *Transcripts) Withdraw(ctx context.Context, roomID string, seq uint64, userID string) error {
+	_, err := t.withdraw(ctx, roomID, seq, userID)
+	return err
+}
+
+// withdraw is Withdraw, reporting whether this call recorded the withdrawal.
+func (t *Transcripts) withdraw(ctx context.Context, roomID string, seq uint64, userID string) (bool, error) {
 	var doc storedEvent
 	err := t.events.FindOne(ctx, bson.D{{Key: "_id", Value: eventKey(roomID, seq)}}).Decode(&doc)
 	if err != nil {
-		return database.Translate(err)
+		return false, database.Translate(err)
 	}
 	if doc.Type != EventSay {
-		return failure.Invalid("seq", "only a turn (say) can be withdrawn")
+		return false, failure.Invalid("seq", "only a turn (say) can be withdrawn")
 	}
 	if doc.UserID != userID {
-		return failure.ErrForbidden
+		return false, failure.ErrForbidden
 	}
 	_, err = t.withdrawals.InsertOne(ctx, withdrawal{
 		ID: eventKey(roomID, seq), Room: roomID, Seq: seq, UserID: userID,
 	})
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
-		return fmt.Errorf("store withdrawal: %w", err)
+	if mongo.IsDuplicateKeyError(err) {
+		return false, nil
 	}
-	return nil
+	if err != nil {
+		return false, fmt.Errorf("store withdrawal: %w", err)
+	}
+	return true, nil
 }
 
 // Withdrawn returns the sequence numbers of the room's withdrawn turns.

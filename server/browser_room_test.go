@@ -399,6 +399,16 @@ func TestBrowserRoomSession(t *testing.T) {
 	if strings.Contains(tara.b.Text("#transcript"), "Hearing that helps.") {
 		t.Errorf("the withdrawn turn's words are still on the transcript page")
 	}
+	// Those in the room see the words go, and someone arriving later never gets them.
+	withdrawnJS := `(() => { const p = document.querySelector('#log-list li.turn[data-seq="` + seq + `"] .turn__text'); return !!p && p.textContent === '(withdrawn by the speaker)'; })()`
+	waitJS(t, fran.b, "Fran's room shows the turn withdrawn", withdrawnJS)
+	femi.b.Reload()
+	waitJS(t, femi.b, "Femi's room, loaded again, shows the turn withdrawn", withdrawnJS)
+	for _, p := range []person{fran, femi} {
+		if strings.Contains(p.b.Text("#log-list"), "Hearing that helps.") {
+			t.Errorf("%s's room still shows the withdrawn words", p.name)
+		}
+	}
 	screenshot(tara.b, "transcript")
 	tara.b.AssertNoAxeViolations(t)
 	var md string

@@ -85,7 +85,7 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.rooms = realtime.NewHub(f.transcripts, realtime.Options{})
+	f.rooms = realtime.NewHub(f.transcripts, realtime.Options{Inactive: acc.Users.Inactive})
 	acc.OnUserEnded = f.rooms.DisconnectUser
 	t.Cleanup(func() { f.rooms.Shutdown(context.Background()) })
 	f.assessments, err = assessment.NewStore(ctx, db)

@@ -40,6 +40,9 @@ func (v roomView) IsFacilitator() bool { return v.Me.Role == realtime.Facilitato
 // IsSession reports whether the room is a dialogue session's, which has a register.
 func (v roomView) IsSession() bool { return v.RoomID != cohortRoom }
 
+// MaxText is the longest turn the room takes, for the composer.
+func (v roomView) MaxText() int { return realtime.MaxTextChars }
+
 // hubID is the room's id in the hub.
 func (v roomView) hubID() string { return v.Cohort.ID + "/" + v.RoomID }
 
@@ -250,7 +253,7 @@ func (s *Server) withdrawTurn(c echo.Context) error {
 	if err != nil {
 		return failure.ErrNotFound
 	}
-	if err := s.deps.Transcripts.Withdraw(c.Request().Context(), v.hubID(), seq, v.Me.UserID); err != nil {
+	if err := s.deps.Rooms.Withdraw(c.Request().Context(), v.hubID(), seq, v.Me.UserID); err != nil {
 		if errors.Is(err, failure.ErrForbidden) {
 			return failure.Invalid("seq", "only the person who said it can withdraw a turn")
 		}

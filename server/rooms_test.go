@@ -15,6 +15,7 @@ import (
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/realtime"
 )
 
 // dialRoom opens a room's websocket as the signed-in client, from this site's origin unless
@@ -216,5 +217,90 @@ func TestRoomCloseRecordsAttendance(t *testing.T) {
 		if id != u.ID && r.Mark != courses.Absent {
 			t.Errorf("%s, never in the room: %q, want absent", id, r.Mark)
 		}
+	}
+}
+
+// The composer takes its limit from the server: the page and the room refuse the same
+// length.
+func TestRoomPageTextLimitFromServer(t *testing.T) {
+	f := newFixture(t)
+	cohort := f.demoCohort(t)
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	res, body := trainee.do("GET", "/rooms/"+cohort.ID+"/cohort", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("room page: %d", res.StatusCode)
+	}
+	limit := strconv.Itoa(realtime.MaxTextChars)
+	for _, want := range []string{`data-max-text="` + limit + `"`, `maxlength="` + limit + `"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the room page has no %s", want)
+		}
+	}
+}
+
+// A disable made by another process on the same database, as `polyphony user disable` does
+// (its own account service, no bus, nobody told), closes the person's open room connection,
+// whether they speak or not, and nothing they send after it is acknowledged or stored.
+func TestRoomDisableFromAnotherProcess(t *testing.T) {
+	t.Run("speaking", func(t *testing.T) { testRoomDisable(t, 6) })
+	t.Run("silent", func(t *testing.T) { testRoomDisable(t, 0) })
+}
+
+func testRoomDisable(t *testing.T, says int) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cohort := f.demoCohort(t)
+	path := "/rooms/" + cohort.ID + "/cohort"
+	facil := f.signedIn(t, accounts.RoleFacilitator)
+	if res, body := facil.do("POST", path+"/open", url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("open: %d %s", res.StatusCode, body)
+	}
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	conn, _, err := trainee.dialRoom(path+"/ws?lastSeq=0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	next(t, conn, "welcome")
+	if err := conn.WriteJSON(map[string]string{"type": "say", "text": "before", "id": "b"}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, conn, "ack")
+
+	cli, err := accounts.NewService(ctx, f.db, accounts.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := cli.Users.ByEmail(ctx, f.byRole[accounts.RoleTrainee].Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.SetDisabled(ctx, u.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	for i := range says {
+		if err := conn.WriteJSON(map[string]string{"type": "say", "text": "after the disable", "id": "a" + strconv.Itoa(i)}); err != nil {
+			break // closed already
+		}
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	for {
+		var m map[string]any
+		err := conn.ReadJSON(&m)
+		if err == nil {
+			if m["type"] == "ack" {
+				t.Errorf("a turn sent after the disable was acknowledged: %v", m)
+			}
+			continue
+		}
+		var ce *websocket.CloseError
+		if !errors.As(err, &ce) || ce.Code != websocket.ClosePolicyViolation {
+			t.Errorf("after the disable: %v, want the server to close the connection (1008)", err)
+		}
+		break
+	}
+	_, body := facil.do("GET", path+"/transcript.md", nil)
+	if !strings.Contains(string(body), "before") || strings.Contains(string(body), "after the disable") {
+		t.Errorf("transcript: want the turn before the disable and none after:\n%s", body)
 	}
 }

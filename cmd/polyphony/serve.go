@@ -39,7 +39,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	roomOpts := realtime.Options{}
+	// A disable by any process (the command line included) reaches open room connections.
+	roomOpts := realtime.Options{Inactive: a.accounts.Users.Inactive}
 	if cfg.NATSURL != "" {
 		bus, err := realtime.ConnectNATS(ctx, cfg.NATSURL, realtime.NATSOptions{Name: "polyphony"})
 		if err != nil {

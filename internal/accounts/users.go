@@ -141,6 +141,38 @@ func (s *Users) ByID(ctx context.Context, id string) (User, error) {
 	return u, nil
 }
 
+// Inactive returns those of ids whose account is disabled or gone: the people who may no
+// longer take part in anything live. It reads the database every time, so that a change made
+// by another process (the command line) counts at once.
+func (s *Users) Inactive(ctx context.Context, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	cur, err := s.coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}},
+		options.Find().SetProjection(bson.M{"_id": 1, "disabled": 1}))
+	if err != nil {
+		return nil, fmt.Errorf("check accounts: %w", err)
+	}
+	var found []struct {
+		ID       string `bson:"_id"`
+		Disabled bool   `bson:"disabled"`
+	}
+	if err := cur.All(ctx, &found); err != nil {
+		return nil, fmt.Errorf("check accounts: %w", err)
+	}
+	active := make(map[string]bool, len(found))
+	for _, u := range found {
+		active[u.ID] = !u.Disabled
+	}
+	var out []string
+	for _, id := range ids {
+		if !active[id] {
+			out = append(out, id)
+		}
+	}
+	return out, nil
+}
+
 // ByEmail returns the account with the email address (compared without case).
 func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
 	var u User

@@ -10,6 +10,8 @@ const root = document.getElementById("room");
 const me = { userId: root.dataset.user, name: root.dataset.name, role: root.dataset.role };
 const isFacilitator = me.role === "facilitator";
 const roomPath = root.dataset.path;
+// The longest turn the server takes, counted as the textarea's maxlength counts.
+const maxText = Number(root.dataset.maxText);
 const storeKey = "polyphony.room." + roomPath;
 
 const $ = (id) => document.getElementById(id);
@@ -225,7 +227,11 @@ function logEvent(e) {
     meta.append(node("span", "turn__who", e.userId === me.userId ? e.name + " (you)" : e.name));
     if (e.role === "facilitator") meta.append(" ", node("span", "turn__role", "facilitator"));
     meta.append(" ", timeNode(e.at));
-    item.append(meta, node("p", "turn__text", e.text));
+    item.append(meta, node("p", "turn__text", e.withdrawn ? "(withdrawn by the speaker)" : e.text));
+  } else if (e.type === "withdrawn") {
+    const turn = el.logList.querySelector('li.turn[data-seq="' + Number(e.turn) + '"] .turn__text');
+    if (turn) turn.textContent = "(withdrawn by the speaker)";
+    return;
   } else {
     const text = note(e);
     if (!text) return;
@@ -770,7 +776,7 @@ function receive(m) {
       renderOutbox();
       break;
     case "error": {
-      const p = m.id ? pending.find((q) => q.id === m.id) : null;
+      const p = m.id && !m.retry ? pending.find((q) => q.id === m.id) : null;
       if (p) {
         // Refused, so it will never be a turn: give the words back to the writer.
         pending = pending.filter((q) => q.id !== m.id);
@@ -778,8 +784,8 @@ function receive(m) {
         persist();
         renderOutbox();
       }
-      if (!m.for && pending.length) {
-        // Refused before it was read (too many messages at once): try again shortly.
+      if ((m.retry || !m.for) && pending.length) {
+        // Refused for now (too many messages at once): try again shortly.
         clearTimeout(resendTimer);
         resendTimer = setTimeout(resend, 1500);
       }
@@ -800,8 +806,6 @@ function receive(m) {
 
 // ---- What the person does ----
 
-const maxFrameBytes = 4000; // the server closes the connection on a frame over 4096 bytes
-
 el.composer.addEventListener("submit", (ev) => {
   ev.preventDefault();
   if (blockedReason()) return;
@@ -811,8 +815,8 @@ el.composer.addEventListener("submit", (ev) => {
     return;
   }
   const p = { id: newID(), text };
-  if (new TextEncoder().encode(JSON.stringify({ type: "say", text, id: p.id })).length > maxFrameBytes) {
-    showError("The message is too long to send in one go: split it into shorter messages.");
+  if (text.trim().length > maxText) {
+    showError("Your message is " + text.trim().length + " characters long: shorten it to " + maxText + " or fewer, or send it in parts.");
     return;
   }
   clearError();
