@@ -45,7 +45,8 @@ type TraineeResult struct {
 	Marks     int       `json:"marks"`
 	Max       int       `json:"max"`
 	Percent   float64   `json:"percent"`
-	Passed    bool      `json:"passed"`
+	// Passed is null while the assessment has no pass mark.
+	Passed *bool `json:"passed"`
 }
 
 // Results lists each trainee's result at the assessment, by user id: the attempt pick
@@ -129,10 +130,12 @@ type ItemResponse struct {
 }
 
 // Counts is how many chose something: in all, in the upper group and in the lower group.
+// Upper and Lower are weighted: an attempt tied at a group's boundary counts as the share of
+// it that falls in the group (see Analyse), so they need not be whole numbers.
 type Counts struct {
-	Count int `json:"count"`
-	Upper int `json:"upper"`
-	Lower int `json:"lower"`
+	Count int     `json:"count"`
+	Upper float64 `json:"upper"`
+	Lower float64 `json:"lower"`
 }
 
 // OptionStats counts the choices of one option (in the order written).
@@ -151,7 +154,7 @@ type ItemStats struct {
 	// Facility is the proportion who answered it right.
 	Facility float64 `json:"facility"`
 	// Discrimination is the proportion right in the upper group less that in the lower
-	// group; null when a group did not have the question.
+	// group, each weighted as the groups are; null when a group did not have the question.
 	Discrimination *float64 `json:"discrimination"`
 	// PointBiserial is the correlation of the question's mark (0 or 1) with the rest of the
 	// score (the total less this question); null when either does not vary.
@@ -170,19 +173,30 @@ type Analysis struct {
 	// by N), the one KR-20 is defined with.
 	Mean float64 `json:"mean"`
 	SD   float64 `json:"sd"`
-	// KR20 is Kuder–Richardson 20 reliability; null unless every attempt had the same
-	// questions (at least two) and the totals vary.
+	// KR20 is Kuder–Richardson 20 reliability, with the population variance of the totals
+	// and each question's p(1−p); null unless every attempt had the same questions (at
+	// least two) and the totals vary.
 	KR20 *float64 `json:"kr20"`
+	// FewAttempts is true when fewer than ReliableAttempts attempts were analysed: KR-20
+	// from so few says little about the test (it can even fall below 0), and the other
+	// figures are rough.
+	FewAttempts bool `json:"fewAttempts"`
 	// GroupSize is the number of attempts in each of the upper and lower groups: 27% of N,
 	// rounded.
 	GroupSize int         `json:"groupSize"`
 	Items     []ItemStats `json:"items"`
 }
 
+// ReliableAttempts is the fewest attempts from which the analysis reads KR-20 as telling
+// something about the test.
+const ReliableAttempts = 30
+
 // Analyse computes the item analysis of a set of marked attempts. The upper and lower
-// groups are the GroupSize attempts with the highest and the lowest totals; attempts with
-// equal totals are ranked by attempt id, so the groups are the same every time. Items are
-// ordered by question id.
+// groups hold GroupSize attempts each, those with the highest and the lowest totals. When
+// attempts with the same total straddle a group's boundary, each of them counts in the
+// group with an equal share of the places left (three tied for two places count 2/3 each),
+// so the figures do not depend on ids or on the order attempts come in. Items are ordered
+// by question id.
 func Analyse(rs []Response) Analysis {
 	n := len(rs)
 	an := Analysis{N: n, Items: []ItemStats{}}
@@ -198,29 +212,15 @@ func Analyse(rs []Response) Analysis {
 		}
 	}
 	an.Mean, an.SD = meanSD(totals)
+	an.FewAttempts = n < ReliableAttempts
 	if n >= 2 {
 		an.GroupSize = max(1, int(math.Round(0.27*float64(n))))
 	}
-	order := make([]int, n)
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		ja, jb := order[a], order[b]
-		if totals[ja] != totals[jb] {
-			return totals[ja] > totals[jb]
-		}
-		return rs[ja].AttemptID < rs[jb].AttemptID
-	})
-	group := make([]int, n) // 1 upper, -1 lower, 0 neither
-	for i := 0; i < an.GroupSize; i++ {
-		group[order[i]] = 1
-		group[order[n-1-i]] = -1
-	}
+	upper, lower := groupWeights(totals, an.GroupSize)
 	byQuestion := map[string][]respondent{}
 	for j, r := range rs {
 		for _, it := range r.Items {
-			byQuestion[it.QuestionID] = append(byQuestion[it.QuestionID], respondent{it, totals[j], group[j]})
+			byQuestion[it.QuestionID] = append(byQuestion[it.QuestionID], respondent{it, totals[j], upper[j], lower[j]})
 		}
 	}
 	ids := make([]string, 0, len(byQuestion))
@@ -235,11 +235,52 @@ func Analyse(rs []Response) Analysis {
 	return an
 }
 
-// respondent is one attempt's answer to a question, with the attempt's total and group.
+// respondent is one attempt's answer to a question, with the attempt's total and its
+// weights in the upper and lower groups.
 type respondent struct {
 	ItemResponse
-	total float64
-	group int
+	total        float64
+	upper, lower float64
+}
+
+// groupWeights is each attempt's weight in the upper and in the lower group of size
+// attempts: 1 for a total beyond the group's boundary, an equal share of the places left for
+// a total on it, 0 otherwise.
+func groupWeights(totals []float64, size int) (upper, lower []float64) {
+	n := len(totals)
+	if size == 0 {
+		return make([]float64, n), make([]float64, n)
+	}
+	sorted := append([]float64(nil), totals...)
+	sort.Float64s(sorted)
+	upper = shares(totals, sorted[n-size], size, func(t float64) bool { return t > sorted[n-size] })
+	lower = shares(totals, sorted[size-1], size, func(t float64) bool { return t < sorted[size-1] })
+	return upper, lower
+}
+
+// shares gives weight 1 to the totals beyond the boundary and divides what is left of size
+// equally among the totals on it.
+func shares(totals []float64, boundary float64, size int, beyond func(float64) bool) []float64 {
+	var in, tied float64
+	for _, t := range totals {
+		switch {
+		case beyond(t):
+			in++
+		case t == boundary:
+			tied++
+		}
+	}
+	share := (float64(size) - in) / tied
+	w := make([]float64, len(totals))
+	for i, t := range totals {
+		switch {
+		case beyond(t):
+			w[i] = 1
+		case t == boundary:
+			w[i] = share
+		}
+	}
+	return w
 }
 
 func itemStats(id string, rs []respondent) ItemStats {
@@ -268,14 +309,9 @@ func itemStats(id string, rs []respondent) ItemStats {
 			correct = 1
 		}
 		right += correct
-		switch r.group {
-		case 1:
-			c.Upper++
-			upperN, upperRight = upperN+1, upperRight+correct
-		case -1:
-			c.Lower++
-			lowerN, lowerRight = lowerN+1, lowerRight+correct
-		}
+		c.Upper, c.Lower = c.Upper+r.upper, c.Lower+r.lower
+		upperN, upperRight = upperN+r.upper, upperRight+r.upper*correct
+		lowerN, lowerRight = lowerN+r.lower, lowerRight+r.lower*correct
 		x[i], y[i] = correct, r.total-correct
 	}
 	st.Facility = right / float64(len(rs))

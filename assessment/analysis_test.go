@@ -126,9 +126,9 @@ func TestAnalyseHandWorked(t *testing.T) {
 			if o.Right {
 				r = "*"
 			}
-			parts = append(parts, fmt.Sprintf("%s%s %d/%d/%d", o.Label, r, o.Count, o.Upper, o.Lower))
+			parts = append(parts, fmt.Sprintf("%s%s %d/%g/%g", o.Label, r, o.Count, o.Upper, o.Lower))
 		}
-		return strings.Join(parts, ", ") + fmt.Sprintf(", omitted %d/%d/%d", it.Omitted.Count, it.Omitted.Upper, it.Omitted.Lower)
+		return strings.Join(parts, ", ") + fmt.Sprintf(", omitted %d/%g/%g", it.Omitted.Count, it.Omitted.Upper, it.Omitted.Lower)
 	}
 	if got, want := options(an.Items[0]), "A* 7/3/1, B 1/0/0, C 1/0/1, omitted 1/0/1"; got != want {
 		t.Errorf("I1 options %s, want %s", got, want)
@@ -141,6 +141,105 @@ func TestAnalyseHandWorked(t *testing.T) {
 	for _, field := range []string{`"mean":`, `"sd":`, `"kr20":`, `"facility":`, `"discrimination":`, `"pointBiserial":`, `"options":`} {
 		if !strings.Contains(string(raw), field) {
 			t.Errorf("JSON has no %s: %s", field, raw)
+		}
+	}
+}
+
+// tiedRight is seven trainees' marks (1 right, 0 wrong) on three questions of two options
+// (A right, B wrong), with ties at both groups' boundaries:
+//
+//	      I1 I2 I3  total
+//	P1     1  1  1    3
+//	P2     1  1  0    2
+//	P3     1  0  1    2
+//	P4     0  1  1    2
+//	P5     1  0  0    1
+//	P6     0  1  0    1
+//	P7     0  0  0    0
+//
+// 27% of 7 is 1.89, so groups of 2. Upper: P1 (weight 1), and P2 P3 P4 tied for the one
+// place left, 1/3 each. Lower: P7 (weight 1), and P5 P6 tied for one place, 1/2 each.
+// I1 upper right 1 + 1/3 + 1/3 = 5/3 of 2 = 5/6; lower right 1/2 (P5) of 2 = 1/4; D = 7/12.
+// I2 the same: upper P1 P2 P4 → 5/6, lower P6 → 1/4; D = 7/12.
+// I3 upper P1 P3 P4 → 5/6, lower nobody → 0; D = 5/6.
+// Option counts of I1: A (P1 P2 P3 P5) 4, upper 5/3, lower 1/2; B (P4 P6 P7) 3, upper 1/3,
+// lower 3/2.
+var tiedRight = [][]int{{1, 1, 1}, {1, 1, 0}, {1, 0, 1}, {0, 1, 1}, {1, 0, 0}, {0, 1, 0}, {0, 0, 0}}
+
+// figure prints a figure that may be null.
+func figure(f *float64) string {
+	if f == nil {
+		return "null"
+	}
+	return fmt.Sprintf("%.6f", *f)
+}
+
+// tiedResponses gives trainee p the attempt id ids[p], in the order given by order.
+func tiedResponses(ids []string, order []int) []assessment.Response {
+	var rs []assessment.Response
+	for _, p := range order {
+		r := assessment.Response{AttemptID: ids[p]}
+		for i, right := range tiedRight[p] {
+			r.Items = append(r.Items, assessment.ItemResponse{QuestionID: fmt.Sprintf("I%d", i+1), Options: 2, Right: 0, Chosen: 1 - right})
+		}
+		rs = append(rs, r)
+	}
+	return rs
+}
+
+func TestAnalyseTiesAtTheBoundaryHandWorked(t *testing.T) {
+	an := assessment.Analyse(tiedResponses([]string{"a1", "a2", "a3", "a4", "a5", "a6", "a7"}, []int{0, 1, 2, 3, 4, 5, 6}))
+	if an.GroupSize != 2 || len(an.Items) != 3 {
+		t.Fatalf("group %d, items %d", an.GroupSize, len(an.Items))
+	}
+	for i, want := range []float64{7.0 / 12, 7.0 / 12, 5.0 / 6} {
+		if got := an.Items[i].Discrimination; got == nil || math.Abs(*got-want) > 1e-9 {
+			t.Errorf("I%d discrimination %s, want %.6f", i+1, figure(got), want)
+		}
+	}
+	a, b := an.Items[0].Options[0], an.Items[0].Options[1]
+	for _, c := range []struct {
+		what      string
+		got, want float64
+	}{{"A upper", a.Upper, 5.0 / 3}, {"A lower", a.Lower, 0.5}, {"B upper", b.Upper, 1.0 / 3}, {"B lower", b.Lower, 1.5}} {
+		if math.Abs(c.got-c.want) > 1e-9 {
+			t.Errorf("I1 option %s = %.6f, want %.6f", c.what, c.got, c.want)
+		}
+	}
+	if a.Count != 4 || b.Count != 3 {
+		t.Errorf("I1 counts A %d, B %d; want 4 and 3", a.Count, b.Count)
+	}
+	if !an.FewAttempts {
+		t.Error("7 attempts are not flagged as too few to read reliability")
+	}
+}
+
+// Who is tied at a boundary must not decide the figures: giving the same trainees other ids,
+// or listing them in another order, changes nothing.
+func TestAnalyseTiesDoNotDependOnIDs(t *testing.T) {
+	base := assessment.Analyse(tiedResponses([]string{"a1", "a2", "a3", "a4", "a5", "a6", "a7"}, []int{0, 1, 2, 3, 4, 5, 6}))
+	perms := [][]string{
+		{"a7", "a6", "a5", "a4", "a3", "a2", "a1"},
+		{"a1", "a4", "a2", "a3", "a6", "a5", "a7"},
+		{"a3", "a1", "a4", "a2", "a5", "a7", "a6"},
+		{"z", "c", "b", "a", "y", "x", "m"},
+	}
+	orders := [][]int{{0, 1, 2, 3, 4, 5, 6}, {6, 5, 4, 3, 2, 1, 0}, {3, 0, 5, 1, 6, 2, 4}}
+	for _, ids := range perms {
+		for _, order := range orders {
+			an := assessment.Analyse(tiedResponses(ids, order))
+			for i, it := range an.Items {
+				want := base.Items[i]
+				if it.Discrimination == nil || math.Abs(*it.Discrimination-*want.Discrimination) > 1e-9 {
+					t.Errorf("ids %v, order %v: %s discrimination %s, want %.6f", ids, order, it.QuestionID, figure(it.Discrimination), *want.Discrimination)
+				}
+				for k, o := range it.Options {
+					w := want.Options[k]
+					if math.Abs(o.Upper-w.Upper) > 1e-9 || math.Abs(o.Lower-w.Lower) > 1e-9 {
+						t.Errorf("ids %v, order %v: %s option %s upper/lower %g/%g, want %g/%g", ids, order, it.QuestionID, o.Label, o.Upper, o.Lower, w.Upper, w.Lower)
+					}
+				}
+			}
 		}
 	}
 }
@@ -205,7 +304,7 @@ func TestResultsPickAttempts(t *testing.T) {
 		if len(res) != 2 || res[0].UserID != trainee(1).ID || res[0].Attempt != tc.attempt || res[0].Marks != tc.marks || res[0].Attempts != 2 {
 			t.Errorf("%s: %+v", tc.pick, res)
 		}
-		if res[1].Marks != 1 || res[1].Percent != 50 || res[1].Passed {
+		if res[1].Marks != 1 || res[1].Percent != 50 || res[1].Passed == nil || *res[1].Passed {
 			t.Errorf("%s: trainee 2 %+v, want 1 of 2, 50%%, not passed at 60", tc.pick, res[1])
 		}
 		an, err := s.Analysis(ctx, assessor, a.ID, tc.pick)
@@ -234,13 +333,17 @@ func TestResultsPickAttempts(t *testing.T) {
 
 func TestCSV(t *testing.T) {
 	var buf bytes.Buffer
-	results := []assessment.TraineeResult{{UserID: "u1", Attempt: 1, Attempts: 2, Marks: 3, Max: 5, Percent: 60, Passed: true, ClosedBy: "submitted"}}
+	yes := true
+	results := []assessment.TraineeResult{{UserID: "u1", Attempt: 1, Attempts: 2, Marks: 3, Max: 5, Percent: 60, Passed: &yes, ClosedBy: "submitted"}, {UserID: "u2", Attempt: 1, Attempts: 1, Marks: 0, Max: 5, ClosedBy: "submitted"}}
 	if err := assessment.WriteResultsCSV(&buf, results, func(string) string { return "=HYPERLINK(\"x\")" }); err != nil {
 		t.Fatal(err)
 	}
 	rows := readCSV(t, buf.String())
-	if len(rows) != 2 || rows[1][0] != "u1" || rows[1][1] != `'=HYPERLINK("x")` || rows[1][7] != "3" || rows[1][9] != "60.0000" || rows[1][10] != "true" {
+	if len(rows) != 3 || rows[1][0] != "u1" || rows[1][1] != `'=HYPERLINK("x")` || rows[1][7] != "3" || rows[1][9] != "60.0000" || rows[1][10] != "true" {
 		t.Errorf("results CSV: %q", rows)
+	}
+	if len(rows) == 3 && rows[2][10] != "" {
+		t.Errorf("with no pass mark, passed is %q, want empty", rows[2][10])
 	}
 	buf.Reset()
 	if err := assessment.WriteAnalysisCSV(&buf, assessment.Analyse(handResponses())); err != nil {
@@ -268,4 +371,26 @@ func readCSV(t *testing.T, s string) [][]string {
 		t.Fatal(err)
 	}
 	return rows
+}
+
+// An assessment without a pass mark passes and fails nobody: the result says there is none.
+func TestResultsWithoutPassMark(t *testing.T) {
+	ctx := context.Background()
+	s, clock := openStore(t)
+	b, qs := fillBank(t, s, 2)
+	in := settings(b.ID, ids(qs))
+	in.PassMark = 0
+	a := createAssessment(t, s, in)
+	v := mustStart(t, s, trainee(1), a.ID)
+	clock.Advance(60e9)
+	if _, err := s.Submit(ctx, trainee(1), v.ID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Results(ctx, assessor, a.ID, assessment.PickFirst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 1 || res[0].Passed != nil {
+		t.Errorf("results with no pass mark: %+v, want passed null", res)
+	}
 }

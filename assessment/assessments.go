@@ -197,38 +197,47 @@ const (
 	maxAttempts            = 100
 )
 
-// normalize checks the settings against the bank's current questions.
+// CheckSettings checks settings as CreateAssessment would, storing nothing, and returns
+// every problem found: a form that could not read some fields lists them with the others.
+func (s *Store) CheckSettings(ctx context.Context, actor Actor, in AssessmentInput) error {
+	if err := requireStaff(actor, "set assessments"); err != nil {
+		return err
+	}
+	_, err := s.normalizeAssessment(ctx, in)
+	return err
+}
+
+// normalizeAssessment checks the settings against the bank's current questions and
+// returns every problem found.
 func (s *Store) normalizeAssessment(ctx context.Context, in AssessmentInput) (AssessmentInput, error) {
+	var problems []error
 	in.Title = strings.Join(strings.Fields(in.Title), " ")
 	switch n := utf8.RuneCountInString(in.Title); {
 	case n == 0:
-		return in, failure.Invalid("title", "is required")
+		problems = append(problems, failure.Problem("title", "Enter a title for the assessment"))
 	case n > 120:
-		return in, failure.Invalid("title", "must be at most 120 characters")
+		problems = append(problems, failure.Problem("title", "The title must be 120 characters or fewer"))
 	}
-	if in.BankID == "" {
-		return in, failure.Invalid("bankId", "is required: choose the question bank")
-	}
-	if _, err := s.bank(ctx, in.BankID); isNotFound(err) {
-		return in, failure.Invalidf("bankId", "no question bank has the id %q", in.BankID)
-	} else if err != nil {
+	var qs []Question
+	switch _, err := s.bank(ctx, in.BankID); {
+	case in.BankID == "":
+		problems = append(problems, failure.Problem("bankId", "Choose the question bank"))
+	case isNotFound(err):
+		problems = append(problems, failure.Problem("bankId", "Choose a question bank from the list"))
+	case err != nil:
 		return in, err
+	default:
+		if qs, err = s.questionsOf(ctx, in.BankID); err != nil {
+			return in, err
+		}
+		problems = append(problems, checkSelection(&in, qs))
 	}
-	qs, err := s.questionsOf(ctx, in.BankID)
-	if err != nil {
-		return in, err
-	}
-	if err := checkSelection(&in, qs); err != nil {
-		return in, err
-	}
-	if err := checkTimes(&in); err != nil {
-		return in, err
-	}
+	problems = append(problems, checkTimes(&in)...)
 	if in.AttemptsAllowed < 0 || in.AttemptsAllowed > maxAttempts {
-		return in, failure.Invalidf("attemptsAllowed", "must be from 0 (no limit) to %d", maxAttempts)
+		problems = append(problems, failure.Problemf("attemptsAllowed", "Attempts allowed must be from 0 (no limit) to %d", maxAttempts))
 	}
 	if math.IsNaN(in.PassMark) || in.PassMark < 0 || in.PassMark > 100 {
-		return in, failure.Invalid("passMark", "must be a percentage from 0 to 100")
+		problems = append(problems, failure.Problem("passMark", "The pass mark must be a percentage from 0 to 100"))
 	}
 	for _, r := range []struct {
 		field string
@@ -238,10 +247,10 @@ func (s *Store) normalizeAssessment(ctx context.Context, in AssessmentInput) (As
 			*r.level = ReviewNone
 		}
 		if !r.level.known() {
-			return in, failure.Invalidf(r.field, "%q is not a review level; use none, score, answers or feedback", *r.level)
+			problems = append(problems, failure.Problemf(r.field, "Choose what trainees see: none, score, answers or feedback, not %q", *r.level))
 		}
 	}
-	return in, nil
+	return in, failure.Problems(problems...)
 }
 
 // checkSelection checks the fixed questions and the draws against the bank. A draw must be
@@ -258,10 +267,10 @@ func checkSelection(in *AssessmentInput, qs []Question) error {
 	for i, id := range in.Questions {
 		f := fmt.Sprintf("questions[%d]", i)
 		if _, ok := byID[id]; !ok {
-			return failure.Invalidf(f, "the bank has no question with the id %q", id)
+			return failure.Problem(f, "Choose fixed questions from the bank: one of those chosen is not in it")
 		}
 		if fixed[id] {
-			return failure.Invalidf(f, "question %q is in the assessment twice", id)
+			return failure.Problem(f, "Choose each fixed question once: one is chosen twice")
 		}
 		fixed[id] = true
 	}
@@ -274,10 +283,10 @@ func checkSelection(in *AssessmentInput, qs []Question) error {
 		f := fmt.Sprintf("draws[%d]", i)
 		d.Tag = normalizeTag(d.Tag)
 		if d.Tag == "" {
-			return failure.Invalid(f+".tag", "is required")
+			return failure.Problemf(f+".tag", "Enter a tag for draw %d, the tag of the questions to draw", i+1)
 		}
 		if d.Count < 1 {
-			return failure.Invalid(f+".count", "must be at least 1")
+			return failure.Problemf(f+".count", "Draw at least 1 question tagged %q", d.Tag)
 		}
 		pools[i] = map[string]bool{}
 		for _, q := range qs {
@@ -297,30 +306,32 @@ func checkSelection(in *AssessmentInput, qs []Question) error {
 			left -= min(overlap, in.Draws[j].Count)
 		}
 		if left < d.Count {
-			return failure.Invalidf(f+".count", "the bank has %d question(s) tagged %q that the fixed questions and the draws before this one cannot take, fewer than the %d asked for", max(left, 0), d.Tag, d.Count)
+			return failure.Problemf(f+".count", "Draw at most %d question(s) tagged %q: that is all the bank has left once the fixed questions and the draws before are taken, not %d", max(left, 0), d.Tag, d.Count)
 		}
 	}
 	switch n := (Assessment{AssessmentInput: *in}).QuestionCount(); {
 	case n == 0:
-		return failure.Invalid("questions", "choose at least one question, or draw some by tag")
+		return failure.Problem("questions", "Choose at least one question, or draw some by tag")
 	case n > maxAssessmentQuestions:
-		return failure.Invalidf("questions", "an assessment has at most %d questions, and this one would have %d", maxAssessmentQuestions, n)
+		return failure.Problemf("questions", "Choose at most %d questions: this assessment would have %d", maxAssessmentQuestions, n)
 	}
 	return nil
 }
 
-func checkTimes(in *AssessmentInput) error {
+// checkTimes checks the opening times, the time limit and the grace.
+func checkTimes(in *AssessmentInput) []error {
+	var problems []error
 	in.Opens, in.Closes = utcOrZero(in.Opens).Truncate(time.Second), utcOrZero(in.Closes).Truncate(time.Second)
 	if !in.Opens.IsZero() && !in.Closes.IsZero() && !in.Closes.After(in.Opens) {
-		return failure.Invalid("closes", "must be after the time the assessment opens")
+		problems = append(problems, failure.Problem("closes", "The closing time must be after the opening time"))
 	}
 	if in.TimeLimitSeconds < 0 || in.TimeLimitSeconds > maxTimeLimit {
-		return failure.Invalidf("timeLimitSeconds", "must be from 0 (no limit) to %d (a week)", maxTimeLimit)
+		problems = append(problems, failure.Problemf("timeLimitSeconds", "The time limit must be from 0 (no limit) to %d minutes (a week)", maxTimeLimit/60))
 	}
 	if in.GraceSeconds < 0 || in.GraceSeconds > maxGrace {
-		return failure.Invalidf("graceSeconds", "must be from 0 to %d (an hour)", maxGrace)
+		problems = append(problems, failure.Problemf("graceSeconds", "The grace must be from 0 to %d seconds (an hour)", maxGrace))
 	}
-	return nil
+	return problems
 }
 
 // CreateAssessment checks the settings and stores them as version 1.

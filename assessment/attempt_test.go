@@ -272,7 +272,7 @@ func TestMarkingAndPinnedRevisions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if done.Score == nil || done.Score.Marks != 3 || done.Score.Max != 5 || done.Score.Percent != 60 || !done.Score.Passed {
+		if done.Score == nil || done.Score.Marks != 3 || done.Score.Max != 5 || done.Score.Percent != 60 || done.Score.Passed == nil || !*done.Score.Passed {
 			t.Errorf("score %+v, want 3 of 5, 60%%, passed at 60", done.Score)
 		}
 		rec := record(t, s, v.ID)

@@ -73,9 +73,9 @@ func (s *Store) CreateBank(ctx context.Context, actor Actor, name string) (Bank,
 	name = strings.Join(strings.Fields(name), " ")
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
-		return Bank{}, failure.Invalid("name", "is required")
+		return Bank{}, failure.Problem("name", "Enter a name for the question bank")
 	case n > 120:
-		return Bank{}, failure.Invalid("name", "must be at most 120 characters")
+		return Bank{}, failure.Problem("name", "The bank's name must be 120 characters or fewer")
 	}
 	b := Bank{ID: database.NewID(), Name: name, Owner: actor.ID, CreatedAt: s.clock()}
 	if err := s.w.insert(ctx, s.banks, b); err != nil {

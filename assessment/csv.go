@@ -3,6 +3,7 @@ package assessment
 import (
 	"encoding/csv"
 	"io"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -19,11 +20,25 @@ func cell(s string) string {
 
 func num(f float64) string { return strconv.FormatFloat(f, 'f', 4, 64) }
 
+// weight writes a group count, whole when it is and to four places when an attempt tied at
+// the group's boundary counts in part.
+func weight(f float64) string {
+	return strconv.FormatFloat(math.Round(f*1e4)/1e4, 'f', -1, 64)
+}
+
 func optNum(f *float64) string {
 	if f == nil {
 		return ""
 	}
 	return num(*f)
+}
+
+// passedCell is true or false, or empty while the assessment has no pass mark.
+func passedCell(p *bool) string {
+	if p == nil {
+		return ""
+	}
+	return strconv.FormatBool(*p)
 }
 
 // WriteResultsCSV writes trainees' results as CSV, one row each. name gives the name shown
@@ -39,7 +54,7 @@ func WriteResultsCSV(w io.Writer, results []TraineeResult, name func(userID stri
 		cw.Write([]string{
 			cell(r.UserID), cell(n), strconv.Itoa(r.Attempt), strconv.Itoa(r.Attempts),
 			r.StartedAt.UTC().Format(time.RFC3339), r.ClosedAt.UTC().Format(time.RFC3339), r.ClosedBy,
-			strconv.Itoa(r.Marks), strconv.Itoa(r.Max), num(r.Percent), strconv.FormatBool(r.Passed),
+			strconv.Itoa(r.Marks), strconv.Itoa(r.Max), num(r.Percent), passedCell(r.Passed),
 		})
 	}
 	cw.Flush()
@@ -74,9 +89,9 @@ func WriteAnalysisCSV(w io.Writer, an Analysis) error {
 			if o.Right {
 				count += "*"
 			}
-			row = append(row, count, strconv.Itoa(o.Upper), strconv.Itoa(o.Lower))
+			row = append(row, count, weight(o.Upper), weight(o.Lower))
 		}
-		row = append(row, strconv.Itoa(it.Omitted.Count), strconv.Itoa(it.Omitted.Upper), strconv.Itoa(it.Omitted.Lower))
+		row = append(row, strconv.Itoa(it.Omitted.Count), weight(it.Omitted.Upper), weight(it.Omitted.Lower))
 		cw.Write(row)
 	}
 	cw.Write([]string{})

@@ -155,7 +155,7 @@ func TestSubmitAtDeadlineLosesNothing(t *testing.T) {
 	})
 }
 
-// BenchmarkB7SubmitAtDeadline is QUALITY B7: 500 trainees submitting a 20-question MCQ at
+// BenchmarkB7SubmitAtDeadline is B7 (README, Performance): 500 trainees submitting a 20-question MCQ at
 // the deadline, against embedded FerretDB. It reports the 99th percentile of the
 // submissions' latency and the answers lost; it fails only if an answer is lost. An
 // operation is a whole round, setting up the 500 attempts included: run it with

@@ -209,7 +209,7 @@ func TestGIFTErrors(t *testing.T) {
 		"Fine {=yes ~no}",                // 18
 	}, "\n")
 	_, errs := assessment.Check(assessment.FormatGIFT, []byte(src))
-	want := map[int]string{1: "not closed with ::", 3: "no answer block", 5: "braces do not match", 7: "one answer block", 9: "partial credit", 12: "is empty", 15: "second right answer", 18: "blank line"}
+	want := map[int]string{1: "not closed with ::", 3: "no answer block", 5: "braces do not match", 7: "one answer block", 9: "partial credit", 12: "Enter option B", 15: "second right answer", 18: "blank line"}
 	if len(errs) != len(want) {
 		t.Errorf("errors %v, want %d", errs, len(want))
 	}

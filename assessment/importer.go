@@ -99,8 +99,13 @@ func Check(format Format, src []byte) ([]QuestionInput, []ImportError) {
 	var valid []QuestionInput
 	for _, p := range parsed {
 		in, err := p.Input.Normalize()
-		if err != nil {
-			errs = append(errs, ImportError{Line: p.lineOf(invalidField(err)), Reason: err.Error()})
+		if invalids := failure.Invalids(err); len(invalids) > 0 {
+			for _, invalid := range invalids {
+				errs = append(errs, ImportError{Line: p.lineOf(invalid.Field), Reason: invalid.Error()})
+			}
+			continue
+		} else if err != nil {
+			errs = append(errs, ImportError{Line: p.lineOf(""), Reason: err.Error()})
 			continue
 		}
 		valid = append(valid, in)

@@ -166,7 +166,7 @@ func TestMarkdownErrors(t *testing.T) {
 		"- [ ] b",                    // 28
 	}, "\n")
 	qs, errs := assessment.Check(assessment.FormatMarkdown, []byte(src))
-	want := map[int]string{2: "before the first question", 6: "already the right answer", 10: "indented by two spaces", 16: "already has its feedback", 18: "stem: is required", 24: "options[1].text: is empty"}
+	want := map[int]string{2: "before the first question", 6: "Choose one best answer: options A and B are both marked", 10: "indented by two spaces", 16: "already has its feedback", 18: "Enter the stem", 24: "Enter option B"}
 	if len(errs) != len(want) {
 		t.Errorf("errors %v, want %d", errs, len(want))
 	}

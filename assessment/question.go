@@ -1,7 +1,6 @@
 package assessment
 
 import (
-	"errors"
 	"fmt"
 	"html/template"
 	"strings"
@@ -104,75 +103,78 @@ func (in QuestionInput) Normalize() (QuestionInput, error) {
 		Stem:        tidy(in.Stem),
 		Explanation: tidy(in.Explanation),
 	}
-	for _, f := range []struct {
-		field, text string
-		max         int
-	}{{"stem", out.Stem, maxStem}, {"explanation", out.Explanation, maxExplanation}} {
-		if err := checkText(f.field, f.text, f.max); err != nil {
-			return QuestionInput{}, err
-		}
-	}
+	var problems []error
 	if out.Stem == "" {
-		return QuestionInput{}, failure.Invalid("stem", "is required: write the question")
+		problems = append(problems, failure.Problem("stem", "Enter the stem: the question trainees answer"))
+	} else {
+		problems = append(problems, checkText("stem", "the stem", out.Stem, maxStem))
 	}
-	if out.Name == "" {
+	if out.Name == "" && out.Stem != "" {
 		out.Name = nameFromStem(out.Stem)
 	}
-	if err := checkText("name", out.Name, maxName); err != nil {
-		return QuestionInput{}, err
-	}
-	options, err := normalizeOptions(in.Options)
-	if err != nil {
-		return QuestionInput{}, err
-	}
-	out.Options = options
+	problems = append(problems, checkText("name", "the name", out.Name, maxName))
+	options, optionProblems := normalizeOptions(in.Options)
+	problems = append(problems, optionProblems...)
+	problems = append(problems, checkText("explanation", "the explanation", out.Explanation, maxExplanation))
 	tags, err := normalizeTags(in.Tags)
-	if err != nil {
+	problems = append(problems, err)
+	if err := failure.Problems(problems...); err != nil {
 		return QuestionInput{}, err
 	}
-	out.Tags = tags
+	out.Options, out.Tags = options, tags
 	return out, nil
 }
 
-func normalizeOptions(in []Option) ([]Option, error) {
+// normalizeOptions tidies the options and returns every problem with them.
+func normalizeOptions(in []Option) ([]Option, []error) {
 	switch n := len(in); {
 	case n < MinOptions:
-		return nil, failure.Invalidf("options", "a question needs at least %d options, and has %d", MinOptions, n)
+		return nil, []error{failure.Problemf("options", "Give at least %d options: this question has %d", MinOptions, n)}
 	case n > MaxOptions:
-		return nil, failure.Invalidf("options", "a question has at most %d options, and this one has %d", MaxOptions, n)
+		return nil, []error{failure.Problemf("options", "Give at most %d options: this question has %d", MaxOptions, n)}
 	}
 	out := make([]Option, len(in))
 	seen := map[string]int{}
 	right := -1
+	var problems []error
 	for i, o := range in {
 		f := fmt.Sprintf("options[%d]", i)
 		o.Text, o.Feedback = tidy(o.Text), tidy(o.Feedback)
-		if o.Text == "" {
-			return nil, failure.Invalid(f+".text", "is empty: write the option")
+		switch key := strings.ToLower(strings.Join(strings.Fields(o.Text), " ")); {
+		case o.Text == "":
+			problems = append(problems, failure.Problemf(f+".text", "Enter option %s", Label(i)))
+		default:
+			if j, dup := seen[key]; dup {
+				problems = append(problems, failure.Problemf(f+".text", "Option %s must differ from option %s: they are the same", Label(i), Label(j)))
+			}
+			seen[key] = i
+			problems = append(problems, checkText(f+".text", "option "+Label(i), o.Text, maxOptionText))
 		}
-		if err := checkText(f+".text", o.Text, maxOptionText); err != nil {
-			return nil, err
-		}
-		if err := checkText(f+".feedback", o.Feedback, maxFeedback); err != nil {
-			return nil, err
-		}
-		key := strings.ToLower(strings.Join(strings.Fields(o.Text), " "))
-		if j, dup := seen[key]; dup {
-			return nil, failure.Invalidf(f+".text", "is the same as option %s", Label(j))
-		}
-		seen[key] = i
+		problems = append(problems, checkText(f+".feedback", "the feedback on option "+Label(i), o.Feedback, maxFeedback))
 		if o.Right {
 			if right >= 0 {
-				return nil, failure.Invalidf(f+".right", "option %s is already the right answer: a question has exactly one best answer", Label(right))
+				problems = append(problems, failure.Problemf(f+".right", "Choose one best answer: options %s and %s are both marked", Label(right), Label(i)))
+			} else {
+				right = i
 			}
-			right = i
 		}
 		out[i] = o
 	}
 	if right < 0 {
-		return nil, failure.Invalid("options", "mark one option as the right answer")
+		problems = append(problems, failure.Problem("options", "Choose which option is the best answer"))
 	}
-	return out, nil
+	return out, dropNil(problems)
+}
+
+// dropNil keeps the problems found.
+func dropNil(errs []error) []error {
+	var out []error
+	for _, err := range errs {
+		if err != nil {
+			out = append(out, err)
+		}
+	}
+	return out
 }
 
 func normalizeTags(in []string) ([]string, error) {
@@ -183,11 +185,11 @@ func normalizeTags(in []string) ([]string, error) {
 		f := fmt.Sprintf("tags[%d]", i)
 		switch {
 		case t == "":
-			return nil, failure.Invalid(f, "is empty")
+			return nil, failure.Problem(f, "Remove the empty tag, or write it")
 		case utf8.RuneCountInString(t) > maxTag:
-			return nil, failure.Invalidf(f, "must be at most %d characters", maxTag)
+			return nil, failure.Problemf(f, "Each tag must be %d characters or fewer: %q is longer", maxTag, t)
 		case strings.ContainsAny(t, ",[]<>") || strings.IndexFunc(t, unicode.IsControl) >= 0:
-			return nil, failure.Invalid(f, "must not contain commas, square or angle brackets, or control characters")
+			return nil, failure.Problemf(f, "Tags must not contain commas, square or angle brackets: change %q", t)
 		}
 		if seen[t] {
 			continue
@@ -196,7 +198,7 @@ func normalizeTags(in []string) ([]string, error) {
 		out = append(out, t)
 	}
 	if len(out) > maxTags {
-		return nil, failure.Invalidf("tags", "a question has at most %d tags", maxTags)
+		return nil, failure.Problemf("tags", "Give at most %d tags: this question has %d", maxTags, len(out))
 	}
 	return out, nil
 }
@@ -217,15 +219,18 @@ func tidy(s string) string {
 	return strings.TrimSpace(strings.Join(lines, "\n"))
 }
 
-func checkText(field, s string, max int) error {
+// checkText refuses unreadable text, control characters and text over max characters;
+// what names the text in the editor's words ("the stem", "option B").
+func checkText(field, what, s string, max int) error {
+	what = strings.ToUpper(what[:1]) + what[1:]
 	if !utf8.ValidString(s) {
-		return failure.Invalid(field, "is not valid UTF-8 text")
+		return failure.Problemf(field, "%s contains characters that cannot be read: type it again", what)
 	}
 	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\t' }); i >= 0 {
-		return failure.Invalidf(field, "contains a control character (%U)", []rune(s[i:])[0])
+		return failure.Problemf(field, "%s contains a character that cannot be shown (%U): remove it", what, []rune(s[i:])[0])
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return failure.Invalidf(field, "must be at most %d characters, not %d", max, n)
+		return failure.Problemf(field, "%s must be %d characters or fewer: it has %d", what, max, n)
 	}
 	return nil
 }
@@ -290,13 +295,4 @@ func renderMarkdown(s string) template.HTML {
 		return ""
 	}
 	return content.RenderUserMarkdown([]byte(s))
-}
-
-// invalidField returns the field of an InvalidError, or "".
-func invalidField(err error) string {
-	var inv *failure.InvalidError
-	if errors.As(err, &inv) {
-		return inv.Field
-	}
-	return ""
 }

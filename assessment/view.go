@@ -49,7 +49,9 @@ type Score struct {
 	Max      int     `json:"max"`
 	Percent  float64 `json:"percent"`
 	PassMark float64 `json:"passMark"`
-	Passed   bool    `json:"passed"`
+	// Passed is null while the assessment has no pass mark (a pass mark of 0): without one,
+	// nobody has passed or failed.
+	Passed *bool `json:"passed"`
 }
 
 // QuestionView is one question of an attempt as shown to its trainee.
@@ -106,8 +108,11 @@ func score(res *resultDoc, passMark float64) *Score {
 	if res.Max > 0 {
 		sc.Percent = 100 * float64(res.Marks) / float64(res.Max)
 	}
-	// Compared in whole marks, so that 3 of 5 passes a pass mark of 60 exactly.
-	sc.Passed = float64(res.Marks)*100 >= passMark*float64(res.Max)-1e-9
+	if passMark > 0 {
+		// Compared in whole marks, so that 3 of 5 passes a pass mark of 60 exactly.
+		passed := float64(res.Marks)*100 >= passMark*float64(res.Max)-1e-9
+		sc.Passed = &passed
+	}
 	return sc
 }
 

@@ -32,7 +32,7 @@ func curriculumLinksForBench() LinkResolver {
 	return CurriculumLinks(func(slug string) bool { return slug == "tolerance-of-uncertainty" })
 }
 
-// BenchmarkRender10KB measures a first rendering (no cache) of a 10 KB page; QUALITY B6
+// BenchmarkRender10KB measures a first rendering (no cache) of a 10 KB page; B6 (README, Performance)
 // wants it within 1 ms.
 func BenchmarkRender10KB(b *testing.B) {
 	r := NewRenderer()

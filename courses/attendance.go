@@ -134,6 +134,13 @@ func (s *Store) TakeRegister(ctx context.Context, cohortID, occasion string, ent
 	if err != nil {
 		return err
 	}
+	return s.takeRegister(ctx, cohortID, o, entries, by, false)
+}
+
+// takeRegister stores the marks for o. Before o, only Excused is taken unless held says
+// that the occasion has in fact taken place (a dialogue room used before its session's date).
+func (s *Store) takeRegister(ctx context.Context, cohortID string, o Occasion, entries []AttendanceEntry, by string, held bool) error {
+	occasion := o.ID
 	if len(entries) == 0 {
 		return failure.Invalid("entries", "mark at least one trainee")
 	}
@@ -147,7 +154,7 @@ func (s *Store) TakeRegister(ctx context.Context, cohortID, occasion string, ent
 	for i, e := range entries {
 		f := fmt.Sprintf("entries[%d]", i)
 		e.Note = strings.TrimSpace(e.Note)
-		if err := checkEntry(f, e, roles, seen, o, now); err != nil {
+		if err := checkEntry(f, e, roles, seen, o, now, held); err != nil {
 			return err
 		}
 		seen[e.UserID] = i
@@ -162,7 +169,7 @@ func (s *Store) TakeRegister(ctx context.Context, cohortID, occasion string, ent
 	return nil
 }
 
-func checkEntry(f string, e AttendanceEntry, roles map[string]accounts.Role, seen map[string]int, o Occasion, now time.Time) error {
+func checkEntry(f string, e AttendanceEntry, roles map[string]accounts.Role, seen map[string]int, o Occasion, now time.Time, held bool) error {
 	role, member := roles[e.UserID]
 	switch {
 	case e.UserID == "":
@@ -178,7 +185,7 @@ func checkEntry(f string, e AttendanceEntry, roles map[string]accounts.Role, see
 	if !e.Mark.known() {
 		return failure.Invalidf(f+".mark", "%q is not a mark; use present, absent or excused", e.Mark)
 	}
-	if e.Mark != Excused && !o.begun(now) {
+	if e.Mark != Excused && !held && !o.begun(now) {
 		return failure.Invalidf(f+".mark", "%s has not happened yet: before it, only an agreed absence (excused) can be recorded", o.Title)
 	}
 	if n := utf8.RuneCountInString(e.Note); n > maxAttendanceNote {

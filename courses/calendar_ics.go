@@ -14,8 +14,11 @@ import (
 // dialogue session. Times are written in UTC, so the feed needs no time zone definitions;
 // apps show them in the subscriber's own zone. Each event's UID stays the same across
 // versions of the programme, and SEQUENCE follows the version, so apps update events in
-// place when the programme changes. now is the feed's DTSTAMP.
-func ICS(cohort Cohort, p Programme, now time.Time) []byte {
+// place when the programme changes. now is the feed's DTSTAMP. roomURL, when not nil, gives
+// the full address of a dialogue session's room (by the session's id), which the session's
+// event carries as its URL and LOCATION and in its description, so that the room is one
+// click away in the calendar app; it is nil for someone who takes no part in the rooms.
+func ICS(cohort Cohort, p Programme, now time.Time, roomURL func(sessionID string) string) []byte {
 	w := &icsWriter{}
 	w.raw("BEGIN", "VCALENDAR")
 	w.raw("VERSION", "2.0")
@@ -39,7 +42,7 @@ func ICS(cohort Cohort, p Programme, now time.Time) []byte {
 		if o.Kind == OccasionResidential {
 			p.writeModuleDay(w, o)
 		} else {
-			p.writeSession(w, o)
+			p.writeSession(w, o, roomURL)
 		}
 		w.raw("END", "VEVENT")
 	}
@@ -82,18 +85,30 @@ func (p Programme) writeModuleDay(w *icsWriter, o Occasion) {
 	w.raw("TRANSP", "OPAQUE")
 }
 
-func (p Programme) writeSession(w *icsWriter, o Occasion) {
+func (p Programme) writeSession(w *icsWriter, o Occasion, roomURL func(string) string) {
 	a, after, _ := p.Activity(o.ID)
 	w.raw("DTSTART", icsUTC(a.Session.Start))
 	w.raw("DTEND", icsUTC(a.Session.End()))
 	w.text("SUMMARY", a.Title)
-	w.text("LOCATION", "Polyphony dialogue room: "+a.Session.Room)
+	link := ""
+	if roomURL != nil {
+		link = roomURL(a.ID)
+	}
+	if link != "" {
+		w.raw("URL", link) // a URI, not TEXT: nothing in it is escaped
+		w.text("LOCATION", link)
+	} else {
+		w.text("LOCATION", "Polyphony dialogue room: "+a.Session.Room)
+	}
 	desc := a.Description
 	if desc != "" {
 		desc += "\n\n"
 	}
 	desc += fmt.Sprintf("Facilitated dialogue in the period after module %d: %d minutes in the Polyphony dialogue room “%s”.",
 		after, a.Session.Minutes, a.Session.Room)
+	if link != "" {
+		desc += "\n\nJoin the room: " + link
+	}
 	w.text("DESCRIPTION", desc)
 	w.raw("TRANSP", "OPAQUE")
 }

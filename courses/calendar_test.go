@@ -167,7 +167,7 @@ func TestICS(t *testing.T) {
 	p.Modules[0].Venue = venue
 	now := time.Date(2027, 1, 5, 8, 9, 10, 0, time.UTC)
 
-	lines := parseICS(t, courses.ICS(c, p, now))
+	lines := parseICS(t, courses.ICS(c, p, now, nil))
 
 	type component struct {
 		name  string
@@ -275,10 +275,44 @@ func TestICS(t *testing.T) {
 	if got := unescape(t, one(dialogue, "LOCATION").value); got != "Polyphony dialogue room: Cohort dialogue" {
 		t.Errorf("dialogue LOCATION %q", got)
 	}
+	if n := len(dialogue.props["URL"]); n != 0 {
+		t.Errorf("%d URL properties in a feed without rooms, want none", n)
+	}
+
+	// With the rooms' addresses, each session's event links to its own room.
+	rooms := func(id string) string { return "https://polyphony.example.nhs.uk/rooms/c0ffee/" + id }
+	withRooms := map[string][]icsLine{}
+	var uid string
+	for _, l := range parseICS(t, courses.ICS(c, p, now, rooms)) {
+		switch l.name {
+		case "UID":
+			uid = l.value
+		case "URL", "LOCATION", "DESCRIPTION":
+			withRooms[uid+" "+l.name] = append(withRooms[uid+" "+l.name], l)
+		}
+	}
+	for _, o := range occasions {
+		if o.Kind != courses.OccasionDialogue {
+			if n := len(withRooms[o.ID+"@c0ffee.polyphony URL"]); n != 0 {
+				t.Errorf("%s is no dialogue session but has %d URL", o.ID, n)
+			}
+			continue
+		}
+		want := rooms(o.ID)
+		if got := withRooms[o.ID+"@c0ffee.polyphony URL"]; len(got) != 1 || got[0].value != want {
+			t.Errorf("%s URL %v, want one, %s", o.ID, got, want)
+		}
+		if got := withRooms[o.ID+"@c0ffee.polyphony LOCATION"]; len(got) != 1 || unescape(t, got[0].value) != want {
+			t.Errorf("%s LOCATION %v, want %s", o.ID, got, want)
+		}
+		if got := withRooms[o.ID+"@c0ffee.polyphony DESCRIPTION"]; len(got) != 1 || !strings.Contains(unescape(t, got[0].value), want) {
+			t.Errorf("%s DESCRIPTION %v does not give %s", o.ID, got, want)
+		}
+	}
 
 	// A day without a timetable is an all-day event.
 	p.Modules[3].Days = nil
-	lines = parseICS(t, courses.ICS(c, p, now))
+	lines = parseICS(t, courses.ICS(c, p, now, nil))
 	found := false
 	for _, l := range lines {
 		if l.name == "DTSTART" && l.params == "VALUE=DATE" && l.value == "20270920" {

@@ -64,7 +64,7 @@ func (j *Journals) AddComment(ctx context.Context, v Viewer, entryID string, nc 
 	if body == "" {
 		return Comment{}, failure.Invalid("body", "is required")
 	}
-	if err := checkLength("body", body, MaxCommentBody); err != nil {
+	if err := checkLength("body", "the comment", body, MaxCommentBody); err != nil {
 		return Comment{}, err
 	}
 	if err := checkIdemKey(nc.Key); err != nil {

@@ -108,7 +108,7 @@ func TestCommentsRefusedWhenNotShared(t *testing.T) {
 	_, err = w.j.AddComment(ctx, w.supervisor, e.ID, courses.NewComment{Body: "   ", Key: newKey()})
 	wantInvalid(t, err, "body", "required")
 	_, err = w.j.AddComment(ctx, w.supervisor, e.ID, courses.NewComment{Body: strings.Repeat("x", courses.MaxCommentBody+1), Key: newKey()})
-	wantInvalid(t, err, "body", "at most 5000")
+	wantInvalid(t, err, "body", "5000 characters or fewer")
 	if after := snapshot(t, w.db); after != before {
 		t.Error("a refused comment changed what is stored")
 	}

@@ -104,20 +104,30 @@ func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 	return s, nil
 }
 
-func checkTitle(field, s string) (string, error) {
+// checkTitle tidies a name's spaces and checks its length; what names it in the form's
+// words ("the cohort's name") for the messages.
+func checkTitle(field, what, s string) (string, error) {
 	s = strings.Join(strings.Fields(s), " ")
 	switch n := utf8.RuneCountInString(s); {
 	case n == 0:
-		return "", failure.Invalid(field, "is required")
+		return "", failure.Problem(field, "Enter "+what)
 	case n > 120:
-		return "", failure.Invalid(field, "must be at most 120 characters")
+		return "", failure.Problem(field, upperFirst(what)+" must be 120 characters or fewer")
 	}
 	return s, nil
 }
 
+// upperFirst capitalises the first letter, to begin a message with a name from a form.
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
 // CreateTrust adds a trust; a name in use is failure.ErrConflict.
 func (s *Store) CreateTrust(ctx context.Context, name string) (Trust, error) {
-	name, err := checkTitle("name", name)
+	name, err := checkTitle("name", "the trust's name", name)
 	if err != nil {
 		return Trust{}, err
 	}
@@ -161,23 +171,38 @@ type NewCohort struct {
 	TrustIDs  []string
 }
 
+// Validate checks the cohort's name and start date (not its trusts, which need the store),
+// returning every problem at once.
+func (nc NewCohort) Validate() error {
+	_, err := nc.name()
+	return err
+}
+
+// name is the cohort's name as stored, or every problem with the name and the start date.
+func (nc NewCohort) name() (string, error) {
+	name, nameErr := checkTitle("name", "the cohort's name", nc.Name)
+	var dateErr error
+	if nc.StartDate.IsZero() {
+		dateErr = failure.Problem("startDate", "Enter the start date")
+	}
+	return name, failure.Problems(nameErr, dateErr)
+}
+
 // CreateCohort adds a cohort; every trust named must exist.
 func (s *Store) CreateCohort(ctx context.Context, nc NewCohort) (Cohort, error) {
-	name, err := checkTitle("name", nc.Name)
-	if err != nil {
-		return Cohort{}, err
-	}
-	if nc.StartDate.IsZero() {
-		return Cohort{}, failure.Invalid("startDate", "is required (YYYY-MM-DD)")
-	}
+	name, err := nc.name()
 	trustIDs := []string{}
+	var trustErr error
 	for _, id := range nc.TrustIDs {
 		if _, err := s.Trust(ctx, id); errors.Is(err, failure.ErrNotFound) {
-			return Cohort{}, failure.Invalidf("trustIds", "no trust has the id %q", id)
+			trustErr = failure.Problem("trustIds", "Select trusts from the list")
 		} else if err != nil {
 			return Cohort{}, err
 		}
 		trustIDs = append(trustIDs, id)
+	}
+	if err := failure.Problems(err, trustErr); err != nil {
+		return Cohort{}, err
 	}
 	y, m, d := nc.StartDate.Date()
 	c := Cohort{

@@ -212,7 +212,7 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		j.entries:          {byField("ownerId")},
 		j.revisions:        {byField("entryId", "version"), byField("ownerId"), byField("entryId", "idem")},
 		j.shares:           {byField("entryId", "seq"), byField("ownerId")},
-		j.access:           {byField("ownerId", "at")},
+		j.access:           {byField("ownerId", "at"), byField("viewerId", "what")},
 		j.comments:         {byField("entryId"), byField("authorId"), byField("ownerId")},
 		j.notifications:    {byField("userId")},
 		j.supervision:      {byField("traineeId"), byField("supervisorId")},

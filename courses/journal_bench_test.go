@@ -17,7 +17,7 @@ import (
 	"polyphony/internal/dbtest"
 )
 
-// B8 (QUALITY.md): journal autosave with 10k entries stored, on embedded FerretDB, against
+// B8 (README, Performance): journal autosave with 10k entries stored, on embedded FerretDB, against
 // a raw insert of a revision-sized document into the same collection, in one run.
 //
 //	go test -run '^$' -bench B8 -benchtime 3000x ./courses/

@@ -11,12 +11,14 @@ import (
 )
 
 // checkLength refuses text over max characters, naming the field.
-func checkLength(field, s string, max int) error {
+// checkLength refuses text that is not readable or longer than max characters; what names
+// it in the form's words ("the title") for the message.
+func checkLength(field, what, s string, max int) error {
 	if !utf8.ValidString(s) {
-		return failure.Invalid(field, "is not valid UTF-8 text")
+		return failure.Problemf(field, "%s contains characters that cannot be read: type it again", upperFirst(what))
 	}
 	if n := utf8.RuneCountInString(s); n > max {
-		return failure.Invalidf(field, "must be at most %d characters, not %d", max, n)
+		return failure.Problemf(field, "%s must be %d characters or fewer: it has %d", upperFirst(what), max, n)
 	}
 	return nil
 }
@@ -26,23 +28,15 @@ func checkLength(field, s string, max int) error {
 // without repeats. Whether linked pages and sessions exist is checked by checkLinks.
 func normaliseDraft(d Draft) (Draft, error) {
 	d.Title = strings.Join(strings.Fields(d.Title), " ")
-	if err := checkLength("title", d.Title, MaxJournalTitle); err != nil {
-		return Draft{}, err
-	}
+	titleErr := checkLength("title", "the title", d.Title, MaxJournalTitle)
 	d.Body = strings.ReplaceAll(d.Body, "\r\n", "\n")
-	if err := checkLength("body", d.Body, MaxJournalBody); err != nil {
+	bodyErr := checkLength("body", "the entry", d.Body, MaxJournalBody)
+	tags, tagsErr := normaliseTags(d.Tags)
+	links, linksErr := normaliseLinks(d.Links)
+	if err := failure.Problems(titleErr, bodyErr, tagsErr, linksErr); err != nil {
 		return Draft{}, err
 	}
-	tags, err := normaliseTags(d.Tags)
-	if err != nil {
-		return Draft{}, err
-	}
-	d.Tags = tags
-	links, err := normaliseLinks(d.Links)
-	if err != nil {
-		return Draft{}, err
-	}
-	d.Links = links
+	d.Tags, d.Links = tags, links
 	return d, nil
 }
 

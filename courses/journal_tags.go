@@ -70,8 +70,8 @@ func normaliseTags(tags []string) ([]string, error) {
 		id := strings.ToLower(strings.TrimSpace(t))
 		n, ok := tagOrder[id]
 		if !ok {
-			return nil, failure.Invalidf(fmt.Sprintf("tags[%d]", i),
-				"%q is not a known tag; tags are the seven principles (such as immediate-help or dialogism), module-1 to module-4, and residential days such as module-2-day-3", t)
+			return nil, failure.Problemf(fmt.Sprintf("tags[%d]", i),
+				"Choose tags from the list: %q is not one of them (the tags are the seven principles, such as immediate-help or dialogism, module-1 to module-4, and residential days such as module-2-day-3)", t)
 		}
 		picked[n] = true
 	}

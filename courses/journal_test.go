@@ -489,10 +489,10 @@ func TestJournalBadInput(t *testing.T) {
 		{"unknown tag", "tags[1]", `"empathy"`, func() error {
 			return save(draft(func(d *courses.Draft) { d.Tags = []string{"immediate-help", "empathy"} }))
 		}},
-		{"long title", "title", "at most 200", func() error {
+		{"long title", "title", "200 characters or fewer", func() error {
 			return save(draft(func(d *courses.Draft) { d.Title = strings.Repeat("t", 201) }))
 		}},
-		{"long body", "body", "at most 100000", func() error {
+		{"long body", "body", "100000 characters or fewer", func() error {
 			return save(draft(func(d *courses.Draft) { d.Body = strings.Repeat("b", courses.MaxJournalBody+1) }))
 		}},
 		{"unknown page", "links[0].target", `"no-such-page"`, func() error {
@@ -530,21 +530,21 @@ func TestJournalBadInput(t *testing.T) {
 			_, err := w.j.SetSharing(ctx, w.otherTrainee, empty.ID, courses.AudienceAssessors, true)
 			return err
 		}},
-		{"supervision of no minutes", "minutes", "not 0", func() error { return logSupervision(func(s *courses.NewSupervision) { s.Minutes = 0 }) }},
-		{"supervision too long", "minutes", "not 481", func() error { return logSupervision(func(s *courses.NewSupervision) { s.Minutes = 481 }) }},
-		{"long reflection", "reflection", "at most 2000", func() error {
+		{"supervision of no minutes", "minutes", "from 1 to 480 minutes", func() error { return logSupervision(func(s *courses.NewSupervision) { s.Minutes = 0 }) }},
+		{"supervision too long", "minutes", "from 1 to 480 minutes", func() error { return logSupervision(func(s *courses.NewSupervision) { s.Minutes = 481 }) }},
+		{"long reflection", "reflection", "2000 characters or fewer", func() error {
 			return logSupervision(func(s *courses.NewSupervision) { s.Reflection = strings.Repeat("r", 2001) })
 		}},
-		{"supervisor of another cohort", "supervisorId", w.farSupervisor.UserID, func() error {
+		{"supervisor of another cohort", "supervisorId", "Select a supervisor of your cohort", func() error {
 			return logSupervision(func(s *courses.NewSupervision) { s.SupervisorID = w.farSupervisor.UserID })
 		}},
-		{"unknown supervision kind", "kind", `"coaching"`, func() error { return logSupervision(func(s *courses.NewSupervision) { s.Kind = "coaching" }) }},
+		{"unknown supervision kind", "kind", "Select the kind of supervision", func() error { return logSupervision(func(s *courses.NewSupervision) { s.Kind = "coaching" }) }},
 		{"supervision in the future", "date", "future", func() error {
 			return logSupervision(func(s *courses.NewSupervision) { s.Date = time.Now().AddDate(0, 0, 3) })
 		}},
-		{"unknown practice", "kind", `"yoga"`, func() error { return logPractice(func(p *courses.NewPractice) { p.Kind = "yoga" }) }},
-		{"practice too long", "minutes", "not 601", func() error { return logPractice(func(p *courses.NewPractice) { p.Minutes = 601 }) }},
-		{"practice without a date", "date", "required", func() error { return logPractice(func(p *courses.NewPractice) { p.Date = time.Time{} }) }},
+		{"unknown practice", "kind", "Select the kind of practice", func() error { return logPractice(func(p *courses.NewPractice) { p.Kind = "yoga" }) }},
+		{"practice too long", "minutes", "from 1 to 600", func() error { return logPractice(func(p *courses.NewPractice) { p.Minutes = 601 }) }},
+		{"practice without a date", "date", "Enter the date", func() error { return logPractice(func(p *courses.NewPractice) { p.Date = time.Time{} }) }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := snapshot(t, w.db)

@@ -70,17 +70,18 @@ func (j *Journals) LogPractice(ctx context.Context, v Viewer, np NewPractice) (P
 	if err := checkIdemKey(np.Key); err != nil {
 		return PracticeSession{}, err
 	}
-	day, err := checkLogDate(np.Date, j.now())
-	if err != nil {
-		return PracticeSession{}, err
-	}
+	day, dateErr := checkLogDate(np.Date, j.now())
+	var minutesErr, kindErr error
 	if np.Minutes < 1 || np.Minutes > MaxPracticeMinutes {
-		return PracticeSession{}, failure.Invalidf("minutes", "must be from 1 to %d, not %d", MaxPracticeMinutes, np.Minutes)
+		minutesErr = failure.Problemf("minutes", "Minutes must be from 1 to %d", MaxPracticeMinutes)
 	}
 	switch np.Kind {
 	case PracticeSitting, PracticeWalking, PracticeOther:
 	default:
-		return PracticeSession{}, failure.Invalidf("kind", "%q is not a kind of practice; use sitting, walking or other", np.Kind)
+		kindErr = failure.Problem("kind", "Select the kind of practice: sitting, walking or other")
+	}
+	if err := failure.Problems(dateErr, minutesErr, kindErr); err != nil {
+		return PracticeSession{}, err
 	}
 	s := PracticeSession{
 		ID: "pr" + hashOf("practice", v.UserID, np.Key)[:22], OwnerID: v.UserID, Date: day, Minutes: np.Minutes,
@@ -98,8 +99,8 @@ func (j *Journals) LogPractice(ctx context.Context, v Viewer, np NewPractice) (P
 		total += other.Minutes
 	}
 	if len(sameDay) >= maxPracticeDaySessions || total > maxPracticeDayMinutes {
-		return PracticeSession{}, failure.Invalidf("minutes", "%s would have %d minutes of practice in %d sessions; a day has at most %d minutes in %d sessions",
-			formatDate(day), total, len(sameDay)+1, maxPracticeDayMinutes, maxPracticeDaySessions)
+		return PracticeSession{}, failure.Problemf("minutes", "A day can have at most %d minutes of practice in %d sessions: %s would have %d minutes in %d",
+			maxPracticeDayMinutes, maxPracticeDaySessions, formatDate(day), total, len(sameDay)+1)
 	}
 	if _, err := j.practice.InsertOne(ctx, s); mongo.IsDuplicateKeyError(err) {
 		first, err := findByID[PracticeSession](ctx, j.practice, s.ID)

@@ -275,6 +275,22 @@ func (p Programme) next(now time.Time) *Upcoming {
 	return best
 }
 
+// NextSession is the first dialogue session that has not ended at now: one under way counts,
+// since that is when its room matters most. ok is false when none is left.
+func (p Programme) NextSession(now time.Time) (a Activity, ok bool) {
+	for _, per := range p.Periods {
+		for _, act := range per.Activities {
+			if act.Session == nil || !act.Session.End().After(now) {
+				continue
+			}
+			if !ok || act.Session.Start.Before(a.Session.Start) {
+				a, ok = act, true
+			}
+		}
+	}
+	return a, ok
+}
+
 // moduleBegins is the start of the first slot of a module's first day, or the start of
 // that day when it has no timetable.
 func moduleBegins(m Module) time.Time {

@@ -174,37 +174,37 @@ func TestValidate(t *testing.T) {
 		{"overlapping modules", func(p *courses.Programme) {
 			p.Modules[1].Start, p.Modules[1].End = date(2027, 3, 3), date(2027, 3, 7)
 			p.Modules[1].Days = nil
-		}, "modules[1].start", "module 2 starts on 3 March 2027, before module 1 ends on 5 March 2027"},
+		}, "modules[1].start", "Module 2 must start after module 1 ends on 5 March 2027: its first day is 3 March 2027"},
 		{"module starting the day the one before ends", func(p *courses.Programme) {
 			p.Modules[2].Start, p.Modules[2].End = p.Modules[1].End, p.Modules[1].End.AddDate(0, 0, 2)
 			p.Modules[2].Days = nil
-		}, "modules[2].start", "module 3 starts on 28 May 2027, the day module 2 ends: modules must not overlap"},
+		}, "modules[2].start", "Module 3 must start after module 2 ends on 28 May 2027: its first day is 28 May 2027"},
 		{"modules out of order", func(p *courses.Programme) {
 			p.Modules[2].Start, p.Modules[2].End = date(2027, 2, 1), date(2027, 2, 5)
 			p.Modules[2].Days = nil
-		}, "modules[2].start", "module 3 starts on 1 February 2027, before module 2 starts on 24 May 2027: modules must be in date order"},
+		}, "modules[2].start", "Module 3 must start after module 2 ends on 28 May 2027: its first day is 1 February 2027"},
 		{"three modules", func(p *courses.Programme) { p.Modules = p.Modules[:3] }, "modules", "4 residential modules, not 3"},
 		{"misnumbered module", func(p *courses.Programme) { p.Modules[1].Number = 3 }, "modules[1].number", "must be 2"},
-		{"end before start", func(p *courses.Programme) { p.Modules[0].End = date(2027, 2, 26) }, "modules[0].end", "module 1 ends on 26 February 2027, before it starts on 1 March 2027"},
-		{"eight-day module", func(p *courses.Programme) { p.Modules[0].End = date(2027, 3, 8) }, "modules[0].end", "8 days"},
-		{"no start", func(p *courses.Programme) { p.Modules[3].Start = time.Time{} }, "modules[3].start", "is required"},
-		{"empty title", func(p *courses.Programme) { p.Modules[0].Title = "  " }, "modules[0].title", "is required"},
-		{"long title", func(p *courses.Programme) { p.Modules[0].Title = strings.Repeat("é", 201) }, "modules[0].title", "at most 200 characters"},
+		{"end before start", func(p *courses.Programme) { p.Modules[0].End = date(2027, 2, 26) }, "modules[0].end", "Module 1's last day must be on or after its first day, 1 March 2027"},
+		{"eight-day module", func(p *courses.Programme) { p.Modules[0].End = date(2027, 3, 8) }, "modules[0].end", "Module 1 must end within 7 days of its start: it starts on 1 March 2027 and ends on 8 March 2027, 8 days"},
+		{"no start", func(p *courses.Programme) { p.Modules[3].Start = time.Time{} }, "modules[3].start", "Enter the first day of module 4"},
+		{"empty title", func(p *courses.Programme) { p.Modules[0].Title = "  " }, "modules[0].title", "Enter module 1's title"},
+		{"long title", func(p *courses.Programme) { p.Modules[0].Title = strings.Repeat("é", 201) }, "modules[0].title", "Module 1's title must be 200 characters or fewer"},
 		{"programme too long", func(p *courses.Programme) {
 			p.Modules[3].Start, p.Modules[3].End = date(2028, 2, 7), date(2028, 2, 11)
 			p.Modules[3].Days = nil
-		}, "modules[3].end", "more than 10 months after module 1 starts on 1 March 2027"},
-		{"day outside its module", func(p *courses.Programme) { p.Modules[0].Days[4].Date = date(2027, 3, 6) }, "modules[0].days[4].date", "6 March 2027 is not a day of module 1 (1 March 2027 to 5 March 2027)"},
-		{"day twice", func(p *courses.Programme) { p.Modules[0].Days[1].Date = date(2027, 3, 1) }, "modules[0].days[1].date", "1 March 2027 is already listed"},
-		{"slot time", func(p *courses.Programme) { p.Modules[0].Days[2].Slots[1].Start = "9:30" }, "modules[0].days[2].slots[1].start", `"9:30" is not a time`},
-		{"slot hour", func(p *courses.Programme) { p.Modules[0].Days[2].Slots[1].End = "24:00" }, "modules[0].days[2].slots[1].end", "not a time"},
-		{"slot ends before it starts", func(p *courses.Programme) { p.Modules[1].Days[0].Slots[0].End = "09:00" }, "modules[1].days[0].slots[0].end", "ends at 09:00, not after it starts at 09:30"},
-		{"overlapping slots", func(p *courses.Programme) { p.Modules[1].Days[0].Slots[1].Start = "10:00" }, "modules[1].days[0].slots[1].start", "slots must not overlap"},
+		}, "modules[3].end", "Module 4 must end within 10 months of the start of module 1 on 1 March 2027"},
+		{"day outside its module", func(p *courses.Programme) { p.Modules[0].Days[4].Date = date(2027, 3, 6) }, "modules[0].days[4].date", "Day 5 of module 1 is on 6 March 2027, which is not a day of the module (1 March 2027 to 5 March 2027)"},
+		{"day twice", func(p *courses.Programme) { p.Modules[0].Days[1].Date = date(2027, 3, 1) }, "modules[0].days[1].date", "List 1 March 2027 once"},
+		{"slot time", func(p *courses.Programme) { p.Modules[0].Days[2].Slots[1].Start = "9:30" }, "modules[0].days[2].slots[1].start", `Enter the slot's start time like 09:30, not "9:30"`},
+		{"slot hour", func(p *courses.Programme) { p.Modules[0].Days[2].Slots[1].End = "24:00" }, "modules[0].days[2].slots[1].end", `Enter the slot's end time like 16:45, not "24:00"`},
+		{"slot ends before it starts", func(p *courses.Programme) { p.Modules[1].Days[0].Slots[0].End = "09:00" }, "modules[1].days[0].slots[0].end", "A slot must end after it starts: this one starts at 09:30 and ends at 09:00"},
+		{"overlapping slots", func(p *courses.Programme) { p.Modules[1].Days[0].Slots[1].Start = "10:00" }, "modules[1].days[0].slots[1].start", "A slot must start after the one before it ends"},
 		{"two periods", func(p *courses.Programme) { p.Periods = p.Periods[:2] }, "periods", "3 periods"},
 		{"period order", func(p *courses.Programme) { p.Periods[0], p.Periods[1] = p.Periods[1], p.Periods[0] }, "periods[0].afterModule", "must be 1"},
 		{"unknown kind", func(p *courses.Programme) { p.Periods[1].Activities[0].Kind = "lecture" }, "periods[1].activities[0].kind", `"lecture" is not an activity kind`},
 		{"reading without citation", func(p *courses.Programme) { p.Periods[0].Activities[0].Reading = nil }, "periods[0].activities[0].reading", "citation"},
-		{"citation without authors", func(p *courses.Programme) { p.Periods[0].Activities[1].Reading = &courses.Citation{Year: 2014} }, "periods[0].activities[1].reading.authors", "is required"},
+		{"citation without authors", func(p *courses.Programme) { p.Periods[0].Activities[1].Reading = &courses.Citation{Year: 2014} }, "periods[0].activities[1].reading.authors", "Enter the reading's authors"},
 		{"citation link", func(p *courses.Programme) {
 			p.Periods[0].Activities[1].Reading = &courses.Citation{Authors: "Olson et al", Year: 2014, URL: "javascript:alert(1)"}
 		}, "periods[0].activities[1].reading.url", "not a web address"},
@@ -214,10 +214,10 @@ func TestValidate(t *testing.T) {
 		{"session outside its period", func(p *courses.Programme) {
 			i := activityIndex(t, p.Periods[0], "p1-dialogue-1")
 			p.Periods[0].Activities[i].Session.Start = time.Date(2027, 3, 4, 18, 0, 0, 0, time.UTC)
-		}, "periods[0].activities[5].session.start", "the session on 4 March 2027 is outside the period after module 1 (6 March 2027 to 23 May 2027)"},
+		}, "periods[0].activities[5].session.start", "The dialogue session on 4 March 2027 is outside the period after module 1 (6 March 2027 to 23 May 2027)"},
 		{"short session", func(p *courses.Programme) {
 			p.Periods[1].Activities[activityIndex(t, p.Periods[1], "p2-dialogue-2")].Session.Minutes = 10
-		}, "periods[1].activities[6].session.minutes", "15 to 240 minutes, not 10"},
+		}, "periods[1].activities[6].session.minutes", "from 15 to 240 minutes, not 10"},
 		{"dialogue without session", func(p *courses.Programme) {
 			p.Periods[1].Activities[activityIndex(t, p.Periods[1], "p2-dialogue-2")].Session = nil
 		}, "periods[1].activities[6].session", "needs its session"},
@@ -226,7 +226,7 @@ func TestValidate(t *testing.T) {
 		}, "periods[0].activities[0].session", "only a dialogue activity"},
 		{"due after the next module starts", func(p *courses.Programme) {
 			p.Periods[0].Activities[activityIndex(t, p.Periods[0], "p1-collaboration")].Due = date(2027, 6, 1)
-		}, "periods[0].activities[4].due", "1 June 2027 is outside the period after module 1"},
+		}, "periods[0].activities[4].due", "is due on 1 June 2027, outside the period after module 1"},
 		{"curriculum slug", func(p *courses.Programme) { p.Periods[0].Activities[0].CurriculumSlug = "../etc" }, "periods[0].activities[0].curriculumSlug", "not a curriculum page"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -72,14 +72,14 @@ type resolutionDoc struct {
 // a year before today, and returns the date as a date value.
 func checkLogDate(d time.Time, now time.Time) (time.Time, error) {
 	if d.IsZero() {
-		return time.Time{}, failure.Invalid("date", "is required (YYYY-MM-DD)")
+		return time.Time{}, failure.Problem("date", "Enter the date")
 	}
 	d, today := dateOf(d), ukDate(now)
 	if d.After(today) {
-		return time.Time{}, failure.Invalidf("date", "%s is in the future", formatDate(d))
+		return time.Time{}, failure.Problemf("date", "The date must be today or in the past: %s is in the future", formatDate(d))
 	}
 	if d.Before(today.AddDate(-1, 0, 0)) {
-		return time.Time{}, failure.Invalidf("date", "%s is more than a year ago", formatDate(d))
+		return time.Time{}, failure.Problemf("date", "The date must be within the last year: %s is more than a year ago", formatDate(d))
 	}
 	return d, nil
 }
@@ -114,35 +114,34 @@ func (j *Journals) checkSupervision(ctx context.Context, v Viewer, ns NewSupervi
 	if err := checkIdemKey(ns.Key); err != nil {
 		return SupervisionSession{}, err
 	}
+	var problems []error
 	date, err := checkLogDate(ns.Date, j.now())
-	if err != nil {
-		return SupervisionSession{}, err
-	}
+	problems = append(problems, err)
 	if ns.Minutes < 1 || ns.Minutes > MaxSupervisionMinutes {
-		return SupervisionSession{}, failure.Invalidf("minutes", "must be from 1 to %d, not %d", MaxSupervisionMinutes, ns.Minutes)
+		problems = append(problems, failure.Problemf("minutes", "The session's length must be from 1 to %d minutes", MaxSupervisionMinutes))
 	}
+	if ns.SupervisorID == "" {
+		problems = append(problems, failure.Problem("supervisorId", "Select your supervisor"))
+	} else {
+		rel, err := j.relation(ctx, ns.SupervisorID, v.UserID)
+		if err != nil {
+			return SupervisionSession{}, err
+		}
+		if !rel.supervisor {
+			problems = append(problems, failure.Problem("supervisorId", "Select a supervisor of your cohort from the list"))
+		}
+	}
+	peer := strings.Join(strings.Fields(ns.PeerWorker), " ")
+	problems = append(problems, checkLength("peerWorker", "the peer worker's name", peer, maxPeerWorkerName))
 	switch ns.Kind {
 	case SupervisionIndividual, SupervisionGroup, SupervisionLocalTeam:
 	default:
-		return SupervisionSession{}, failure.Invalidf("kind", "%q is not a kind of supervision; use individual, group or local-team", ns.Kind)
-	}
-	peer := strings.Join(strings.Fields(ns.PeerWorker), " ")
-	if err := checkLength("peerWorker", peer, maxPeerWorkerName); err != nil {
-		return SupervisionSession{}, err
+		problems = append(problems, failure.Problem("kind", "Select the kind of supervision: individual, group or local team"))
 	}
 	reflection := strings.TrimSpace(strings.ReplaceAll(ns.Reflection, "\r\n", "\n"))
-	if err := checkLength("reflection", reflection, MaxSupervisionReflection); err != nil {
+	problems = append(problems, checkLength("reflection", "the reflection", reflection, MaxSupervisionReflection))
+	if err := failure.Problems(problems...); err != nil {
 		return SupervisionSession{}, err
-	}
-	if ns.SupervisorID == "" {
-		return SupervisionSession{}, failure.Invalid("supervisorId", "is required")
-	}
-	rel, err := j.relation(ctx, ns.SupervisorID, v.UserID)
-	if err != nil {
-		return SupervisionSession{}, err
-	}
-	if !rel.supervisor {
-		return SupervisionSession{}, failure.Invalidf("supervisorId", "%q is not a supervisor of your cohort", ns.SupervisorID)
 	}
 	s := SupervisionSession{
 		ID: "sv" + hashOf("supervision", v.UserID, ns.Key)[:22], TraineeID: v.UserID, Date: date,

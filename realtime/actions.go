@@ -75,7 +75,7 @@ func (r *room) act(me Member, c *client, in inbound) {
 			r.errorTo(c, in, "nobody is in the room")
 			return
 		}
-		st.goRound, st.goTurn = append([]Member{}, st.order...), 0
+		st.goRound, st.goTurn = r.goRoundOrder(in.Order), 0
 		st.floor = nil
 		r.emitGoRound()
 	case "pass":
@@ -195,6 +195,27 @@ func (r *room) lowerHand(userID string) {
 
 func (r *room) emitHands() {
 	r.emit(Event{Type: EventHandQueue, Queue: append([]Member{}, r.st.hands...)})
+}
+
+// goRoundOrder is the order of a go-round the facilitator starts: the people named in asked,
+// in that order, and then everyone else present in the order they came into the room. The
+// facilitator's list was made from the room as their page saw it, so a name that has left
+// since is passed over and a person who came in since is not left out.
+func (r *room) goRoundOrder(asked []string) []Member {
+	out := make([]Member, 0, len(r.st.order))
+	placed := map[string]bool{}
+	for _, id := range asked {
+		if m, ok := r.presentMember(id); ok && !placed[id] {
+			out = append(out, m)
+			placed[id] = true
+		}
+	}
+	for _, m := range r.st.order {
+		if !placed[m.UserID] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // advanceGoRound passes the floor to the next person still present; after the last the

@@ -2,6 +2,25 @@
 // queue, go-rounds, reflecting-team phases, mindful pauses, the polyphony meter, and the
 // transcript that outlives the session.
 //
+// # Connecting
+//
+// The server (package server) serves a room's websocket at
+//
+//	GET /rooms/{cohort}/{room}/ws?lastSeq=N
+//
+// where {cohort} is the cohort's id and {room} is a dialogue session's activity id, as in
+// the cohort's programme, or "cohort" for the cohort's own room; N is the last sequence
+// number the client has seen (0 or left out for none). The caller authenticates as for the
+// API: the session cookie from POST /api/v1/session (or the sign-in page), or a personal API
+// token in "Authorization: Bearer". Every upgrade must carry an Origin header naming the
+// site exactly as its public address (scheme, host and port); any other Origin, or none, is
+// answered 403 before the upgrade. The cohort's trainees join as "member" and its
+// facilitators as "facilitator"; anyone else is answered 404. Facilitators open and close
+// the room with POST /api/v1/rooms/{cohort}/{room}/open and /close (JSON API, X-CSRF-Token
+// with the cookie), or from the room's page, whose forms post to /rooms/{cohort}/{room}/open
+// and /close with the session's CSRF token in the "csrf" field. The transcript, as JSON, is
+// GET /api/v1/rooms/{cohort}/{room}/transcript. All of it is in /api/v1/openapi.json.
+//
 // # Protocol
 //
 // A member talks to a room over one websocket with JSON text frames, one message a frame.
@@ -44,6 +63,7 @@
 //	{"type":"raise_hand"}  {"type":"lower_hand"}  {"type":"lower_hand", "userId":"u2"} (facilitator)
 //	{"type":"give_floor", "userId":"u2"}              facilitator
 //	{"type":"start_go_round"}  {"type":"end_go_round"} facilitator
+//	{"type":"start_go_round", "order":["u2","u1"]}    facilitator, in the order given
 //	{"type":"pass"}                                   the floor holder in a go-round
 //	{"type":"set_phase", "phase":"network_speaks"|"team_reflects"|"network_responds"} facilitator
 //	{"type":"start_pause", "seconds": 5..600}         facilitator
@@ -58,6 +78,13 @@
 // pass) hands the floor on to the next person present, in the order fixed when the round
 // started; the round ends after the last.
 //
+// A go-round's order is fixed when it starts. Without "order" it is presence order: the
+// order of the state's "members", which is the order people came into the room; a person
+// whose last connection closes leaves that order and, on coming back, joins its end, so a
+// reconnect moves them last. With "order" (user ids) the round follows it: ids of people not
+// present are passed over, repeats count once, and anyone present but not named follows in
+// presence order. The go_round event's "order" is the order the round uses.
+//
 // # Acknowledgement and durability
 //
 // A "say" is broadcast at once, and acknowledged to its sender (an "ack" with the client's
@@ -69,7 +96,12 @@
 // # Polyphony meter
 //
 // Per person: turns (says) and words since the room was last opened, their share of the
-// room's words and turns. The room's equity is 1 − G, where G is the Gini coefficient of word
+// room's words and turns. A word is a run of characters between white space (Unicode's
+// definition, as strings.Fields splits), so "I'm not sure - really" is five words: a dash
+// or other punctuation standing alone counts as one. Each line of the meter has "userId", "name",
+// "role", "turns", "words", "wordShare" and "turnShare" (shares from 0 to 1 of the room's
+// words and turns; 0 while nobody has spoken), listed in the order people first came after
+// the room opened. The room's equity is 1 − G, where G is the Gini coefficient of word
 // counts over everyone present at least once since the room opened, normalised by n/(n−1) so
 // that 1 means everyone spoke equally and 0 means one person spoke every word (1 when nobody
 // has spoken yet or only one person was there). A facilitator receives
@@ -79,6 +111,7 @@
 //
 // # Limits and closing codes
 //
+// The server's defaults: frames of up to 4096 bytes, 5 messages a second with bursts of 10.
 // A frame over Options.MaxMessageBytes closes the connection with 1009. Messages over the
 // per-connection rate (Options.RatePerSecond, Options.Burst) get an error each; a connection
 // that sends 20 messages in a row over the limit is closed with 1008. A member whose send buffer fills
@@ -171,6 +204,8 @@ type inbound struct {
 	UserID  string `json:"userId"`
 	Phase   string `json:"phase"`
 	Seconds *int   `json:"seconds"`
+	// Order is the go-round order a facilitator asks for, as user ids.
+	Order []string `json:"order,omitempty"`
 }
 
 // welcome is the first message on every connection.

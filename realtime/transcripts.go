@@ -1,11 +1,9 @@
 package realtime
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -358,95 +356,4 @@ func (t *Transcripts) Withdrawn(ctx context.Context, roomID string) (map[uint64]
 		out[d.Seq] = true
 	}
 	return out, nil
-}
-
-// Markdown exports the room's transcript: turns, presence, and the timeline of phases,
-// pauses and go-rounds. The words of withdrawn turns are left out.
-func (t *Transcripts) Markdown(ctx context.Context, roomID string) ([]byte, error) {
-	withdrawn, err := t.Withdrawn(ctx, roomID)
-	if err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	fmt.Fprintf(&b, "# Dialogue room transcript\n\n")
-	const page = 500
-	var after uint64
-	for {
-		events, err := t.Events(ctx, roomID, after, page)
-		if err != nil {
-			return nil, err
-		}
-		for _, e := range events {
-			writeMarkdownLine(&b, e, withdrawn[e.Seq])
-		}
-		if len(events) < page {
-			return b.Bytes(), nil
-		}
-		after = events[len(events)-1].Seq
-	}
-}
-
-func writeMarkdownLine(b *bytes.Buffer, e Event, withdrawn bool) {
-	at := e.At.UTC().Format("15:04:05")
-	who := escapeMarkdown(e.Name)
-	target := ""
-	if e.Target != nil {
-		target = escapeMarkdown(e.Target.Name)
-	}
-	switch e.Type {
-	case EventSay:
-		if withdrawn {
-			fmt.Fprintf(b, "- %s **%s**: *(withdrawn by the speaker)*\n", at, who)
-			return
-		}
-		text := strings.ReplaceAll(escapeMarkdown(e.Text), "\n", "\n  ")
-		fmt.Fprintf(b, "- %s **%s**: %s\n", at, who, text)
-	case EventJoined:
-		fmt.Fprintf(b, "- %s *%s joined*\n", at, who)
-	case EventLeft:
-		fmt.Fprintf(b, "- %s *%s left*\n", at, who)
-	case EventPhase:
-		fmt.Fprintf(b, "- %s *phase: %s*\n", at, strings.ReplaceAll(e.Phase, "_", " "))
-	case EventPause:
-		if e.Active != nil && *e.Active {
-			fmt.Fprintf(b, "- %s *mindful pause until %s*\n", at, e.Until.UTC().Format("15:04:05"))
-		} else {
-			fmt.Fprintf(b, "- %s *pause ended*\n", at)
-		}
-	case EventGoRound:
-		if e.Active != nil && *e.Active && target != "" {
-			fmt.Fprintf(b, "- %s *go-round: floor with %s*\n", at, target)
-		} else if e.Active == nil || !*e.Active {
-			fmt.Fprintf(b, "- %s *go-round ended*\n", at)
-		}
-	case EventFloor:
-		fmt.Fprintf(b, "- %s *floor given to %s*\n", at, target)
-	case EventInput:
-		if e.Locked != nil && *e.Locked {
-			fmt.Fprintf(b, "- %s *input locked*\n", at)
-		} else {
-			fmt.Fprintf(b, "- %s *input unlocked*\n", at)
-		}
-	case EventRemoved:
-		fmt.Fprintf(b, "- %s *%s was removed*\n", at, target)
-	case EventRoom:
-		if e.Open != nil && *e.Open {
-			fmt.Fprintf(b, "- %s *room opened*\n", at)
-		} else {
-			fmt.Fprintf(b, "- %s *room closed*\n", at)
-		}
-	}
-}
-
-// escapeMarkdown backslash-escapes ASCII punctuation, so people's words export as words and
-// never as markup or links.
-func escapeMarkdown(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if r < 128 && strings.ContainsRune("\\`*_{}[]<>()#+-.!|~&\"'=:", r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
 }

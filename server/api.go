@@ -1,6 +1,7 @@
 package server
 
 import (
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -43,11 +44,15 @@ func (s *Server) apiLogin(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	var emailErr, passwordErr error
 	if strings.TrimSpace(req.Email) == "" {
-		return failure.Invalid("email", "is required")
+		emailErr = failure.Problem("email", "Enter your email address")
 	}
 	if req.Password == "" {
-		return failure.Invalid("password", "is required")
+		passwordErr = failure.Problem("password", "Enter your password")
+	}
+	if err := failure.Problems(emailErr, passwordErr); err != nil {
+		return err
 	}
 	if _, err := s.login(c, req.Email, req.Password); err != nil {
 		return err
@@ -136,23 +141,30 @@ type createUserRequest struct {
 // then its cohort membership when a cohort is named.
 func (s *Server) createPerson(c echo.Context, req createUserRequest) (accounts.User, error) {
 	ctx := c.Request().Context()
-	role, err := accounts.ParseRole(req.Role)
-	if err != nil {
-		return accounts.User{}, err
+	nu := accounts.NewUser{
+		Email: req.Email, Name: req.Name, Role: accounts.Role(req.Role), TrustID: req.TrustID, PeerWorker: req.PeerWorker, Password: req.Password,
 	}
+	role, _ := accounts.ParseRole(req.Role)
+	var trustErr, cohortErr error
 	if req.TrustID != "" {
-		if _, err := s.deps.Courses.Trust(ctx, req.TrustID); err != nil {
-			return accounts.User{}, failure.Invalidf("trustId", "no trust has the id %q", req.TrustID)
+		if _, err := s.deps.Courses.Trust(ctx, req.TrustID); errors.Is(err, failure.ErrNotFound) {
+			trustErr = failure.Problem("trustId", "Select a trust from the list")
+		} else if err != nil {
+			return accounts.User{}, err
 		}
 	}
 	if req.CohortID != "" {
-		if _, err := s.deps.Courses.Cohort(ctx, req.CohortID); err != nil {
-			return accounts.User{}, failure.Invalidf("cohortId", "no cohort has the id %q", req.CohortID)
+		if _, err := s.deps.Courses.Cohort(ctx, req.CohortID); errors.Is(err, failure.ErrNotFound) {
+			cohortErr = failure.Problem("cohortId", "Select a cohort from the list")
+		} else if err != nil {
+			return accounts.User{}, err
 		}
 	}
-	u, err := s.deps.Accounts.Users.Create(ctx, accounts.NewUser{
-		Email: req.Email, Name: req.Name, Role: role, TrustID: req.TrustID, PeerWorker: req.PeerWorker, Password: req.Password,
-	})
+	if err := failure.Problems(nu.Validate(), cohortErr, trustErr); err != nil {
+		return accounts.User{}, err
+	}
+	nu.Role = role
+	u, err := s.deps.Accounts.Users.Create(ctx, nu)
 	if err != nil {
 		return accounts.User{}, err
 	}
@@ -255,15 +267,50 @@ type createCohortRequest struct {
 	TrustIDs  []string `json:"trustIds"`
 }
 
-func parseDate(field, s string) (time.Time, error) {
+// parseDate reads a date written YYYY-MM-DD (as a browser's date field sends it); what names
+// the date in the form's words ("the start date") for the message when it is missing or
+// not a real date.
+func parseDate(field, what, s string) (time.Time, error) {
 	if strings.TrimSpace(s) == "" {
-		return time.Time{}, failure.Invalid(field, "is required (YYYY-MM-DD)")
+		return time.Time{}, failure.Problem(field, "Enter "+what)
 	}
 	t, err := time.Parse("2006-01-02", strings.TrimSpace(s))
 	if err != nil {
-		return time.Time{}, failure.Invalidf(field, "%q is not a date in the form YYYY-MM-DD", s)
+		return time.Time{}, failure.Problem(field, sentenceStart(what)+" must be a real date, like 2027-03-01")
 	}
 	return t, nil
+}
+
+// sentenceStart capitalises the first letter, to begin a message with a name from a form.
+func sentenceStart(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// joinProblems joins the problems found reading a form (dates, numbers) with the domain's
+// own problems for the other fields, so every wrong field is listed at once; a field that
+// could not be read is named once, by the reading problem.
+func joinProblems(reading []error, domain error) error {
+	seen := map[string]bool{}
+	var all []error
+	for _, err := range reading {
+		for _, invalid := range failure.Invalids(err) {
+			seen[invalid.Field] = true
+			all = append(all, invalid)
+		}
+	}
+	invalids := failure.Invalids(domain)
+	if domain != nil && len(invalids) == 0 {
+		return domain
+	}
+	for _, invalid := range invalids {
+		if !seen[invalid.Field] {
+			all = append(all, invalid)
+		}
+	}
+	return failure.Problems(all...)
 }
 
 func (s *Server) apiListCohorts(c echo.Context) error {
@@ -279,11 +326,13 @@ func (s *Server) apiCreateCohort(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	start, err := parseDate("startDate", req.StartDate)
+	nc := courses.NewCohort{Name: req.Name, TrustIDs: req.TrustIDs}
+	start, err := parseDate("startDate", "the start date", req.StartDate)
 	if err != nil {
-		return err
+		return joinProblems([]error{err}, nc.Validate())
 	}
-	co, _, err := s.deps.Courses.CreateCohortFromTemplate(c.Request().Context(), courses.NewCohort{Name: req.Name, StartDate: start, TrustIDs: req.TrustIDs}, currentUser(c).ID)
+	nc.StartDate = start
+	co, _, err := s.deps.Courses.CreateCohortFromTemplate(c.Request().Context(), nc, currentUser(c).ID)
 	if err != nil {
 		return err
 	}

@@ -43,10 +43,9 @@ func (s *Server) journalAPIRoutes() {
 	s.add(http.MethodGet, "/api/v1/me/access-log", SignedIn, s.apiAccessLog)
 	s.add(http.MethodGet, "/api/v1/me/notifications", SignedIn, s.apiNotifications)
 	s.add(http.MethodPost, "/api/v1/me/notifications/read", SignedIn, s.apiReadNotifications)
-	ex := newExportJobs(s, exportTTL)
-	s.add(http.MethodPost, "/api/v1/me/exports", SignedIn, ex.start)
-	s.add(http.MethodGet, "/api/v1/me/exports/:id", SignedIn, ex.progress)
-	s.add(http.MethodGet, "/api/v1/me/exports/:id/download", SignedIn, ex.download)
+	s.add(http.MethodPost, "/api/v1/me/exports", SignedIn, s.startExport)
+	s.add(http.MethodGet, "/api/v1/me/exports/:id", SignedIn, s.exportProgress)
+	s.add(http.MethodGet, "/api/v1/me/exports/:id/download", SignedIn, s.downloadExport)
 
 	s.add(http.MethodGet, "/api/v1/supervision", SignedIn, s.apiSupervisionLog)
 	s.add(http.MethodPost, "/api/v1/supervision", SignedIn, s.apiLogSupervision)
@@ -477,7 +476,7 @@ func (s *Server) apiLogSupervision(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	date, err := parseDate("date", req.Date)
+	date, err := parseDate("date", "the date", req.Date)
 	if err != nil {
 		return err
 	}
@@ -517,7 +516,7 @@ func practiceRange(c echo.Context) (time.Time, time.Time, error) {
 	to := time.Now().In(ukTime)
 	to = time.Date(to.Year(), to.Month(), to.Day(), 0, 0, 0, 0, time.UTC)
 	if raw := c.QueryParam("to"); raw != "" {
-		d, err := parseDate("to", raw)
+		d, err := parseDate("to", "the last day", raw)
 		if err != nil {
 			return time.Time{}, time.Time{}, err
 		}
@@ -525,7 +524,7 @@ func practiceRange(c echo.Context) (time.Time, time.Time, error) {
 	}
 	from := to.AddDate(-1, 0, 1)
 	if raw := c.QueryParam("from"); raw != "" {
-		d, err := parseDate("from", raw)
+		d, err := parseDate("from", "the first day", raw)
 		if err != nil {
 			return time.Time{}, time.Time{}, err
 		}
@@ -570,7 +569,7 @@ func (s *Server) apiLogPractice(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	date, err := parseDate("date", req.Date)
+	date, err := parseDate("date", "the date", req.Date)
 	if err != nil {
 		return err
 	}
@@ -634,6 +633,9 @@ func (s *Server) apiEraseUser(c echo.Context) error {
 	}
 	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), id, nil)
 	if err != nil {
+		return err
+	}
+	if err := s.eraseExports(c, id); err != nil {
 		return err
 	}
 	for _, key := range report.MediaKeys {

@@ -616,7 +616,7 @@ func (f *fixture) secondServer(t testing.TB, cfg server.Config, store media.Stor
 	u, _ := url.Parse(ts.URL)
 	cfg.PublicURL = u
 	srv, err := server.New(cfg, server.Deps{Accounts: f.accounts, Courses: f.courses, Pages: f.pages, Renderer: content.NewRenderer(),
-		Media: store, Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals})
+		Media: store, Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -296,7 +296,7 @@ func TestAssessmentStaffPages(t *testing.T) {
 	// No right answer: the error names the field.
 	bad := url.Values{"stem": {"Incomplete"}, "option0": {"One"}, "option1": {"Two"}, "rows": {"5"}, "action": {"save"}}
 	errPage, _ := postForm(t, assessor, bankPath+"/questions", bad, http.StatusBadRequest)
-	if !strings.Contains(errPage, `href="#option-0-text"`) || !strings.Contains(errPage, "right answer") {
+	if !strings.Contains(errPage, `href="#option-0-text"`) || !strings.Contains(errPage, "Choose which option is the best answer") {
 		t.Errorf("missing right answer: %.3000s", errPage)
 	}
 	q.Set("action", "save")

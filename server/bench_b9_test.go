@@ -23,7 +23,7 @@ import (
 	"polyphony/server"
 )
 
-// BenchmarkB9AppUploads measures QUALITY.md's B9 through the whole application: eight
+// BenchmarkB9AppUploads measures B9 (README, Performance) through the whole application: eight
 // trainees' browsers at once each POST a 100 MiB MP4 to the journal upload route (session,
 // CSRF, access check, type sniffing, streaming into MinIO, the attachment record), against
 // minio-go putting the same eight streams straight into the same MinIO, both in this run.

@@ -13,7 +13,7 @@ import (
 	"polyphony/internal/accounts"
 )
 
-// BenchmarkB5API measures QUALITY.md's B5: an authenticated JSON API request through the
+// BenchmarkB5API measures B5 (README, Performance): an authenticated JSON API request through the
 // whole middleware chain (session lookup, CSRF, headers, logging) against a bare echo handler
 // answering the same JSON, both in this run, in process. It reports each one's requests per
 // second and their ratio; it never fails on a time.
@@ -56,7 +56,7 @@ func BenchmarkB5API(b *testing.B) {
 	b.ReportMetric(appRate/bareRate, "ratio")
 }
 
-// BenchmarkB6CurriculumPage measures QUALITY.md's B6: a released curriculum page served to a
+// BenchmarkB6CurriculumPage measures B6 (README, Performance): a released curriculum page served to a
 // signed-in trainee (its HTML from the render cache after the first request) against the same
 // bytes served as a static file by net/http, both in this run. It reports requests per second
 // for each and their ratio.

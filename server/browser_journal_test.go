@@ -228,6 +228,8 @@ func TestBrowserJournal(t *testing.T) {
 	}
 
 	// A dropped connection: the page keeps the text and saves it when the connection is back.
+	// The browser logs each request that fails meanwhile.
+	tara.AllowConsoleError("net::ERR_INTERNET_DISCONNECTED")
 	setOffline(t, tara, true)
 	tara.Fill("#entry-body", body3)
 	waitJS(t, tara, "the editor says it is offline", `document.getElementById('save-state').textContent.startsWith('Offline')`)
@@ -256,6 +258,7 @@ func TestBrowserJournal(t *testing.T) {
 	if err := os.WriteFile(fake, append([]byte("\x7fELF\x02\x01\x01\x00"), bytes.Repeat([]byte{0}, 120)...), 0o600); err != nil {
 		t.Fatal(err)
 	}
+	tara.AllowConsoleError("status of 415 (Unsupported Media Type)")
 	setUploadFile(t, tara, "#media-file", fake)
 	waitJS(t, tara, "the program is refused", `!!document.getElementById('media-error')`)
 	wantText(t, tara, "#media-error", "notes.png cannot be attached")
@@ -327,9 +330,10 @@ func TestBrowserJournal(t *testing.T) {
 	sam.Navigate(f.ts.URL + "/journal")
 	signIn(sam, samLogin.Email, samLogin.Password)
 	wantPath(t, sam, f.ts.URL, "/journal")
-	taraSection := `section[aria-labelledby="trainee-` + taraV.UserID + `"]`
-	wantText(t, sam, taraSection, "Tara Trainee")
-	wantText(t, sam, taraSection, title)
+	entryItem := `#shared-list [data-entry="` + id + `"]`
+	wantText(t, sam, entryItem, "Tara Trainee")
+	wantText(t, sam, entryItem, title)
+	wantText(t, sam, `#waiting [data-entry="`+id+`"]`, "You have not read it yet")
 	sam.AssertNoAxeViolations(t)
 	sam.ClickAndWait(`a[href="/journal/` + id + `"]`)
 	wantText(t, sam, "h1", title)
@@ -428,6 +432,10 @@ func TestBrowserJournalConflict(t *testing.T) {
 	waitSaved(t, first)
 	waitStored(t, f, v, e.ID, "Written in the first window.")
 
+	// The browser logs each save that the server refuses, as it logs any answer of 4xx; both
+	// windows meet one.
+	first.AllowConsoleError("status of 409 (Conflict)")
+	second.AllowConsoleError("status of 409 (Conflict)")
 	second.Fill("#entry-body", "Written in the second window.")
 	waitJS(t, second, "the conflict shows", `!document.getElementById('conflict').hidden`)
 	if got := second.Value("#conflict-mine"); got != "Written in the second window." {

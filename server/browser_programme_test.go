@@ -199,7 +199,7 @@ func TestBrowserProgrammeTrainee(t *testing.T) {
 	signInAs(t, f, b, accounts.RoleTrainee)
 
 	// The programme: where the cohort is, the timeline and the four modules.
-	b.ClickAndWait(`.nhsuk-header__navigation-link[href="/programme"]`)
+	b.ClickHeaderLink("/programme")
 	wantPath(t, b, f.ts.URL, "/programme")
 	wantText(t, b, "h1", "Your nine months")
 	wantText(t, b, "#position", "between residential modules 2 and 3")
@@ -276,7 +276,7 @@ func TestBrowserProgrammeTrainee(t *testing.T) {
 	if slices.Contains(want, "/curriculum/risk-and-governance") {
 		t.Fatalf("risk-and-governance is released already; the demo cohort is meant to be before module 3")
 	}
-	b.ClickAndWait(`.nhsuk-header__navigation-link[href="/curriculum"]`)
+	b.ClickHeaderLink("/curriculum")
 	wantText(t, b, "h1", "Curriculum")
 	got := hrefs(b, `main a[href^="/curriculum/"]`)
 	slices.Sort(got)
@@ -358,7 +358,7 @@ func TestBrowserProgrammeTrainee(t *testing.T) {
 	b.AssertNoAxeViolations(t)
 
 	// The reading list.
-	b.ClickAndWait(`.nhsuk-header__navigation-link[href="/reading-list"]`)
+	b.ClickHeaderLink("/reading-list")
 	wantText(t, b, "h1", "Reading list")
 	wantText(t, b, "main", "Between modules 1 and 2")
 	if !b.Exists("main cite") {
@@ -367,7 +367,7 @@ func TestBrowserProgrammeTrainee(t *testing.T) {
 	checkPage(t, b, "reading-list")
 
 	// The schedule, and a new private calendar address.
-	b.ClickAndWait(`.nhsuk-header__navigation-link[href="/schedule"]`)
+	b.ClickHeaderLink("/schedule")
 	wantText(t, b, "h1", "Your schedule")
 	if n := b.Count("#schedule tbody tr"); n != len(p.Occasions()) {
 		t.Errorf("the schedule has %d rows, want %d", n, len(p.Occasions()))
@@ -416,7 +416,7 @@ func TestBrowserProgrammeFacilitator(t *testing.T) {
 	cohortPath := "/cohorts/" + cohort.ID
 
 	// From the programme to the cohort: members, module dates and registers.
-	b.ClickAndWait(`.nhsuk-header__navigation-link[href="/programme"]`)
+	b.ClickHeaderLink("/programme")
 	b.ClickAndWait(`main a[href="` + cohortPath + `"]`)
 	wantPath(t, b, f.ts.URL, cohortPath)
 	wantText(t, b, "h1", demo.CohortName)
@@ -476,7 +476,7 @@ func TestBrowserProgrammeFacilitator(t *testing.T) {
 	// The trainee sees it on their schedule.
 	tr := b.NewIsolatedTab().For(t)
 	signInAs(t, f, tr, accounts.RoleTrainee)
-	tr.ClickAndWait(`.nhsuk-header__navigation-link[href="/schedule"]`)
+	tr.ClickHeaderLink("/schedule")
 	wantText(t, tr, "#occasion-"+first.ID, "Present")
 	wantText(t, tr, "#occasion-"+first.ID, note)
 
@@ -613,7 +613,7 @@ func TestBrowserProgrammeNewPage(t *testing.T) {
 	b := browsertest.New(t)
 	signInAs(t, f, b, accounts.RoleFacilitator)
 
-	b.ClickAndWait(`.nhsuk-header__navigation-link[href="/curriculum"]`)
+	b.ClickHeaderLink("/curriculum")
 	b.ClickAndWait(`main a[href="/curriculum/new"]`)
 	wantText(t, b, "h1", "Write a new page")
 	b.AssertNoAxeViolations(t)

@@ -259,6 +259,22 @@ func TestBrowserRoomSession(t *testing.T) {
 		waitJS(t, p.b, p.name+" sees the go-round end", `document.getElementById('go-round-wrap').hidden`)
 	}
 
+	// Before the next round Fran sees its order, presence order, and moves Pat to the front.
+	waitJS(t, fran.b, "Fran sees the next go-round's order", `!document.getElementById('go-round-plan').hidden && document.querySelectorAll('#go-round-plan-list li').length === 4`)
+	wantText(t, fran.b, "#go-round-plan-list li:first-child", "Fran Facilitator")
+	wantText(t, fran.b, "#go-round-plan-list li:last-child", "Pat Peer")
+	for range 3 {
+		fran.b.Click(`[data-key="plan-up-` + pat.id + `"]`)
+	}
+	wantText(t, fran.b, "#go-round-plan-list li:first-child", "Pat Peer")
+	fran.b.Click("#start-go-round")
+	for _, p := range everyone {
+		waitJS(t, p.b, p.name+" sees the go-round start with Pat", `document.querySelector('#go-round li:first-child') !== null && document.querySelector('#go-round li:first-child').innerText.includes('Pat Peer')`)
+	}
+	wantText(t, fran.b, "#go-round [aria-current]", "Pat Peer")
+	fran.b.Click("#end-go-round")
+	waitJS(t, fran.b, "the second go-round ends", `document.getElementById('go-round-wrap').hidden`)
+
 	// A mindful pause: a countdown for all, and no sending until it ends.
 	fran.b.Fill("#pause-seconds", "5")
 	fran.b.Click("#start-pause")
@@ -345,8 +361,11 @@ func TestBrowserRoomSession(t *testing.T) {
 	pat.b.Reload()
 	waitJS(t, pat.b, "Pat stays out after a reload", `document.getElementById('room-status').textContent === 'Disconnected'`)
 
-	// Closing the room.
+	// Closing the room, confirmed on a page of its own.
 	fran.b.Submit("#close-room")
+	wantText(t, fran.b, "#confirm-consequences", "Closing the room ends the session for everyone")
+	fran.b.AssertNoAxeViolations(t)
+	fran.b.Submit("#confirm")
 	wantText(t, fran.b, ".nhsuk-inset-text", "The room is closed.")
 	for _, p := range []person{fran, femi, tara} {
 		waitJS(t, p.b, p.name+" sees the room closed", `document.getElementById('room-open').textContent === 'Closed' && document.getElementById('message').disabled`)
@@ -373,6 +392,8 @@ func TestBrowserRoomSession(t *testing.T) {
 	var seq string
 	tara.b.Eval(`[...document.querySelectorAll('#transcript .transcript__turn')].find(li => li.innerText.includes('Hearing that helps.')).dataset.seq`, &seq)
 	tara.b.Submit(fmt.Sprintf("[data-withdraw=%q]", seq))
+	wantText(t, tara.b, "#confirm-quote", "Hearing that helps.")
+	tara.b.Submit("#confirm")
 	wantText(t, tara.b, ".nhsuk-inset-text", "Your turn is withdrawn")
 	wantText(t, tara.b, "#turn-"+seq, "(withdrawn by the speaker)")
 	if strings.Contains(tara.b.Text("#transcript"), "Hearing that helps.") {

@@ -160,7 +160,7 @@ func TestBrowserSignInEachRole(t *testing.T) {
 			b.AssertNoAxeViolations(t)
 
 			if role == accounts.RoleAdmin {
-				b.ClickAndWait(`.nhsuk-header__navigation-link[href="/admin"]`)
+				b.ClickHeaderLink("/admin")
 				wantPath(t, b, f.ts.URL, "/admin")
 				wantText(t, b, "h1", "People and cohorts")
 				wantText(t, b, "#people-table", l.Email)
@@ -170,7 +170,7 @@ func TestBrowserSignInEachRole(t *testing.T) {
 				t.Errorf("a %s sees a link to the admin page", role)
 			}
 
-			b.ClickAndWait(`.nhsuk-header__navigation-link[href="/account"]`)
+			b.ClickHeaderLink("/account")
 			wantPath(t, b, f.ts.URL, "/account")
 			wantText(t, b, "h1", "Your account")
 			wantText(t, b, ".nhsuk-summary-list", l.Email)

@@ -16,6 +16,33 @@ import (
 type apiError struct {
 	Error string `json:"error"`
 	Field string `json:"field,omitempty"`
+	// Problems lists every problem with the input, the first being Error and Field, so a
+	// client can show them all at once.
+	Problems []apiProblem `json:"problems,omitempty"`
+}
+
+// apiProblem is one problem with the input: the field as JSON spells it, and the message.
+type apiProblem struct {
+	Field string `json:"field,omitempty"`
+	Error string `json:"error"`
+}
+
+// invalidMessage is a problem as a person reads it: a whole message as it is written, and
+// an older "field: reason" as a sentence.
+func invalidMessage(invalid *failure.InvalidError) string {
+	if invalid.Whole {
+		return invalid.Reason
+	}
+	return sentence(invalid.Error())
+}
+
+// problems lists every problem with the input in err, for the API.
+func problems(err error) []apiProblem {
+	var out []apiProblem
+	for _, invalid := range failure.Invalids(err) {
+		out = append(out, apiProblem{Field: invalid.Field, Error: invalid.Error()})
+	}
+	return out
 }
 
 // classify maps an error to a status and a message a person can act on. It is the one place
@@ -84,7 +111,7 @@ func (s *Server) handleError(err error, c echo.Context) {
 		return
 	}
 	if isAPI(c) || wantsJSON(c) {
-		_ = c.JSON(status, apiError{Error: msg, Field: field})
+		_ = c.JSON(status, apiError{Error: msg, Field: field, Problems: problems(err)})
 		return
 	}
 	_ = s.renderStatus(c, status, "error", pageData{Title: errorTitle(status), Message: sentence(msg), Status: status})

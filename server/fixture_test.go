@@ -19,6 +19,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/demo"
 	"polyphony/realtime"
@@ -38,6 +39,8 @@ type fixture struct {
 	transcripts *realtime.Transcripts
 	assessments *assessment.Store
 	journals    *courses.Journals
+	exports     *courses.ExportJobs
+	db          *database.DB
 	logins      map[string]demo.Login // by email
 	byRole      map[accounts.Role]demo.Login
 }
@@ -68,7 +71,7 @@ func newFixture(t testing.TB) *fixture {
 	if _, err := pages.Import(ctx, pack, "test"); err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{accounts: acc, courses: store, pages: pages, logins: map[string]demo.Login{}, byRole: map[accounts.Role]demo.Login{}}
+	f := &fixture{db: db, accounts: acc, courses: store, pages: pages, logins: map[string]demo.Login{}, byRole: map[accounts.Role]demo.Login{}}
 	// The server's address is known only once it listens; the media store needs it for URLs.
 	f.ts = httptest.NewUnstartedServer(nil)
 	f.ts.Start()
@@ -93,8 +96,9 @@ func newFixture(t testing.TB) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.exports = newExports(t, f.journals, f.media, courses.ExportJobOptions{})
 	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
-		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals})
+		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,6 +114,21 @@ func newFixture(t testing.TB) *fixture {
 		}
 	}
 	return f
+}
+
+// newExports is the export jobs of one instance, writing zips to store, stopped when the
+// test ends.
+func newExports(t testing.TB, journals *courses.Journals, store media.Store, opts courses.ExportJobOptions) *courses.ExportJobs {
+	t.Helper()
+	if opts.OnError == nil {
+		opts.OnError = func(msg string, err error) { t.Logf("%s: %v", msg, err) }
+	}
+	x, err := courses.NewExportJobs(context.Background(), journals, server.MediaArchives(store), server.MediaOpener(store), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(x.Close)
+	return x
 }
 
 // client is one API caller with its own cookies and, once signed in, its CSRF token.

@@ -293,6 +293,12 @@ func runExport(t *testing.T, c *client) string {
 	}
 	res, body = c.send("GET", "/api/v1/me/exports/"+id+"/download", nil, nil)
 	wantStatus(t, "download export", res, body, http.StatusOK)
+	return unzipAll(t, body)
+}
+
+// unzipAll returns the text of every file in a zip, each after its name, joined.
+func unzipAll(t *testing.T, body []byte) string {
+	t.Helper()
 	zr, err := zip.NewReader(bytes.NewReader(body), int64(len(body)))
 	if err != nil {
 		t.Fatalf("export is not a zip: %v", err)

@@ -17,14 +17,15 @@ import (
 )
 
 // contentSecurityPolicy is every page's policy. Media come from this server, or from the
-// media store's own address (MinIO's signed URLs) when it has one.
-func contentSecurityPolicy(mediaOrigin string) string {
+// media store's own address (MinIO's signed URLs) when it has one; fonts from this server and
+// the font source.
+func contentSecurityPolicy(mediaOrigin string, fonts fontSource) string {
 	extra := ""
 	if mediaOrigin != "" {
 		extra = " " + mediaOrigin
 	}
 	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:" + extra + "; " +
-		"media-src 'self' blob:" + extra + "; connect-src 'self'; font-src 'self'; form-action 'self'; " +
+		"media-src 'self' blob:" + extra + "; connect-src 'self'; " + fonts.fontSrc() + "; form-action 'self'; " +
 		"object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 }
 

@@ -10,17 +10,20 @@ import (
 )
 
 // The API description is kept in parts: openapi.json holds the document and most routes,
-// openapi_journal.json the paths and schemas of journals, supervision and practice. A test
-// checks the merged document against the router.
+// openapi_journal.json the paths and schemas of journals, supervision and practice,
+// openapi_rooms.json those of the dialogue rooms (their websocket included). A test checks
+// the merged document against the router.
 var (
 	//go:embed openapi.json
 	openAPIBase []byte
 	//go:embed openapi_journal.json
 	openAPIJournal []byte
+	//go:embed openapi_rooms.json
+	openAPIRooms []byte
 )
 
 var openAPIDoc = func() []byte {
-	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal)
+	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms)
 	if err != nil {
 		panic(err) // both parts are compiled in; a test reads the merged document
 	}

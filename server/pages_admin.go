@@ -100,9 +100,13 @@ func (s *Server) adminAddCohort(c echo.Context) error {
 	ctx := c.Request().Context()
 	name := c.FormValue("name")
 	form, _ := c.FormParams()
-	start, err := parseDate("startDate", c.FormValue("startDate"))
-	if err == nil {
-		_, _, err = s.deps.Courses.CreateCohortFromTemplate(ctx, courses.NewCohort{Name: name, StartDate: start, TrustIDs: form["trustIds"]}, currentUser(c).ID)
+	nc := courses.NewCohort{Name: name, TrustIDs: form["trustIds"]}
+	start, err := parseDate("startDate", "the start date", c.FormValue("startDate"))
+	if err != nil {
+		err = joinProblems([]error{err}, nc.Validate())
+	} else {
+		nc.StartDate = start
+		_, _, err = s.deps.Courses.CreateCohortFromTemplate(ctx, nc, currentUser(c).ID)
 	}
 	if err != nil {
 		errs, err := formErrors(err, map[string]string{"name": "cohort-name", "startDate": "cohort-start", "trustIds": "cohort-trusts", "": "cohort-name"})

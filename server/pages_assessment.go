@@ -194,6 +194,7 @@ func init() {
 		return *p
 	}
 	viewFuncs["fixed2"] = func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+	viewFuncs["groupCount"] = groupCount
 	viewFuncs["optFixed2"] = func(f *float64) string {
 		if f == nil {
 			return "not available"
@@ -470,9 +471,39 @@ func questionFromForm(c echo.Context) (in assessment.QuestionInput, f questionFo
 		in.Options = append(in.Options, assessment.Option{Text: row.Text, Feedback: row.Feedback, Right: i == f.Right})
 		kept = append(kept, i)
 	}
+	f.Options, f.Right, kept = compactOptions(f.Options, f.Right, kept)
 	vals = map[string]string{"question-name": in.Name, "question-stem": in.Stem, "question-explanation": in.Explanation,
 		"question-tags": c.FormValue("tags")}
 	return in, f, vals, kept
+}
+
+// compactOptions moves the written options up, in order, ahead of the empty rows, so the
+// form letters them as the question will (a message about option B is about the row
+// labelled B); right and kept follow the rows.
+func compactOptions(rows []mcqOptionRow, right int, kept []int) ([]mcqOptionRow, int, []int) {
+	used := map[int]bool{}
+	out := make([]mcqOptionRow, 0, len(rows))
+	newRight := -1
+	for _, i := range kept {
+		used[i] = true
+		if i == right {
+			newRight = len(out)
+		}
+		out = append(out, rows[i])
+	}
+	for i, row := range rows {
+		if !used[i] {
+			out = append(out, row)
+		}
+	}
+	newKept := make([]int, len(kept))
+	for k := range out {
+		out[k].Index, out[k].Label = k, assessment.Label(k)
+		if k < len(kept) {
+			newKept[k] = k
+		}
+	}
+	return out, newRight, newKept
 }
 
 // questionFieldIDs maps the store's field names to the editor's fields.
@@ -770,7 +801,7 @@ func settingsFromForm(c echo.Context) (in assessment.AssessmentInput, f assessme
 		}
 		n, cerr := strconv.Atoi(strings.TrimSpace(row.Count))
 		if cerr != nil {
-			errs = append(errs, failure.Invalidf(fmt.Sprintf("draws[%d].count", len(kept)), "say how many questions to draw, as a whole number"))
+			errs = append(errs, failure.Problemf(fmt.Sprintf("draws[%d].count", len(kept)), "Enter how many questions to draw for draw %d, as a whole number", len(kept)+1))
 		}
 		in.Draws = append(in.Draws, assessment.Draw{Tag: row.Tag, Count: n})
 		kept = append(kept, i)
@@ -781,7 +812,7 @@ func settingsFromForm(c echo.Context) (in assessment.AssessmentInput, f assessme
 		}
 		t, perr := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(v), ukTime)
 		if perr != nil {
-			errs = append(errs, failure.Invalid(field, "enter a date and time, such as 2027-03-01 09:30"))
+			errs = append(errs, failure.Problemf(field, "Enter the %s time as a real date and time, like 2027-03-01 09:30", map[string]string{"opens": "opening", "closes": "closing"}[field]))
 		}
 		return t
 	}
@@ -793,14 +824,14 @@ func settingsFromForm(c echo.Context) (in assessment.AssessmentInput, f assessme
 		}
 		n, perr := strconv.Atoi(v)
 		if perr != nil {
-			errs = append(errs, failure.Invalidf(field, "enter %s as a whole number", what))
+			errs = append(errs, failure.Problemf(field, "Enter %s as a whole number", what))
 		}
 		return n
 	}
 	if m := strings.TrimSpace(form.Get("timeLimitMinutes")); m != "" {
 		minutes, perr := strconv.ParseFloat(m, 64)
 		if perr != nil || minutes < 0 {
-			errs = append(errs, failure.Invalid("timeLimitSeconds", "enter the time limit in minutes, or leave it empty for none"))
+			errs = append(errs, failure.Problem("timeLimitSeconds", "Enter the time limit in minutes, or leave it empty for none"))
 		}
 		in.TimeLimitSeconds = int(minutes * 60)
 	}
@@ -809,14 +840,11 @@ func settingsFromForm(c echo.Context) (in assessment.AssessmentInput, f assessme
 	if pm := strings.TrimSpace(form.Get("passMark")); pm != "" {
 		v, perr := strconv.ParseFloat(strings.TrimSuffix(pm, "%"), 64)
 		if perr != nil {
-			errs = append(errs, failure.Invalid("passMark", "enter the pass mark as a percentage, such as 60"))
+			errs = append(errs, failure.Problem("passMark", "Enter the pass mark as a percentage, like 60"))
 		}
 		in.PassMark = v
 	}
-	if len(errs) > 0 {
-		return in, f, vals, kept, errs[0]
-	}
-	return in, f, vals, kept, nil
+	return in, f, vals, kept, failure.Problems(errs...)
 }
 
 func settingsFieldIDs(kept []int, f assessmentForm) map[string]string {
@@ -852,6 +880,8 @@ func (s *Server) assessmentCreate(c echo.Context) error {
 		if a, err = s.deps.Assessments.CreateAssessment(ctx, actor(c), in); err == nil {
 			return mcqRedirect(c, "/assessments/"+a.ID, "Set up the assessment "+a.Title+".")
 		}
+	} else {
+		err = joinProblems([]error{err}, s.deps.Assessments.CheckSettings(ctx, actor(c), in))
 	}
 	return s.settingsError(c, err, in, f, vals, kept)
 }
@@ -916,6 +946,8 @@ func (s *Server) assessmentUpdate(c echo.Context) error {
 		if a, err = s.deps.Assessments.UpdateAssessment(ctx, actor(c), cur.ID, f.BaseVersion, in); err == nil {
 			return mcqRedirect(c, "/assessments/"+a.ID, fmt.Sprintf("Saved version %d of the settings.", a.Version))
 		}
+	} else {
+		err = joinProblems([]error{err}, s.deps.Assessments.CheckSettings(ctx, actor(c), in))
 	}
 	if errors.Is(err, failure.ErrConflict) {
 		f.BaseVersion = cur.Version

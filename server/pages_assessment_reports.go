@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -73,7 +74,7 @@ func (s *Server) resultsPage(c echo.Context) error {
 	d := resultsPageData{Assessment: a, Use: p, Picks: pickChoices(p)}
 	for _, r := range rs {
 		d.Results = append(d.Results, mcqResultLine{TraineeResult: r, Name: names[r.UserID]})
-		if r.Passed {
+		if r.Passed != nil && *r.Passed {
 			d.Passed++
 		}
 	}
@@ -182,15 +183,16 @@ type analysisItem struct {
 }
 
 type analysisPageData struct {
-	Assessment     assessment.Assessment
-	Use            assessment.Pick
-	Picks          []usePick
-	Analysis       assessment.Analysis
-	Items          []analysisItem
-	Max            int
-	Facility       mcqChart
-	Discrimination mcqChart
-	Scores         mcqChart
+	Assessment       assessment.Assessment
+	Use              assessment.Pick
+	Picks            []usePick
+	Analysis         assessment.Analysis
+	ReliableAttempts int
+	Items            []analysisItem
+	Max              int
+	Facility         mcqChart
+	Discrimination   mcqChart
+	Scores           mcqChart
 }
 
 func (s *Server) analysisPage(c echo.Context) error {
@@ -207,7 +209,7 @@ func (s *Server) analysisPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := analysisPageData{Assessment: a, Use: p, Picks: pickChoices(p), Analysis: an, Max: a.QuestionCount()}
+	d := analysisPageData{Assessment: a, Use: p, Picks: pickChoices(p), Analysis: an, Max: a.QuestionCount(), ReliableAttempts: assessment.ReliableAttempts}
 	labels := make([]string, len(an.Items))
 	facility := make([]*float64, len(an.Items))
 	discrimination := make([]*float64, len(an.Items))
@@ -291,12 +293,24 @@ func (s *Server) angoffData(c echo.Context) (angoffPageData, error) {
 		row := angoffRow{ID: id, Name: qname[id]}
 		if d.Mine != nil {
 			if p, ok := d.Mine.Estimates[id]; ok {
-				row.Estimate = strconv.FormatFloat(p*100, 'f', -1, 64)
+				row.Estimate = estimateLabel(p)
 			}
 		}
 		d.Rows = append(d.Rows, row)
 	}
 	return d, nil
+}
+
+// estimateLabel shows a probability as the percentage a judge typed: 0.55 is 55, not the
+// 55.00000000000001 that multiplying by 100 gives, and at most two decimal places.
+func estimateLabel(p float64) string {
+	return strconv.FormatFloat(math.Round(p*1e4)/100, 'f', -1, 64)
+}
+
+// groupCount shows a weighted group count: whole when it is, otherwise to two places (an
+// attempt tied at a group's edge counts in part).
+func groupCount(f float64) string {
+	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
 }
 
 func (s *Server) angoffPage(c echo.Context) error {

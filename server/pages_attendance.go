@@ -98,11 +98,15 @@ func (s *Server) calendarFeed(c echo.Context) error {
 		if err != nil {
 			continue
 		}
-		out = courses.ICS(co, p, time.Now())
+		var rooms func(string) string
+		if m.Role == accounts.RoleTrainee || m.Role == accounts.RoleFacilitator {
+			rooms = func(sessionID string) string { return s.cfg.PublicURL.String() + roomPath(co.ID, sessionID) }
+		}
+		out = courses.ICS(co, p, time.Now(), rooms)
 		break // one cohort per person; a feed per cohort can come when someone is in several
 	}
 	if out == nil {
-		out = courses.ICS(courses.Cohort{Name: "Polyphony"}, courses.Programme{}, time.Now())
+		out = courses.ICS(courses.Cohort{Name: "Polyphony"}, courses.Programme{}, time.Now(), nil)
 	}
 	c.Response().Header().Set("Cache-Control", "private, max-age=900")
 	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", out)
@@ -152,10 +156,19 @@ func (s *Server) renderCohort(c echo.Context, status int, errs []fieldError) err
 			d.Staff = append(d.Staff, memberRow{User: u, Role: m.Role})
 		}
 	}
-	return s.renderStatus(c, status, "cohort", pageData{Title: v.Cohort.Name, Nav: "programme", Notice: c.QueryParam("done"), Errors: errs, Data: d})
+	var typed map[string]string
+	if errs != nil {
+		typed = map[string]string{}
+		for _, id := range moduleFieldIDs() {
+			typed[id] = c.FormValue(id)
+		}
+	}
+	return s.renderStatus(c, status, "cohort", pageData{Title: v.Cohort.Name, Nav: "cohort", Notice: c.QueryParam("done"), Errors: errs, Values: typed, Data: d})
 }
 
-// saveModuleDates takes the four modules' dates and venues from the cohort page's form.
+// saveModuleDates takes the four modules' dates and venues from the cohort page's form. A
+// module whose first day changes while its last day is left as it was moves whole: the last
+// day follows, keeping the module's length, as a person moving a module means.
 func (s *Server) saveModuleDates(c echo.Context) error {
 	ctx := c.Request().Context()
 	v, err := s.manageAccess(ctx, currentUser(c), c.Param("id"))
@@ -167,18 +180,23 @@ func (s *Server) saveModuleDates(c echo.Context) error {
 		return err
 	}
 	base := p.Version
-	for i := range p.Modules {
+	var reading []error
+	for i, m := range p.Modules {
 		n := strconv.Itoa(i + 1)
-		start, err := parseDate("modules["+strconv.Itoa(i)+"].start", c.FormValue("start"+n))
-		if err != nil {
-			return s.cohortFormError(c, err)
+		start, startErr := parseDate("modules["+strconv.Itoa(i)+"].start", "the first day of module "+n, c.FormValue("start"+n))
+		end, endErr := parseDate("modules["+strconv.Itoa(i)+"].end", "the last day of module "+n, c.FormValue("end"+n))
+		if startErr != nil || endErr != nil {
+			reading = append(reading, startErr, endErr)
+			continue
 		}
-		end, err := parseDate("modules["+strconv.Itoa(i)+"].end", c.FormValue("end"+n))
-		if err != nil {
-			return s.cohortFormError(c, err)
+		if !sameDay(start, m.Start) && sameDay(end, m.End) {
+			end = start.Add(m.End.Sub(m.Start))
 		}
-		p.Modules[i] = p.Modules[i].Move(start, end)
+		p.Modules[i] = m.Move(start, end)
 		p.Modules[i].Venue = strings.TrimSpace(c.FormValue("venue" + n))
+	}
+	if reading != nil {
+		return s.cohortFormError(c, joinProblems(reading, p.Validate()))
 	}
 	if _, err := s.deps.Courses.SaveProgramme(ctx, p, base, currentUser(c).ID); err != nil {
 		return s.cohortFormError(c, err)
@@ -186,13 +204,31 @@ func (s *Server) saveModuleDates(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/cohorts/"+v.Cohort.ID+"?done="+url.QueryEscape("Saved the module dates."))
 }
 
+// moduleFieldIDs links the programme's fields to the cohort page's inputs: modules[1].start
+// is the first day of module 2 (start2); anything else is the module dates' fieldset.
+func moduleFieldIDs() map[string]string {
+	ids := map[string]string{"": "modules"}
+	for i := range 4 {
+		n := strconv.Itoa(i + 1)
+		f := "modules[" + strconv.Itoa(i) + "]"
+		ids[f+".start"], ids[f+".end"], ids[f+".venue"] = "start"+n, "end"+n, "venue"+n
+	}
+	return ids
+}
+
 func (s *Server) cohortFormError(c echo.Context, err error) error {
-	errs, err := formErrors(err, nil)
+	errs, err := formErrors(err, moduleFieldIDs())
 	if err != nil {
 		return err
 	}
+	known := map[string]bool{}
+	for _, id := range moduleFieldIDs() {
+		known[id] = true
+	}
 	for i := range errs {
-		errs[i].Field = "modules"
+		if !known[errs[i].Field] {
+			errs[i].Field = "modules"
+		}
 	}
 	return s.renderCohort(c, http.StatusBadRequest, errs)
 }
@@ -244,7 +280,7 @@ func (s *Server) renderRegister(c echo.Context, status int, errs []fieldError) e
 		}
 		d.Records = append(d.Records, registerRow{Record: r, Name: name})
 	}
-	return s.renderStatus(c, status, "register", pageData{Title: "Register: " + occ.Title, Nav: "programme", Notice: c.QueryParam("done"), Errors: errs, Data: d})
+	return s.renderStatus(c, status, "register", pageData{Title: "Register: " + occ.Title, Nav: "cohort", Notice: c.QueryParam("done"), Errors: errs, Data: d})
 }
 
 func (s *Server) takeRegister(c echo.Context) error {
@@ -277,3 +313,6 @@ func (s *Server) takeRegister(c echo.Context) error {
 	}
 	return c.Redirect(http.StatusSeeOther, "/cohorts/"+v.Cohort.ID+"/register/"+c.Param("occasion")+"?done="+url.QueryEscape("Saved the register ("+strconv.Itoa(len(entries))+" marked)."))
 }
+
+// sameDay reports whether two dates are the same calendar day.
+func sameDay(a, b time.Time) bool { return a.Format(time.DateOnly) == b.UTC().Format(time.DateOnly) }

@@ -2,11 +2,14 @@ package server
 
 import (
 	"context"
+	"errors"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/failure"
 )
 
 // homeCohort is one cohort as a person's home page shows it.
@@ -33,6 +36,16 @@ type homeData struct {
 	Counts  map[string]int
 	// Notices are unread notifications of comments on journal entries (pages_journal.go).
 	Notices []homeNotice
+	// Session is the next dialogue session of a member of a room, with its room.
+	Session *homeSession
+}
+
+// homeSession is the next dialogue session as the home page shows it.
+type homeSession struct {
+	Cohort   string
+	Activity courses.Activity
+	Room     string // the room's address
+	Now      bool   // under way
 }
 
 var roleIntro = map[accounts.Role]string{
@@ -53,6 +66,9 @@ func (s *Server) home(c echo.Context) error {
 	}
 	data.Cohorts = cohorts
 	if data.Notices, err = s.homeNotices(ctx, u); err != nil {
+		return err
+	}
+	if data.Session, err = s.nextSession(ctx, cohorts, time.Now()); err != nil {
 		return err
 	}
 	switch u.Role {
@@ -93,6 +109,30 @@ func (s *Server) home(c echo.Context) error {
 		data.Next = append(data.Next, nextStep{Text: "Scripts and reports can use Polyphony's API with a personal token.", Href: "/account", Link: "Manage your API tokens"})
 	}
 	return s.render(c, "home", pageData{Title: "Home", Nav: "home", Data: data})
+}
+
+// nextSession finds the next dialogue session among the cohorts in which the person takes
+// part in the rooms (trainees and facilitators); nil when there is none.
+func (s *Server) nextSession(ctx context.Context, cohorts []homeCohort, now time.Time) (*homeSession, error) {
+	var best *homeSession
+	for _, hc := range cohorts {
+		if hc.Role != accounts.RoleTrainee && hc.Role != accounts.RoleFacilitator {
+			continue
+		}
+		p, err := s.deps.Courses.Programme(ctx, hc.Cohort.ID)
+		if errors.Is(err, failure.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		a, ok := p.NextSession(now)
+		if !ok || best != nil && !a.Session.Start.Before(best.Activity.Session.Start) {
+			continue
+		}
+		best = &homeSession{Cohort: hc.Cohort.Name, Activity: a, Room: roomPath(hc.Cohort.ID, a.ID), Now: !a.Session.Start.After(now)}
+	}
+	return best, nil
 }
 
 // cohortsOf gathers the person's cohorts with who else is in them.

@@ -29,6 +29,7 @@ func (s *Server) journalPageRoutes() {
 	s.add(http.MethodGet, "/journal/:id", SignedIn, s.journalEntryPage)
 	s.add(http.MethodGet, "/journal/:id/edit", SignedIn, s.journalEditPage)
 	s.add(http.MethodPost, "/journal/:id", SignedIn, s.journalSaveForm)
+	s.add(http.MethodGet, "/journal/:id/submit", SignedIn, s.submitConfirm)
 	s.add(http.MethodPost, "/journal/:id/sharing", SignedIn, s.journalShareForm)
 	s.add(http.MethodPost, "/journal/:id/comments", SignedIn, s.journalCommentForm)
 	s.add(http.MethodPost, "/journal/:id/attachments/remove", SignedIn, s.journalDetachForm)
@@ -152,16 +153,6 @@ type journalListData struct {
 	Module   string
 	Shared   string
 	Filtered bool
-	// Trainees are the trainees whose shared entries the viewer, a supervisor or an
-	// assessor, may read.
-	Trainees []traineeEntries
-	Staff    bool
-}
-
-type traineeEntries struct {
-	Name    string
-	ID      string
-	Entries []courses.EntrySummary
 }
 
 // matches reports whether an entry passes the list's filters.
@@ -188,10 +179,15 @@ func (d journalListData) matches(e courses.EntrySummary) bool {
 	return true
 }
 
+// journalListPage is a trainee's own journal. Supervisors and assessors, who read the
+// journals of others, get the entries shared with them instead (pages_journal_shared.go).
 func (s *Server) journalListPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := currentUser(c)
 	v := viewerFrom(c)
+	if u.Role == accounts.RoleSupervisor || u.Role == accounts.RoleAssessor {
+		return s.sharedJournalPage(c, v)
+	}
 	d := journalListData{Tags: courses.JournalTags(), Tag: c.QueryParam("tag"), Module: c.QueryParam("module"), Shared: c.QueryParam("shared")}
 	if _, ok := tagLabels[d.Tag]; !ok {
 		d.Tag = ""
@@ -211,12 +207,6 @@ func (s *Server) journalListPage(c echo.Context) error {
 	for _, e := range own {
 		if d.matches(e) {
 			d.Own = append(d.Own, e)
-		}
-	}
-	if u.Role == accounts.RoleSupervisor || u.Role == accounts.RoleAssessor {
-		d.Staff = true
-		if d.Trainees, err = s.sharedWithMe(c, v); err != nil {
-			return err
 		}
 	}
 	return s.render(c, "journal", pageData{Title: "Journal", Nav: "journal", Notice: c.QueryParam("done"), Data: d})
@@ -249,25 +239,6 @@ func (s *Server) traineesOf(ctx context.Context, userID string, roles ...account
 		}
 	}
 	slices.SortFunc(out, func(a, b accounts.User) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
-}
-
-// sharedWithMe lists, for a supervisor or assessor, each trainee of their cohorts with the
-// entries shared with them.
-func (s *Server) sharedWithMe(c echo.Context, v courses.Viewer) ([]traineeEntries, error) {
-	ctx := c.Request().Context()
-	trainees, err := s.traineesOf(ctx, v.UserID, accounts.RoleSupervisor, accounts.RoleAssessor)
-	if err != nil {
-		return nil, err
-	}
-	var out []traineeEntries
-	for _, t := range trainees {
-		entries, err := s.deps.Journals.Entries(ctx, v, t.ID)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, traineeEntries{Name: t.Name, ID: t.ID, Entries: entries})
-	}
 	return out, nil
 }
 
@@ -466,6 +437,11 @@ func (s *Server) journalShareForm(c echo.Context) error {
 	id := c.Param("id")
 	audience := courses.Audience(c.FormValue("audience"))
 	shared := c.FormValue("shared") == "true"
+	if audience == courses.AudienceAssessors && shared && c.FormValue("version") != "" {
+		if changed, err := s.changedSinceConfirm(c, id, c.FormValue("version")); err != nil || changed {
+			return err
+		}
+	}
 	_, err := s.deps.Journals.SetSharing(c.Request().Context(), viewerFrom(c), id, audience, shared)
 	var invalid *failure.InvalidError
 	if errors.As(err, &invalid) {
@@ -488,13 +464,28 @@ func (s *Server) journalShareForm(c echo.Context) error {
 	return journalDone(c, "/journal/"+id+"#sharing", notice)
 }
 
+// changedSinceConfirm sends the author back to the confirmation when the entry is no longer
+// at the version they confirmed submitting (saved since, in another window): what is frozen
+// is always what they were shown.
+func (s *Server) changedSinceConfirm(c echo.Context, id, confirmed string) (bool, error) {
+	view, err := s.deps.Journals.ReadEntry(c.Request().Context(), viewerFrom(c), id)
+	if err != nil {
+		return false, err
+	}
+	if strconv.Itoa(view.Version) == confirmed {
+		return false, nil
+	}
+	return true, journalDone(c, "/journal/"+url.PathEscape(id)+"/submit",
+		"The entry was saved again since you were asked, so nothing was submitted. Check the version below and confirm again.")
+}
+
 func (s *Server) journalCommentForm(c echo.Context) error {
 	id := c.Param("id")
 	nc := courses.NewComment{Audience: courses.Audience(c.FormValue("audience")), Body: c.FormValue("body"), Key: c.FormValue("key")}
 	_, err := s.deps.Journals.AddComment(c.Request().Context(), viewerFrom(c), id, nc)
 	var invalid *failure.InvalidError
 	if errors.As(err, &invalid) {
-		return journalDone(c, "/journal/"+id+"#comments", "Your comment was not added: "+invalid.Error()+".")
+		return journalDone(c, "/journal/"+id+"#comments", "Your comment was not added. "+invalidMessage(invalid))
 	}
 	if err != nil {
 		return err

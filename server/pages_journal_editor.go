@@ -218,13 +218,16 @@ func editorFieldID(field string) string {
 	return "entry-body"
 }
 
-// editorRefused shows the form again with what was typed and why it was not saved.
+// editorRefused shows the form again with what was typed and every reason it was not saved.
 func (s *Server) editorRefused(c echo.Context, d editorData, err error) error {
-	var invalid *failure.InvalidError
-	if !errors.As(err, &invalid) {
+	invalids := failure.Invalids(err)
+	if len(invalids) == 0 {
 		return err
 	}
-	errs := []fieldError{{Field: editorFieldID(invalid.Field), Message: sentence(invalid.Error())}}
+	errs := make([]fieldError, 0, len(invalids))
+	for _, invalid := range invalids {
+		errs = append(errs, fieldError{Field: editorFieldID(invalid.Field), Message: invalidMessage(invalid)})
+	}
 	return s.renderEditor(c, http.StatusBadRequest, d, errs)
 }
 

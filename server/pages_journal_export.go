@@ -1,35 +1,20 @@
 package server
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"polyphony/content/media"
 	"polyphony/internal/accounts"
-	"polyphony/internal/failure"
 )
 
 // Export of everything a person holds, and erasure of an account's personal data.
 
 func (s *Server) exportPage(c echo.Context) error {
 	return s.render(c, "export", pageData{Title: "Download your records", Nav: "journal"})
-}
-
-// openMedia opens a stored object for the export; a missing one is failure.ErrNotFound,
-// which the export lists rather than failing.
-func (s *Server) openMedia(ctx context.Context, key string) (io.ReadCloser, error) {
-	rc, _, err := s.deps.Media.Get(ctx, key)
-	if errors.Is(err, media.ErrNotFound) {
-		return nil, fmt.Errorf("media %s: %w", key, failure.ErrNotFound)
-	}
-	return rc, err
 }
 
 // exportDownload streams the zip straight to the browser: the form's answer when the page
@@ -43,7 +28,7 @@ func (s *Server) exportDownload(c echo.Context) error {
 	c.Response().WriteHeader(http.StatusOK)
 	// Once the zip has begun nothing else can be sent: an error cuts it short, and the zip
 	// is then unreadable, which a download manager reports.
-	if err := s.deps.Journals.Export(c.Request().Context(), viewerFrom(c), c.Response(), s.openMedia, nil); err != nil {
+	if err := s.deps.Journals.Export(c.Request().Context(), viewerFrom(c), c.Response(), MediaOpener(s.deps.Media), nil); err != nil {
 		s.log.Error("export", "user", currentUser(c).ID, "err", err)
 		panic(http.ErrAbortHandler)
 	}
@@ -89,6 +74,9 @@ func (s *Server) eraseForm(c echo.Context) error {
 	}
 	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), u.ID, nil)
 	if err != nil {
+		return err
+	}
+	if err := s.eraseExports(c, u.ID); err != nil {
 		return err
 	}
 	// Records first, then objects: an object left behind by a failed delete is an orphan,

@@ -228,7 +228,7 @@ func (s *Server) supervisionPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "supervision", pageData{Title: "Supervision", Nav: "journal", Notice: c.QueryParam("done"), Data: d})
+	return s.render(c, "supervision", pageData{Title: "Supervision", Nav: "supervision", Notice: c.QueryParam("done"), Data: d})
 }
 
 var supervisionFieldIDs = map[string]string{"date": "sv-date", "minutes": "sv-minutes", "supervisorId": "sv-supervisor",
@@ -239,14 +239,13 @@ func (s *Server) supervisionLogForm(c echo.Context) error {
 		SupervisorID: c.FormValue("supervisorId"), PeerWorker: c.FormValue("peerWorker"),
 		Kind: courses.SupervisionKind(c.FormValue("kind")), Reflection: c.FormValue("reflection"), Key: c.FormValue("key"),
 	}
-	var err error
-	ns.Date, err = parseDate("date", c.FormValue("date"))
-	if err == nil {
-		ns.Minutes, err = formMinutes(c.FormValue("minutes"))
-	}
-	if err == nil {
-		_, err = s.deps.Journals.LogSupervision(c.Request().Context(), viewerFrom(c), ns)
-	}
+	// A date or length that cannot be read is left zero, which the log refuses, so the
+	// other fields' problems are listed with it and nothing is logged.
+	var dateErr, minutesErr error
+	ns.Date, dateErr = parseDate("date", "the date of the session", c.FormValue("date"))
+	ns.Minutes, minutesErr = formMinutes(c.FormValue("minutes"), "The session's length")
+	_, err := s.deps.Journals.LogSupervision(c.Request().Context(), viewerFrom(c), ns)
+	err = joinProblems([]error{dateErr, minutesErr}, err)
 	if err == nil {
 		return journalDone(c, "/supervision", "Logged the session of "+ns.Date.Format("2 January 2006")+". Your supervisor can now confirm it.")
 	}
@@ -261,14 +260,18 @@ func (s *Server) supervisionLogForm(c echo.Context) error {
 	d.Key = ns.Key
 	vals := map[string]string{"sv-date": c.FormValue("date"), "sv-minutes": c.FormValue("minutes"), "sv-supervisor": ns.SupervisorID,
 		"sv-peer": ns.PeerWorker, "sv-kind": string(ns.Kind), "sv-reflection": ns.Reflection}
-	return s.renderStatus(c, http.StatusBadRequest, "supervision", pageData{Title: "Supervision", Nav: "journal", Errors: errs, Values: vals, Data: d})
+	return s.renderStatus(c, http.StatusBadRequest, "supervision", pageData{Title: "Supervision", Nav: "supervision", Errors: errs, Values: vals, Data: d})
 }
 
 // formMinutes reads a whole number of minutes from a form.
-func formMinutes(s string) (int, error) {
+// formMinutes reads a whole number of minutes; what begins the message when it is not one.
+func formMinutes(s, what string) (int, error) {
+	if strings.TrimSpace(s) == "" {
+		return 0, failure.Problem("minutes", "Enter how many minutes")
+	}
 	n, err := strconv.Atoi(strings.TrimSpace(s))
 	if err != nil {
-		return 0, failure.Invalid("minutes", "must be a whole number of minutes, such as 45")
+		return 0, failure.Problem("minutes", what+" must be a whole number of minutes, like 45")
 	}
 	return n, nil
 }
@@ -468,21 +471,19 @@ func (s *Server) practicePage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "practice", pageData{Title: "Personal practice", Nav: "journal", Notice: c.QueryParam("done"), Data: d})
+	return s.render(c, "practice", pageData{Title: "Personal practice", Nav: "practice", Notice: c.QueryParam("done"), Data: d})
 }
 
 var practiceFieldIDs = map[string]string{"date": "pr-date", "minutes": "pr-minutes", "kind": "pr-kind-sitting", "key": "pr-date", "": "pr-date"}
 
 func (s *Server) practiceLogForm(c echo.Context) error {
 	np := courses.NewPractice{Kind: courses.PracticeKind(c.FormValue("kind")), Key: c.FormValue("key")}
-	var err error
-	np.Date, err = parseDate("date", c.FormValue("date"))
-	if err == nil {
-		np.Minutes, err = formMinutes(c.FormValue("minutes"))
-	}
-	if err == nil {
-		_, err = s.deps.Journals.LogPractice(c.Request().Context(), viewerFrom(c), np)
-	}
+	// As for supervision: what cannot be read is left zero, which the log refuses.
+	var dateErr, minutesErr error
+	np.Date, dateErr = parseDate("date", "the date", c.FormValue("date"))
+	np.Minutes, minutesErr = formMinutes(c.FormValue("minutes"), "Minutes")
+	_, err := s.deps.Journals.LogPractice(c.Request().Context(), viewerFrom(c), np)
+	err = joinProblems([]error{dateErr, minutesErr}, err)
 	if err == nil {
 		return journalDone(c, "/practice", fmt.Sprintf("Logged %d minutes of %s practice on %s.", np.Minutes, strings.ToLower(practiceKindLabels[np.Kind]), np.Date.Format("2 January 2006")))
 	}
@@ -496,7 +497,7 @@ func (s *Server) practiceLogForm(c echo.Context) error {
 	}
 	d.Key = np.Key
 	vals := map[string]string{"pr-date": c.FormValue("date"), "pr-minutes": c.FormValue("minutes"), "pr-kind": string(np.Kind)}
-	return s.renderStatus(c, http.StatusBadRequest, "practice", pageData{Title: "Personal practice", Nav: "journal", Errors: errs, Values: vals, Data: d})
+	return s.renderStatus(c, http.StatusBadRequest, "practice", pageData{Title: "Personal practice", Nav: "practice", Errors: errs, Values: vals, Data: d})
 }
 
 func (s *Server) practiceVisibilityForm(c echo.Context) error {

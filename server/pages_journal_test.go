@@ -29,6 +29,7 @@ var journalPageAccess = map[string]string{
 	"GET /journal/:id":                       "signed-in",
 	"GET /journal/:id/edit":                  "signed-in",
 	"POST /journal/:id":                      "signed-in",
+	"GET /journal/:id/submit":                "signed-in",
 	"POST /journal/:id/sharing":              "signed-in",
 	"POST /journal/:id/comments":             "signed-in",
 	"POST /journal/:id/attachments/remove":   "signed-in",

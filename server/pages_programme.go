@@ -4,6 +4,7 @@ import (
 	"errors"
 	"html/template"
 
+	"net/url"
 	"strconv"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"polyphony/content"
 	"polyphony/courses"
+	"polyphony/internal/accounts"
 	"polyphony/internal/failure"
 )
 
@@ -38,9 +40,20 @@ type programmeData struct {
 
 // periodView is one inter-module period with its dates.
 type periodView struct {
+	// Rooms is where the period's dialogue sessions are held, the address of a session's
+	// room without the session's id; empty for someone who takes no part in the rooms.
+	Rooms      string
 	Number     int
 	Start, End time.Time
 	Period     courses.Period
+	// Locked holds the curriculum pages named by the period's activities that the reader
+	// cannot open (yet): the page shows their titles as words, never a link to a 404.
+	Locked map[string]*lockedPage
+}
+
+// lockedPage is a curriculum page that a reader cannot open, with when it opens to them.
+type lockedPage struct {
+	When string // such as "Available after module 2"; "" for a page the curriculum lacks
 }
 
 func (s *Server) programmeFor(c echo.Context) (cohortView, courses.Programme, error) {
@@ -63,13 +76,53 @@ func (s *Server) noProgramme(c echo.Context, title string, err error) error {
 	return err
 }
 
-func periodViews(p courses.Programme) []periodView {
+func periodViews(p courses.Programme, locked map[string]*lockedPage) []periodView {
 	var out []periodView
 	for i, per := range p.Periods {
 		start, end := p.PeriodDates(per.AfterModule)
-		out = append(out, periodView{Number: i + 1, Start: start, End: end, Period: per})
+		out = append(out, periodView{Number: i + 1, Start: start, End: end, Period: per, Locked: locked})
 	}
 	return out
+}
+
+// lockedPages finds the curriculum pages that the programme's activities name and the reader
+// cannot open: pages not released to a trainee yet, and pages the curriculum does not have.
+func (s *Server) lockedPages(c echo.Context, p courses.Programme) (map[string]*lockedPage, error) {
+	pages, err := s.deps.Pages.List(c.Request().Context())
+	if err != nil {
+		return nil, err
+	}
+	bySlug := make(map[string]content.Page, len(pages))
+	for _, pg := range pages {
+		bySlug[pg.Slug] = pg
+	}
+	trainee := currentUser(c).Role == accounts.RoleTrainee
+	now := time.Now()
+	out := map[string]*lockedPage{}
+	for _, per := range p.Periods {
+		for _, a := range per.Activities {
+			pg, ok := bySlug[a.CurriculumSlug]
+			switch {
+			case a.CurriculumSlug == "":
+			case !ok:
+				out[a.CurriculumSlug] = &lockedPage{}
+			case trainee && !released(pg, &p, now):
+				out[a.CurriculumSlug] = &lockedPage{When: availableWhen(pg.Release)}
+			}
+		}
+	}
+	return out, nil
+}
+
+// availableWhen says in words when a page's release rule opens it to trainees.
+func availableWhen(r content.Release) string {
+	switch {
+	case r.AfterModule != 0:
+		return "Available after module " + strconv.Itoa(r.AfterModule)
+	case !r.From.IsZero():
+		return "Available from " + r.From.Format("2 January 2006")
+	}
+	return "Not available yet"
 }
 
 func timeline(p courses.Programme, now time.Time) ([]timelineBar, int, bool) {
@@ -101,8 +154,13 @@ func (s *Server) programmePage(c echo.Context) error {
 	now := time.Now()
 	d := programmeData{View: v, Programme: p, Position: p.Now(now), Manage: v.CanManage(currentUser(c))}
 	d.Bars, d.NowX, d.ShowNow = timeline(p, now)
-	for _, pv := range periodViews(p) {
+	locked, err := s.lockedPages(c, p)
+	if err != nil {
+		return err
+	}
+	for _, pv := range periodViews(p, locked) {
 		pv := pv
+		pv.Rooms = roomsOf(v)
 		switch {
 		case !now.Before(pv.Start) && !now.After(pv.End.AddDate(0, 0, 1)):
 			d.Current = &pv
@@ -131,9 +189,14 @@ func (s *Server) modulePage(c echo.Context) error {
 		return s.noProgramme(c, "Module "+c.Param("n"), err)
 	}
 	d := moduleData{View: v, Module: p.Modules[n-1], Manage: v.CanManage(currentUser(c))}
-	for _, pv := range periodViews(p) {
+	locked, err := s.lockedPages(c, p)
+	if err != nil {
+		return err
+	}
+	for _, pv := range periodViews(p, locked) {
 		if pv.Period.AfterModule == n {
 			pv := pv
+			pv.Rooms = roomsOf(v)
 			d.After = &pv
 		}
 	}
@@ -160,7 +223,7 @@ type readingListData struct {
 func (s *Server) readingListPage(c echo.Context) error {
 	d := readingListData{}
 	if _, p, err := s.programmeFor(c); err == nil {
-		d.Periods = periodViews(p)
+		d.Periods = periodViews(p, nil)
 	} else if !errors.Is(err, errNoCohort) && !errors.Is(err, failure.ErrNotFound) {
 		return err
 	}
@@ -174,4 +237,19 @@ func (s *Server) readingListPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, "reading_list", pageData{Title: "Reading list", Nav: "reading", Data: d})
+}
+
+// roomPath is the address of a cohort's dialogue room: one for each dialogue session, named
+// by the session's activity id, and the cohort's own room.
+func roomPath(cohortID, roomID string) string {
+	return "/rooms/" + url.PathEscape(cohortID) + "/" + url.PathEscape(roomID)
+}
+
+// roomsOf is the address under which the cohort's rooms are, for the cohort's trainees and
+// facilitators; empty for anyone else, whom a room would not let in.
+func roomsOf(v cohortView) string {
+	if v.Role != accounts.RoleTrainee && v.Role != accounts.RoleFacilitator {
+		return ""
+	}
+	return roomPath(v.Cohort.ID, "")
 }

@@ -28,12 +28,17 @@ type roomView struct {
 	RoomID string
 	Title  string
 	Me     realtime.Member
+	// Scheduled is the session's planned start; zero for the cohort's own room.
+	Scheduled time.Time
 	// Facilitators is how many facilitators the cohort has: a room opens only with two.
 	Facilitators int
 }
 
 // IsFacilitator reports whether the viewer runs the room.
 func (v roomView) IsFacilitator() bool { return v.Me.Role == realtime.Facilitator }
+
+// IsSession reports whether the room is a dialogue session's, which has a register.
+func (v roomView) IsSession() bool { return v.RoomID != cohortRoom }
 
 // hubID is the room's id in the hub.
 func (v roomView) hubID() string { return v.Cohort.ID + "/" + v.RoomID }
@@ -70,7 +75,7 @@ func (s *Server) roomAccess(ctx context.Context, u *accounts.User, cohortID, roo
 		if !ok || a.Session == nil {
 			return roomView{}, failure.ErrNotFound
 		}
-		rv.Title = a.Title
+		rv.Title, rv.Scheduled = a.Title, a.Session.Start
 	}
 	members, err := s.deps.Courses.Members(ctx, cohortID)
 	if err != nil {
@@ -141,6 +146,10 @@ func (s *Server) roomOpen(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape("The room is open."))
 }
 
+// roomClose closes the room and, for a session's room, takes the register from who was in
+// it. Before the session's date the register waits for a facilitator to confirm that the
+// session was held (the room's page for it shows who was there); the room's timeline keeps
+// the presence meanwhile, so closing never loses who came.
 func (s *Server) roomClose(c echo.Context) error {
 	v, err := s.roomFromRequest(c)
 	if err != nil {
@@ -150,55 +159,40 @@ func (s *Server) roomClose(c echo.Context) error {
 	if err := s.deps.Rooms.Close(ctx, v.hubID(), v.Me); err != nil {
 		return err
 	}
-	notice := "The room is closed."
-	if v.RoomID != cohortRoom {
-		n, err := s.recordAttendance(ctx, v)
-		switch {
-		case err == nil:
-			notice += " The register records the " + strconv.Itoa(n) + " trainees who were in the room, with how long; correct it on the cohort page if needed."
-		case errors.As(err, new(*failure.InvalidError)):
-			notice += " The register was not filled in from the room (" + err.Error() + ")."
-		default:
-			return err
+	if v.RoomID == cohortRoom {
+		if isAPI(c) {
+			return c.JSON(http.StatusOK, roomClosedJSON{})
 		}
+		return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape("The room is closed."))
+	}
+	reg, err := s.registerFromRoom(ctx, v, false)
+	waiting := errors.Is(err, courses.ErrNotHeldYet)
+	if err != nil && !waiting {
+		return err
 	}
 	if isAPI(c) {
-		return c.NoContent(http.StatusNoContent)
+		return c.JSON(http.StatusOK, roomClosedJSON{Register: registerJSON(v, reg, waiting)})
 	}
-	return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape(notice))
+	if waiting {
+		return c.Redirect(http.StatusSeeOther, v.Path()+"/register?done="+url.QueryEscape("The room is closed."))
+	}
+	return c.Redirect(http.StatusSeeOther, v.Path()+"?done="+url.QueryEscape("The room is closed. "+registerNotice(reg)))
 }
 
-// recordAttendance marks present, in the session's register, every trainee who was in the
-// session's room, noting for how long. Those never there are left for the facilitator to
-// mark (absent or excused).
-func (s *Server) recordAttendance(ctx context.Context, v roomView) (int, error) {
-	if err := s.deps.Rooms.Flush(ctx, v.hubID()); err != nil {
-		return 0, err
+// registerNotice says in plain words what closing did to the session's register.
+func registerNotice(reg courses.RoomRegister) string {
+	if !reg.Taken {
+		return "No trainee was in the room, so the register is as it was."
 	}
-	events, err := s.deps.Transcripts.Events(ctx, v.hubID(), 0, 100000)
-	if err != nil {
-		return 0, err
+	return "The register marks " + trainees(reg.Present) + " present, with how long they were in the room, and " +
+		trainees(reg.Absent) + " absent. Correct it on the cohort page if needed."
+}
+
+func trainees(n int) string {
+	if n == 1 {
+		return "1 trainee"
 	}
-	trainees := map[string]bool{}
-	members, err := s.deps.Courses.Members(ctx, v.Cohort.ID)
-	if err != nil {
-		return 0, err
-	}
-	for _, m := range members {
-		trainees[m.UserID] = m.Role == accounts.RoleTrainee
-	}
-	var entries []courses.AttendanceEntry
-	for id, d := range realtime.Presence(events, time.Now()) {
-		if !trainees[id] {
-			continue
-		}
-		entries = append(entries, courses.AttendanceEntry{UserID: id, Mark: courses.Present,
-			Note: "In the dialogue room for " + strconv.Itoa(int(d.Round(time.Minute).Minutes())) + " minutes"})
-	}
-	if len(entries) == 0 {
-		return 0, nil
-	}
-	return len(entries), s.deps.Courses.TakeRegister(ctx, v.Cohort.ID, v.RoomID, entries, v.Me.UserID)
+	return strconv.Itoa(n) + " trainees"
 }
 
 type transcriptData struct {
@@ -235,7 +229,9 @@ func (s *Server) transcriptMarkdown(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	md, err := s.deps.Transcripts.Markdown(c.Request().Context(), v.hubID())
+	md, err := s.deps.Transcripts.Document(c.Request().Context(), v.hubID(), realtime.TranscriptHeading{
+		Title: v.Title, Cohort: v.Cohort.Name, Scheduled: v.Scheduled, Location: ukTime,
+	})
 	if err != nil {
 		return err
 	}

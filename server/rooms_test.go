@@ -13,6 +13,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"polyphony/courses"
 	"polyphony/internal/accounts"
 )
 
@@ -94,6 +95,9 @@ func TestRoomSocket(t *testing.T) {
 	res, body := facil.do("GET", path+"/transcript.md", nil)
 	if res.StatusCode != 200 || !strings.Contains(string(body), "I notice I am hopeful") {
 		t.Errorf("transcript export: %d %s", res.StatusCode, body)
+	}
+	if md := string(body); !strings.HasPrefix(md, "# Cohort dialogue room\n") || !strings.Contains(md, "- Present: ") || strings.Contains(md, "joined") {
+		t.Errorf("the export is not a document with a title and who was present:\n%s", md)
 	}
 	withdraw := path + "/transcript/" + strconv.FormatUint(seq, 10) + "/withdraw"
 	if res, _ := facil.do("POST", withdraw, url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusBadRequest {
@@ -198,5 +202,19 @@ func TestRoomCloseRecordsAttendance(t *testing.T) {
 	_, body := trainee.do("GET", "/api/v1/me/attendance", nil)
 	if !strings.Contains(string(body), session) || !strings.Contains(string(body), "In the dialogue room for") {
 		t.Errorf("attendance after the session: %s", body)
+	}
+	// Trainees who never came are marked absent, not left blank.
+	u, err := f.accounts.Users.ByEmail(context.Background(), f.byRole[accounts.RoleTrainee].Email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	marks := registerMarks(t, facil, cohort.ID, session)
+	if len(marks) < 2 {
+		t.Fatalf("the demo cohort has %d trainees, want two or more", len(marks))
+	}
+	for id, r := range marks {
+		if id != u.ID && r.Mark != courses.Absent {
+			t.Errorf("%s, never in the room: %q, want absent", id, r.Mark)
+		}
 	}
 }

@@ -51,6 +51,10 @@ type Config struct {
 	MaxConnsPerClient int
 	// TLS, when set, serves HTTPS with it.
 	TLS *tls.Config
+	// Fonts is the address of the folder holding the NHS.UK font files, such as NHSUKFonts.
+	// Empty, pages use the machine's own fonts and ask no other site for anything: what a
+	// closed network, and every test, needs.
+	Fonts string
 }
 
 // Pinger is anything /readyz checks.
@@ -74,6 +78,8 @@ type Deps struct {
 	// Journals keeps reflective journals, their sharing and comments, and the supervision
 	// and practice logs.
 	Journals *courses.Journals
+	// Exports runs each person's export of everything they hold, on any instance.
+	Exports *courses.ExportJobs
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -86,6 +92,7 @@ type Server struct {
 	rendered *pageCache // whole curriculum pages as each reader was last shown them
 	secure   bool
 	csp      string // the Content-Security-Policy of every answer
+	nhsukCSS []byte // the NHS.UK frontend's style sheet, with its fonts as Config.Fonts says
 	access   map[string]Access
 }
 
@@ -123,7 +130,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if o, ok := deps.Media.(originer); ok {
 		mediaOrigin = o.Origin()
 	}
-	s.csp = contentSecurityPolicy(mediaOrigin)
+	fonts, err := parseFontSource(cfg.Fonts)
+	if err != nil {
+		return nil, err
+	}
+	s.csp = contentSecurityPolicy(mediaOrigin, fonts)
+	if css, err := staticFS.ReadFile(nhsukStylesheet); err == nil {
+		s.nhsukCSS = fonts.stylesheet(css)
+	}
 	s.e.HideBanner, s.e.HidePort = true, true
 	s.e.HTTPErrorHandler = s.handleError
 	extractor, err := ipExtractor(cfg.ClientIP, cfg.TrustedProxies)
@@ -265,6 +279,7 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/curriculum/:slug/revisions", Editors, s.curriculumRevisions)
 	s.add(http.MethodGet, "/curriculum/:slug/revisions/:n", Editors, s.curriculumRevision)
 	s.add(http.MethodPost, "/curriculum/:slug/revisions/:n/restore", Editors, s.curriculumRestore)
+	s.add(http.MethodGet, "/cohorts", SignedIn, s.cohortsPage)
 	s.add(http.MethodGet, "/cohorts/:id", SignedIn, s.cohortPage)
 	s.add(http.MethodPost, "/cohorts/:id/modules", SignedIn, s.saveModuleDates)
 	s.add(http.MethodGet, "/cohorts/:id/register/:occasion", SignedIn, s.registerPage)
@@ -273,10 +288,18 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/rooms/:cohort/:room", SignedIn, s.roomPage)
 	s.add(http.MethodGet, "/rooms/:cohort/:room/ws", SignedIn, s.roomSocket)
 	s.add(http.MethodPost, "/rooms/:cohort/:room/open", SignedIn, s.roomOpen)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/close", SignedIn, s.roomCloseConfirm)
 	s.add(http.MethodPost, "/rooms/:cohort/:room/close", SignedIn, s.roomClose)
 	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript", SignedIn, s.transcriptPage)
 	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript.md", SignedIn, s.transcriptMarkdown)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/transcript/:seq/withdraw", SignedIn, s.withdrawConfirm)
 	s.add(http.MethodPost, "/rooms/:cohort/:room/transcript/:seq/withdraw", SignedIn, s.withdrawTurn)
+	s.add(http.MethodGet, "/rooms/:cohort/:room/register", SignedIn, s.roomRegisterPage)
+	s.add(http.MethodPost, "/rooms/:cohort/:room/register", SignedIn, s.roomRegisterTake)
+	s.add(http.MethodPost, "/api/v1/rooms/:cohort/:room/open", SignedIn, s.roomOpen)
+	s.add(http.MethodPost, "/api/v1/rooms/:cohort/:room/close", SignedIn, s.roomClose)
+	s.add(http.MethodPost, "/api/v1/rooms/:cohort/:room/register", SignedIn, s.roomRegisterTake)
+	s.add(http.MethodGet, "/api/v1/rooms/:cohort/:room/transcript", SignedIn, s.apiTranscript)
 
 	s.add(http.MethodGet, "/api/v1/openapi.json", Public, s.openAPI)
 	s.add(http.MethodPost, "/api/v1/session", Public, s.apiLogin)

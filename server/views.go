@@ -158,18 +158,22 @@ func (p pageData) FieldError(field string) string {
 // Value returns what the person typed into field, to put back into the form.
 func (p pageData) Value(field string) string { return p.Values[field] }
 
-// formErrors turns a validation error into a form's error list, or returns the error as it
-// is when it is not about the input.
+// formErrors turns a validation error into a form's error list, one line for every problem
+// found, or returns the error as it is when it is not about the input.
 func formErrors(err error, fieldIDs map[string]string) ([]fieldError, error) {
-	var invalid *failure.InvalidError
 	var conflict *failure.ConflictError
-	switch {
-	case asInvalid(err, &invalid):
-		id := fieldIDs[invalid.Field]
-		if id == "" {
-			id = invalid.Field
+	if invalids := failure.Invalids(err); len(invalids) > 0 {
+		errs := make([]fieldError, 0, len(invalids))
+		for _, invalid := range invalids {
+			id := fieldIDs[invalid.Field]
+			if id == "" {
+				id = invalid.Field
+			}
+			errs = append(errs, fieldError{Field: id, Message: invalidMessage(invalid)})
 		}
-		return []fieldError{{Field: id, Message: sentence(invalid.Error())}}, nil
+		return errs, nil
+	}
+	switch {
 	case asConflict(err, &conflict):
 		return []fieldError{{Field: fieldIDs[""], Message: sentence(conflict.Message)}}, nil
 	}
@@ -222,6 +226,9 @@ func (s *Server) static(c echo.Context) error {
 	b, err := staticFS.ReadFile(name)
 	if err != nil {
 		return failure.ErrNotFound
+	}
+	if name == nhsukStylesheet && s.nhsukCSS != nil {
+		b = s.nhsukCSS
 	}
 	c.Response().Header().Set("Cache-Control", "public, max-age=3600")
 	ctype := mimeByExt[path.Ext(name)]

@@ -1,4 +1,4 @@
-// Command polyphony-bench measures the room figures of QUALITY.md side by side with a minimal
+// Command polyphony-bench measures the room figures (README, Performance) side by side with a minimal
 // gorilla rooms hub (the peer, in peer.go), on loopback, in one run:
 //
 //	B1  fan-out: deliveries per second at the highest offered rate whose p99 is ≤ 50 ms

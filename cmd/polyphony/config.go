@@ -16,6 +16,7 @@ import (
 
 	"polyphony/content/media"
 	"polyphony/internal/database"
+	"polyphony/server"
 )
 
 // setting is one configuration value: a flag, an environment variable and a default.
@@ -28,6 +29,7 @@ type setting struct {
 var settings = []setting{
 	{"addr", "POLYPHONY_ADDR", "127.0.0.1:8080", "address the web server listens on", false},
 	{"public-url", "POLYPHONY_PUBLIC_URL", "", "address people open (default http://<addr>); https turns on Secure cookies and HSTS", false},
+	{"fonts", "POLYPHONY_FONTS", "nhsuk", "where pages load the NHS.UK font from: nhsuk (assets.nhs.uk), none (the machine's own fonts; nothing is asked of another site), or the http(s) address of a folder holding the same font files", false},
 	{"data", "POLYPHONY_DATA", "./data", "folder for the embedded database (<data>/db) and local media (<data>/media)", false},
 	{"mongo-listen", "POLYPHONY_MONGO_LISTEN", "127.0.0.1:0", "loopback address of the embedded database's MongoDB-wire listener (port 0: any free port)", false},
 	{"mongodb-uri", "MONGODB_URI", "", "MongoDB server to use instead of the embedded one", true},
@@ -92,6 +94,8 @@ type Config struct {
 	LogFormat         string
 	// UploadLimits caps each kind of journal media upload, in bytes.
 	UploadLimits media.Limits
+	// Fonts is the folder of the NHS.UK font files, or "" for none (see server.Config).
+	Fonts string
 
 	raw map[string]string
 }
@@ -159,6 +163,9 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 	}
 	u.Path = ""
 	c.PublicURL = u
+	if c.Fonts, err = fontFolder(raw["fonts"]); err != nil {
+		return nil, err
+	}
 	if c.MongoURI != "" && !strings.HasPrefix(c.MongoURI, "mongodb://") && !strings.HasPrefix(c.MongoURI, "mongodb+srv://") {
 		return nil, settingError("mongodb-uri", "must start with mongodb:// or mongodb+srv://")
 	}
@@ -258,6 +265,21 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 		return nil, settingError("log-format", "%q is not text or json", c.LogFormat)
 	}
 	return c, nil
+}
+
+// fontFolder reads the fonts setting: nhsuk, none, or the address of a folder.
+func fontFolder(v string) (string, error) {
+	switch strings.ToLower(v) {
+	case "nhsuk":
+		return server.NHSUKFonts, nil
+	case "none":
+		return "", nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+		return "", settingError("fonts", "%q is not nhsuk, none or the http(s) address of a folder of font files", v)
+	}
+	return v, nil
 }
 
 // DBDir is where the embedded database keeps its files.

@@ -57,6 +57,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"MaxConnsPerClient", c.MaxConnsPerClient, 256},
 		{"LogLevel", c.LogLevel.String(), "INFO"},
 		{"LogFormat", c.LogFormat, "text"},
+		{"Fonts", c.Fonts, "https://assets.nhs.uk/fonts/"},
 	}
 	for _, ch := range checks {
 		if ch.got != ch.want {
@@ -116,6 +117,17 @@ func TestConfigFlagBeatsEnvironmentBeatsDefault(t *testing.T) {
 	if c.PublicURL.String() != "http://127.0.0.1:9000" {
 		t.Errorf("public-url = %q, want it made from the address", c.PublicURL)
 	}
+
+	// A closed network serves no web font, or the font from a folder of its own.
+	for v, want := range map[string]string{"none": "", "NONE": "", "nhsuk": "https://assets.nhs.uk/fonts/", "https://fonts.trust.example/nhs/": "https://fonts.trust.example/nhs/"} {
+		c, err = configFrom(t, []string{"--fonts", v}, nil)
+		if err != nil {
+			t.Fatalf("--fonts %s: %v", v, err)
+		}
+		if c.Fonts != want {
+			t.Errorf("--fonts %s: Fonts = %q, want %q", v, c.Fonts, want)
+		}
+	}
 }
 
 // Each bad value stops the program with exit 2 and one line that names the setting.
@@ -166,6 +178,8 @@ func TestConfigBadValues(t *testing.T) {
 		{env: map[string]string{"POLYPHONY_MAX_CONNS_PER_IP": "lots"}, want: []string{"--max-conns-per-ip", `"lots"`}},
 		{args: []string{"--log-level", "loud"}, want: []string{"--log-level"}},
 		{args: []string{"--log-format", "xml"}, want: []string{"--log-format"}},
+		{args: []string{"--fonts", "frutiger"}, want: []string{"--fonts", "POLYPHONY_FONTS", `"frutiger"`}},
+		{env: map[string]string{"POLYPHONY_FONTS": "fonts.trust.example"}, want: []string{"--fonts", "POLYPHONY_FONTS"}},
 	} {
 		args := append([]string{"config"}, tc.args...)
 		r := runIn(t, tc.env, "", args...)

@@ -99,12 +99,12 @@ func TestUserAdd(t *testing.T) {
 		args  []string
 		want  string
 	}{
-		{testPassword, []string{"--email", "b@example.org", "--name", "B", "--role", "wizard"}, `role: "wizard" is not a role; use one of trainee, facilitator, supervisor, assessor, admin`},
-		{"password\n", []string{"--email", "b@example.org", "--name", "B", "--role", "trainee"}, "password: is one of the most common passwords"},
-		{"short\n", []string{"--email", "b@example.org", "--name", "B", "--role", "trainee"}, "password: must be at least 8 characters"},
-		{"b@example.org\n", []string{"--email", "b@example.org", "--name", "B", "--role", "trainee"}, "password: must not be your email address"},
+		{testPassword, []string{"--email", "b@example.org", "--name", "B", "--role", "wizard"}, "Select a role: trainee, facilitator, supervisor, assessor or admin"},
+		{"password\n", []string{"--email", "b@example.org", "--name", "B", "--role", "trainee"}, "Choose a password that is not one of the most common passwords"},
+		{"short\n", []string{"--email", "b@example.org", "--name", "B", "--role", "trainee"}, "Password must be 8 characters or more"},
+		{"b@example.org\n", []string{"--email", "b@example.org", "--name", "B", "--role", "trainee"}, "Choose a password that is not the email address"},
 		{"", []string{"--email", "b@example.org", "--name", "B", "--role", "trainee"}, "--password-stdin: nothing on standard input"},
-		{testPassword, []string{"--email", "not-an-address", "--name", "B", "--role", "trainee"}, "email:"},
+		{testPassword, []string{"--email", "not-an-address", "--name", "B", "--role", "trainee"}, "Enter an email address in the correct format"},
 		{testPassword, []string{"--email", "b@example.org", "--name", "B", "--role", "trainee", "--cohort", "No Such Cohort"}, `no cohort is named or has the id "No Such Cohort"`},
 		{testPassword, []string{"--email", "b@example.org", "--name", "B", "--role", "trainee", "--trust", "No Such Trust"}, `no trust is named or has the id "No Such Trust"`},
 	} {

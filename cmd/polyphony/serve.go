@@ -64,12 +64,21 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	rooms := realtime.NewHub(transcripts, roomOpts)
 	// Disabling an account ends its sessions and closes its room connections at once.
 	a.accounts.OnUserEnded = rooms.DisconnectUser
+	// Export jobs are documents in the database with their zips in the media store, so any
+	// instance reports on them and serves them; Run takes over those a stopped process left.
+	exports, err := courses.NewExportJobs(ctx, a.journals, server.MediaArchives(store), server.MediaOpener(store), courses.ExportJobOptions{
+		OnError: func(msg string, err error) { log.Error(msg, "err", err) },
+	})
+	if err != nil {
+		return err
+	}
+	defer exports.Close()
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
-		UploadLimits: cfg.UploadLimits, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
+		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
-		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals})
+		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports})
 	if err != nil {
 		return err
 	}
@@ -87,6 +96,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	// object is recorded as soon as it is stored, so instances sharing a database may each
 	// sweep: the worst they do is delete the same orphan twice, which is not an error.
 	go sweepMediaEvery(sweepCtx, store, a.journals, time.Hour, log.With("component", "media-sweep"))
+	go exports.Run(sweepCtx)
 
 	url := cfg.PublicURL.String() + "/"
 	if cfg.raw["public-url"] == "" {

@@ -52,13 +52,13 @@ func CheckPassword(password, email string) error {
 	n := utf8.RuneCountInString(password)
 	switch {
 	case n < MinPasswordLength:
-		return failure.Invalidf("password", "must be at least %d characters", MinPasswordLength)
+		return failure.Problemf("password", "Password must be %d characters or more", MinPasswordLength)
 	case n > MaxPasswordLength:
-		return failure.Invalidf("password", "must be at most %d characters", MaxPasswordLength)
+		return failure.Problemf("password", "Password must be %d characters or fewer", MaxPasswordLength)
 	case commonPasswords[strings.ToLower(password)]:
-		return failure.Invalid("password", "is one of the most common passwords; choose another")
+		return failure.Problem("password", "Choose a password that is not one of the most common passwords")
 	case email != "" && strings.EqualFold(password, email):
-		return failure.Invalid("password", "must not be your email address")
+		return failure.Problem("password", "Choose a password that is not the email address")
 	}
 	return nil
 }

@@ -31,7 +31,7 @@ func ParseRole(s string) (Role, error) {
 			return r, nil
 		}
 	}
-	return "", failure.Invalidf("role", "%q is not a role; use one of trainee, facilitator, supervisor, assessor, admin", s)
+	return "", failure.Problem("role", "Select a role: trainee, facilitator, supervisor, assessor or admin")
 }
 
 // Label is the role's name as pages show it.

@@ -80,7 +80,7 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 		norm = email // still throttled and answered like any other miss
 	}
 	if password == "" {
-		return User{}, "", Session{}, failure.Invalid("password", "is required")
+		return User{}, "", Session{}, failure.Problem("password", "Enter your password")
 	}
 	if err := s.Throttle.Check(ctx, norm, ip); err != nil {
 		return User{}, "", Session{}, err

@@ -53,13 +53,13 @@ func NewTokens(ctx context.Context, db *database.DB) (*Tokens, error) {
 func (s *Tokens) Create(ctx context.Context, userID, name string, ttl time.Duration) (string, Token, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
-		return "", Token{}, failure.Invalid("name", "is required: say what the token is for")
+		return "", Token{}, failure.Problem("name", "Enter what the token is for")
 	}
 	if utf8.RuneCountInString(name) > 80 {
-		return "", Token{}, failure.Invalid("name", "must be at most 80 characters")
+		return "", Token{}, failure.Problem("name", "What the token is for must be 80 characters or fewer")
 	}
 	if ttl < 0 {
-		return "", Token{}, failure.Invalid("expiresInDays", "must not be negative")
+		return "", Token{}, failure.Problem("expiresInDays", "Enter the days the token lasts as 0 (until revoked) or more")
 	}
 	secret := TokenPrefix + newSecret()
 	now := s.now().UTC().Truncate(time.Millisecond)

@@ -67,14 +67,14 @@ func NewUsers(ctx context.Context, db *database.DB) (*Users, error) {
 func NormalizeEmail(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
 	if s == "" {
-		return "", failure.Invalid("email", "is required")
+		return "", failure.Problem("email", "Enter an email address")
 	}
 	if len(s) > 254 {
-		return "", failure.Invalid("email", "is longer than 254 characters")
+		return "", failure.Problem("email", "Email address must be 254 characters or fewer")
 	}
 	a, err := mail.ParseAddress(s)
 	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndex(s, "@")+1:], ".") {
-		return "", failure.Invalidf("email", "%q is not an email address", s)
+		return "", failure.Problem("email", "Enter an email address in the correct format, like name@example.com")
 	}
 	return s, nil
 }
@@ -83,28 +83,33 @@ func checkName(name string) (string, error) {
 	name = strings.TrimSpace(name)
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
-		return "", failure.Invalid("name", "is required")
+		return "", failure.Problem("name", "Enter the person's full name")
 	case n > 120:
-		return "", failure.Invalid("name", "must be at most 120 characters")
+		return "", failure.Problem("name", "Full name must be 120 characters or fewer")
 	}
 	return name, nil
 }
 
+// Validate checks a new account and returns every problem with it at once (joined by
+// failure.Problems), so a form can list them all.
+func (nu NewUser) Validate() error {
+	_, _, _, err := nu.normalize()
+	return err
+}
+
+// normalize is the account's email, name and role as stored, or every problem found.
+func (nu NewUser) normalize() (email, name string, role Role, err error) {
+	email, emailErr := NormalizeEmail(nu.Email)
+	name, nameErr := checkName(nu.Name)
+	role, roleErr := ParseRole(string(nu.Role))
+	passwordErr := CheckPassword(nu.Password, email)
+	return email, name, role, failure.Problems(nameErr, emailErr, roleErr, passwordErr)
+}
+
 // Create validates and stores a new account. A taken email is failure.ErrConflict.
 func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
-	email, err := NormalizeEmail(nu.Email)
+	email, name, role, err := nu.normalize()
 	if err != nil {
-		return User{}, err
-	}
-	name, err := checkName(nu.Name)
-	if err != nil {
-		return User{}, err
-	}
-	role, err := ParseRole(string(nu.Role))
-	if err != nil {
-		return User{}, err
-	}
-	if err := CheckPassword(nu.Password, email); err != nil {
 		return User{}, err
 	}
 	hash, err := HashPassword(nu.Password)

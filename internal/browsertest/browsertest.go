@@ -19,6 +19,17 @@
 // finish within the timeout of the browser (15 s unless SetTimeout changes
 // it). The message names the action and the URL of the page.
 //
+// Every tab collects what its pages report as wrong: errors written to the
+// console, uncaught exceptions, and resources the browser refuses or fails to
+// load, such as one that the Content-Security-Policy blocks. Each of them fails
+// the test when it ends (see Problem); a test that provokes one on purpose
+// says so with AllowConsoleError. A document that answers an error status is
+// not one: a test that opens it reads its status with Status.
+//
+// ClickHeaderLink follows a link of the NHS.UK header as a person would,
+// opening its "More" menu when the link has moved there, which depends on the
+// width of the window and on the fonts of the machine.
+//
 // Chromium is found through the environment variable POLYPHONY_CHROMIUM, then
 // chromium, chromium-browser or google-chrome on PATH, then /usr/bin/chromium.
 // When none is there, New skips the test, or fails it when CI is "true":
@@ -75,8 +86,14 @@ type tab struct {
 	proc    *process
 	timeout time.Duration
 
-	mu   sync.Mutex
-	docs map[cdp.FrameID]docResponse // last document response of each frame
+	mu       sync.Mutex
+	docs     map[cdp.FrameID]docResponse // last document response of each frame
+	problems problems                    // what the pages reported as wrong (console.go)
+}
+
+func newTabState(proc *process, timeout time.Duration) *tab {
+	return &tab{proc: proc, timeout: timeout, docs: map[cdp.FrameID]docResponse{},
+		problems: problems{docs: map[network.RequestID]bool{}}}
 }
 
 // docResponse is the HTTP response of a document that a frame loaded.
@@ -141,7 +158,7 @@ func New(t testing.TB) *Browser {
 	)
 	allocCtx, allocCancel := chromedp.NewExecAllocator(context.Background(), opts...)
 
-	b := &Browser{t: t, tab: &tab{proc: proc, timeout: DefaultTimeout, docs: map[cdp.FrameID]docResponse{}}}
+	b := &Browser{t: t, tab: newTabState(proc, DefaultTimeout)}
 	ctx, cancel := chromedp.NewContext(allocCtx, chromedp.WithListener(b.tab.onEvent))
 	b.tab.ctx = ctx
 
@@ -160,6 +177,8 @@ func New(t testing.TB) *Browser {
 	if err := firstRun(ctx, 60*time.Second); err != nil {
 		t.Fatalf("browsertest: starting %s: %v\nchromium printed:\n%s", exe, err, proc.output.String())
 	}
+	// Registered after the browser's own cleanup, so it runs before the browser closes.
+	t.Cleanup(func() { b.reportProblems(t) })
 	return b
 }
 
@@ -197,19 +216,23 @@ func missing(t testing.TB, format string, args ...any) {
 
 // onEvent runs in the event loop of the tab, for every event, in order.
 func (tb *tab) onEvent(ev any) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	tb.onProblemEvent(ev)
 	e, ok := ev.(*network.EventResponseReceived)
 	if !ok || e.Type != network.ResourceTypeDocument || e.Response == nil {
 		return
 	}
-	tb.mu.Lock()
 	tb.docs[e.FrameID] = docResponse{status: int(e.Response.Status), url: e.Response.URL}
-	tb.mu.Unlock()
 }
 
 // For returns a view of the same tab that reports failures to t. Use it in a
-// subtest, whose failures must go to its own t.
+// subtest, whose failures must go to its own t: the problems that pages report
+// while the subtest runs (see Problem) fail it when it ends.
 func (b *Browser) For(t testing.TB) *Browser {
-	return &Browser{t: t, tab: b.tab}
+	v := &Browser{t: t, tab: b.tab}
+	t.Cleanup(func() { v.reportProblems(t) })
+	return v
 }
 
 // NewTab opens another tab in the same browser. It shares cookies and storage
@@ -230,7 +253,7 @@ func (b *Browser) NewIsolatedTab() *Browser {
 
 func (b *Browser) newTab(isolated bool) *Browser {
 	b.t.Helper()
-	nb := &Browser{t: b.t, tab: &tab{proc: b.tab.proc, timeout: b.tab.timeout, docs: map[cdp.FrameID]docResponse{}}}
+	nb := &Browser{t: b.t, tab: newTabState(b.tab.proc, b.tab.timeout)}
 	opts := []chromedp.ContextOption{chromedp.WithListener(nb.tab.onEvent)}
 	if isolated {
 		opts = append(opts, chromedp.WithNewBrowserContext())
@@ -241,6 +264,7 @@ func (b *Browser) newTab(isolated bool) *Browser {
 	if err := firstRun(ctx, b.tab.timeout); err != nil {
 		b.t.Fatalf("browsertest: opening a tab: %v", err)
 	}
+	b.t.Cleanup(func() { nb.reportProblems(b.t) })
 	return nb
 }
 

@@ -30,6 +30,13 @@ func page(w http.ResponseWriter, status int, title, body string) {
 </html>`, html.EscapeString(title), body)
 }
 
+// pixel writes a 1×1 transparent PNG. It is the icon of the test pages too: a browser asks
+// every site for /favicon.ico, and a 404 there would be a problem of the page.
+func pixel(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/png")
+	w.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"))
+}
+
 // testServer serves the pages of the tests.
 func testServer(t *testing.T) *httptest.Server {
 	t.Helper()
@@ -57,11 +64,8 @@ func testServer(t *testing.T) *httptest.Server {
 <img src="/pixel.png">
 <form><input id="nolabel" type="text" name="q"></form>`)
 	})
-	mux.HandleFunc("GET /pixel.png", func(w http.ResponseWriter, r *http.Request) {
-		// A 1×1 transparent PNG.
-		w.Header().Set("Content-Type", "image/png")
-		w.Write([]byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82"))
-	})
+	mux.HandleFunc("GET /pixel.png", pixel)
+	mux.HandleFunc("GET /favicon.ico", pixel)
 	mux.HandleFunc("GET /strict", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Security-Policy", strictCSP)
 		// The inline script must not run: the policy allows only scripts
@@ -226,6 +230,8 @@ func TestAxeFindsViolations(t *testing.T) {
 func TestAxeUnderStrictCSP(t *testing.T) {
 	srv := testServer(t)
 	b := New(t)
+	// The page's inline script is refused on purpose, and the browser says so.
+	b.AllowConsoleError("Executing inline script violates the following Content Security Policy directive")
 	b.Navigate(srv.URL + "/strict")
 
 	// The policy is in force: the inline script did not run.

@@ -11,10 +11,12 @@ import (
 	"polyphony/internal/dbtest"
 )
 
-// The stores rely on single-document atomicity instead of transactions: under Serialize a
-// $inc is never lost, and of several compare-and-set updates on the same version exactly one
-// wins. (Without it, embedded FerretDB loses both; see serialize.go.)
-func TestSingleDocumentAtomicity(t *testing.T) {
+// TestSerializeMakesReadCheckWriteAtomic checks the lock the stores put around a
+// read-check-write on one document: under Serialize no $inc is lost, and of several
+// compare-and-set updates on the same version exactly one wins. The lock is the process's
+// own (embedded FerretDB on its own loses both; see serialize.go), so this is what holds for
+// writers in one process, not a property of the database.
+func TestSerializeMakesReadCheckWriteAtomic(t *testing.T) {
 	db := dbtest.New(t)
 	ctx := context.Background()
 	coll := db.Collection("counters")
@@ -59,6 +61,63 @@ func TestSingleDocumentAtomicity(t *testing.T) {
 	wg.Wait()
 	if wins.Load() != 1 {
 		t.Errorf("%d concurrent compare-and-set updates on version 1: %d won, want exactly 1", workers, wins.Load())
+	}
+}
+
+// TestSingleDocumentWritesAreWhole checks the database's own single-document atomicity, with
+// no lock of ours: an update that sets several fields of one document is seen whole or not at
+// all by concurrent readers. The stores rely on it when one update moves a record from one
+// state to the next (a job's state with its progress, an attempt's answers with its version).
+func TestSingleDocumentWritesAreWhole(t *testing.T) {
+	db := dbtest.New(t)
+	ctx := context.Background()
+	coll := db.Collection("whole")
+	if _, err := coll.InsertOne(ctx, bson.M{"_id": "d", "a": 0, "b": 0, "list": bson.A{0}}); err != nil {
+		t.Fatal(err)
+	}
+	const writes = 100
+	done := make(chan struct{})
+	var torn atomic.Int32
+	var reads atomic.Int32
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				var d struct {
+					A, B int
+					List []int
+				}
+				if err := coll.FindOne(ctx, bson.M{"_id": "d"}).Decode(&d); err != nil {
+					t.Error(err)
+					return
+				}
+				reads.Add(1)
+				if d.A != d.B || len(d.List) != d.A+1 {
+					torn.Add(1)
+				}
+			}
+		}()
+	}
+	for i := 1; i <= writes; i++ {
+		list := make(bson.A, i+1)
+		for j := range list {
+			list[j] = j
+		}
+		if _, err := coll.UpdateOne(ctx, bson.M{"_id": "d"}, bson.M{"$set": bson.M{"a": i, "b": i, "list": list}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(done)
+	wg.Wait()
+	if n := torn.Load(); n > 0 {
+		t.Errorf("%d of %d reads saw a document half updated", n, reads.Load())
 	}
 }
 

@@ -7,7 +7,7 @@ import (
 
 // Embedded FerretDB (v1.24, SQLite) carries out an update as a read and then a write with
 // nothing between them held: concurrent $inc updates on one document lose increments, and
-// several compare-and-set updates on the same version all succeed (TestSingleDocumentAtomicity
+// several compare-and-set updates on the same version all succeed (TestSerializeMakesReadCheckWriteAtomic
 // shows both without this lock). Inserts under a unique index are atomic. So the stores keep
 // hot writes append-only, guard a compare-and-set with Serialize, and rely on unique inserts
 // for idempotency. In embedded mode one process owns the database, so an in-process lock is

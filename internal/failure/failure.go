@@ -24,13 +24,58 @@ var ErrForbidden = errors.New("not allowed")
 type InvalidError struct {
 	Field  string
 	Reason string
+	// Whole says the reason is a whole message in the words of the form, saying what to do
+	// ("Enter an email address"), to be shown as it is; otherwise it follows the field's
+	// name ("email: is required").
+	Whole bool
 }
 
 func (e *InvalidError) Error() string {
-	if e.Field == "" {
+	if e.Field == "" || e.Whole {
 		return e.Reason
 	}
 	return e.Field + ": " + e.Reason
+}
+
+// Problem returns an InvalidError for field whose message is shown to the person as it
+// is: written in the words of the form and saying what to do, as "Enter an email address"
+// or "Module 2 must end within 7 days of its start".
+func Problem(field, message string) error {
+	return &InvalidError{Field: field, Reason: message, Whole: true}
+}
+
+// Problemf is Problem with a formatted message.
+func Problemf(field, format string, args ...any) error {
+	return &InvalidError{Field: field, Reason: fmt.Sprintf(format, args...), Whole: true}
+}
+
+// Problems joins every problem found with a piece of input, so that a form can list them all
+// at once; nil errors are dropped and none at all is nil. errors.As finds the first.
+func Problems(errs ...error) error {
+	return errors.Join(errs...)
+}
+
+// Invalids lists every InvalidError in err, in order: one for a single problem, each of
+// them for errors joined by Problems (or errors.Join).
+func Invalids(err error) []*InvalidError {
+	var out []*InvalidError
+	var walk func(error)
+	walk = func(err error) {
+		if joined, ok := err.(interface{ Unwrap() []error }); ok {
+			for _, e := range joined.Unwrap() {
+				walk(e)
+			}
+			return
+		}
+		var invalid *InvalidError
+		if errors.As(err, &invalid) {
+			out = append(out, invalid)
+		}
+	}
+	if err != nil {
+		walk(err)
+	}
+	return out
 }
 
 // Invalid returns an InvalidError for field with a reason written for the person who typed it.

@@ -51,6 +51,8 @@ const el = {
   closeForm: $("close-form"),
   phaseButtons: [...document.querySelectorAll("#phase-controls [data-phase]")],
   startGoRound: $("start-go-round"),
+  goRoundPlan: $("go-round-plan"),
+  goRoundPlanList: $("go-round-plan-list"),
   endGoRound: $("end-go-round"),
   lockInput: $("lock-input"),
   unlockInput: $("unlock-input"),
@@ -437,6 +439,53 @@ function renderFloor() {
   el.pass.hidden = !(room.goRound && holder && holder.userId === me.userId);
 }
 
+// plan is the go-round order the facilitator has arranged, as user ids. The round follows it
+// for the people still present; anyone else follows in the order they came in, as the server
+// does with the order it is sent.
+let plan = [];
+
+function planOrder() {
+  const here = new Map(room.members.map((m) => [m.userId, m]));
+  const out = plan.filter((id) => here.has(id)).map((id) => here.get(id));
+  for (const m of room.members) if (!out.includes(m)) out.push(m);
+  return out;
+}
+
+function movePlan(i, by) {
+  const order = planOrder().map((m) => m.userId);
+  const j = i + by;
+  if (j < 0 || j >= order.length) return;
+  const id = order[i];
+  [order[i], order[j]] = [order[j], order[i]];
+  plan = order;
+  keepFocus(renderPlan);
+  // At the top or the bottom the button pressed is disabled: the focus stays with the person.
+  const pressed = document.querySelector('[data-key="' + CSS.escape((by < 0 ? "plan-up-" : "plan-down-") + id) + '"]');
+  if (pressed && pressed.disabled) {
+    const other = document.querySelector('[data-key="' + CSS.escape((by < 0 ? "plan-down-" : "plan-up-") + id) + '"]');
+    if (other) other.focus();
+  }
+}
+
+function renderPlan() {
+  if (!el.goRoundPlan) return;
+  el.goRoundPlan.hidden = !room.open || !!room.goRound || room.members.length === 0;
+  const order = planOrder();
+  const items = order.map((m, i) => {
+    const li = node("li", "room-list__item");
+    li.append(node("span", "room-list__name", whoLabel(m)));
+    const actions = node("span", "room-list__actions");
+    const up = smallButton("Move up", " " + m.name, "plan-up-" + m.userId, () => movePlan(i, -1));
+    const down = smallButton("Move down", " " + m.name, "plan-down-" + m.userId, () => movePlan(i, 1));
+    up.disabled = i === 0;
+    down.disabled = i === order.length - 1;
+    actions.append(up, down);
+    li.append(actions);
+    return li;
+  });
+  el.goRoundPlanList.replaceChildren(...items);
+}
+
 function renderPhase() {
   const p = room.phase;
   el.phase.className = "phase-banner";
@@ -545,6 +594,7 @@ function render() {
     renderPeople();
     renderHands();
     renderFloor();
+    renderPlan();
     renderControls();
     renderPause();
     renderComposer();
@@ -795,7 +845,7 @@ el.pass.addEventListener("click", () => send({ type: "pass" }));
 
 if (isFacilitator) {
   for (const b of el.phaseButtons) b.addEventListener("click", () => send({ type: "set_phase", phase: b.dataset.phase }));
-  el.startGoRound.addEventListener("click", () => send({ type: "start_go_round" }));
+  el.startGoRound.addEventListener("click", () => send({ type: "start_go_round", order: planOrder().map((m) => m.userId) }));
   el.endGoRound.addEventListener("click", () => send({ type: "end_go_round" }));
   el.lockInput.addEventListener("click", () => send({ type: "lock_input" }));
   el.unlockInput.addEventListener("click", () => send({ type: "unlock_input" }));
