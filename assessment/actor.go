@@ -18,17 +18,23 @@ func (a Actor) staff() bool {
 	return a.ID != "" && (a.Role == accounts.RoleAdmin || a.Role == accounts.RoleAssessor)
 }
 
-// requireStaff refuses anyone but admins and assessors; doing says what was refused.
+// requireStaff refuses anyone but admins and assessors. To everyone else banks, questions,
+// settings and reports do not exist, so the refusal is ErrNotFound, the same answer as for
+// an id that names nothing; doing says what was refused.
 func requireStaff(a Actor, doing string) error {
 	if !a.staff() {
-		return fmt.Errorf("%w: only administrators and assessors may %s", failure.ErrForbidden, doing)
+		return fmt.Errorf("%w: only administrators and assessors may %s", failure.ErrNotFound, doing)
 	}
 	return nil
 }
 
-// requireAdmin refuses anyone but admins.
+// requireAdmin refuses anyone but admins: an assessor, who sees the assessment, is
+// forbidden; anyone else finds nothing, as with requireStaff.
 func requireAdmin(a Actor, doing string) error {
-	if a.ID == "" || a.Role != accounts.RoleAdmin {
+	if err := requireStaff(a, doing); err != nil {
+		return err
+	}
+	if a.Role != accounts.RoleAdmin {
 		return fmt.Errorf("%w: only administrators may %s", failure.ErrForbidden, doing)
 	}
 	return nil

@@ -320,10 +320,10 @@ func TestResultsPickAttempts(t *testing.T) {
 			t.Errorf("%s analysis: n %d, first item %+v", tc.pick, an.N, an.Items[0])
 		}
 	}
-	if _, err := s.Results(ctx, trainee(1), a.ID, assessment.PickFirst); !errors.Is(err, failure.ErrForbidden) {
+	if _, err := s.Results(ctx, trainee(1), a.ID, assessment.PickFirst); !errors.Is(err, failure.ErrNotFound) {
 		t.Errorf("a trainee reading results: %v", err)
 	}
-	if _, err := s.Analysis(ctx, trainee(1), a.ID, assessment.PickFirst); !errors.Is(err, failure.ErrForbidden) {
+	if _, err := s.Analysis(ctx, trainee(1), a.ID, assessment.PickFirst); !errors.Is(err, failure.ErrNotFound) {
 		t.Errorf("a trainee reading the analysis: %v", err)
 	}
 	if _, err := assessment.ParsePick("worst"); err == nil {

@@ -63,7 +63,7 @@ func TestModifiedAngoff(t *testing.T) {
 			t.Errorf("estimates %v: %v, want invalid", bad, err)
 		}
 	}
-	if _, err := s.SaveEstimates(ctx, trainee(1), a.ID, map[string]float64{qs[0].ID: .5}); !errors.Is(err, failure.ErrForbidden) {
+	if _, err := s.SaveEstimates(ctx, trainee(1), a.ID, map[string]float64{qs[0].ID: .5}); !errors.Is(err, failure.ErrNotFound) {
 		t.Errorf("a trainee judging: %v", err)
 	}
 

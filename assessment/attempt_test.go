@@ -55,7 +55,7 @@ func TestAssessmentSettings(t *testing.T) {
 			t.Errorf("%s: %v, want invalid %s", tc.name, err, tc.field)
 		}
 	}
-	if _, err := s.CreateAssessment(ctx, trainee(1), settings(b.ID, []string{qs[0].ID})); !errors.Is(err, failure.ErrForbidden) {
+	if _, err := s.CreateAssessment(ctx, trainee(1), settings(b.ID, []string{qs[0].ID})); !errors.Is(err, failure.ErrNotFound) {
 		t.Errorf("a trainee setting an assessment: %v", err)
 	}
 
@@ -81,7 +81,7 @@ func TestAssessmentSettings(t *testing.T) {
 	if len(list) != 1 || list[0].Version != 2 {
 		t.Errorf("list: %+v", list)
 	}
-	if _, err := s.Assessment(ctx, trainee(1), a.ID); !errors.Is(err, failure.ErrForbidden) {
+	if _, err := s.Assessment(ctx, trainee(1), a.ID); !errors.Is(err, failure.ErrNotFound) {
 		t.Errorf("a trainee reading the settings: %v", err)
 	}
 	info, err := s.AssessmentInfo(ctx, a.ID)

@@ -101,12 +101,19 @@ func (a Assessment) ends(start time.Time) *time.Time {
 // one attempt. The HTTP layer must check first that the trainee belongs to the assessment's
 // cohort (Assessment.CohortID) when it has one.
 func (s *Store) Start(ctx context.Context, actor Actor, assessmentID string) (AttemptView, error) {
+	v, _, err := s.StartOrResume(ctx, actor, assessmentID)
+	return v, err
+}
+
+// StartOrResume is Start that also says whether this call began the attempt (true) or
+// found it open (false): of any number of starts at once, exactly one began it.
+func (s *Store) StartOrResume(ctx context.Context, actor Actor, assessmentID string) (AttemptView, bool, error) {
 	if err := requireTrainee(actor); err != nil {
-		return AttemptView{}, err
+		return AttemptView{}, false, err
 	}
 	a, err := s.assessment(ctx, assessmentID)
 	if err != nil {
-		return AttemptView{}, err
+		return AttemptView{}, false, err
 	}
 	now := s.clock()
 	// Another start may insert the next attempt between our look and our insert; then we
@@ -114,29 +121,31 @@ func (s *Store) Start(ctx context.Context, actor Actor, assessmentID string) (At
 	for range 3 {
 		n, latest, err := s.latestAttempt(ctx, a.ID, actor.ID)
 		if err != nil {
-			return AttemptView{}, err
+			return AttemptView{}, false, err
 		}
 		if latest != nil {
 			res, err := s.settle(ctx, latest, now)
 			if err != nil {
-				return AttemptView{}, err
+				return AttemptView{}, false, err
 			}
 			if res == nil {
-				return s.traineeViewOf(ctx, latest, nil, now)
+				v, err := s.traineeViewOf(ctx, latest, nil, now)
+				return v, false, err
 			}
 		}
 		if err := a.canStart(n, now); err != nil {
-			return AttemptView{}, err
+			return AttemptView{}, false, err
 		}
 		at, err := s.newAttempt(ctx, a, actor.ID, n+1, now)
 		if err != nil {
-			return AttemptView{}, err
+			return AttemptView{}, false, err
 		}
 		if at != nil {
-			return s.traineeViewOf(ctx, at, nil, now)
+			v, err := s.traineeViewOf(ctx, at, nil, now)
+			return v, true, err
 		}
 	}
-	return AttemptView{}, fmt.Errorf("start attempt at %s: attempts kept appearing while starting", a.ID)
+	return AttemptView{}, false, fmt.Errorf("start attempt at %s: attempts kept appearing while starting", a.ID)
 }
 
 // canStart says why a trainee who has made attempts may not start another at now.

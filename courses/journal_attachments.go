@@ -187,9 +187,27 @@ func (j *Journals) changeAttachments(ctx context.Context, v Viewer, entryID, kin
 // error. The author may fetch an attachment of any revision; a supervisor or assessor
 // only one in the revision they may read. A read by anyone but the author is logged.
 func (j *Journals) Attachment(ctx context.Context, v Viewer, entryID, key string) (Attachment, error) {
-	g, err := j.authorize(ctx, v, entryID)
+	a, g, err := j.attachment(ctx, v, entryID, key)
 	if err != nil {
 		return Attachment{}, err
+	}
+	return a, j.logRead(ctx, v, g, "attachment "+a.Name)
+}
+
+// StillReadable checks, without logging a read, that the viewer may still read the
+// attachment: a link to it issued by Attachment's caller is served only while this holds,
+// so that revoking a share ends the links issued under it on their next use.
+func (j *Journals) StillReadable(ctx context.Context, v Viewer, entryID, key string) error {
+	_, _, err := j.attachment(ctx, v, entryID, key)
+	return err
+}
+
+// attachment finds the attachment under the same rules as Attachment, with the grant it
+// was found under.
+func (j *Journals) attachment(ctx context.Context, v Viewer, entryID, key string) (Attachment, grant, error) {
+	g, err := j.authorize(ctx, v, entryID)
+	if err != nil {
+		return Attachment{}, grant{}, err
 	}
 	find := func(d revisionDoc) (Attachment, bool) {
 		i := slices.IndexFunc(d.Attachments, func(a Attachment) bool { return a.Key == key })
@@ -199,20 +217,20 @@ func (j *Journals) Attachment(ctx context.Context, v Viewer, entryID, key string
 		return d.Attachments[i], true
 	}
 	if a, ok := find(g.rev); ok {
-		return a, j.logRead(ctx, v, g, "attachment "+a.Name)
+		return a, g, nil
 	}
 	if g.as == AccessOwner {
 		var d revisionDoc
 		err := j.revisions.FindOne(ctx, bson.M{"entryId": entryID, "attachments.key": key}).Decode(&d)
 		if err == nil {
 			if a, ok := find(d); ok {
-				return a, nil
+				return a, g, nil
 			}
 		} else if !errors.Is(err, mongo.ErrNoDocuments) {
-			return Attachment{}, fmt.Errorf("attachment %q of journal entry %s: %w", key, entryID, err)
+			return Attachment{}, grant{}, fmt.Errorf("attachment %q of journal entry %s: %w", key, entryID, err)
 		}
 	}
-	return Attachment{}, fmt.Errorf("attachment %q of journal entry %s: %w", key, entryID, failure.ErrNotFound)
+	return Attachment{}, grant{}, fmt.Errorf("attachment %q of journal entry %s: %w", key, entryID, failure.ErrNotFound)
 }
 
 // MediaKeys lists every media key that any revision of any entry refers to, sorted: the

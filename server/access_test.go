@@ -383,9 +383,13 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	// Shared with the supervisor, so that its author may comment on it.
 	res, body := jc.trainee.send("PUT", "/api/v1/journal/entries/"+e.ID+"/sharing/supervisor", map[string]any{"shared": true}, nil)
 	wantStatus(t, "share", res, body, http.StatusOK)
-	w.mediaURL, err = f.media.SignedURL(ctx, w.mediaKey, 10*time.Minute)
-	if err != nil {
-		t.Fatal(err)
+	// The media link as the server issues it, bound to its reader and entry.
+	res, body = jc.trainee.send("GET", "/api/v1/journal/entries/"+e.ID, nil, nil)
+	wantStatus(t, "read the entry", res, body, http.StatusOK)
+	for _, m := range decodeAs[jEntry](t, body).Media {
+		if m.Key == w.mediaKey {
+			w.mediaURL = m.URL
+		}
 	}
 	res, body = jc.trainee.send("POST", "/api/v1/supervision", map[string]any{"date": time.Now().Format(time.DateOnly), "minutes": 60,
 		"supervisorId": jc.supervisorID, "kind": "individual", "reflection": "For the matrix."}, idem("matrix-sv"))

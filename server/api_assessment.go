@@ -276,18 +276,13 @@ func (s *Server) apiStartAttempt(c echo.Context) error {
 	if err := s.checkSitter(ctx, currentUser(c), info); err != nil {
 		return err
 	}
-	before, err := s.deps.Assessments.MyAttempts(ctx, who, info.ID)
+	// Of starts racing each other one begins the attempt (201); the others get it (200).
+	v, began, err := s.deps.Assessments.StartOrResume(ctx, who, info.ID)
 	if err != nil {
 		return err
 	}
-	v, err := s.deps.Assessments.Start(ctx, who, info.ID)
-	if err != nil {
-		return err
-	}
-	for _, b := range before {
-		if b.ID == v.ID {
-			return c.JSON(http.StatusOK, v)
-		}
+	if !began {
+		return c.JSON(http.StatusOK, v)
 	}
 	return c.JSON(http.StatusCreated, v)
 }

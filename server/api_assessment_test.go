@@ -183,17 +183,17 @@ func TestBankImportAPI(t *testing.T) {
 		t.Errorf("Markdown round trip: %s", body)
 	}
 
-	// Trainees, facilitators and supervisors may not read or change banks.
+	// To trainees, facilitators and supervisors banks do not exist (404, as on the pages).
 	for _, role := range []accounts.Role{accounts.RoleTrainee, accounts.RoleFacilitator, accounts.RoleSupervisor} {
 		c := f.signedIn(t, role)
 		for _, try := range []struct{ method, path string }{
 			{"GET", "/api/v1/banks"}, {"GET", "/api/v1/banks/" + bank + "/questions"}, {"GET", "/api/v1/banks/" + bank + "/export?format=aiken"},
 		} {
-			if res, body := c.do(try.method, try.path, nil); res.StatusCode != http.StatusForbidden {
+			if res, body := c.do(try.method, try.path, nil); res.StatusCode != http.StatusNotFound {
 				t.Errorf("%s %s as %s: %d %s", try.method, try.path, role, res.StatusCode, body)
 			}
 		}
-		if res, body := c.sendText("/api/v1/banks/"+bank+"/import?format=aiken", moodleAiken); res.StatusCode != http.StatusForbidden {
+		if res, body := c.sendText("/api/v1/banks/"+bank+"/import?format=aiken", moodleAiken); res.StatusCode != http.StatusNotFound {
 			t.Errorf("import as %s: %d %s", role, res.StatusCode, body)
 		}
 	}
@@ -286,7 +286,7 @@ func TestAttemptAPI(t *testing.T) {
 	hidden := newAssessment("Hidden marks", "none")
 	res, body = assessor.do("GET", "/api/v1/assessments/"+hidden, nil)
 	decode[map[string]any](t, res, body, http.StatusOK)
-	if res, _ := trainee.do("GET", "/api/v1/assessments/"+hidden, nil); res.StatusCode != http.StatusForbidden {
+	if res, _ := trainee.do("GET", "/api/v1/assessments/"+hidden, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("trainee reads the settings: %d", res.StatusCode)
 	}
 	// Staff do not sit assessments.
@@ -378,7 +378,7 @@ func TestAttemptAPI(t *testing.T) {
 	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(string(body), "user_id,") {
 		t.Errorf("results CSV: %d %s %s", res.StatusCode, res.Header.Get("Content-Type"), body)
 	}
-	if res, _ := trainee.do("GET", "/api/v1/assessments/"+hidden+"/results", nil); res.StatusCode != http.StatusForbidden {
+	if res, _ := trainee.do("GET", "/api/v1/assessments/"+hidden+"/results", nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("trainee reads results: %d", res.StatusCode)
 	}
 	res, body = assessor.do("GET", "/api/v1/assessments/"+shown+"/analysis?use=best", nil)
@@ -444,7 +444,7 @@ func TestAngoffAPI(t *testing.T) {
 	}](t, res, body, http.StatusOK); a.PassMark != 60 {
 		t.Errorf("adopted: %s", body)
 	}
-	if res, _ := f.signedIn(t, accounts.RoleTrainee).do("GET", "/api/v1/assessments/"+id+"/angoff", nil); res.StatusCode != http.StatusForbidden {
+	if res, _ := f.signedIn(t, accounts.RoleTrainee).do("GET", "/api/v1/assessments/"+id+"/angoff", nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a trainee reads the panel: %d", res.StatusCode)
 	}
 }
@@ -569,7 +569,7 @@ func TestAssessmentAndQuestionUpdateAPI(t *testing.T) {
 	if stale.Current.Version != 2 || stale.Error == "" {
 		t.Errorf("stale update: %s", body)
 	}
-	if res, _ := trainee.withIfMatch("PUT", path, `"2"`, settings); res.StatusCode != http.StatusForbidden {
+	if res, _ := trainee.withIfMatch("PUT", path, `"2"`, settings); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a trainee changes the settings: %d", res.StatusCode)
 	}
 	settings["version"] = 9
@@ -582,7 +582,7 @@ func TestAssessmentAndQuestionUpdateAPI(t *testing.T) {
 	if q := decode[questionAnswer](t, res, body, http.StatusOK); q.ID != m.questions[0] || res.Header.Get("ETag") != `"1"` {
 		t.Errorf("read a question: %s %s", res.Header.Get("ETag"), body)
 	}
-	if res, _ := trainee.do("GET", qpath, nil); res.StatusCode != http.StatusForbidden {
+	if res, _ := trainee.do("GET", qpath, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a trainee reads a question: %d", res.StatusCode)
 	}
 	revised := map[string]any{"stem": "Which answer is right?", "options": []map[string]any{{"text": "This one", "right": true}, {"text": "That one"}}, "tags": []string{"revised"}}
@@ -608,7 +608,7 @@ func TestAssessmentAndQuestionUpdateAPI(t *testing.T) {
 	} else if _, field := errorBody(t, body); field != "options" {
 		t.Errorf("one option names %q", field)
 	}
-	if res, _ := trainee.withIfMatch("PUT", qpath, `"2"`, revised); res.StatusCode != http.StatusForbidden {
+	if res, _ := trainee.withIfMatch("PUT", qpath, `"2"`, revised); res.StatusCode != http.StatusNotFound {
 		t.Errorf("a trainee revises a question: %d", res.StatusCode)
 	}
 	if res, _ := assessor.do("GET", "/api/v1/questions/no-such-question", nil); res.StatusCode != http.StatusNotFound {

@@ -224,12 +224,11 @@ func (s *Server) mediaLink(ctx context.Context, v courses.Viewer, entryID, key s
 	if err != nil {
 		return mediaLink{}, err
 	}
-	expires := time.Now().Add(apiMediaURLTTL).UTC().Truncate(time.Second)
-	url, err := s.deps.Media.SignedURL(ctx, a.Key, apiMediaURLTTL)
+	url, expires, err := s.attachmentURL(ctx, v, entryID, a.Key, apiMediaURLTTL)
 	if err != nil {
 		return mediaLink{}, err
 	}
-	return mediaLink{Attachment: a, URL: url, ExpiresAt: expires}, nil
+	return mediaLink{Attachment: a, URL: url, ExpiresAt: expires.UTC().Truncate(time.Second)}, nil
 }
 
 // saveRequest is an autosave: the draft and the version the editor had.

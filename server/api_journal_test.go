@@ -816,6 +816,10 @@ func TestJournalAPIUploadMinIO(t *testing.T) {
 	if len(got.Media) != 1 || !strings.HasPrefix(got.Media[0].URL, srv.URL()) {
 		t.Fatalf("media: %s", body)
 	}
+	// A presigned URL cannot be withdrawn, so it lives only a minute.
+	if q := mustURL(got.Media[0].URL).Query(); q.Get("X-Amz-Expires") != "60" || got.Media[0].ExpiresAt.After(time.Now().Add(time.Minute+time.Second)) {
+		t.Errorf("presigned URL lives %ss, expires at %v; want 60 s", q.Get("X-Amz-Expires"), got.Media[0].ExpiresAt)
+	}
 	// Pages may load media from MinIO's address, and only from there besides this server.
 	csp := res.Header.Get("Content-Security-Policy")
 	origin := strings.TrimSuffix(srv.URL(), "/")

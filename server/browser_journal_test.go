@@ -315,7 +315,8 @@ func TestBrowserJournal(t *testing.T) {
 	wantText(t, tara, "#entry-body", "the family spoke first")
 	wantText(t, tara, "#entry-tags", "Tolerance of uncertainty")
 	waitJS(t, tara, "the picture loads", `(() => { const i = document.querySelector('#entry-media img'); return i && i.complete && i.naturalWidth === 24; })()`)
-	waitJS(t, tara, "the recording can play", `(() => { const a = document.querySelector('#entry-media audio'); return a && a.readyState >= 1; })()`)
+	// Its length is known (MediaRecorder leaves it out of a WebM; the server writes it in).
+	waitJS(t, tara, "the recording can play, with its length", `(() => { const a = document.querySelector('#entry-media audio'); return a && a.readyState >= 1 && isFinite(a.duration) && a.duration > 1; })()`)
 	tara.AssertNoAxeViolations(t)
 
 	tara.ClickAndWait("#share-supervisor")

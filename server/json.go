@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,7 +15,8 @@ import (
 	"polyphony/internal/failure"
 )
 
-// decodeJSON reads exactly one JSON object into v. Unknown fields are refused, so a client
+// decodeJSON reads exactly one JSON object into v; anything else (null, a list, a string) is
+// refused, since decoding null into a struct would leave it as if {} had been sent. Unknown fields are refused, so a client
 // cannot slip in fields (an owner, a role, a version) that the handler does not take.
 func decodeJSON(c echo.Context, v any) error {
 	req := c.Request()
@@ -22,7 +24,11 @@ func decodeJSON(c echo.Context, v any) error {
 	if ct != "application/json" {
 		return &echo.HTTPError{Code: http.StatusUnsupportedMediaType, Message: "send the body as JSON with Content-Type: application/json"}
 	}
-	dec := json.NewDecoder(req.Body)
+	body := bufio.NewReader(req.Body)
+	if err := wantObject(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(body)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
@@ -31,6 +37,44 @@ func decodeJSON(c echo.Context, v any) error {
 		return failure.Invalid("", "the body must hold one JSON object and nothing after it")
 	}
 	return nil
+}
+
+// wantObject refuses a body whose first token does not open a JSON object, leaving the
+// body unread beyond white space.
+func wantObject(body *bufio.Reader) error {
+	for {
+		b, err := body.Peek(1)
+		if err != nil {
+			return jsonError(err)
+		}
+		switch b[0] {
+		case ' ', '\t', '\r', '\n':
+			body.Discard(1)
+			continue
+		case '{':
+			return nil
+		}
+		var v any
+		if err := json.NewDecoder(body).Decode(&v); err != nil {
+			return jsonError(err)
+		}
+		return failure.Invalidf("", "the body must be a JSON object, not %s", jsonKindOf(v))
+	}
+}
+
+// jsonKindOf names the kind of a decoded JSON value, in the words of an error message.
+func jsonKindOf(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case []any:
+		return "a list"
+	case string:
+		return "a string"
+	case bool:
+		return "true or false"
+	}
+	return "a number"
 }
 
 func jsonError(err error) error {

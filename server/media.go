@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -11,13 +12,52 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"polyphony/content/media"
+	"polyphony/courses"
 	"polyphony/internal/failure"
 )
 
-// urlVerifier is a media store whose signed URLs this server answers itself (the local
-// store); MinIO's presigned URLs go to MinIO directly.
-type urlVerifier interface {
-	Verify(key, exp, sig string, now time.Time) error
+// grantURLs is a media store whose signed URLs this server answers itself (the local
+// store), each carrying the grant it was issued under, so that the grant is checked again
+// on every use. MinIO's presigned URLs go to MinIO directly and cannot be withdrawn.
+type grantURLs interface {
+	SignedURLWith(ctx context.Context, key, grant string, ttl time.Duration) (string, error)
+	VerifyWith(key, exp, grant, sig string, now time.Time) error
+}
+
+// presignedURLTTL is how long a URL presigned by an object store (MinIO) works. Nothing
+// can withdraw such a URL, so it is short: after a share is revoked, a link issued before
+// still reads the object for at most this long.
+const presignedURLTTL = 60 * time.Second
+
+// attachmentURL signs a link to an attachment of a journal entry for the viewer, who has
+// just passed the journal's access check. A local link works for ttl and only while the
+// viewer may still read the attachment; a presigned one works for presignedURLTTL at most.
+func (s *Server) attachmentURL(ctx context.Context, v courses.Viewer, entryID, key string, ttl time.Duration) (string, time.Time, error) {
+	if g, ok := s.deps.Media.(grantURLs); ok {
+		link, err := g.SignedURLWith(ctx, key, entryID+"."+v.UserID, ttl)
+		return link, time.Now().Add(ttl), err
+	}
+	ttl = min(ttl, presignedURLTTL)
+	link, err := s.deps.Media.SignedURL(ctx, key, ttl)
+	return link, time.Now().Add(ttl), err
+}
+
+// mediaGrant checks, when a local media link is used, that the person it was issued to
+// still may read the attachment: their account is enabled and the entry is still theirs or
+// shared with them. Anything else finds nothing.
+func (s *Server) mediaGrant(ctx context.Context, grant, key string) error {
+	entryID, userID, ok := strings.Cut(grant, ".")
+	if !ok || entryID == "" || userID == "" || s.deps.Journals == nil {
+		return failure.ErrNotFound
+	}
+	u, err := s.deps.Accounts.Users.ByID(ctx, userID)
+	if errors.Is(err, failure.ErrNotFound) || err == nil && u.Disabled {
+		return failure.ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return s.deps.Journals.StillReadable(ctx, courses.Viewer{UserID: u.ID, Role: u.Role}, entryID, key)
 }
 
 // displayable lists the types a browser may show inline; anything else is a download.
@@ -29,20 +69,24 @@ func displayable(ctype string) bool {
 	return strings.HasPrefix(ctype, "image/") || strings.HasPrefix(ctype, "audio/") || strings.HasPrefix(ctype, "video/")
 }
 
-// media serves a local media object to whoever holds a valid signed URL. The access check
-// happened when the URL was issued; the signature and expiry carry it here.
+// media serves a local media object to whoever holds a valid signed URL, while the access
+// it was issued under still holds: the signature and expiry say whom it was issued to for
+// which entry, and the journal is asked again on every use, so a revoked share ends it.
 func (s *Server) media(c echo.Context) error {
-	v, ok := s.deps.Media.(urlVerifier)
+	v, ok := s.deps.Media.(grantURLs)
 	if !ok {
 		return failure.ErrNotFound
 	}
-	key := c.Param("*")
-	err := v.Verify(key, c.QueryParam("exp"), c.QueryParam("sig"), time.Now())
+	key, grant := c.Param("*"), c.QueryParam("g")
+	err := v.VerifyWith(key, c.QueryParam("exp"), grant, c.QueryParam("sig"), time.Now())
 	switch {
 	case errors.Is(err, media.ErrExpired):
 		return &echo.HTTPError{Code: http.StatusForbidden, Message: "this media link has expired; reload the page to get a new one"}
-	case err != nil:
+	case err != nil, grant == "":
 		return &echo.HTTPError{Code: http.StatusForbidden, Message: "this media link is not valid"}
+	}
+	if err := s.mediaGrant(c.Request().Context(), grant, key); err != nil {
+		return err
 	}
 	rc, info, err := s.deps.Media.Get(c.Request().Context(), key)
 	if errors.Is(err, media.ErrNotFound) {

@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -192,17 +193,42 @@ func (s *Server) checkCSRF(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// sameOrigin reports whether an Origin header names this site: the public URL, or the host
-// the request was sent to.
+// sameOrigin reports whether an Origin header names this site: the scheme, host and port
+// of the public URL. A request sent to this server under another name (its address, say) is
+// also from this site when the Origin names that host and port and the scheme that both the
+// connection and the public URL use; so behind a proxy that ends TLS only the public URL
+// passes, and an https page never writes to an http site, nor an http page to an https one.
 func (s *Server) sameOrigin(origin string, req *http.Request) bool {
 	u, err := url.Parse(origin)
-	if err != nil {
+	if err != nil || u.Scheme == "" || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") {
 		return false
 	}
-	if u.Host == s.cfg.PublicURL.Host && u.Scheme == s.cfg.PublicURL.Scheme {
+	got := originKey(u.Scheme, u.Host)
+	if got == originKey(s.cfg.PublicURL.Scheme, s.cfg.PublicURL.Host) {
 		return true
 	}
-	return u.Host == req.Host
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
+	}
+	return scheme == strings.ToLower(s.cfg.PublicURL.Scheme) && got == originKey(scheme, req.Host)
+}
+
+// originKey is scheme://host:port in lower case, with the scheme's default port filled in,
+// so that http://Host and http://host:80 compare equal.
+func originKey(scheme, hostport string) string {
+	scheme, hostport = strings.ToLower(scheme), strings.ToLower(hostport)
+	host, port, err := net.SplitHostPort(hostport)
+	if err != nil {
+		host = strings.TrimSuffix(strings.TrimPrefix(hostport, "["), "]")
+		switch scheme {
+		case "http", "ws":
+			port = "80"
+		case "https", "wss":
+			port = "443"
+		}
+	}
+	return scheme + "://" + net.JoinHostPort(host, port)
 }
 
 // requireUser answers anonymous requests: 401 for the API, a redirect to sign-in for pages.

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -33,13 +34,28 @@ func (s *Server) signinToken(c echo.Context) string {
 	return tok
 }
 
-// localPath keeps a post-sign-in redirect on this site.
+// localPath keeps a post-sign-in redirect on this site: it answers p's path and query when
+// p is nothing but a path on this site, and "/" otherwise. Browsers drop tabs and newlines
+// from a URL and read a backslash as a slash, so "/\t/evil.example" and "/\\evil.example"
+// would leave the site: p is refused when it names a scheme or a host, or when it or its
+// decoded path holds a control character or a backslash or starts with "//". The answer is
+// rebuilt from the parsed URL, never copied from p.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") || strings.ContainsAny(p, "\r\n") {
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
 		return "/"
 	}
-	return p
+	for _, s := range []string{p, u.Path} {
+		if !strings.HasPrefix(s, "/") || strings.HasPrefix(s, "//") || strings.ContainsFunc(s, urlTrick) {
+			return "/"
+		}
+	}
+	return (&url.URL{Path: u.Path, RawPath: u.RawPath, RawQuery: u.RawQuery}).RequestURI()
 }
+
+// urlTrick reports whether r is a character a browser drops from a URL or reads as another:
+// a control character (tab, CR, LF and the rest) or a backslash.
+func urlTrick(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }
 
 func (s *Server) signinPage(c echo.Context) error {
 	if currentUser(c) != nil {

@@ -307,7 +307,7 @@ func (s *Server) journalEntryPage(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		link, err := s.deps.Media.SignedURL(ctx, rec.Key, mediaURLTTL)
+		link, _, err := s.attachmentURL(ctx, v, id, rec.Key, mediaURLTTL)
 		if err != nil {
 			s.log.Warn("media link", "key", rec.Key, "err", err)
 			d.MediaError = "Some attachments cannot be shown just now. Reload the page to try again."

@@ -4,7 +4,9 @@
 package server
 
 import (
+	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -38,6 +40,17 @@ type Config struct {
 	// UploadLimits caps the size of each kind of journal media upload (video, audio,
 	// image); a zero field takes its value from media.DefaultLimits.
 	UploadLimits media.Limits
+	// BodyTimeout is how long the body of a request may take to arrive once its headers
+	// have, and how long an upload may pause (zero: 30 s). UploadMinRate is the slowest, in
+	// bytes a second, that an upload may arrive on average (zero: 4 kB/s). Either falling
+	// behind is answered 408.
+	BodyTimeout   time.Duration
+	UploadMinRate int64
+	// MaxConnsPerClient caps the connections open at once from one client address, those
+	// of TrustedProxies apart; more are closed as soon as they are accepted (zero: 256).
+	MaxConnsPerClient int
+	// TLS, when set, serves HTTPS with it.
+	TLS *tls.Config
 	// Fonts is the address of the folder holding the NHS.UK font files, such as NHSUKFonts.
 	// Empty, pages use the machine's own fonts and ask no other site for anything: what a
 	// closed network, and every test, needs.
@@ -102,6 +115,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if cfg.PublicURL == nil {
 		cfg.PublicURL = &url.URL{Scheme: "http", Host: "127.0.0.1:8080"}
 	}
+	cfg.BodyTimeout = cmp.Or(max(cfg.BodyTimeout, 0), defaultBodyTimeout)
+	cfg.UploadMinRate = cmp.Or(max(cfg.UploadMinRate, 0), defaultUploadMinRate)
+	cfg.MaxConnsPerClient = cmp.Or(max(cfg.MaxConnsPerClient, 0), defaultMaxConnsPerClient)
 	v, err := loadViews()
 	if err != nil {
 		return nil, err
@@ -162,8 +178,13 @@ func (s *Server) Routes() map[string]Access {
 }
 
 // Serve answers on ln until ctx ends, then stops taking connections and lets requests in
-// flight finish (for up to drain).
+// flight finish (for up to drain). It keeps each client address to MaxConnsPerClient
+// connections, counted below TLS.
 func (s *Server) Serve(ctx context.Context, ln net.Listener, drain time.Duration) error {
+	ln = limitPerClient(ln, s.cfg.MaxConnsPerClient, s.cfg.TrustedProxies, s.log)
+	if s.cfg.TLS != nil {
+		ln = tls.NewListener(ln, s.cfg.TLS)
+	}
 	hs := &http.Server{
 		Handler:           s.e,
 		ReadHeaderTimeout: 10 * time.Second,
@@ -219,7 +240,7 @@ func (s *Server) routes() {
 		},
 	}))
 	// The body limit comes before anything that reads a body (the CSRF check reads forms).
-	e.Use(s.securityHeaders, s.logRequests, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+	e.Use(s.securityHeaders, s.logRequests, s.boundBodies, middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: "1M", Skipper: func(c echo.Context) bool { return streamsBody(c.Request()) },
 	}), s.identify, s.checkCSRF)
 

@@ -53,6 +53,9 @@ var settings = []setting{
 	{"max-video-mb", "POLYPHONY_MAX_VIDEO_MB", "500", "largest video a journal upload may be, in megabytes", false},
 	{"max-audio-mb", "POLYPHONY_MAX_AUDIO_MB", "50", "largest audio recording a journal upload may be, in megabytes", false},
 	{"max-image-mb", "POLYPHONY_MAX_IMAGE_MB", "20", "largest picture a journal upload may be, in megabytes", false},
+	{"body-timeout", "POLYPHONY_BODY_TIMEOUT", "30s", "how long a request's body may take to arrive, and the longest an upload may pause", false},
+	{"upload-min-kbps", "POLYPHONY_UPLOAD_MIN_KBPS", "4", "slowest average an upload may arrive at, in kilobytes a second", false},
+	{"max-conns-per-ip", "POLYPHONY_MAX_CONNS_PER_IP", "256", "connections open at once from one client address (trusted proxies not counted)", false},
 	{"shutdown-timeout", "POLYPHONY_SHUTDOWN_TIMEOUT", "15s", "how long requests in flight may take to finish on SIGTERM", false},
 	{"log-level", "POLYPHONY_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"log-format", "POLYPHONY_LOG_FORMAT", "text", "text or json", false},
@@ -83,8 +86,12 @@ type Config struct {
 	TLSCert         string
 	TLSKey          string
 	ShutdownTimeout time.Duration
-	LogLevel        slog.Level
-	LogFormat       string
+	// BodyTimeout, UploadMinRate (bytes a second) and MaxConnsPerClient bound slow clients.
+	BodyTimeout       time.Duration
+	UploadMinRate     int64
+	MaxConnsPerClient int
+	LogLevel          slog.Level
+	LogFormat         string
 	// UploadLimits caps each kind of journal media upload, in bytes.
 	UploadLimits media.Limits
 	// Fonts is the folder of the NHS.UK font files, or "" for none (see server.Config).
@@ -188,7 +195,7 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 	durations := []struct {
 		name string
 		dst  *time.Duration
-	}{{"session-idle", &c.SessionIdle}, {"session-absolute", &c.SessionAbsolute}, {"login-window", &c.LoginWindow}, {"shutdown-timeout", &c.ShutdownTimeout}}
+	}{{"session-idle", &c.SessionIdle}, {"session-absolute", &c.SessionAbsolute}, {"login-window", &c.LoginWindow}, {"shutdown-timeout", &c.ShutdownTimeout}, {"body-timeout", &c.BodyTimeout}}
 	for _, d := range durations {
 		v, err := time.ParseDuration(raw[d.name])
 		if err != nil || v <= 0 {
@@ -202,7 +209,7 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 	ints := []struct {
 		name string
 		dst  *int
-	}{{"login-limit-account", &c.LimitAccount}, {"login-limit-ip", &c.LimitIP}}
+	}{{"login-limit-account", &c.LimitAccount}, {"login-limit-ip", &c.LimitIP}, {"max-conns-per-ip", &c.MaxConnsPerClient}}
 	for _, n := range ints {
 		v, err := strconv.Atoi(raw[n.name])
 		if err != nil || v < 1 {
@@ -221,6 +228,11 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 		}
 		*u.dst = v * media.MB
 	}
+	kbps, err := strconv.ParseInt(raw["upload-min-kbps"], 10, 64)
+	if err != nil || kbps < 1 || kbps > 1_000_000 {
+		return nil, settingError("upload-min-kbps", "%q is not a whole number of kilobytes a second from 1 to 1000000", raw["upload-min-kbps"])
+	}
+	c.UploadMinRate = kbps * 1000
 	switch c.ClientIP {
 	case "direct", "x-forwarded-for", "x-real-ip":
 	default:

@@ -52,6 +52,9 @@ func TestConfigDefaults(t *testing.T) {
 		{"TrustedProxies", len(c.TrustedProxies), 0},
 		{"TLSCert", c.TLSCert, ""},
 		{"ShutdownTimeout", c.ShutdownTimeout, 15 * time.Second},
+		{"BodyTimeout", c.BodyTimeout, 30 * time.Second},
+		{"UploadMinRate", c.UploadMinRate, int64(4000)},
+		{"MaxConnsPerClient", c.MaxConnsPerClient, 256},
 		{"LogLevel", c.LogLevel.String(), "INFO"},
 		{"LogFormat", c.LogFormat, "text"},
 		{"Fonts", c.Fonts, "https://assets.nhs.uk/fonts/"},
@@ -72,7 +75,9 @@ func TestConfigFlagBeatsEnvironmentBeatsDefault(t *testing.T) {
 		"POLYPHONY_CLIENT_IP":       "x-real-ip",
 		"MINIO_SECURE":              "true",
 	}
-	c, err := configFrom(t, []string{"--addr", "127.0.0.1:9001", "--session-idle", "45m", "--public-url", "https://polyphony.example/"}, env)
+	env["POLYPHONY_UPLOAD_MIN_KBPS"] = "16"
+	c, err := configFrom(t, []string{"--addr", "127.0.0.1:9001", "--session-idle", "45m", "--public-url", "https://polyphony.example/",
+		"--body-timeout", "10s", "--max-conns-per-ip", "40"}, env)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,6 +101,9 @@ func TestConfigFlagBeatsEnvironmentBeatsDefault(t *testing.T) {
 	}
 	if c.SessionAbsolute != 12*time.Hour {
 		t.Errorf("session-absolute = %s, want the default 12h", c.SessionAbsolute)
+	}
+	if c.BodyTimeout != 10*time.Second || c.MaxConnsPerClient != 40 || c.UploadMinRate != 16_000 {
+		t.Errorf("body-timeout %s, max-conns-per-ip %d, upload-min-kbps %d B/s: want the flags' 10s and 40, the environment's 16 kB/s", c.BodyTimeout, c.MaxConnsPerClient, c.UploadMinRate)
 	}
 
 	// With no flag, the environment wins over the default; an empty flag does not count.
@@ -165,6 +173,9 @@ func TestConfigBadValues(t *testing.T) {
 		{env: map[string]string{"POLYPHONY_LOGIN_LIMIT_IP": "many"}, want: []string{"--login-limit-ip", "POLYPHONY_LOGIN_LIMIT_IP"}},
 		{args: []string{"--tls-cert", cert}, want: []string{"--tls-key"}},
 		{args: []string{"--tls-cert", cert, "--tls-key", filepath.Join(t.TempDir(), "missing.pem")}, want: []string{"--tls-key", "missing.pem"}},
+		{args: []string{"--body-timeout", "30"}, want: []string{"--body-timeout", "POLYPHONY_BODY_TIMEOUT"}},
+		{args: []string{"--upload-min-kbps", "0"}, want: []string{"--upload-min-kbps", "POLYPHONY_UPLOAD_MIN_KBPS"}},
+		{env: map[string]string{"POLYPHONY_MAX_CONNS_PER_IP": "lots"}, want: []string{"--max-conns-per-ip", `"lots"`}},
 		{args: []string{"--log-level", "loud"}, want: []string{"--log-level"}},
 		{args: []string{"--log-format", "xml"}, want: []string{"--log-format"}},
 		{args: []string{"--fonts", "frutiger"}, want: []string{"--fonts", "POLYPHONY_FONTS", `"frutiger"`}},

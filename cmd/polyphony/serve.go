@@ -53,6 +53,15 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		bus.OnForget(a.accounts.ForgetHere)
 		log.Info("dialogue rooms are shared through NATS JetStream", "instance", bus.Instance())
 	}
+	// The server serves TLS itself, above its count of connections per client address.
+	var tlsConfig *tls.Config
+	if cfg.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
+		if err != nil {
+			return fmt.Errorf("setting --tls-cert (POLYPHONY_TLS_CERT): %w", err)
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
 	rooms := realtime.NewHub(transcripts, roomOpts)
 	// Disabling an account ends its sessions and closes its room connections at once.
 	a.accounts.OnUserEnded = rooms.DisconnectUser
@@ -67,7 +76,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	defer exports.Close()
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
-		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts,
+		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
+		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports})
 	if err != nil {
@@ -76,14 +86,6 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("setting --addr (POLYPHONY_ADDR): cannot listen on %s: %w", cfg.Addr, err)
-	}
-	if cfg.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.TLSCert, cfg.TLSKey)
-		if err != nil {
-			ln.Close()
-			return fmt.Errorf("setting --tls-cert (POLYPHONY_TLS_CERT): %w", err)
-		}
-		ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	}
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()

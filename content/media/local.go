@@ -274,7 +274,18 @@ func (l *Local) Delete(ctx context.Context, key string) error {
 // SignedURL returns a URL for key valid for ttl; see Store.SignedURL and
 // NewLocal for its form. The object need not exist yet.
 func (l *Local) SignedURL(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	return l.SignedURLWith(ctx, key, "", ttl)
+}
+
+// SignedURLWith is SignedURL for a URL that also carries grant, which the signature covers:
+// whoever serves the URL reads grant back (VerifyWith) to check, on every use, that the
+// access it was issued under still holds. A non-empty grant adds "&g=<grant>" to the URL;
+// it is 1 to MaxGrantLen characters from [A-Za-z0-9._-].
+func (l *Local) SignedURLWith(ctx context.Context, key, grant string, ttl time.Duration) (string, error) {
 	if err := ValidKey(key); err != nil {
+		return "", err
+	}
+	if err := validGrant(grant); err != nil {
 		return "", err
 	}
 	if ttl <= 0 {
@@ -289,7 +300,29 @@ func (l *Local) SignedURL(ctx context.Context, key string, ttl time.Duration) (s
 		exp++ // round up so the URL lives at least ttl
 	}
 	expStr := strconv.FormatInt(exp, 10)
-	return l.baseURL + "/media/" + key + "?exp=" + expStr + "&sig=" + hex.EncodeToString(l.sign(key, expStr)), nil
+	u := l.baseURL + "/media/" + key + "?exp=" + expStr
+	if grant != "" {
+		u += "&g=" + grant
+	}
+	return u + "&sig=" + hex.EncodeToString(l.sign(key, expStr, grant)), nil
+}
+
+// MaxGrantLen is the longest grant SignedURLWith accepts.
+const MaxGrantLen = 200
+
+// ErrInvalidGrant reports a grant SignedURLWith refuses.
+var ErrInvalidGrant = errors.New("media: invalid grant")
+
+func validGrant(grant string) error {
+	if len(grant) > MaxGrantLen {
+		return fmt.Errorf("%w: longer than %d characters", ErrInvalidGrant, MaxGrantLen)
+	}
+	for i := 0; i < len(grant); i++ {
+		if c := grant[i]; !isLowerAlnum(c) && !('A' <= c && c <= 'Z') && c != '.' && c != '_' && c != '-' {
+			return fmt.Errorf("%w: %q contains %q", ErrInvalidGrant, grant, rune(c))
+		}
+	}
+	return nil
 }
 
 // Verify checks the exp and sig query values of a URL made by SignedURL for
@@ -297,14 +330,23 @@ func (l *Local) SignedURL(ctx context.Context, key string, ttl time.Duration) (s
 // sig is not the signature of key and exp (compared in constant time), and
 // ErrExpired when the signature is genuine but now is past exp.
 func (l *Local) Verify(key string, exp string, sig string, now time.Time) error {
+	return l.VerifyWith(key, exp, "", sig, now)
+}
+
+// VerifyWith is Verify for a URL made by SignedURLWith: sig must sign grant as well, so a
+// URL's grant cannot be changed, added or taken away.
+func (l *Local) VerifyWith(key, exp, grant, sig string, now time.Time) error {
 	if err := ValidKey(key); err != nil {
 		return err
+	}
+	if validGrant(grant) != nil {
+		return ErrSignature
 	}
 	got, err := hex.DecodeString(sig)
 	if err != nil || len(got) != sha256.Size {
 		return ErrSignature
 	}
-	if !hmac.Equal(got, l.sign(key, exp)) {
+	if !hmac.Equal(got, l.sign(key, exp, grant)) {
 		return ErrSignature
 	}
 	expUnix, err := strconv.ParseInt(exp, 10, 64)
@@ -317,13 +359,18 @@ func (l *Local) Verify(key string, exp string, sig string, now time.Time) error 
 	return nil
 }
 
-// sign returns the HMAC-SHA256 of key and exp, joined by a newline (a byte
-// no key may contain, so distinct pairs never sign the same message).
-func (l *Local) sign(key, exp string) []byte {
+// sign returns the HMAC-SHA256 of key, exp and grant, joined by newlines (a byte no key,
+// expiry or grant may contain, so distinct triples never sign the same message). Without a
+// grant the message is key and exp alone, as URLs without one have always been signed.
+func (l *Local) sign(key, exp, grant string) []byte {
 	m := hmac.New(sha256.New, l.secret)
 	m.Write([]byte(key))
 	m.Write([]byte{'\n'})
 	m.Write([]byte(exp))
+	if grant != "" {
+		m.Write([]byte{'\n'})
+		m.Write([]byte(grant))
+	}
 	return m.Sum(nil)
 }
 

@@ -11,7 +11,8 @@ import (
 type detection struct {
 	format
 	// Strip, for images, parses the whole file, drops its metadata and
-	// writes the rest to dst. Audio and video have none.
+	// writes the rest to dst; for WebM audio it writes in a missing
+	// Duration. Other audio and video have none.
 	Strip stripFunc
 	// Probe, if set, checks bytes beyond the sniffed head as they pass.
 	Probe *probe

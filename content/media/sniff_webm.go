@@ -72,7 +72,8 @@ func sniffWebM(head []byte) (detection, error) {
 	}
 	video, audio := webmTrackTypes(rest)
 	if audio && !video {
-		return detection{format: formatWebA}, nil
+		// A recording made in a browser has no Duration: it is written in on the way.
+		return detection{format: formatWebA, Strip: writeWebMDuration}, nil
 	}
 	return detection{format: formatWebM}, nil
 }

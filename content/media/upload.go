@@ -206,8 +206,9 @@ const sniffLen = 64 << 10
 // Reading stops as soon as the kind's limit is passed, and at once when
 // declaredSize already exceeds it. Images are parsed to their end, their
 // metadata (Exif, GPS, XMP, comments, text chunks) removed, and they are
-// spooled to opts.TempDir before being stored with their final size;
-// audio and video are streamed straight to the store.
+// spooled to opts.TempDir before being stored with their final size; so is
+// WebM audio, which gains the Duration a live recording leaves out (see
+// writeWebMDuration). Other audio and video is streamed straight to the store.
 //
 // On any failure nothing is left in store. Errors wrap ErrTooLarge,
 // ErrTypeNotAllowed, ErrMalformed, ErrTruncated, ErrSizeMismatch (more

@@ -173,7 +173,9 @@ func TestUploadAccepts(t *testing.T) {
 					t.Errorf("stored %d bytes of %q, Upload reported %d bytes of %q", info.Size, info.ContentType, up.Size, up.ContentType)
 				}
 				got := getObject(t, s, up.Key)
-				if tc.kind != media.KindImage && !bytes.Equal(got, tc.data) {
+				// Audio and video are stored as sent, except that a live WebM recording gains
+				// a Duration in its Info (see TestUploadWritesWebMDuration).
+				if tc.kind != media.KindImage && tc.name != "WebMLiveAudio" && !bytes.Equal(got, tc.data) {
 					t.Errorf("stored %d bytes differ from the %d uploaded", len(got), len(tc.data))
 				}
 				assertEmptyDir(t, spool)
