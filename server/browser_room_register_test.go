@@ -16,17 +16,7 @@ func TestBrowserRoomRegister(t *testing.T) {
 	cohort := f.demoCohort(t)
 	session := dialogueSession(t, f, cohort.ID, false)
 	path := "/rooms/" + cohort.ID + "/" + session
-	facil := f.signedIn(t, accounts.RoleFacilitator)
-	if res, body := facil.do("POST", path+"/open", url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("open: %d %s", res.StatusCode, body)
-	}
-	trainee := f.signedIn(t, accounts.RoleTrainee)
-	conn, _, err := trainee.dialRoom(path+"/ws", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	next(t, conn, "welcome")
+	facil, _, _ := openWithTrainee(t, f, path)
 	if res, _ := facil.do("POST", path+"/close", url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("close: %d", res.StatusCode)
 	}

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"polyphony/courses"
 	"polyphony/internal/accounts"
 )
@@ -28,6 +30,24 @@ func dialogueSession(t *testing.T, f *fixture, cohortID string, past bool) strin
 	}
 	t.Fatalf("the demo programme has no dialogue session (past: %v)", past)
 	return ""
+}
+
+// openWithTrainee opens the room at path as a facilitator and joins it as a trainee, past
+// the welcome; the connection closes when the test ends.
+func openWithTrainee(t *testing.T, f *fixture, path string) (facil, trainee *client, conn *websocket.Conn) {
+	t.Helper()
+	facil = f.signedIn(t, accounts.RoleFacilitator)
+	if res, body := facil.do("POST", path+"/open", url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("open %s: %d %s", path, res.StatusCode, body)
+	}
+	trainee = f.signedIn(t, accounts.RoleTrainee)
+	conn, _, err := trainee.dialRoom(path+"/ws", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	next(t, conn, "welcome")
+	return facil, trainee, conn
 }
 
 // registerMarks is the session's register as its facilitator reads it through the API.
@@ -55,17 +75,7 @@ func TestRoomCloseBeforeTheSessionDate(t *testing.T) {
 	cohort := f.demoCohort(t)
 	session := dialogueSession(t, f, cohort.ID, false)
 	path := "/rooms/" + cohort.ID + "/" + session
-	facil := f.signedIn(t, accounts.RoleFacilitator)
-	if res, body := facil.do("POST", path+"/open", url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("open: %d %s", res.StatusCode, body)
-	}
-	trainee := f.signedIn(t, accounts.RoleTrainee)
-	conn, _, err := trainee.dialRoom(path+"/ws", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	next(t, conn, "welcome")
+	facil, trainee, _ := openWithTrainee(t, f, path)
 	res, _ := facil.do("POST", path+"/close", url.Values{"csrf": {facil.csrf}})
 	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, path+"/register") {
 		t.Fatalf("close before the date: %d %q, want the room's register to confirm", res.StatusCode, loc)

@@ -171,31 +171,9 @@ func TestRoomsCloseOnShutdown(t *testing.T) {
 func TestRoomCloseRecordsAttendance(t *testing.T) {
 	f := newFixture(t)
 	cohort := f.demoCohort(t)
-	p, err := f.courses.Programme(context.Background(), cohort.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var session string
-	for _, o := range p.Occasions() {
-		if o.Kind == "dialogue" && o.Date.Before(time.Now()) {
-			session = o.ID
-		}
-	}
-	if session == "" {
-		t.Fatal("the demo programme has no dialogue session in the past")
-	}
+	session := dialogueSession(t, f, cohort.ID, true)
 	path := "/rooms/" + cohort.ID + "/" + session
-	facil := f.signedIn(t, accounts.RoleFacilitator)
-	if res, body := facil.do("POST", path+"/open", url.Values{"csrf": {facil.csrf}}); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("open: %d %s", res.StatusCode, body)
-	}
-	trainee := f.signedIn(t, accounts.RoleTrainee)
-	conn, _, err := trainee.dialRoom(path+"/ws", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	next(t, conn, "welcome")
+	facil, trainee, _ := openWithTrainee(t, f, path)
 	res, _ := facil.do("POST", path+"/close", url.Values{"csrf": {facil.csrf}})
 	if loc := res.Header.Get("Location"); res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "register") {
 		t.Fatalf("close: %d %q", res.StatusCode, loc)
