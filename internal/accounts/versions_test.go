@@ -151,3 +151,83 @@ func sameAccount(a, b User) bool {
 	a.CreatedAt, a.UpdatedAt = b.CreatedAt, b.UpdatedAt
 	return a == b
 }
+
+// An account document written late (or never, by a writer that stopped after storing its
+// change) is only where reading starts: every way of reading the account finds the stored
+// versions after it, and the next change goes on top of them.
+func TestAccountDocumentLeftBehindIsNotTakenForTheAccount(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	users, err := NewUsers(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := users.Create(ctx, NewUser{Email: "behind@example.org", Name: "Behind", Role: RoleTrainee, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.SetDisabled(ctx, first.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("users").ReplaceOne(ctx, bson.M{"_id": first.ID}, first); err != nil {
+		t.Fatal(err)
+	}
+
+	check := func(how string, u User) {
+		t.Helper()
+		if !u.Disabled || u.Version != 2 {
+			t.Errorf("%s: disabled=%v at version %d, want disabled at version 2", how, u.Disabled, u.Version)
+		}
+	}
+	u, err := users.ByID(ctx, first.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check("ByID", u)
+	if u, err = users.ByEmail(ctx, first.Email); err != nil {
+		t.Fatal(err)
+	}
+	check("ByEmail", u)
+	list, err := users.List(ctx)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("List: %v %v", list, err)
+	}
+	check("List", list[0])
+	if gone, err := users.Inactive(ctx, []string{first.ID}); err != nil || len(gone) != 1 {
+		t.Errorf("Inactive: %v %v, want the disabled account", gone, err)
+	}
+
+	if u, err = users.SetDisabled(ctx, first.ID, false); err != nil || u.Version != 3 || u.Disabled {
+		t.Errorf("enable on top: disabled=%v at version %d, %v; want enabled at version 3", u.Disabled, u.Version, err)
+	}
+	checkHistory(t, db, first)
+}
+
+// An account stored before its changes were kept as versions (a document at some version
+// and no versions) reads as it is, and its next change is the version after.
+func TestAccountFromBeforeVersionsAreStored(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	users, err := NewUsers(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := users.Create(ctx, NewUser{Email: "old@example.org", Name: "Old", Role: RoleTrainee, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("users").UpdateOne(ctx, bson.M{"_id": old.ID}, bson.M{"$set": bson.M{"version": 7, "disabled": true}}); err != nil {
+		t.Fatal(err)
+	}
+	u, err := users.ByID(ctx, old.ID)
+	if err != nil || u.Version != 7 || !u.Disabled {
+		t.Fatalf("read: disabled=%v at version %d, %v; want disabled at version 7", u.Disabled, u.Version, err)
+	}
+	if u, err = users.SetDisabled(ctx, old.ID, false); err != nil || u.Version != 8 {
+		t.Fatalf("enable: version %d, %v; want 8", u.Version, err)
+	}
+	var rec userVersion
+	if err := db.Collection(versionsCollection).FindOne(ctx, bson.M{"_id": old.ID + "/8"}).Decode(&rec); err != nil || rec.Change != changeEnabled || rec.Account.Disabled {
+		t.Errorf("version 8 stored: %+v, %v; want the enable", rec, err)
+	}
+}
