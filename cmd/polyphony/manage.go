@@ -20,6 +20,12 @@ import (
 )
 
 // withApp opens the stores for a management command, sharing a running server's database.
+// That makes the command a second writer beside the server, which no lock in either
+// process covers (and embedded FerretDB does not make an update atomic), so the rule for
+// every command is: store only by inserting under a unique key. New records are inserted;
+// the records the server changes too are changed by inserting their next revision or
+// version (curriculum pages, accounts: see accounts.Users), never by an update. The one
+// update a command makes is to a cache stamp (database.DB.Touch), where any write will do.
 func withApp(ctx context.Context, env *cmdEnv, body func(a *app) error) error {
 	a, err := openApp(ctx, env.cfg, env.cfg.logger(env.stderr).With("component", "cli"), true)
 	if err != nil {

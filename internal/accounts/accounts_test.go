@@ -280,12 +280,20 @@ func TestTokens(t *testing.T) {
 	}
 }
 
-// Of concurrent updates based on one version, exactly one is applied; the rest are told of
-// the conflict.
+// Of concurrent changes based on one version, from this process and another, exactly one is
+// applied; the rest are told of the conflict.
 func TestUserUpdateCompareAndSet(t *testing.T) {
-	svc := newService(t)
 	ctx := context.Background()
-	u := mustUser(t, svc, "cas@example.org", RoleTrainee)
+	db := dbtest.New(t)
+	here, err := NewUsers(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := here.Create(ctx, NewUser{Email: "cas@example.org", Name: "Cas", Role: RoleTrainee, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stores := []*Users{here, usersInAnotherProcess(t, db)}
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	wins, conflicts := 0, 0
@@ -293,7 +301,7 @@ func TestUserUpdateCompareAndSet(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, err := svc.Users.update(ctx, u.ID, u.Version, map[string]any{"name": "Name " + string(rune('A'+i))})
+			_, err := stores[i%2].change(ctx, u.ID, u.Version, "name", func(u *User) { u.Name = "Name " + string(rune('A'+i)) })
 			mu.Lock()
 			defer mu.Unlock()
 			switch {
@@ -310,7 +318,7 @@ func TestUserUpdateCompareAndSet(t *testing.T) {
 	if wins != 1 || conflicts != 9 {
 		t.Errorf("10 updates on version %d: %d applied, %d conflicts; want 1 and 9", u.Version, wins, conflicts)
 	}
-	got, _ := svc.Users.ByID(ctx, u.ID)
+	got, _ := here.ByID(ctx, u.ID)
 	if got.Version != u.Version+1 {
 		t.Errorf("version %d, want %d", got.Version, u.Version+1)
 	}

@@ -2,7 +2,6 @@ package accounts
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -42,11 +41,12 @@ type NewUser struct {
 	Password   string
 }
 
-// Users stores accounts in the "users" collection.
+// Users stores accounts in the "users" collection, and every change to one as a version of
+// it (see versionsCollection).
 type Users struct {
-	db   *database.DB
-	coll *mongo.Collection
-	now  func() time.Time
+	coll     *mongo.Collection
+	versions *mongo.Collection
+	now      func() time.Time
 	// onChange is called after an account is changed, so cached copies are forgotten.
 	onChange func(id string)
 }
@@ -60,7 +60,7 @@ func NewUsers(ctx context.Context, db *database.DB) (*Users, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Users{db: db, coll: coll, now: time.Now}, nil
+	return &Users{coll: coll, versions: db.Collection(versionsCollection), now: time.Now}, nil
 }
 
 // NormalizeEmail trims and lower-cases an address and checks its form.
@@ -138,7 +138,7 @@ func (s *Users) ByID(ctx context.Context, id string) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("user %s: %w", id, database.Translate(err))
 	}
-	return u, nil
+	return s.latest(ctx, u)
 }
 
 // Inactive returns those of ids whose account is disabled or gone: the people who may no
@@ -149,19 +149,19 @@ func (s *Users) Inactive(ctx context.Context, ids []string) ([]string, error) {
 		return nil, nil
 	}
 	cur, err := s.coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}},
-		options.Find().SetProjection(bson.M{"_id": 1, "disabled": 1}))
+		options.Find().SetProjection(bson.M{"_id": 1, "disabled": 1, "version": 1}))
 	if err != nil {
 		return nil, fmt.Errorf("check accounts: %w", err)
 	}
-	var found []struct {
-		ID       string `bson:"_id"`
-		Disabled bool   `bson:"disabled"`
-	}
+	var found []User
 	if err := cur.All(ctx, &found); err != nil {
 		return nil, fmt.Errorf("check accounts: %w", err)
 	}
 	active := make(map[string]bool, len(found))
 	for _, u := range found {
+		if u, err = s.latest(ctx, u); err != nil {
+			return nil, err
+		}
 		active[u.ID] = !u.Disabled
 	}
 	var out []string
@@ -180,7 +180,7 @@ func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
 	if err != nil {
 		return User{}, fmt.Errorf("user %s: %w", email, database.Translate(err))
 	}
-	return u, nil
+	return s.latest(ctx, u)
 }
 
 // List returns every account, by name.
@@ -193,6 +193,11 @@ func (s *Users) List(ctx context.Context) ([]User, error) {
 	if err := cur.All(ctx, &users); err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
+	for i := range users {
+		if users[i], err = s.latest(ctx, users[i]); err != nil {
+			return nil, err
+		}
+	}
 	return users, nil
 }
 
@@ -201,38 +206,14 @@ func (s *Users) Count(ctx context.Context) (int64, error) {
 	return s.coll.CountDocuments(ctx, bson.M{})
 }
 
-// update applies set to the account if it is still at version (0: any version), bumping the
-// version. A version that moved on is failure.ErrConflict.
-func (s *Users) update(ctx context.Context, id string, version int64, set bson.M) (User, error) {
-	filter := bson.M{"_id": id}
-	if version > 0 {
-		filter["version"] = version
-	}
-	set["updatedAt"] = s.now().UTC().Truncate(time.Millisecond)
-	defer s.db.Serialize("users", id)()
-	var u User
-	err := s.coll.FindOneAndUpdate(ctx, filter,
-		bson.M{"$set": set, "$inc": bson.M{"version": 1}},
-		options.FindOneAndUpdate().SetReturnDocument(options.After)).Decode(&u)
-	if errors.Is(err, mongo.ErrNoDocuments) {
-		if _, gerr := s.ByID(ctx, id); gerr != nil {
-			return User{}, gerr
-		}
-		return User{}, failure.Conflict("the account was changed by someone else; reload and try again")
-	}
-	if err != nil {
-		return User{}, fmt.Errorf("update user %s: %w", id, database.Translate(err))
-	}
-	if s.onChange != nil {
-		s.onChange(id)
-	}
-	return u, nil
-}
-
 // SetDisabled disables or re-enables an account. Ending the person's sessions is the
 // caller's part (see Service.SetDisabled).
 func (s *Users) SetDisabled(ctx context.Context, id string, disabled bool) (User, error) {
-	return s.update(ctx, id, 0, bson.M{"disabled": disabled})
+	what := changeEnabled
+	if disabled {
+		what = changeDisabled
+	}
+	return s.change(ctx, id, 0, what, func(u *User) { u.Disabled = disabled })
 }
 
 // SetPassword checks and stores a new password.
@@ -248,6 +229,6 @@ func (s *Users) SetPassword(ctx context.Context, id, password string) error {
 	if err != nil {
 		return err
 	}
-	_, err = s.update(ctx, id, 0, bson.M{"passwordHash": hash})
+	_, err = s.change(ctx, id, 0, changePassword, func(u *User) { u.PasswordHash = hash })
 	return err
 }

@@ -10,8 +10,10 @@ import (
 // several compare-and-set updates on the same version all succeed (TestSerializeMakesReadCheckWriteAtomic
 // shows both without this lock). Inserts under a unique index are atomic. So the stores keep
 // hot writes append-only, guard a compare-and-set with Serialize, and rely on unique inserts
-// for idempotency. In embedded mode one process owns the database, so an in-process lock is
-// enough; MongoDB itself makes each update atomic, where the lock costs little.
+// for idempotency. Only the serving process writes what the lock guards, so an in-process
+// lock is enough (the command line, which may share a running server's database, changes
+// accounts, and those are append-only); MongoDB itself makes each update atomic, where the
+// lock costs little.
 
 const stripes = 256
 

@@ -1,0 +1,101 @@
+package accounts
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"polyphony/internal/database"
+	"polyphony/internal/failure"
+)
+
+// An account is changed by more than one process: the server (an administrator's disable)
+// and the command line beside it (`polyphony user disable`, `polyphony demo`), which reaches
+// the server's database through its listener. No lock in memory covers both, and embedded
+// FerretDB does not make an update atomic (it reads the document and writes it back whole,
+// so of two updates at once one silently undoes the other, and compare-and-set on a version
+// lets both win). What is atomic on every engine is an insert under a unique _id. So each
+// change is stored as the account's next version, a whole copy under "<id>/<version>": of
+// two writers on the same version the first to insert has made its change, and the other
+// reads that version and makes its change on top of it, or is refused. The "users" document
+// is brought up to date after each change and is only where reading starts; a reader follows
+// the stored versions after it (usually none), so a document written late, or left behind by
+// a writer that stopped, is never taken for the account.
+const versionsCollection = "user_versions"
+
+// The changes an account version records.
+const (
+	changeDisabled = "disabled"
+	changeEnabled  = "enabled"
+	changePassword = "password"
+)
+
+// changeAttempts is how often a change is made again on top of another writer's before it
+// is refused.
+const changeAttempts = 16
+
+// userVersion is an account as it stood after one change.
+type userVersion struct {
+	ID      string `bson:"_id"`
+	Change  string `bson:"change"`
+	Account User   `bson:"account"`
+}
+
+func versionKey(id string, version int64) string { return fmt.Sprintf("%s/%d", id, version) }
+
+// latest is u with every version stored after it applied: the account as it is now.
+func (s *Users) latest(ctx context.Context, u User) (User, error) {
+	for {
+		var v userVersion
+		err := s.versions.FindOne(ctx, bson.M{"_id": versionKey(u.ID, u.Version+1)}).Decode(&v)
+		if errors.Is(err, mongo.ErrNoDocuments) {
+			return u, nil
+		}
+		if err != nil {
+			return User{}, fmt.Errorf("user %s version %d: %w", u.ID, u.Version+1, database.Translate(err))
+		}
+		u = v.Account
+	}
+}
+
+// change makes one change (named by what, made by apply) to the account as it is now and
+// stores it as the next version. With base > 0 the account must still be at version base,
+// or the change is failure.ErrConflict; with base 0, a version taken by another writer
+// first is read and the change made again on top of it.
+func (s *Users) change(ctx context.Context, id string, base int64, what string, apply func(*User)) (User, error) {
+	for range changeAttempts {
+		cur, err := s.ByID(ctx, id)
+		if err != nil {
+			return User{}, err
+		}
+		if base > 0 && cur.Version != base {
+			return User{}, failure.Conflict("the account was changed by someone else; reload and try again")
+		}
+		next := cur
+		apply(&next)
+		next.Version = cur.Version + 1
+		next.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
+		_, err = s.versions.InsertOne(ctx, userVersion{ID: versionKey(id, next.Version), Change: what, Account: next})
+		if mongo.IsDuplicateKeyError(err) {
+			continue
+		}
+		if err != nil {
+			return User{}, fmt.Errorf("change user %s: %w", id, err)
+		}
+		// The change is made. Should this write fail, or land after a later version's, readers
+		// still find the account through the versions.
+		if _, err := s.coll.ReplaceOne(ctx, bson.M{"_id": id}, next); err != nil {
+			slog.Warn("accounts: the account document was not brought up to date; its versions still hold the change", "user", id, "version", next.Version, "err", err)
+		}
+		if s.onChange != nil {
+			s.onChange(id)
+		}
+		return next, nil
+	}
+	return User{}, failure.Conflict(fmt.Sprintf("the account was changed by others %d times while this change was being made; try again", changeAttempts))
+}
