@@ -36,6 +36,9 @@ func NewPages(ctx context.Context, db *database.DB) (*Pages, error) {
 		Keys:    bson.D{{Key: "slug", Value: 1}, {Key: "revision", Value: 1}},
 		Options: options.Index().SetUnique(true).SetName("slug_revision_unique"),
 	})
+	if err == nil {
+		err = db.EnsureCollections(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}

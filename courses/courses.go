@@ -101,6 +101,9 @@ func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 	if err := s.openProgrammes(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := db.EnsureCollections(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

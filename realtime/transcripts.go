@@ -60,15 +60,16 @@ type withdrawal struct {
 
 // NewTranscripts returns the transcript store in db.
 func NewTranscripts(ctx context.Context, db *database.DB) (*Transcripts, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	return &Transcripts{
+	t := &Transcripts{
 		events:      db.Collection("room_events"),
 		blocks:      db.Collection("room_event_blocks"),
 		snapshots:   db.Collection("room_snapshots"),
 		withdrawals: db.Collection("room_withdrawals"),
-	}, nil
+	}
+	if err := db.EnsureCollections(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // eventKey is the _id of a room's event: ordered by sequence within the room.

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -44,6 +45,10 @@ type DB struct {
 	shared   bool
 	locks    *serializer
 	touched  *touchCounts
+	// ids makes the _id indexes on embedded FerretDB; nil on MongoDB.
+	ids *idIndexes
+	// names holds every collection got through Collection.
+	names sync.Map
 }
 
 // Open connects to the configured server, starting the embedded one when no URI is given.
@@ -83,7 +88,34 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("reach database at %s: %w", Redact(db.uri), err)
 	}
 	db.Database = client.Database(cfg.Name)
+	if db.embedded != nil || db.shared {
+		if err := db.startIDIndexes(ctx, cfg); err != nil {
+			db.Close(context.Background())
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// startIDIndexes gives the collections already in an embedded database the _id index they
+// lack (a folder written before the index was made, or a collection made by a write that no
+// store announced), and says so in the log.
+func (db *DB) startIDIndexes(ctx context.Context, cfg Config) error {
+	ids, err := newIDIndexes(cfg.Dir, cfg.Name)
+	if err != nil {
+		return err
+	}
+	db.ids = ids
+	db.Collection(stampsCollection)
+	db.Collection(secretsCollection)
+	added, err := ids.ensure(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 && cfg.Logger != nil {
+		cfg.Logger.Info("added the _id index that embedded FerretDB reads by", "collections", len(added))
+	}
+	return nil
 }
 
 // URI is the server address, with any password removed.
@@ -206,13 +238,16 @@ func indexName(m mongo.IndexModel) (string, error) {
 	return strings.Join(parts, "_"), nil
 }
 
+// secretsCollection holds the secrets SharedSecret makes.
+const secretsCollection = "secrets"
+
 // NewID returns a new record id: an ObjectID in hex, so ids sort by creation time.
 func NewID() string { return bson.NewObjectID().Hex() }
 
 // SharedSecret returns the secret stored under name, making and storing a random one of size
 // bytes the first time. Every instance on the same database gets the same secret.
 func SharedSecret(ctx context.Context, db *DB, name string, size int) ([]byte, error) {
-	coll := db.Collection("secrets")
+	coll := db.Collection(secretsCollection)
 	var doc struct {
 		Value []byte `bson:"value"`
 	}
