@@ -133,7 +133,7 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	p.SavedAt = s.now().UTC().Truncate(time.Millisecond)
 	p.SavedBy = by
 	_, err = s.coll.InsertOne(ctx, toDoc(p))
-	if mongo.IsDuplicateKeyError(err) {
+	if errors.Is(database.Translate(err), database.ErrDuplicate) {
 		// Another save on the same base won between the read and the insert.
 		cur, err := s.latest(ctx, p.Slug)
 		if err != nil {

@@ -152,19 +152,65 @@ func (db *DB) stopEmbedded() {
 	}
 }
 
-// Translate turns the driver's errors into the domain's: no document → failure.ErrNotFound,
-// duplicate key → failure.ErrConflict. Other errors come back wrapped as they are.
+// ErrDuplicate means a write found its unique key taken: the record is stored already (a
+// retry, another instance) or someone else made it first. It is a failure.ErrConflict, and
+// Translate is the one place that recognises the server's duplicate-key refusals.
+var ErrDuplicate = fmt.Errorf("already stored: %w", failure.ErrConflict)
+
+// Translate turns the driver's errors into the domain's: no document → failure.ErrNotFound;
+// a duplicate key, or a grouped insert refused only for duplicate keys → ErrDuplicate (a
+// failure.ErrConflict). Other errors come back wrapped as they are.
 func Translate(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, mongo.ErrNoDocuments):
 		return failure.ErrNotFound
-	case mongo.IsDuplicateKeyError(err):
-		return fmt.Errorf("%w: %w", failure.ErrConflict, err)
+	case isDuplicate(err):
+		return fmt.Errorf("%w: %w", ErrDuplicate, err)
 	default:
 		return err
 	}
+}
+
+// isDuplicate reports whether err is nothing but duplicate-key refusals.
+func isDuplicate(err error) bool {
+	var bulk mongo.BulkWriteException
+	if errors.As(err, &bulk) {
+		if bulk.WriteConcernError != nil || len(bulk.WriteErrors) == 0 {
+			return false
+		}
+		for _, we := range bulk.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) {
+				return false
+			}
+		}
+		return true
+	}
+	return mongo.IsDuplicateKeyError(err)
+}
+
+// InsertManyErrors splits the error of an unordered InsertMany of n documents into each
+// document's, translated: nil for one stored, ErrDuplicate for one stored already, the
+// server's refusal for any other. An error about the whole write is every document's.
+func InsertManyErrors(err error, n int) []error {
+	errs := make([]error, n)
+	if err == nil {
+		return errs
+	}
+	var bulk mongo.BulkWriteException
+	if errors.As(err, &bulk) && bulk.WriteConcernError == nil && len(bulk.WriteErrors) > 0 {
+		for _, we := range bulk.WriteErrors {
+			if we.Index >= 0 && we.Index < n {
+				errs[we.Index] = Translate(we)
+			}
+		}
+		return errs
+	}
+	for i := range errs {
+		errs[i] = Translate(err)
+	}
+	return errs
 }
 
 // Redact removes the password from a connection string.
@@ -263,7 +309,7 @@ func SharedSecret(ctx context.Context, db *DB, name string, size int) ([]byte, e
 		return nil, err
 	}
 	_, err = coll.InsertOne(ctx, bson.M{"_id": name, "value": value})
-	if mongo.IsDuplicateKeyError(err) {
+	if err = Translate(err); errors.Is(err, ErrDuplicate) {
 		// Another instance made it first: use theirs.
 		return SharedSecret(ctx, db, name, size)
 	}
