@@ -34,6 +34,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Share lets a command use the listener of another process that holds Dir.
 	Share bool
+	// Server is an embedded server already running in this process, to hold several
+	// databases on one server (tests, benchmarks); it is used instead of URI and Dir, and
+	// Close leaves it running.
+	Server *Embedded
 }
 
 // DB is one client and the database every store works in.
@@ -59,6 +63,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		cfg.Name = "polyphony"
 	}
 	db := &DB{uri: cfg.URI, locks: &serializer{}, touched: &touchCounts{n: map[string]uint64{}}}
+	if cfg.Server != nil {
+		db.uri, cfg.Dir = cfg.Server.URI(), cfg.Server.dir
+	}
 	if db.uri == "" {
 		emb, err := StartEmbedded(cfg.Dir, cfg.Listen, cfg.Logger)
 		var inUse *InUseError
@@ -88,7 +95,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("reach database at %s: %w", Redact(db.uri), err)
 	}
 	db.Database = client.Database(cfg.Name)
-	if db.embedded != nil || db.shared {
+	if db.embedded != nil || db.shared || cfg.Server != nil {
 		if err := db.startIDIndexes(ctx, cfg); err != nil {
 			db.Close(context.Background())
 			return nil, err

@@ -341,3 +341,34 @@ func BenchmarkFindByID(b *testing.B) {
 		}
 	}
 }
+
+// A database on an embedded server that this process already runs for others gets the
+// index too, and closing it leaves the server running.
+func TestDatabaseOnARunningServerGetsIDIndexes(t *testing.T) {
+	dir := t.TempDir()
+	server, err := database.StartEmbedded(dir, "127.0.0.1:0", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Stop()
+	ctx := context.Background()
+	db, err := database.Open(ctx, database.Config{Server: server, Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Collection("things")
+	if err := db.EnsureCollections(ctx); err != nil {
+		t.Fatal(err)
+	}
+	db.Close(ctx)
+	f := sqliteFile(t, dir)
+	checkIDSearches(t, f, collectionTables(t, f))
+	again, err := database.Open(ctx, database.Config{Server: server, Name: "p"})
+	if err != nil {
+		t.Fatalf("open after the first closed: %v", err)
+	}
+	defer again.Close(ctx)
+	if err := again.Ping(ctx); err != nil {
+		t.Errorf("server stopped with the first database: %v", err)
+	}
+}
