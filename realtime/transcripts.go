@@ -60,6 +60,9 @@ type withdrawal struct {
 
 // NewTranscripts returns the transcript store in db.
 func NewTranscripts(ctx context.Context, db *database.DB) (*Transcripts, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	t := &Transcripts{
 		events:      db.Collection("room_events"),
 		blocks:      db.Collection("room_event_blocks"),
