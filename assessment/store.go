@@ -131,6 +131,9 @@ func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store
 			return nil, err
 		}
 	}
+	if err := db.EnsureCollections(ctx); err != nil {
+		return nil, err
+	}
 	s.bankQuestions = database.NewCache(db, revisionsCollection, cacheTTL, cloneQuestions)
 	s.assessments = database.NewCache(db, versionsCollection, cacheTTL, cloneAssessments)
 	s.paperCache = newLRU[string, *paper](paperCacheEntries)

@@ -136,23 +136,13 @@ func (w *writer) flush(ctx context.Context, batch []*queuedInsert) {
 			_, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 			return err
 		})
-		var bulk mongo.BulkWriteException
-		switch {
-		case err == nil:
-		case errors.As(err, &bulk) && bulk.WriteConcernError == nil && len(bulk.WriteErrors) > 0:
-			for _, we := range bulk.WriteErrors {
-				if we.Index < 0 || we.Index >= len(errs) {
-					continue
-				}
-				if we.Code == 11000 || we.Code == 11001 || we.Code == 12582 {
-					errs[we.Index] = errExists
-				} else {
-					errs[we.Index] = fmt.Errorf("insert into %s: %w", coll.Name(), we)
-				}
-			}
-		default:
-			for i := range errs {
-				errs[i] = fmt.Errorf("insert into %s: %w", coll.Name(), err)
+		for i, e := range database.InsertManyErrors(err, len(qs)) {
+			switch {
+			case e == nil:
+			case errors.Is(e, database.ErrDuplicate):
+				errs[i] = errExists
+			default:
+				errs[i] = fmt.Errorf("insert into %s: %w", coll.Name(), e)
 			}
 		}
 		for i, q := range qs {

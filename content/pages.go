@@ -36,6 +36,9 @@ func NewPages(ctx context.Context, db *database.DB) (*Pages, error) {
 		Keys:    bson.D{{Key: "slug", Value: 1}, {Key: "revision", Value: 1}},
 		Options: options.Index().SetUnique(true).SetName("slug_revision_unique"),
 	})
+	if err == nil {
+		err = db.EnsureCollections(ctx)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -130,7 +133,7 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	p.SavedAt = s.now().UTC().Truncate(time.Millisecond)
 	p.SavedBy = by
 	_, err = s.coll.InsertOne(ctx, toDoc(p))
-	if mongo.IsDuplicateKeyError(err) {
+	if errors.Is(database.Translate(err), database.ErrDuplicate) {
 		// Another save on the same base won between the read and the insert.
 		cur, err := s.latest(ctx, p.Slug)
 		if err != nil {

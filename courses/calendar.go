@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
@@ -108,7 +107,7 @@ func (s *Store) addCalendarToken(ctx context.Context, userID string, version int
 		CreatedAt: s.now().UTC().Truncate(time.Millisecond),
 	}
 	_, err := s.calendarTokens.InsertOne(ctx, doc)
-	if mongo.IsDuplicateKeyError(err) {
+	if errors.Is(database.Translate(err), database.ErrDuplicate) {
 		// The winner's token may itself have been replaced since: take the newest.
 		winner, err := s.latestCalendarToken(ctx, userID)
 		if err != nil {

@@ -2,13 +2,13 @@ package courses
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"html/template"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/content"
@@ -75,7 +75,7 @@ func (j *Journals) AddComment(ctx context.Context, v Viewer, entryID string, nc 
 		AuthorID: v.UserID, Audience: audience, Body: body, EntryVersion: g.rev.Version, At: j.clock(),
 		Seq: database.NewID(), Request: hashOf(string(audience), body),
 	}
-	if _, err := j.comments.InsertOne(ctx, c); mongo.IsDuplicateKeyError(err) {
+	if _, err := j.comments.InsertOne(ctx, c); errors.Is(database.Translate(err), database.ErrDuplicate) {
 		first, err := findByID[Comment](ctx, j.comments, c.ID)
 		if err != nil {
 			return Comment{}, err
@@ -157,7 +157,7 @@ func (j *Journals) notify(ctx context.Context, c Comment) error {
 		return nil
 	}
 	_, err = j.notifications.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
+	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return fmt.Errorf("notify comment %s: %w", c.ID, err)
 	}
 	return nil

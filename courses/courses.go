@@ -101,6 +101,9 @@ func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 	if err := s.openProgrammes(ctx, db); err != nil {
 		return nil, err
 	}
+	if err := db.EnsureCollections(ctx); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -133,7 +136,7 @@ func (s *Store) CreateTrust(ctx context.Context, name string) (Trust, error) {
 	}
 	t := Trust{ID: database.NewID(), Name: name, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
 	if _, err := s.trusts.InsertOne(ctx, t); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
+		if errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return Trust{}, failure.Conflict(fmt.Sprintf("a trust named %q already exists", name))
 		}
 		return Trust{}, fmt.Errorf("insert trust: %w", err)
@@ -210,7 +213,7 @@ func (s *Store) CreateCohort(ctx context.Context, nc NewCohort) (Cohort, error) 
 		TrustIDs: trustIDs, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Version: 1,
 	}
 	if _, err := s.cohorts.InsertOne(ctx, c); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
+		if errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return Cohort{}, failure.Conflict(fmt.Sprintf("a cohort named %q already exists", name))
 		}
 		return Cohort{}, fmt.Errorf("insert cohort: %w", err)
@@ -258,7 +261,7 @@ func (s *Store) Enrol(ctx context.Context, cohortID, userID string, role account
 	m := Membership{ID: database.NewID(), CohortID: cohortID, UserID: userID, Role: role, Since: s.now().UTC().Truncate(time.Millisecond)}
 	_, err := s.memberships.InsertOne(ctx, m)
 	s.membershipCache.Forget(userID)
-	if mongo.IsDuplicateKeyError(err) {
+	if errors.Is(database.Translate(err), database.ErrDuplicate) {
 		var existing Membership
 		err := s.memberships.FindOne(ctx, bson.M{"cohortId": cohortID, "userId": userID}).Decode(&existing)
 		return existing, database.Translate(err)

@@ -111,6 +111,9 @@ func NewExportJobs(ctx context.Context, j *Journals, archives ExportArchives, op
 	err := database.EnsureIndexes(ctx, x.coll,
 		mongo.IndexModel{Keys: bson.D{{Key: "ownerId", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "leaseUntil", Value: 1}}})
+	if err == nil {
+		err = j.db.EnsureCollections(ctx)
+	}
 	if err != nil {
 		x.cancel()
 		return nil, fmt.Errorf("export jobs: %w", err)

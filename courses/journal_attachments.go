@@ -14,6 +14,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -171,7 +172,7 @@ func (j *Journals) changeAttachments(ctx context.Context, v Viewer, entryID, kin
 			j.latestRevs.put(rev)
 			return rev.entry(), nil
 		}
-		if !mongo.IsDuplicateKeyError(err) {
+		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return Entry{}, fmt.Errorf("save journal entry %s: %w", entryID, err)
 		}
 		// Note the revision that took the number, so that the next try builds on it.

@@ -2,6 +2,7 @@ package courses
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -15,7 +16,7 @@ import (
 // an error.
 func insertOnce(ctx context.Context, coll *mongo.Collection, doc any) error {
 	_, err := coll.InsertOne(ctx, doc)
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
+	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return fmt.Errorf("insert into %s: %w", coll.Name(), err)
 	}
 	return nil

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -130,7 +129,7 @@ func (j *Journals) Create(ctx context.Context, v Viewer, d Draft, key string) (E
 	// The entry record first, as the claim on the id; should the revision's insert fail, a
 	// retry finds the record and adds the revision.
 	_, err = j.entries.InsertOne(ctx, entryDoc{ID: rev.EntryID, OwnerID: v.UserID, CreatedAt: now})
-	if mongo.IsDuplicateKeyError(err) {
+	if errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return j.createAgain(ctx, rev)
 	}
 	if err != nil {
@@ -248,7 +247,7 @@ func (j *Journals) commit(ctx context.Context, v Viewer, entryID string, baseVer
 		}
 		return Entry{}, err
 	}
-	if _, err := j.revisions.InsertOne(ctx, rev); mongo.IsDuplicateKeyError(err) {
+	if _, err := j.revisions.InsertOne(ctx, rev); errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return j.afterClash(ctx, rev, baseVersion)
 	} else if err != nil {
 		return Entry{}, fmt.Errorf("save journal entry %s: %w", entryID, err)
@@ -314,7 +313,7 @@ func (j *Journals) afterClash(ctx context.Context, rev revisionDoc, baseVersion 
 		if _, err := j.revisions.InsertOne(ctx, rev); err == nil {
 			j.latestRevs.put(rev)
 			return rev.entry(), nil
-		} else if !mongo.IsDuplicateKeyError(err) {
+		} else if !errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return Entry{}, fmt.Errorf("save journal entry %s: %w", rev.EntryID, err)
 		}
 	}

@@ -2,13 +2,14 @@ package courses
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -102,7 +103,7 @@ func (j *Journals) LogPractice(ctx context.Context, v Viewer, np NewPractice) (P
 		return PracticeSession{}, failure.Problemf("minutes", "A day can have at most %d minutes of practice in %d sessions: %s would have %d minutes in %d",
 			maxPracticeDayMinutes, maxPracticeDaySessions, formatDate(day), total, len(sameDay)+1)
 	}
-	if _, err := j.practice.InsertOne(ctx, s); mongo.IsDuplicateKeyError(err) {
+	if _, err := j.practice.InsertOne(ctx, s); errors.Is(database.Translate(err), database.ErrDuplicate) {
 		first, err := findByID[PracticeSession](ctx, j.practice, s.ID)
 		if err != nil {
 			return PracticeSession{}, err
@@ -322,7 +323,7 @@ func (j *Journals) SetPracticeVisibility(ctx context.Context, v Viewer, vis Prac
 			j.heads.put("pv:"+v.UserID, doc.Seq, doc)
 			return nil
 		}
-		if !mongo.IsDuplicateKeyError(err) {
+		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return fmt.Errorf("choose practice visibility: %w", err)
 		}
 	}

@@ -415,7 +415,7 @@ func (s *Store) SaveProgramme(ctx context.Context, p Programme, baseVersion int,
 	p.SavedAt = s.now().UTC().Truncate(time.Millisecond)
 	p.SavedBy = by
 	if _, err := s.programmes.InsertOne(ctx, programmeDoc{ID: database.NewID(), Programme: p}); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
+		if errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return Programme{}, stale(p.Version)
 		}
 		return Programme{}, fmt.Errorf("save programme of cohort %s: %w", p.CohortID, err)

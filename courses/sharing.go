@@ -2,14 +2,15 @@ package courses
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -92,7 +93,7 @@ func (j *Journals) SetSharing(ctx context.Context, v Viewer, entryID string, aud
 			j.heads.put("share:"+entryID, doc.Seq, doc)
 			return next, nil
 		}
-		if !mongo.IsDuplicateKeyError(err) {
+		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return Sharing{}, fmt.Errorf("share journal entry %s: %w", entryID, err)
 		}
 	}

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -95,7 +95,7 @@ func (j *Journals) LogSupervision(ctx context.Context, v Viewer, ns NewSupervisi
 	if err != nil {
 		return SupervisionSession{}, err
 	}
-	if _, err := j.supervision.InsertOne(ctx, s); mongo.IsDuplicateKeyError(err) {
+	if _, err := j.supervision.InsertOne(ctx, s); errors.Is(database.Translate(err), database.ErrDuplicate) {
 		first, err := findByID[SupervisionSession](ctx, j.supervision, s.ID)
 		if err != nil {
 			return SupervisionSession{}, err

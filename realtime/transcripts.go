@@ -63,12 +63,16 @@ func NewTranscripts(ctx context.Context, db *database.DB) (*Transcripts, error) 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	return &Transcripts{
+	t := &Transcripts{
 		events:      db.Collection("room_events"),
 		blocks:      db.Collection("room_event_blocks"),
 		snapshots:   db.Collection("room_snapshots"),
 		withdrawals: db.Collection("room_withdrawals"),
-	}, nil
+	}
+	if err := db.EnsureCollections(ctx); err != nil {
+		return nil, err
+	}
+	return t, nil
 }
 
 // eventKey is the _id of a room's event: ordered by sequence within the room.
@@ -79,24 +83,6 @@ func eventKey(roomID string, seq uint64) string {
 // blockKey is the _id of the room's block that starts at event first.
 func blockKey(roomID string, first uint64) string {
 	return fmt.Sprintf("%s/b%020d", roomID, first)
-}
-
-// onlyDuplicates reports whether err is nothing but duplicate-key refusals: documents that
-// are stored already, by an earlier try or by another instance.
-func onlyDuplicates(err error) bool {
-	var bwe mongo.BulkWriteException
-	if errors.As(err, &bwe) {
-		if bwe.WriteConcernError != nil || len(bwe.WriteErrors) == 0 {
-			return false
-		}
-		for _, we := range bwe.WriteErrors {
-			if we.Code != 11000 {
-				return false
-			}
-		}
-		return true
-	}
-	return mongo.IsDuplicateKeyError(err)
 }
 
 // append stores events, which are in sequence order. Events stored already are skipped, so
@@ -196,7 +182,7 @@ func (t *Transcripts) storeGroup(ctx context.Context, batch []*appendRequest) {
 	}
 	t.group.inserts.Add(1)
 	_, err := t.events.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil || onlyDuplicates(err) {
+	if err = database.Translate(err); err == nil || errors.Is(err, database.ErrDuplicate) {
 		for _, r := range batch {
 			r.done <- nil
 		}
@@ -210,16 +196,20 @@ func (t *Transcripts) storeGroup(ctx context.Context, batch []*appendRequest) {
 // insertEvents stores one room's events, skipping those stored already.
 func (t *Transcripts) insertEvents(ctx context.Context, docs []any) error {
 	_, err := t.events.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err == nil || onlyDuplicates(err) {
+	if err = database.Translate(err); err == nil || errors.Is(err, database.ErrDuplicate) {
 		return nil
 	}
-	// Some engines give up on an unordered batch at the first refusal: store the rest one by
-	// one, in order.
-	if !mongo.IsDuplicateKeyError(err) {
+	// Some engines give up on an unordered batch at the first refusal: when that was a
+	// duplicate, store the rest one by one, in order.
+	duplicate := false
+	for _, e := range database.InsertManyErrors(err, len(docs)) {
+		duplicate = duplicate || errors.Is(e, database.ErrDuplicate)
+	}
+	if !duplicate {
 		return fmt.Errorf("store room events: %w", err)
 	}
 	for _, d := range docs {
-		if _, err := t.events.InsertOne(ctx, d); err != nil && !mongo.IsDuplicateKeyError(err) {
+		if _, err := t.events.InsertOne(ctx, d); err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return fmt.Errorf("store room event: %w", err)
 		}
 	}
@@ -230,7 +220,7 @@ func (t *Transcripts) insertEvents(ctx context.Context, docs []any) error {
 func (t *Transcripts) appendBlock(ctx context.Context, roomID string, events []Event) error {
 	_, err := t.blocks.InsertOne(ctx, storedBlock{ID: blockKey(roomID, events[0].Seq), Room: roomID,
 		First: events[0].Seq, Events: events})
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
+	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return fmt.Errorf("store room event block: %w", err)
 	}
 	return nil
@@ -329,7 +319,7 @@ func (t *Transcripts) storedEvents(ctx context.Context, roomID string, afterSeq 
 // saveSnapshot stores the room's state, replacing the last snapshot.
 func (t *Transcripts) saveSnapshot(ctx context.Context, s snapshot) error {
 	_, err := t.snapshots.ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.ID}}, s, options.Replace().SetUpsert(true))
-	if err != nil && !mongo.IsDuplicateKeyError(err) {
+	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return fmt.Errorf("store room snapshot: %w", err)
 	}
 	return nil
@@ -369,7 +359,7 @@ func (t *Transcripts) withdraw(ctx context.Context, roomID string, seq uint64, u
 	_, err = t.withdrawals.InsertOne(ctx, withdrawal{
 		ID: eventKey(roomID, seq), Room: roomID, Seq: seq, UserID: userID,
 	})
-	if mongo.IsDuplicateKeyError(err) {
+	if errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return false, nil
 	}
 	if err != nil {

@@ -57,6 +57,10 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 			PageExists: a.pages.Exists, SoleWriter: db.Embedded(),
 		})
 	}
+	if err == nil {
+		// The stores above have named every collection they use.
+		err = db.EnsureCollections(ctx)
+	}
 	if err != nil {
 		db.Close(context.Background())
 		return nil, err

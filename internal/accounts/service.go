@@ -62,6 +62,9 @@ func NewService(ctx context.Context, db *database.DB, cfg Config) (*Service, err
 	if err != nil {
 		return nil, err
 	}
+	if err := db.EnsureCollections(ctx); err != nil {
+		return nil, err
+	}
 	svc := &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: throttle}
 	ttl := cfg.CacheFor
 	if ttl == 0 {

@@ -123,7 +123,7 @@ func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
 		CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
 	if _, err := s.coll.InsertOne(ctx, u); err != nil {
-		if mongo.IsDuplicateKeyError(err) {
+		if errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return User{}, failure.Conflict(fmt.Sprintf("an account with the email %s already exists", email))
 		}
 		return User{}, fmt.Errorf("insert user: %w", err)

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -33,6 +34,10 @@ type Config struct {
 	Logger *slog.Logger
 	// Share lets a command use the listener of another process that holds Dir.
 	Share bool
+	// Server is an embedded server already running in this process, to hold several
+	// databases on one server (tests, benchmarks); it is used instead of URI and Dir, and
+	// Close leaves it running.
+	Server *Embedded
 }
 
 // DB is one client and the database every store works in.
@@ -44,6 +49,10 @@ type DB struct {
 	shared   bool
 	locks    *serializer
 	touched  *touchCounts
+	// ids makes the _id indexes on embedded FerretDB; nil on MongoDB.
+	ids *idIndexes
+	// names holds every collection got through Collection.
+	names sync.Map
 }
 
 // Open connects to the configured server, starting the embedded one when no URI is given.
@@ -54,6 +63,9 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		cfg.Name = "polyphony"
 	}
 	db := &DB{uri: cfg.URI, locks: &serializer{}, touched: &touchCounts{n: map[string]uint64{}}}
+	if cfg.Server != nil {
+		db.uri, cfg.Dir = cfg.Server.URI(), cfg.Server.dir
+	}
 	if db.uri == "" {
 		emb, err := StartEmbedded(cfg.Dir, cfg.Listen, cfg.Logger)
 		var inUse *InUseError
@@ -83,7 +95,34 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		return nil, fmt.Errorf("reach database at %s: %w", Redact(db.uri), err)
 	}
 	db.Database = client.Database(cfg.Name)
+	if db.embedded != nil || db.shared || cfg.Server != nil {
+		if err := db.startIDIndexes(ctx, cfg); err != nil {
+			db.Close(context.Background())
+			return nil, err
+		}
+	}
 	return db, nil
+}
+
+// startIDIndexes gives the collections already in an embedded database the _id index they
+// lack (a folder written before the index was made, or a collection made by a write that no
+// store announced), and says so in the log.
+func (db *DB) startIDIndexes(ctx context.Context, cfg Config) error {
+	ids, err := newIDIndexes(cfg.Dir, cfg.Name)
+	if err != nil {
+		return err
+	}
+	db.ids = ids
+	db.Collection(stampsCollection)
+	db.Collection(secretsCollection)
+	added, err := ids.ensure(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if len(added) > 0 && cfg.Logger != nil {
+		cfg.Logger.Info("added the _id index that embedded FerretDB reads by", "collections", len(added))
+	}
+	return nil
 }
 
 // URI is the server address, with any password removed.
@@ -120,19 +159,65 @@ func (db *DB) stopEmbedded() {
 	}
 }
 
-// Translate turns the driver's errors into the domain's: no document → failure.ErrNotFound,
-// duplicate key → failure.ErrConflict. Other errors come back wrapped as they are.
+// ErrDuplicate means a write found its unique key taken: the record is stored already (a
+// retry, another instance) or someone else made it first. It is a failure.ErrConflict, and
+// Translate is the one place that recognises the server's duplicate-key refusals.
+var ErrDuplicate = fmt.Errorf("already stored: %w", failure.ErrConflict)
+
+// Translate turns the driver's errors into the domain's: no document → failure.ErrNotFound;
+// a duplicate key, or a grouped insert refused only for duplicate keys → ErrDuplicate (a
+// failure.ErrConflict). Other errors come back wrapped as they are.
 func Translate(err error) error {
 	switch {
 	case err == nil:
 		return nil
 	case errors.Is(err, mongo.ErrNoDocuments):
 		return failure.ErrNotFound
-	case mongo.IsDuplicateKeyError(err):
-		return fmt.Errorf("%w: %w", failure.ErrConflict, err)
+	case isDuplicate(err):
+		return fmt.Errorf("%w: %w", ErrDuplicate, err)
 	default:
 		return err
 	}
+}
+
+// isDuplicate reports whether err is nothing but duplicate-key refusals.
+func isDuplicate(err error) bool {
+	var bulk mongo.BulkWriteException
+	if errors.As(err, &bulk) {
+		if bulk.WriteConcernError != nil || len(bulk.WriteErrors) == 0 {
+			return false
+		}
+		for _, we := range bulk.WriteErrors {
+			if !mongo.IsDuplicateKeyError(we) {
+				return false
+			}
+		}
+		return true
+	}
+	return mongo.IsDuplicateKeyError(err)
+}
+
+// InsertManyErrors splits the error of an unordered InsertMany of n documents into each
+// document's, translated: nil for one stored, ErrDuplicate for one stored already, the
+// server's refusal for any other. An error about the whole write is every document's.
+func InsertManyErrors(err error, n int) []error {
+	errs := make([]error, n)
+	if err == nil {
+		return errs
+	}
+	var bulk mongo.BulkWriteException
+	if errors.As(err, &bulk) && bulk.WriteConcernError == nil && len(bulk.WriteErrors) > 0 {
+		for _, we := range bulk.WriteErrors {
+			if we.Index >= 0 && we.Index < n {
+				errs[we.Index] = Translate(we)
+			}
+		}
+		return errs
+	}
+	for i := range errs {
+		errs[i] = Translate(err)
+	}
+	return errs
 }
 
 // Redact removes the password from a connection string.
@@ -206,13 +291,16 @@ func indexName(m mongo.IndexModel) (string, error) {
 	return strings.Join(parts, "_"), nil
 }
 
+// secretsCollection holds the secrets SharedSecret makes.
+const secretsCollection = "secrets"
+
 // NewID returns a new record id: an ObjectID in hex, so ids sort by creation time.
 func NewID() string { return bson.NewObjectID().Hex() }
 
 // SharedSecret returns the secret stored under name, making and storing a random one of size
 // bytes the first time. Every instance on the same database gets the same secret.
 func SharedSecret(ctx context.Context, db *DB, name string, size int) ([]byte, error) {
-	coll := db.Collection("secrets")
+	coll := db.Collection(secretsCollection)
 	var doc struct {
 		Value []byte `bson:"value"`
 	}
@@ -228,7 +316,7 @@ func SharedSecret(ctx context.Context, db *DB, name string, size int) ([]byte, e
 		return nil, err
 	}
 	_, err = coll.InsertOne(ctx, bson.M{"_id": name, "value": value})
-	if mongo.IsDuplicateKeyError(err) {
+	if err = Translate(err); errors.Is(err, ErrDuplicate) {
 		// Another instance made it first: use theirs.
 		return SharedSecret(ctx, db, name, size)
 	}

@@ -35,9 +35,49 @@ func TestTranslate(t *testing.T) {
 	if got := database.Translate(err); !errors.Is(got, failure.ErrConflict) {
 		t.Errorf("duplicate insert: got %v, want ErrConflict", got)
 	}
+	if got := database.Translate(err); !errors.Is(got, database.ErrDuplicate) {
+		t.Errorf("duplicate insert: got %v, want ErrDuplicate", got)
+	}
 	err = coll.FindOne(ctx, bson.M{"email": "nobody"}).Err()
 	if got := database.Translate(err); !errors.Is(got, failure.ErrNotFound) {
 		t.Errorf("missing find: got %v, want ErrNotFound", got)
+	}
+}
+
+// A grouped insert is a duplicate only when every document it refused was one; each
+// document's own outcome is in InsertManyErrors, in the same kinds.
+func TestTranslateGroupedInserts(t *testing.T) {
+	db := dbtest.New(t)
+	ctx := context.Background()
+	coll := db.Collection("grouped")
+	if _, err := coll.InsertOne(ctx, bson.M{"_id": "a"}); err != nil {
+		t.Fatal(err)
+	}
+	unordered := options.InsertMany().SetOrdered(false)
+
+	_, err := coll.InsertMany(ctx, []any{bson.M{"_id": "a"}, bson.M{"_id": "b"}}, unordered)
+	if got := database.Translate(err); !errors.Is(got, database.ErrDuplicate) || !errors.Is(got, failure.ErrConflict) {
+		t.Errorf("only a duplicate refused: got %v, want ErrDuplicate (a conflict)", got)
+	}
+	errs := database.InsertManyErrors(err, 2)
+	if !errors.Is(errs[0], database.ErrDuplicate) || errs[1] != nil {
+		t.Errorf("each document: %v, want [ErrDuplicate <nil>]", errs)
+	}
+
+	// An _id that is an array is refused for another reason than a duplicate.
+	_, err = coll.InsertMany(ctx, []any{bson.M{"_id": "a"}, bson.M{"_id": bson.A{1}}, bson.M{"_id": "c"}}, unordered)
+	if err == nil {
+		t.Fatal("an array _id was stored")
+	}
+	if got := database.Translate(err); errors.Is(got, failure.ErrConflict) {
+		t.Errorf("a duplicate and another refusal: got %v, want no conflict", got)
+	}
+	errs = database.InsertManyErrors(err, 3)
+	if !errors.Is(errs[0], database.ErrDuplicate) || errs[1] == nil || errors.Is(errs[1], failure.ErrConflict) {
+		t.Errorf("each document: %v, want [ErrDuplicate, another refusal, ...]", errs)
+	}
+	if errs := database.InsertManyErrors(nil, 2); errs[0] != nil || errs[1] != nil {
+		t.Errorf("no error: %v", errs)
 	}
 }
 

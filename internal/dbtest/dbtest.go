@@ -63,7 +63,9 @@ func New(tb testing.TB) *database.DB {
 	name := "test_" + randomHex(6)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	db, err := database.Open(ctx, database.Config{URI: uri, Name: name})
+	// On the embedded server the database knows the server's folder, so that its
+	// collections get the _id index as they do in a real data folder.
+	db, err := database.Open(ctx, database.Config{URI: uri, Name: name, Server: embedded})
 	if err != nil {
 		tb.Fatalf("open test database: %v", err)
 	}
