@@ -81,7 +81,7 @@ func (s *Users) change(ctx context.Context, id string, base int64, what string, 
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
 		_, err = s.versions.InsertOne(ctx, userVersion{ID: versionKey(id, next.Version), Change: what, Account: next})
-		if mongo.IsDuplicateKeyError(err) {
+		if errors.Is(database.Translate(err), database.ErrDuplicate) {
 			continue
 		}
 		if err != nil {
