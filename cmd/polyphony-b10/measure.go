@@ -146,7 +146,7 @@ func measure(ctx context.Context, bin, dataDir string, o options, log io.Writer)
 	}
 	m := &measured{startup: srv.startup, samples: map[string][]time.Duration{}}
 	fmt.Fprintf(log, "  started in %s\n", srv.startup.Round(time.Millisecond))
-	err = timeRequests(ctx, srv.base, man, o, m)
+	err = timeRequests(ctx, srv.base, man, o, m, log)
 	if stopErr := srv.stop(); err == nil {
 		err = stopErr
 	}
@@ -154,7 +154,7 @@ func measure(ctx context.Context, bin, dataDir string, o options, log io.Writer)
 }
 
 // timeRequests runs the concurrent first reads, then each request kind in turn.
-func timeRequests(ctx context.Context, base string, man manifest, o options, m *measured) error {
+func timeRequests(ctx context.Context, base string, man manifest, o options, m *measured, log io.Writer) error {
 	trainee, assessor := newClient(base), newClient(base)
 	if err := trainee.signIn(ctx, man.Trainee, man.Password); err != nil {
 		return fmt.Errorf("sign in as the trainee: %w", err)
@@ -225,6 +225,7 @@ func timeRequests(ctx context.Context, base string, man manifest, o options, m *
 		{"item analysis", o.Samples, get(assessor, "/api/v1/assessments/"+man.Assessment+"/analysis", http.StatusOK)},
 	}
 	for _, k := range kinds {
+		began := time.Now()
 		for i := range k.n {
 			if err := ctx.Err(); err != nil {
 				return err
@@ -237,6 +238,7 @@ func timeRequests(ctx context.Context, base string, man manifest, o options, m *
 			}
 			m.samples[k.name] = append(m.samples[k.name], time.Since(t0))
 		}
+		fmt.Fprintf(log, "  %s: %d in %s\n", k.name, k.n, time.Since(began).Round(time.Millisecond))
 	}
 	return nil
 }
