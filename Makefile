@@ -9,7 +9,7 @@ STATIC_NHSUK  := server/static/nhsuk
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: run build assets minio chromium test vet fmt-check clean
+.PHONY: run build assets minio chromium test vet fmt-check clean b10-year b10
 
 run: build
 	./bin/polyphony demo
@@ -45,6 +45,16 @@ chromium:
 		echo "Installing Debian's chromium for the browser tests"; \
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
+
+# B10: a year of one trust's synthetic data, built once into the git-ignored cache (the first
+# build takes a while; later runs reuse it), then the main requests timed on it against a
+# nearly empty folder. B10_SCALE=0.05 is a check in a minute or two.
+B10_SCALE ?= 1
+b10-year:
+	go run ./cmd/polyphony-b10 -build -scale $(B10_SCALE) -year $(CACHE)/b10-year
+
+b10: b10-year
+	go run ./cmd/polyphony-b10 -scale $(B10_SCALE) -year $(CACHE)/b10-year
 
 vet:
 	go vet ./...
