@@ -92,6 +92,7 @@ func (j *Journals) erasePass(ctx context.Context, userID string, deleted map[str
 	}{
 		{j.revisions, owner},
 		{j.entries, owner},
+		{j.authors, bson.M{"_id": userID}},
 		{j.shares, owner},
 		{j.comments, bson.M{"$or": bson.A{owner, bson.M{"authorId": userID}}}},
 		{j.notifications, bson.M{"$or": bson.A{owner, bson.M{"userId": userID}, bson.M{"authorId": userID}}}},

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"regexp"
 	"time"
 
@@ -162,6 +163,9 @@ type JournalOptions struct {
 	SoleWriter bool
 	// CacheBytes bounds the memory kept for latest revisions; 0 means 64 MiB.
 	CacheBytes int64
+	// Logger receives what the store does once at start-up to bring older records to the
+	// current layout; nil discards it.
+	Logger *slog.Logger
 }
 
 // Journals keeps journal entries and their revisions, sharing, comments and the access
@@ -174,6 +178,7 @@ type Journals struct {
 	now        func() time.Time
 
 	entries, revisions, shares, access, comments, notifications *mongo.Collection
+	authors                                                     *mongo.Collection
 	supervision, resolutions, practice, practiceSettings        *mongo.Collection
 
 	// latestRevs keeps the latest revision seen of each entry.
@@ -197,6 +202,7 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		comments: db.Collection(journalCommentsColl), notifications: db.Collection(journalNotificationsColl),
 		supervision: db.Collection(supervisionColl), resolutions: db.Collection(supervisionResolvedColl),
 		practice: db.Collection(practiceColl), practiceSettings: db.Collection(practiceSettingsColl),
+		authors:    db.Collection(journalAuthorsColl),
 		latestRevs: newRevisionCache(opts.CacheBytes), heads: &headMemo{heads: map[string]head{}},
 	}
 	// The queries below serve listings, access checks, exports and erasure: on MongoDB
@@ -223,6 +229,13 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		if err := database.EnsureIndexes(ctx, coll, models...); err != nil {
 			return nil, err
 		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := j.migrateAuthors(ctx, log); err != nil {
+		return nil, err
 	}
 	return j, nil
 }

@@ -168,7 +168,7 @@ func (j *Journals) changeAttachments(ctx context.Context, v Viewer, entryID, kin
 		rev.Attachments = list
 		_, err = j.revisions.InsertOne(ctx, rev)
 		if err == nil {
-			j.latestRevs.put(rev)
+			j.stored(ctx, rev)
 			return rev.entry(), nil
 		}
 		if !mongo.IsDuplicateKeyError(err) {
