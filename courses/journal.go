@@ -178,7 +178,7 @@ type Journals struct {
 	now        func() time.Time
 
 	entries, revisions, shares, access, comments, notifications *mongo.Collection
-	authors                                                     *mongo.Collection
+	authors, tails, opened, threads, inbox                      *mongo.Collection
 	supervision, resolutions, practice, practiceSettings        *mongo.Collection
 
 	// latestRevs keeps the latest revision seen of each entry.
@@ -202,7 +202,9 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		comments: db.Collection(journalCommentsColl), notifications: db.Collection(journalNotificationsColl),
 		supervision: db.Collection(supervisionColl), resolutions: db.Collection(supervisionResolvedColl),
 		practice: db.Collection(practiceColl), practiceSettings: db.Collection(practiceSettingsColl),
-		authors:    db.Collection(journalAuthorsColl),
+		authors: db.Collection(journalAuthorsColl), tails: db.Collection(journalTailsColl),
+		opened: db.Collection(journalOpenedColl), threads: db.Collection(journalThreadsColl),
+		inbox:      db.Collection(journalInboxColl),
 		latestRevs: newRevisionCache(opts.CacheBytes), heads: &headMemo{heads: map[string]head{}},
 	}
 	// The queries below serve listings, access checks, exports and erasure: on MongoDB
@@ -218,9 +220,9 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		j.entries:          {byField("ownerId")},
 		j.revisions:        {byField("entryId", "version"), byField("ownerId"), byField("entryId", "idem")},
 		j.shares:           {byField("entryId", "seq"), byField("ownerId")},
-		j.access:           {byField("ownerId", "at"), byField("viewerId", "what")},
+		j.access:           {byField("ownerId")},
 		j.comments:         {byField("entryId"), byField("authorId"), byField("ownerId")},
-		j.notifications:    {byField("userId")},
+		j.notifications:    {byField("userId"), byField("ownerId"), byField("authorId")},
 		j.supervision:      {byField("traineeId"), byField("supervisorId")},
 		j.resolutions:      {byField("traineeId")},
 		j.practice:         {byField("ownerId", "date")},
@@ -234,7 +236,7 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := j.migrateAuthors(ctx, log); err != nil {
+	if err := j.migrateLayout(ctx, log); err != nil {
 		return nil, err
 	}
 	return j, nil

@@ -29,10 +29,10 @@ import (
 
 const journalAuthorsColl = "journal_authors"
 
-// authorsLayoutMark is the _id of the document that says every entry record is listed in
-// its author's record. A data folder written before author records existed lacks it, and
-// the first start lists its entries once (see migrateAuthors).
-const authorsLayoutMark = "layout:authors-1"
+// layoutMark is the _id of the document that says the journal's records are in the layout
+// read by id. A data folder written before it lacks it, and the first start brings its
+// records over once (see migrateLayout).
+const layoutMark = "layout:by-id-1"
 
 // authorDoc lists an author's entries, oldest first.
 type authorDoc struct {
@@ -133,41 +133,96 @@ func (j *Journals) shareFrom(ctx context.Context, entryID string, hint int) (sha
 	return d, nil
 }
 
-// migrateAuthors lists every entry in its author's record, once per data folder: entries
-// written before author records existed are otherwise missing from the journal list. It
-// reads the entry records once, at start-up, and says so in the log.
-func (j *Journals) migrateAuthors(ctx context.Context, log *slog.Logger) error {
-	err := j.authors.FindOne(ctx, bson.M{"_id": authorsLayoutMark}).Err()
+// migrateLayout brings a data folder written before the author, thread, inbox and opened
+// records and the paged access log existed to the current layout, once: without it their
+// entries, comments, notifications and reads would be missing from the pages. It reads the
+// collections once, at start-up, and says so in the log.
+func (j *Journals) migrateLayout(ctx context.Context, log *slog.Logger) error {
+	err := j.authors.FindOne(ctx, bson.M{"_id": layoutMark}).Err()
 	if err == nil {
 		return nil
 	}
 	if !errors.Is(err, mongo.ErrNoDocuments) {
 		return fmt.Errorf("journal layout: %w", err)
 	}
-	cur, err := j.entries.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}}))
+	entries, err := findAll[entryDoc](ctx, j.entries, bson.M{}, bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}})
 	if err != nil {
 		return fmt.Errorf("journal layout: %w", err)
 	}
-	defer cur.Close(ctx)
-	n := 0
-	for cur.Next(ctx) {
-		var d entryDoc
-		if err := cur.Decode(&d); err != nil {
-			return fmt.Errorf("journal layout: %w", err)
-		}
+	for _, d := range entries {
 		if err := j.listEntry(ctx, d.OwnerID, d.ID); err != nil {
 			return err
 		}
-		n++
 	}
-	if err := cur.Err(); err != nil {
+	comments, err := findAll[Comment](ctx, j.comments, bson.M{}, bson.D{{Key: "at", Value: 1}, {Key: "seq", Value: 1}})
+	if err != nil {
 		return fmt.Errorf("journal layout: %w", err)
 	}
-	if err := insertOnce(ctx, j.authors, bson.M{"_id": authorsLayoutMark}); err != nil {
+	for _, c := range comments {
+		if err := j.addToList(ctx, j.threads, c.EntryID, c.OwnerID, c.ID); err != nil {
+			return err
+		}
+	}
+	notes, err := findAll[Notification](ctx, j.notifications, bson.M{}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return fmt.Errorf("journal layout: %w", err)
+	}
+	for _, n := range notes {
+		if err := j.addToList(ctx, j.inbox, n.UserID, "", n.ID); err != nil {
+			return err
+		}
+	}
+	reads, err := j.migrateAccess(ctx)
+	if err != nil {
 		return err
 	}
-	if n > 0 {
-		log.Info("journal entries listed in their authors' records", "entries", n)
+	if err := insertOnce(ctx, j.authors, bson.M{"_id": layoutMark}); err != nil {
+		return err
+	}
+	if len(entries)+len(comments)+len(notes)+reads > 0 {
+		log.Info("journal records brought to the layout read by id",
+			"entries", len(entries), "comments", len(comments), "notifications", len(notes), "accessRecords", reads)
 	}
 	return nil
+}
+
+// migrateAccess turns the access log's records of one document each into pages of each
+// owner's log, in the order they were written, and notes what their readers opened.
+func (j *Journals) migrateAccess(ctx context.Context) (int, error) {
+	flat := bson.M{"records": bson.M{"$exists": false}}
+	recs, err := findAll[AccessRecord](ctx, j.access, flat, bson.D{{Key: "at", Value: 1}, {Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, fmt.Errorf("journal layout: %w", err)
+	}
+	byOwner := map[string][]AccessRecord{}
+	var owners []string
+	opened := map[string]map[string]int{}
+	for _, r := range recs {
+		if byOwner[r.OwnerID] == nil {
+			owners = append(owners, r.OwnerID)
+		}
+		byOwner[r.OwnerID] = append(byOwner[r.OwnerID], r)
+		if r.What == "entry" {
+			if opened[r.ViewerID] == nil {
+				opened[r.ViewerID] = map[string]int{}
+			}
+			opened[r.ViewerID][r.EntryID] = max(opened[r.ViewerID][r.EntryID], r.Version)
+		}
+	}
+	for _, o := range owners {
+		if err := j.appendAccess(ctx, o, byOwner[o]); err != nil {
+			return 0, err
+		}
+	}
+	for viewer, versions := range opened {
+		if err := j.noteOpened(ctx, viewer, versions); err != nil {
+			return 0, err
+		}
+	}
+	if len(recs) > 0 {
+		if _, err := j.access.DeleteMany(ctx, flat); err != nil {
+			return 0, fmt.Errorf("journal layout: %w", err)
+		}
+	}
+	return len(recs), nil
 }

@@ -88,17 +88,34 @@ func (j *Journals) logRead(ctx context.Context, v Viewer, g grant, what string) 
 	return j.logAccess(ctx, AccessRecord{OwnerID: g.rev.OwnerID, EntryID: g.rev.EntryID, Version: g.rev.Version, ViewerID: v.UserID, As: g.as, What: what})
 }
 
+// logAccess writes the reads to their owners' access logs, one page each, and notes the
+// entries their readers opened.
 func (j *Journals) logAccess(ctx context.Context, recs ...AccessRecord) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	docs := make([]any, len(recs))
-	for i, r := range recs {
+	byOwner := map[string][]AccessRecord{}
+	var owners []string
+	opened := map[string]map[string]int{}
+	for _, r := range recs {
 		r.ID, r.At = database.NewID(), j.clock()
-		docs[i] = r
+		if byOwner[r.OwnerID] == nil {
+			owners = append(owners, r.OwnerID)
+		}
+		byOwner[r.OwnerID] = append(byOwner[r.OwnerID], r)
+		if r.What == "entry" {
+			if opened[r.ViewerID] == nil {
+				opened[r.ViewerID] = map[string]int{}
+			}
+			opened[r.ViewerID][r.EntryID] = max(opened[r.ViewerID][r.EntryID], r.Version)
+		}
 	}
-	if _, err := j.access.InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("write access log: %w", err)
+	for _, o := range owners {
+		if err := j.appendAccess(ctx, o, byOwner[o]); err != nil {
+			return err
+		}
+	}
+	for viewer, versions := range opened {
+		if err := j.noteOpened(ctx, viewer, versions); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -109,7 +126,7 @@ func (j *Journals) AccessLog(ctx context.Context, v Viewer) ([]AccessRecord, err
 	if err := signedIn(v); err != nil {
 		return nil, err
 	}
-	return findAll[AccessRecord](ctx, j.access, bson.M{"ownerId": v.UserID}, bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}})
+	return j.accessPages(ctx, v.UserID)
 }
 
 // EntryView is an entry as one person may read it. Sharing is there for the author only.
