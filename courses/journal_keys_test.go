@@ -1,0 +1,178 @@
+package courses_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+
+	"polyphony/courses"
+	"polyphony/internal/dbtest"
+	"polyphony/internal/failure"
+)
+
+// filterLog records the filter of every read, update and delete that the connection sends
+// to a journal collection, while it is on.
+type filterLog struct {
+	mu      sync.Mutex
+	on      bool
+	filters []string
+}
+
+func (l *filterLog) monitor() *event.CommandMonitor {
+	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !l.on {
+			return
+		}
+		coll, _ := e.Command.Lookup(e.CommandName).StringValueOK()
+		if !strings.HasPrefix(coll, "journal_") {
+			return
+		}
+		add := func(f bson.Raw) {
+			l.filters = append(l.filters, fmt.Sprintf("%s %s %s", e.CommandName, coll, byIDOnly(f)))
+		}
+		switch e.CommandName {
+		case "find", "count", "findAndModify":
+			f, _ := e.Command.Lookup("filter").DocumentOK()
+			if e.CommandName == "findAndModify" {
+				f, _ = e.Command.Lookup("query").DocumentOK()
+			}
+			add(f)
+		case "aggregate", "distinct":
+			add(bson.Raw(`not by _id`))
+		case "update", "delete":
+			key := map[string]string{"update": "updates", "delete": "deletes"}[e.CommandName]
+			if arr, ok := e.Command.Lookup(key).ArrayOK(); ok {
+				vals, _ := arr.Values()
+				for _, v := range vals {
+					d, _ := v.Document().Lookup("q").DocumentOK()
+					add(d)
+				}
+			}
+		}
+	}}
+}
+
+// byIDOnly is "ok" for a filter that is exactly {_id: <string>}, the only one embedded
+// FerretDB answers without reading the whole collection, and the filter otherwise.
+func byIDOnly(f bson.Raw) string {
+	elems, err := f.Elements()
+	if err == nil && len(elems) == 1 && elems[0].Key() == "_id" {
+		if _, ok := elems[0].Value().StringValueOK(); ok {
+			return "ok"
+		}
+	}
+	return f.String()
+}
+
+func (l *filterLog) record(on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.on = on
+}
+
+func (l *filterLog) notByID() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, f := range l.filters {
+		if !strings.HasSuffix(f, " ok") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestJournalRequestsReadByIDOnly runs every request of the journal, as its author, a
+// supervisor and an assessor would, and checks that each read, update and delete it sends
+// to the database is by _id alone: on embedded FerretDB any other filter reads every
+// document of the collection, so the request would slow down with everything stored.
+func TestJournalRequestsReadByIDOnly(t *testing.T) {
+	for _, sole := range []bool{false, true} {
+		t.Run(fmt.Sprintf("soleWriter=%v", sole), func(t *testing.T) { testJournalRequestsReadByIDOnly(t, sole) })
+	}
+}
+
+func testJournalRequestsReadByIDOnly(t *testing.T, sole bool) {
+	ctx := context.Background()
+	log := &filterLog{}
+	w := newJournalWorldOn(t, dbtest.NewMonitored(t, log.monitor()), sole)
+	log.record(true)
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	e := w.create(t, w.trainee, courses.Draft{Title: "Keys", Body: "first"})
+	e = w.save(t, w.trainee, e, "second")
+	_, err := w.j.Save(ctx, w.trainee, e.ID, e.Draft(), e.Version-1, newKey())
+	var stale *courses.SaveConflictError
+	if !errors.As(err, &stale) {
+		t.Fatalf("stale save: %v, want a conflict", err)
+	}
+	key := newKey()
+	d := e.Draft()
+	d.Body = "third"
+	for range 2 { // a save and its replay
+		_, err := w.j.Save(ctx, w.trainee, e.ID, d, e.Version, key)
+		must("autosave", err)
+	}
+	_, err = w.j.AddAttachment(ctx, w.trainee, e.ID, courses.Attachment{Key: "journal/k.png", Kind: courses.MediaImage, ContentType: "image/png", Size: 5, Name: "k.png"})
+	must("attach", err)
+	_, err = w.j.ReadEntry(ctx, w.trainee, e.ID)
+	must("open", err)
+	if _, err := w.j.ReadEntry(ctx, w.trainee, "jedoesnotexist0000"); !errors.Is(err, failure.ErrNotFound) {
+		t.Fatalf("missing id: %v", err)
+	}
+	_, err = w.j.Entries(ctx, w.trainee, w.trainee.UserID)
+	must("list", err)
+	_, err = w.j.Revisions(ctx, w.trainee, e.ID, 0, 10)
+	must("revisions", err)
+	_, err = w.j.ReadRevision(ctx, w.trainee, e.ID, 1)
+	must("revision", err)
+	_, err = w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceSupervisor, true)
+	must("share", err)
+	_, err = w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceAssessors, true)
+	must("submit", err)
+
+	for _, v := range []courses.Viewer{w.supervisor, w.assessor} {
+		_, err = w.j.Entries(ctx, v, w.trainee.UserID)
+		must("shared list", err)
+		_, err = w.j.ReadEntry(ctx, v, e.ID)
+		must("shared open", err)
+		_, err = w.j.AddComment(ctx, v, e.ID, courses.NewComment{Body: "a comment", Key: newKey()})
+		must("comment", err)
+		_, err = w.j.Comments(ctx, v, e.ID)
+		must("comments", err)
+		_, err = w.j.OpenedVersions(ctx, v)
+		must("opened", err)
+	}
+	_, err = w.j.Comments(ctx, w.trainee, e.ID)
+	must("own comments", err)
+	ns, err := w.j.Notifications(ctx, w.trainee)
+	must("notifications", err)
+	if len(ns) != 2 {
+		t.Errorf("notifications: %d, want 2", len(ns))
+	}
+	must("mark one read", w.j.MarkNotificationsRead(ctx, w.trainee, ns[0].ID))
+	must("mark all read", w.j.MarkNotificationsRead(ctx, w.trainee))
+	recs, err := w.j.AccessLog(ctx, w.trainee)
+	must("access log", err)
+	if len(recs) == 0 {
+		t.Error("the access log is empty after a supervisor and an assessor read the entry")
+	}
+	log.record(false)
+
+	for _, f := range log.notByID() {
+		t.Errorf("a journal request filtered by something other than _id: %s", f)
+	}
+}
