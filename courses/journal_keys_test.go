@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -174,5 +176,115 @@ func testJournalRequestsReadByIDOnly(t *testing.T, sole bool) {
 
 	for _, f := range log.notByID() {
 		t.Errorf("a journal request filtered by something other than _id: %s", f)
+	}
+}
+
+// TestJournalOpensEarlierLayout takes a journal written in the layout of the previous
+// release (no author, thread, inbox or opened records, no hints on the entry records, an
+// access log of one document per read) and checks that a store opened on it lists, opens
+// and shows everything as before, and says in the log that it brought the records over.
+func TestJournalOpensEarlierLayout(t *testing.T) {
+	ctx := context.Background()
+	w := newJournalWorld(t)
+	e := w.create(t, w.trainee, courses.Draft{Title: "Before", Body: "first"})
+	for i := range 5 {
+		e = w.save(t, w.trainee, e, fmt.Sprintf("saved %d", i))
+	}
+	if _, err := w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceSupervisor, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.j.ReadEntry(ctx, w.supervisor, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.j.AddComment(ctx, w.supervisor, e.ID, courses.NewComment{Body: "seen", Key: newKey()}); err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		list    []courses.EntrySummary
+		entry   courses.EntryView
+		log     []courses.AccessRecord
+		notes   []courses.Notification
+		opened  map[string]int
+		comment []courses.Comment
+	}
+	read := func(j *courses.Journals) state {
+		t.Helper()
+		var s state
+		var err error
+		if s.list, err = j.Entries(ctx, w.trainee, w.trainee.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if s.entry, err = j.ReadEntry(ctx, w.trainee, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if s.log, err = j.AccessLog(ctx, w.trainee); err != nil {
+			t.Fatal(err)
+		}
+		if s.notes, err = j.Notifications(ctx, w.trainee); err != nil {
+			t.Fatal(err)
+		}
+		if s.opened, err = j.OpenedVersions(ctx, w.supervisor); err != nil {
+			t.Fatal(err)
+		}
+		if s.comment, err = j.Comments(ctx, w.trainee, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := read(w.j)
+	if len(before.list) != 1 || len(before.log) == 0 || len(before.notes) != 1 || before.opened[e.ID] != e.Version || len(before.comment) != 1 {
+		t.Fatalf("before: %+v", before)
+	}
+
+	// Back to the earlier layout.
+	for _, c := range []string{"journal_authors", "journal_threads", "journal_inbox", "journal_opened", "journal_tails"} {
+		if err := w.db.Collection(c).Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.db.Collection("journal_entries").UpdateMany(ctx, bson.M{}, bson.M{"$unset": bson.M{"latest": "", "shareSeq": ""}}); err != nil {
+		t.Fatal(err)
+	}
+	access := w.db.Collection("journal_access")
+	var pages []struct {
+		Records []courses.AccessRecord `bson:"records"`
+	}
+	cur, err := access.Find(ctx, bson.M{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx, &pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := access.DeleteMany(ctx, bson.M{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		for _, r := range p.Records {
+			if _, err := access.InsertOne(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	j, err := courses.NewJournals(ctx, w.db, w.store, courses.JournalOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := read(j)
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("after opening the earlier layout:\n%+v\nwant\n%+v", after, before)
+	}
+	if !strings.Contains(logged.String(), "journal records brought to the layout read by id") || !strings.Contains(logged.String(), "entries=1") {
+		t.Errorf("log: %q, want a line saying the records were brought over", logged.String())
+	}
+	logged.Reset()
+	if _, err := courses.NewJournals(ctx, w.db, w.store, courses.JournalOptions{Logger: logger}); err != nil {
+		t.Fatal(err)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("a second start logged %q; the records were brought over once", logged.String())
 	}
 }
