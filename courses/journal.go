@@ -31,13 +31,12 @@ import (
 //     read from the database on every call, so a revoked share takes effect on the next
 //     request.
 //
-// On embedded FerretDB (1.24, SQLite) only inserts are cheap. Its unique index on _id
-// serves the duplicate check of an insert, but a query, even one for a single _id, reads
-// the collection's rows until it finds a match, and one that finds nothing reads them all;
-// updates and deletes read them all too. So autosave is an insert and nothing else: the
-// revision a save is based on comes from memory (revisionCache), which is always right
-// because a revision never changes once stored. Other paths make as few queries as they
-// can, and nothing updates in place.
+// On embedded FerretDB (1.24, SQLite) a read by anything but exactly {_id: <string>}
+// reads every document of its collection, so a request may only read by _id: the keys are
+// made so that what a page needs is found by id (see journal_heads.go and journal_logs.go).
+// Autosave is one insert, and then a hint written after it: the revision a save is based
+// on usually comes from memory (revisionCache), which is always right because a revision
+// never changes once stored.
 //
 // Supervisors of a trainee are the members with the supervisor role of a cohort in which
 // the trainee is a trainee; assessors likewise, with the assessor role. Administrators have
@@ -207,8 +206,9 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		inbox:      db.Collection(journalInboxColl),
 		latestRevs: newRevisionCache(opts.CacheBytes), heads: &headMemo{heads: map[string]head{}},
 	}
-	// The queries below serve listings, access checks, exports and erasure: on MongoDB
-	// through these indexes, on embedded FerretDB by reading the collection.
+	// The queries by other fields serve exports, erasure and the start-up migration, never
+	// a request: on MongoDB through these indexes, on embedded FerretDB by reading the
+	// collection.
 	byField := func(fields ...string) mongo.IndexModel {
 		keys := bson.D{}
 		for _, f := range fields {
