@@ -288,3 +288,43 @@ func TestJournalOpensEarlierLayout(t *testing.T) {
 		t.Errorf("a second start logged %q; the records were brought over once", logged.String())
 	}
 }
+
+// TestJournalAccessLogPages reads a long access log a page at a time: each page newest
+// first, the pages together the whole log, and the last page says there is no more.
+func TestJournalAccessLogPages(t *testing.T) {
+	ctx := context.Background()
+	w := newJournalWorld(t)
+	e := w.create(t, w.trainee, courses.Draft{Title: "Read often", Body: "text"})
+	if _, err := w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceSupervisor, true); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := w.j.ReadEntry(ctx, w.supervisor, e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := w.j.AccessLog(ctx, w.trainee)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("whole log: %d records, %v; want 5", len(all), err)
+	}
+	var paged []courses.AccessRecord
+	var sizes []int
+	before := 0
+	for range 10 {
+		page, next, err := w.j.AccessLogPage(ctx, w.trainee, before, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged, sizes = append(paged, page...), append(sizes, len(page))
+		if next == 0 {
+			break
+		}
+		before = next
+	}
+	if !reflect.DeepEqual(sizes, []int{2, 2, 1}) || !reflect.DeepEqual(paged, all) {
+		t.Errorf("pages of 2: sizes %v, records %+v; want sizes [2 2 1] and the whole log %+v", sizes, paged, all)
+	}
+	if page, _, err := w.j.AccessLogPage(ctx, w.supervisor, 0, 2); err != nil || len(page) != 0 {
+		t.Errorf("the supervisor's own log: %d records, %v; want none", len(page), err)
+	}
+}

@@ -116,26 +116,40 @@ func (j *Journals) appendAccess(ctx context.Context, ownerID string, recs []Acce
 	return failure.Conflict("the access log is being written elsewhere; try again")
 }
 
-// accessPages reads the person's access log, newest first, each page by _id.
+// accessPages reads the person's whole access log, newest first, each page by _id.
 func (j *Journals) accessPages(ctx context.Context, ownerID string) ([]AccessRecord, error) {
+	out, _, err := j.accessFrom(ctx, ownerID, 0, 0)
+	return out, err
+}
+
+// accessFrom reads the person's access log newest first, from the page before the cursor
+// (0: from the newest) until it has at least limit records (0: no limit), and returns the
+// cursor of what is left (0 when nothing is).
+func (j *Journals) accessFrom(ctx context.Context, ownerID string, before, limit int) ([]AccessRecord, int, error) {
 	last, err := j.lastAccessPage(ctx, ownerID)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	if before > 0 && before-1 < last {
+		last = before - 1
 	}
 	out := []AccessRecord{}
 	for n := last; n >= 1; n-- {
+		if limit > 0 && len(out) >= limit {
+			return out, n + 1, nil
+		}
 		p, err := findByID[accessPage](ctx, j.access, accessPageID(ownerID, n))
 		if errors.Is(err, failure.ErrNotFound) {
 			continue // erased since
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		for i := len(p.Records) - 1; i >= 0; i-- {
 			out = append(out, p.Records[i])
 		}
 	}
-	return out, nil
+	return out, 0, nil
 }
 
 // noteOpened raises the versions the reader has opened.

@@ -129,6 +129,23 @@ func (j *Journals) AccessLog(ctx context.Context, v Viewer) ([]AccessRecord, err
 	return j.accessPages(ctx, v.UserID)
 }
 
+// MaxAccessLogPage is the most records AccessLogPage is asked for at once.
+const MaxAccessLogPage = 500
+
+// AccessLogPage is one page of AccessLog: about limit reads (at most MaxAccessLogPage; a
+// list's titles, written together, stay together) older than the cursor before (0: from
+// the newest), and the cursor of the next page, 0 when there is none. Its cost is that of
+// the page, however long the log.
+func (j *Journals) AccessLogPage(ctx context.Context, v Viewer, before, limit int) ([]AccessRecord, int, error) {
+	if err := signedIn(v); err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 || limit > MaxAccessLogPage {
+		limit = MaxAccessLogPage
+	}
+	return j.accessFrom(ctx, v.UserID, before, limit)
+}
+
 // EntryView is an entry as one person may read it. Sharing is there for the author only.
 type EntryView struct {
 	Entry
