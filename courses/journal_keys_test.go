@@ -130,6 +130,10 @@ func testJournalRequestsReadByIDOnly(t *testing.T, sole bool) {
 	}
 	_, err = w.j.AddAttachment(ctx, w.trainee, e.ID, courses.Attachment{Key: "journal/k.png", Kind: courses.MediaImage, ContentType: "image/png", Size: 5, Name: "k.png"})
 	must("attach", err)
+	e, err = w.j.RemoveAttachment(ctx, w.trainee, e.ID, "journal/k.png")
+	must("detach", err)
+	_, err = w.j.Attachment(ctx, w.trainee, e.ID, "journal/k.png") // an earlier revision's
+	must("earlier attachment", err)
 	_, err = w.j.ReadEntry(ctx, w.trainee, e.ID)
 	must("open", err)
 	if _, err := w.j.ReadEntry(ctx, w.trainee, "jedoesnotexist0000"); !errors.Is(err, failure.ErrNotFound) {
