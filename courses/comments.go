@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,6 +88,11 @@ func (j *Journals) AddComment(ctx context.Context, v Viewer, entryID string, nc 
 	} else if err != nil {
 		return Comment{}, fmt.Errorf("add comment to %s: %w", entryID, err)
 	}
+	// Listed after it is stored, and again on a retry, so that a comment stored by an
+	// attempt that stopped here is listed by its retry.
+	if err := j.addToList(ctx, j.threads, entryID, c.OwnerID, c.ID); err != nil {
+		return Comment{}, err
+	}
 	return c, j.notify(ctx, c)
 }
 
@@ -160,6 +166,12 @@ func (j *Journals) notify(ctx context.Context, c Comment) error {
 	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
 		return fmt.Errorf("notify comment %s: %w", c.ID, err)
 	}
+	for _, d := range docs {
+		n := d.(Notification)
+		if err := j.addToList(ctx, j.inbox, n.UserID, "", n.ID); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -170,17 +182,27 @@ func (j *Journals) Comments(ctx context.Context, v Viewer, entryID string) ([]Co
 	if err != nil {
 		return nil, err
 	}
-	filter := bson.M{"entryId": entryID}
-	switch g.as {
-	case AccessSupervisor:
-		filter["audience"] = AudienceSupervisor
-	case AccessAssessor:
-		filter["audience"] = AudienceAssessors
-	}
 	if err := j.logRead(ctx, v, g, "comments"); err != nil {
 		return nil, err
 	}
-	return findAll[Comment](ctx, j.comments, filter, bson.D{{Key: "at", Value: 1}, {Key: "seq", Value: 1}})
+	ids, err := listed(ctx, j.threads, entryID)
+	if err != nil {
+		return nil, err
+	}
+	all, err := readListed[Comment](ctx, j.comments, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := slices.DeleteFunc(all, func(c Comment) bool {
+		return g.as == AccessSupervisor && c.Audience != AudienceSupervisor || g.as == AccessAssessor && c.Audience != AudienceAssessors
+	})
+	slices.SortFunc(out, func(a, b Comment) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Seq, b.Seq)
+	})
+	return out, nil
 }
 
 // Notifications lists the viewer's unread comment notifications, newest first, for the
@@ -189,22 +211,41 @@ func (j *Journals) Notifications(ctx context.Context, v Viewer) ([]Notification,
 	if err := signedIn(v); err != nil {
 		return nil, err
 	}
-	return findAll[Notification](ctx, j.notifications, bson.M{"userId": v.UserID}, bson.D{{Key: "at", Value: -1}, {Key: "seq", Value: -1}})
+	ids, err := listed(ctx, j.inbox, v.UserID)
+	if err != nil {
+		return nil, err
+	}
+	out, err := readListed[Notification](ctx, j.notifications, ids)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Notification) int {
+		if c := b.At.Compare(a.At); c != 0 {
+			return c
+		}
+		return strings.Compare(b.Seq, a.Seq)
+	})
+	return out, nil
 }
 
 // MarkNotificationsRead marks the viewer's notifications with the ids read (all of them
-// when no id is given). A read notification is removed: the comment is the record, and
-// the collection stays small enough to list without cost.
+// when no id is given). A read notification is removed: the comment is the record. Ids
+// that are not the viewer's unread notifications are passed over.
 func (j *Journals) MarkNotificationsRead(ctx context.Context, v Viewer, ids ...string) error {
 	if err := signedIn(v); err != nil {
 		return err
 	}
-	filter := bson.M{"userId": v.UserID}
+	unread, err := listed(ctx, j.inbox, v.UserID)
+	if err != nil {
+		return err
+	}
 	if len(ids) > 0 {
-		filter["_id"] = bson.M{"$in": ids}
+		unread = slices.DeleteFunc(unread, func(id string) bool { return !slices.Contains(ids, id) })
 	}
-	if _, err := j.notifications.DeleteMany(ctx, filter); err != nil {
-		return fmt.Errorf("mark notifications read: %w", err)
+	for _, id := range unread {
+		if _, err := j.notifications.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+			return fmt.Errorf("mark notifications read: %w", err)
+		}
 	}
-	return nil
+	return j.removeFromList(ctx, j.inbox, v.UserID, unread)
 }

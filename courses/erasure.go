@@ -52,6 +52,10 @@ func (j *Journals) Erase(ctx context.Context, v Viewer, userID string, awards Aw
 	if err := j.revisions.Distinct(ctx, "entryId", bson.M{"ownerId": userID}).Decode(&entryIDs); err != nil {
 		return ErasureReport{}, fmt.Errorf("erase journal of %s: %w", userID, err)
 	}
+	var commentIDs []string
+	if err := j.comments.Distinct(ctx, "_id", bson.M{"authorId": userID}).Decode(&commentIDs); err != nil {
+		return ErasureReport{}, fmt.Errorf("erase journal of %s: %w", userID, err)
+	}
 	report := ErasureReport{UserID: userID, Deleted: map[string]int64{}, MediaKeys: []string{}}
 	// The first pass removes everything; the next ones remove what a request under way
 	// stored meanwhile, until one finds nothing.
@@ -64,11 +68,15 @@ func (j *Journals) Erase(ctx context.Context, v Viewer, userID string, awards Aw
 			break
 		}
 	}
+	if err := j.eraseFromLists(ctx, userID, entryIDs, commentIDs); err != nil {
+		return ErasureReport{}, err
+	}
 	for _, id := range entryIDs {
 		j.latestRevs.drop(id)
 		j.heads.drop("share:" + id)
 	}
 	j.heads.drop("pv:" + userID)
+	j.heads.drop(accessChain(userID))
 	if report.MediaKeys, err = j.unreferenced(ctx, keys); err != nil {
 		return ErasureReport{}, err
 	}
@@ -92,6 +100,11 @@ func (j *Journals) erasePass(ctx context.Context, userID string, deleted map[str
 	}{
 		{j.revisions, owner},
 		{j.entries, owner},
+		{j.authors, bson.M{"_id": userID}},
+		{j.tails, owner},
+		{j.threads, owner},
+		{j.inbox, bson.M{"_id": userID}},
+		{j.opened, bson.M{"_id": userID}},
 		{j.shares, owner},
 		{j.comments, bson.M{"$or": bson.A{owner, bson.M{"authorId": userID}}}},
 		{j.notifications, bson.M{"$or": bson.A{owner, bson.M{"userId": userID}, bson.M{"authorId": userID}}}},

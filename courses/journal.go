@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"html/template"
+	"log/slog"
 	"regexp"
 	"time"
 
@@ -30,13 +31,12 @@ import (
 //     read from the database on every call, so a revoked share takes effect on the next
 //     request.
 //
-// On embedded FerretDB (1.24, SQLite) only inserts are cheap. Its unique index on _id
-// serves the duplicate check of an insert, but a query, even one for a single _id, reads
-// the collection's rows until it finds a match, and one that finds nothing reads them all;
-// updates and deletes read them all too. So autosave is an insert and nothing else: the
-// revision a save is based on comes from memory (revisionCache), which is always right
-// because a revision never changes once stored. Other paths make as few queries as they
-// can, and nothing updates in place.
+// On embedded FerretDB (1.24, SQLite) a read by anything but exactly {_id: <string>}
+// reads every document of its collection, so a request may only read by _id: the keys are
+// made so that what a page needs is found by id (see journal_heads.go and journal_logs.go).
+// Autosave is one insert, and then a hint written after it: the revision a save is based
+// on usually comes from memory (revisionCache), which is always right because a revision
+// never changes once stored.
 //
 // Supervisors of a trainee are the members with the supervisor role of a cohort in which
 // the trainee is a trainee; assessors likewise, with the assessor role. Administrators have
@@ -162,6 +162,9 @@ type JournalOptions struct {
 	SoleWriter bool
 	// CacheBytes bounds the memory kept for latest revisions; 0 means 64 MiB.
 	CacheBytes int64
+	// Logger receives what the store does once at start-up to bring older records to the
+	// current layout; nil discards it.
+	Logger *slog.Logger
 }
 
 // Journals keeps journal entries and their revisions, sharing, comments and the access
@@ -174,6 +177,7 @@ type Journals struct {
 	now        func() time.Time
 
 	entries, revisions, shares, access, comments, notifications *mongo.Collection
+	authors, tails, opened, threads, inbox                      *mongo.Collection
 	supervision, resolutions, practice, practiceSettings        *mongo.Collection
 
 	// latestRevs keeps the latest revision seen of each entry.
@@ -197,10 +201,14 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		comments: db.Collection(journalCommentsColl), notifications: db.Collection(journalNotificationsColl),
 		supervision: db.Collection(supervisionColl), resolutions: db.Collection(supervisionResolvedColl),
 		practice: db.Collection(practiceColl), practiceSettings: db.Collection(practiceSettingsColl),
+		authors: db.Collection(journalAuthorsColl), tails: db.Collection(journalTailsColl),
+		opened: db.Collection(journalOpenedColl), threads: db.Collection(journalThreadsColl),
+		inbox:      db.Collection(journalInboxColl),
 		latestRevs: newRevisionCache(opts.CacheBytes), heads: &headMemo{heads: map[string]head{}},
 	}
-	// The queries below serve listings, access checks, exports and erasure: on MongoDB
-	// through these indexes, on embedded FerretDB by reading the collection.
+	// The queries by other fields serve exports, erasure and the start-up migration, never
+	// a request: on MongoDB through these indexes, on embedded FerretDB by reading the
+	// collection.
 	byField := func(fields ...string) mongo.IndexModel {
 		keys := bson.D{}
 		for _, f := range fields {
@@ -212,9 +220,9 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		j.entries:          {byField("ownerId")},
 		j.revisions:        {byField("entryId", "version"), byField("ownerId"), byField("entryId", "idem")},
 		j.shares:           {byField("entryId", "seq"), byField("ownerId")},
-		j.access:           {byField("ownerId", "at"), byField("viewerId", "what")},
+		j.access:           {byField("ownerId")},
 		j.comments:         {byField("entryId"), byField("authorId"), byField("ownerId")},
-		j.notifications:    {byField("userId")},
+		j.notifications:    {byField("userId"), byField("ownerId"), byField("authorId")},
 		j.supervision:      {byField("traineeId"), byField("supervisorId")},
 		j.resolutions:      {byField("traineeId")},
 		j.practice:         {byField("ownerId", "date")},
@@ -223,6 +231,17 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		if err := database.EnsureIndexes(ctx, coll, models...); err != nil {
 			return nil, err
 		}
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := j.migrateLayout(ctx, log); err != nil {
+		return nil, err
+	}
+	// The journal's collections get the _id index the embedded engine reads through.
+	if err := db.EnsureCollections(ctx); err != nil {
+		return nil, err
 	}
 	return j, nil
 }

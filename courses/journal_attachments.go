@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
@@ -169,7 +168,7 @@ func (j *Journals) changeAttachments(ctx context.Context, v Viewer, entryID, kin
 		rev.Attachments = list
 		_, err = j.revisions.InsertOne(ctx, rev)
 		if err == nil {
-			j.latestRevs.put(rev)
+			j.stored(ctx, rev)
 			return rev.entry(), nil
 		}
 		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
@@ -221,14 +220,19 @@ func (j *Journals) attachment(ctx context.Context, v Viewer, entryID, key string
 		return a, g, nil
 	}
 	if g.as == AccessOwner {
-		var d revisionDoc
-		err := j.revisions.FindOne(ctx, bson.M{"entryId": entryID, "attachments.key": key}).Decode(&d)
-		if err == nil {
+		// An earlier revision's: read back from the latest, each revision by _id, so the
+		// cost is the entry's history and not everything stored.
+		for n := g.rev.Version - 1; n >= 1; n-- {
+			d, err := j.revision(ctx, entryID, n)
+			if errors.Is(err, failure.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return Attachment{}, grant{}, fmt.Errorf("attachment %q of journal entry %s: %w", key, entryID, err)
+			}
 			if a, ok := find(d); ok {
 				return a, g, nil
 			}
-		} else if !errors.Is(err, mongo.ErrNoDocuments) {
-			return Attachment{}, grant{}, fmt.Errorf("attachment %q of journal entry %s: %w", key, entryID, err)
 		}
 	}
 	return Attachment{}, grant{}, fmt.Errorf("attachment %q of journal entry %s: %w", key, entryID, failure.ErrNotFound)

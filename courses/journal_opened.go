@@ -2,25 +2,28 @@ package courses
 
 import (
 	"context"
+	"errors"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
+	"polyphony/internal/failure"
 )
 
 // OpenedVersions says, for each entry the viewer has opened as someone other than its author,
 // the highest version they opened. A supervisor's or assessor's journal list compares it
 // with the version shared with them now, to show what they have not read yet. Seeing a
-// title in a list is not opening the entry. It is one query on the access log.
+// title in a list is not opening the entry. It is one read, by _id.
 func (j *Journals) OpenedVersions(ctx context.Context, v Viewer) (map[string]int, error) {
 	if err := signedIn(v); err != nil {
 		return nil, err
 	}
-	recs, err := findAll[AccessRecord](ctx, j.access, bson.M{"viewerId": v.UserID, "what": "entry"}, bson.D{})
+	d, err := findByID[openedDoc](ctx, j.opened, v.UserID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return map[string]int{}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]int, len(recs))
-	for _, r := range recs {
-		out[r.EntryID] = max(out[r.EntryID], r.Version)
+	if d.Versions == nil {
+		d.Versions = map[string]int{}
 	}
-	return out, nil
+	return d.Versions, nil
 }

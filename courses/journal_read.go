@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -89,17 +88,34 @@ func (j *Journals) logRead(ctx context.Context, v Viewer, g grant, what string) 
 	return j.logAccess(ctx, AccessRecord{OwnerID: g.rev.OwnerID, EntryID: g.rev.EntryID, Version: g.rev.Version, ViewerID: v.UserID, As: g.as, What: what})
 }
 
+// logAccess writes the reads to their owners' access logs, one page each, and notes the
+// entries their readers opened.
 func (j *Journals) logAccess(ctx context.Context, recs ...AccessRecord) error {
-	if len(recs) == 0 {
-		return nil
-	}
-	docs := make([]any, len(recs))
-	for i, r := range recs {
+	byOwner := map[string][]AccessRecord{}
+	var owners []string
+	opened := map[string]map[string]int{}
+	for _, r := range recs {
 		r.ID, r.At = database.NewID(), j.clock()
-		docs[i] = r
+		if byOwner[r.OwnerID] == nil {
+			owners = append(owners, r.OwnerID)
+		}
+		byOwner[r.OwnerID] = append(byOwner[r.OwnerID], r)
+		if r.What == "entry" {
+			if opened[r.ViewerID] == nil {
+				opened[r.ViewerID] = map[string]int{}
+			}
+			opened[r.ViewerID][r.EntryID] = max(opened[r.ViewerID][r.EntryID], r.Version)
+		}
 	}
-	if _, err := j.access.InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("write access log: %w", err)
+	for _, o := range owners {
+		if err := j.appendAccess(ctx, o, byOwner[o]); err != nil {
+			return err
+		}
+	}
+	for viewer, versions := range opened {
+		if err := j.noteOpened(ctx, viewer, versions); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -110,7 +126,24 @@ func (j *Journals) AccessLog(ctx context.Context, v Viewer) ([]AccessRecord, err
 	if err := signedIn(v); err != nil {
 		return nil, err
 	}
-	return findAll[AccessRecord](ctx, j.access, bson.M{"ownerId": v.UserID}, bson.D{{Key: "at", Value: -1}, {Key: "_id", Value: -1}})
+	return j.accessPages(ctx, v.UserID)
+}
+
+// MaxAccessLogPage is the most records AccessLogPage is asked for at once.
+const MaxAccessLogPage = 500
+
+// AccessLogPage is one page of AccessLog: about limit reads (at most MaxAccessLogPage; a
+// list's titles, written together, stay together) older than the cursor before (0: from
+// the newest), and the cursor of the next page, 0 when there is none. Its cost is that of
+// the page, however long the log.
+func (j *Journals) AccessLogPage(ctx context.Context, v Viewer, before, limit int) ([]AccessRecord, int, error) {
+	if err := signedIn(v); err != nil {
+		return nil, 0, err
+	}
+	if limit <= 0 || limit > MaxAccessLogPage {
+		limit = MaxAccessLogPage
+	}
+	return j.accessFrom(ctx, v.UserID, before, limit)
 }
 
 // EntryView is an entry as one person may read it. Sharing is there for the author only.
@@ -158,8 +191,9 @@ type EntrySummary struct {
 
 // Entries lists the trainee's entries that the viewer may read, most recently saved
 // first: all of them for the author; for a supervisor or assessor, those shared with them
-// (each listed title is logged as a read). Anyone else gets an empty list. It costs two
-// queries, whatever the number of entries.
+// (each listed title is logged as a read). Anyone else gets an empty list. It reads the
+// author's record and then each entry by _id, so its cost grows with the author's entries
+// and not with what else is stored.
 func (j *Journals) Entries(ctx context.Context, v Viewer, ownerID string) ([]EntrySummary, error) {
 	if err := signedIn(v); err != nil {
 		return nil, err
@@ -171,18 +205,17 @@ func (j *Journals) Entries(ctx context.Context, v Viewer, ownerID string) ([]Ent
 			return []EntrySummary{}, err
 		}
 	}
-	revs, err := j.revisionHeads(ctx, ownerID)
-	if err != nil {
-		return nil, err
-	}
-	shares, err := j.currentShares(ctx, ownerID)
+	ids, err := j.authorEntries(ctx, ownerID)
 	if err != nil {
 		return nil, err
 	}
 	out := []EntrySummary{}
 	var reads []AccessRecord
-	for entryID, versions := range revs {
-		s, ok := summarise(v, versions, shares[entryID], rel)
+	for _, entryID := range ids {
+		s, ok, err := j.summary(ctx, v, entryID, rel)
+		if err != nil {
+			return nil, err
+		}
 		if !ok {
 			continue
 		}
@@ -203,22 +236,32 @@ func (j *Journals) Entries(ctx context.Context, v Viewer, ownerID string) ([]Ent
 	return out, nil
 }
 
-// summarise is one line of Entries, ok false when the viewer may not read the entry.
-// versions holds every revision of the entry (without bodies), by version.
-func summarise(v Viewer, versions map[int]revisionDoc, share shareDoc, rel relation) (EntrySummary, bool) {
-	latest := 0
-	for n := range versions {
-		latest = max(latest, n)
+// summary is one line of Entries, ok false when the viewer may not read the entry (or it
+// has no revision yet).
+func (j *Journals) summary(ctx context.Context, v Viewer, entryID string, rel relation) (EntrySummary, bool, error) {
+	rev, err := j.latest(ctx, entryID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return EntrySummary{}, false, nil
 	}
-	rev, as := versions[latest], AccessOwner
+	if err != nil {
+		return EntrySummary{}, false, err
+	}
+	share, err := j.currentShare(ctx, entryID)
+	if err != nil {
+		return EntrySummary{}, false, err
+	}
+	as := AccessOwner
 	switch {
 	case rev.OwnerID == v.UserID:
 	case share.Supervisor && rel.supervisor:
 		as = AccessSupervisor
 	case share.Assessors && rel.assessor:
-		rev, as = versions[share.SubmittedVersion], AccessAssessor
+		if rev, err = j.revision(ctx, entryID, share.SubmittedVersion); err != nil {
+			return EntrySummary{}, false, err
+		}
+		as = AccessAssessor
 	default:
-		return EntrySummary{}, false
+		return EntrySummary{}, false, nil
 	}
 	s := EntrySummary{
 		ID: rev.EntryID, OwnerID: rev.OwnerID, Title: rev.Title, Tags: nonNil(rev.Tags), Version: rev.Version,
@@ -227,7 +270,7 @@ func summarise(v Viewer, versions map[int]revisionDoc, share shareDoc, rel relat
 	if as == AccessOwner {
 		s.Sharing = &share.Sharing
 	}
-	return s, rev.Version > 0
+	return s, true, nil
 }
 
 // revisionHeads reads every revision of the person's entries with one query, by entry and
@@ -264,21 +307,6 @@ func (j *Journals) revisionHeads(ctx context.Context, ownerID string) (map[strin
 	return out, nil
 }
 
-// currentShares reads the current sharing of each of the person's entries: one query.
-func (j *Journals) currentShares(ctx context.Context, ownerID string) (map[string]shareDoc, error) {
-	docs, err := findAll[shareDoc](ctx, j.shares, bson.M{"ownerId": ownerID}, bson.D{{Key: "seq", Value: 1}})
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]shareDoc{}
-	for _, d := range docs {
-		if d.Seq > out[d.EntryID].Seq {
-			out[d.EntryID] = d
-		}
-	}
-	return out, nil
-}
-
 // RevisionInfo describes one revision in an entry's history.
 type RevisionInfo struct {
 	Version      int       `json:"version"`
@@ -307,14 +335,17 @@ func (j *Journals) Revisions(ctx context.Context, v Viewer, entryID string, befo
 	if before > 0 && before-1 < top {
 		top = before - 1
 	}
-	cur, err := j.revisions.Find(ctx, bson.M{"entryId": entryID, "version": bson.M{"$lte": top}},
-		options.Find().SetSort(bson.D{{Key: "version", Value: -1}}).SetLimit(int64(limit)))
-	if err != nil {
-		return nil, fmt.Errorf("history of journal entry %s: %w", entryID, err)
-	}
+	// Revision numbers have no gaps, so the page is read by _id, one revision at a time.
 	var docs []revisionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("history of journal entry %s: %w", entryID, err)
+	for n := top; n >= 1 && len(docs) < limit; n-- {
+		d, err := j.revision(ctx, entryID, n)
+		if errors.Is(err, failure.ErrNotFound) {
+			continue // erased since the latest was read
+		}
+		if err != nil {
+			return nil, fmt.Errorf("history of journal entry %s: %w", entryID, err)
+		}
+		docs = append(docs, d)
 	}
 	out := []RevisionInfo{}
 	for _, d := range docs {

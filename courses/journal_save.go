@@ -8,8 +8,6 @@ import (
 	"slices"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -23,11 +21,14 @@ const (
 )
 
 // entryDoc claims an entry's id for its author: of two creations with one idempotency
-// key, one inserts it and the other is answered as a retry.
+// key, one inserts it and the other is answered as a retry. It also holds the hints that
+// lead a reader to the latest revision and sharing state (see journal_heads.go).
 type entryDoc struct {
-	ID        string    `bson:"_id"`
-	OwnerID   string    `bson:"ownerId"`
-	CreatedAt time.Time `bson:"createdAt"`
+	ID        string       `bson:"_id"`
+	OwnerID   string       `bson:"ownerId"`
+	CreatedAt time.Time    `bson:"createdAt"`
+	Latest    *revisionDoc `bson:"latest,omitempty"`
+	ShareSeq  int          `bson:"shareSeq,omitempty"`
 }
 
 // revisionDoc is one revision of an entry, under the _id entryID/0000000007. It is never
@@ -143,18 +144,32 @@ func (j *Journals) Create(ctx context.Context, v Viewer, d Draft, key string) (E
 	return rev.entry(), nil
 }
 
-// insertFirst stores revision 1.
+// insertFirst lists the entry in its author's record and stores revision 1. Listing comes
+// first: an entry that is listed but has no revision yet is left out of the list.
 func (j *Journals) insertFirst(ctx context.Context, rev revisionDoc) error {
+	if err := j.listEntry(ctx, rev.OwnerID, rev.EntryID); err != nil {
+		return err
+	}
 	if _, err := j.revisions.InsertOne(ctx, rev); err != nil {
 		return fmt.Errorf("save journal entry: %w", database.Translate(err))
 	}
-	j.latestRevs.put(rev)
+	j.stored(ctx, rev)
 	return nil
+}
+
+// stored notes a revision this process has just inserted: in memory, and as the entry
+// record's hint.
+func (j *Journals) stored(ctx context.Context, rev revisionDoc) {
+	j.latestRevs.put(rev)
+	j.noteLatest(ctx, rev)
 }
 
 // createAgain answers a retried creation with the revision the first attempt stored,
 // storing it now if the first attempt stopped before it could.
 func (j *Journals) createAgain(ctx context.Context, rev revisionDoc) (Entry, error) {
+	if err := j.listEntry(ctx, rev.OwnerID, rev.EntryID); err != nil {
+		return Entry{}, err
+	}
 	first, err := j.revision(ctx, rev.EntryID, 1)
 	if errors.Is(err, failure.ErrNotFound) {
 		if err := j.insertFirst(ctx, rev); err == nil || !errors.Is(err, failure.ErrConflict) {
@@ -252,7 +267,7 @@ func (j *Journals) commit(ctx context.Context, v Viewer, entryID string, baseVer
 	} else if err != nil {
 		return Entry{}, fmt.Errorf("save journal entry %s: %w", entryID, err)
 	}
-	j.latestRevs.put(rev)
+	j.stored(ctx, rev)
 	return rev.entry(), nil
 }
 
@@ -311,7 +326,7 @@ func (j *Journals) afterClash(ctx context.Context, rev revisionDoc, baseVersion 
 		rev.Version, rev.ID = latest.Version+1, revisionID(rev.EntryID, latest.Version+1)
 		rev.Attachments = nonNil(clone(latest.Attachments))
 		if _, err := j.revisions.InsertOne(ctx, rev); err == nil {
-			j.latestRevs.put(rev)
+			j.stored(ctx, rev)
 			return rev.entry(), nil
 		} else if !errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return Entry{}, fmt.Errorf("save journal entry %s: %w", rev.EntryID, err)
@@ -329,16 +344,12 @@ func attachmentsOnly(revs []revisionDoc) bool {
 	return true
 }
 
-// maxClashReads bounds how many newer revisions a clashing save reads one at a time
-// before it reads them all with one query.
-const maxClashReads = 16
-
-// revisionsAfter reads the revisions after base, in order. They are usually few and the
-// last is usually in memory.
+// revisionsAfter reads the revisions after base, in order, each by _id. They are usually
+// few and the last is usually in memory.
 func (j *Journals) revisionsAfter(ctx context.Context, entryID string, base int) ([]revisionDoc, error) {
 	known, ok := j.latestRevs.get(entryID)
 	var out []revisionDoc
-	for n := base + 1; n <= base+maxClashReads; n++ {
+	for n := base + 1; ; n++ {
 		// Past the latest in memory a sole writer can stop, once it has found one newer
 		// revision: the first may be one this process stored but has not noted yet.
 		if ok && j.soleWriter && n > known.Version && len(out) > 0 {
@@ -353,7 +364,6 @@ func (j *Journals) revisionsAfter(ctx context.Context, entryID string, base int)
 		}
 		out = append(out, d)
 	}
-	return findAll[revisionDoc](ctx, j.revisions, bson.M{"entryId": entryID, "version": bson.M{"$gt": base}}, bson.D{{Key: "version", Value: 1}})
 }
 
 // revisionAt reads revision n of an entry, from memory when it is the latest seen.
@@ -389,17 +399,19 @@ func (j *Journals) ownRevision(ctx context.Context, v Viewer, entryID string, n 
 }
 
 // latest reads the newest revision of an entry: from memory when this process is the
-// only writer and has seen the entry, otherwise with one query.
+// only writer and has seen the entry, otherwise from the entry record's hint and one read
+// past it, each by _id. A missing entry costs one read.
 func (j *Journals) latest(ctx context.Context, entryID string) (revisionDoc, error) {
 	if d, ok := j.latestRevs.get(entryID); ok && j.soleWriter {
 		return d, nil
 	}
-	if entryID == "" {
-		return revisionDoc{}, fmt.Errorf("journal entry: %w", failure.ErrNotFound)
-	}
-	d, err := findLast[revisionDoc](ctx, j.revisions, bson.M{"entryId": entryID}, "version")
+	rec, err := j.entryRecord(ctx, entryID)
 	if err != nil {
 		return revisionDoc{}, fmt.Errorf("journal entry %s: %w", entryID, err)
+	}
+	d, err := j.latestFrom(ctx, rec)
+	if err != nil {
+		return revisionDoc{}, err
 	}
 	j.latestRevs.put(d)
 	return d, nil

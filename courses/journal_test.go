@@ -47,8 +47,14 @@ func newJournalWorld(t testing.TB) *journalWorld {
 // only writer.
 func newJournalWorldWith(t testing.TB, soleWriter bool) *journalWorld {
 	t.Helper()
+	return newJournalWorldOn(t, dbtest.New(t), soleWriter)
+}
+
+// newJournalWorldOn makes the world in the database given.
+func newJournalWorldOn(t testing.TB, db *database.DB, soleWriter bool) *journalWorld {
+	t.Helper()
 	ctx := context.Background()
-	w := &journalWorld{db: dbtest.New(t)}
+	w := &journalWorld{db: db}
 	var err error
 	if w.store, err = courses.NewStore(ctx, w.db); err != nil {
 		t.Fatal(err)

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -91,6 +89,7 @@ func (j *Journals) SetSharing(ctx context.Context, v Viewer, entryID string, aud
 		_, err = j.shares.InsertOne(ctx, doc)
 		if err == nil {
 			j.heads.put("share:"+entryID, doc.Seq, doc)
+			j.noteShare(ctx, entryID, doc.Seq)
 			return next, nil
 		}
 		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
@@ -101,15 +100,49 @@ func (j *Journals) SetSharing(ctx context.Context, v Viewer, entryID string, aud
 }
 
 // currentShare reads the entry's current sharing (Seq 0 and private when never shared),
-// from the database on every call.
+// from the database on every call, by _id: for a store that is the only writer and has
+// seen it, from the state it saw; otherwise from the entry record's hint.
 func (j *Journals) currentShare(ctx context.Context, entryID string) (shareDoc, error) {
-	return chainHead(ctx, j, j.shares, "share:"+entryID, bson.M{"entryId": entryID},
-		func(n int) string { return shareID(entryID, n) }, func(d shareDoc) int { return d.Seq }, shareDoc{EntryID: entryID})
+	chain := "share:" + entryID
+	if h, ok := j.heads.get(chain); ok && j.soleWriter {
+		n, doc, err := lastInChain(h.n, h.doc.(shareDoc), func(n int) (shareDoc, error) {
+			return findByID[shareDoc](ctx, j.shares, shareID(entryID, n))
+		})
+		if err != nil {
+			return shareDoc{EntryID: entryID}, err
+		}
+		j.heads.put(chain, n, doc)
+		return doc, nil
+	}
+	rec, err := j.entryRecord(ctx, entryID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return shareDoc{EntryID: entryID}, nil
+	} else if err != nil {
+		return shareDoc{EntryID: entryID}, err
+	}
+	doc, err := j.shareFrom(ctx, entryID, rec.ShareSeq)
+	if err == nil {
+		j.heads.put(chain, doc.Seq, doc)
+	}
+	return doc, err
 }
 
-// shareHistory lists every state the entry's sharing has had, oldest first.
+// shareHistory lists every state the entry's sharing has had, oldest first, reading each
+// by _id.
 func (j *Journals) shareHistory(ctx context.Context, entryID string) ([]shareDoc, error) {
-	return findAll[shareDoc](ctx, j.shares, bson.M{"entryId": entryID}, bson.D{{Key: "seq", Value: 1}})
+	cur, err := j.currentShare(ctx, entryID)
+	if err != nil {
+		return nil, err
+	}
+	var out []shareDoc
+	for n := 1; n <= cur.Seq; n++ {
+		d, err := findByID[shareDoc](ctx, j.shares, shareID(entryID, n))
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, d)
+	}
+	return out, nil
 }
 
 // relation is what a person is to a trainee: a supervisor or an assessor of a cohort in

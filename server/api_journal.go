@@ -411,11 +411,19 @@ func (s *Server) apiAddComment(c echo.Context) error {
 }
 
 func (s *Server) apiAccessLog(c echo.Context) error {
-	recs, err := s.deps.Journals.AccessLog(c.Request().Context(), viewerFrom(c))
+	before, err := intParam("before", c.QueryParam("before"), 0)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"records": recs})
+	limit, err := intParam("limit", c.QueryParam("limit"), 0)
+	if err != nil {
+		return err
+	}
+	recs, next, err := s.deps.Journals.AccessLogPage(c.Request().Context(), viewerFrom(c), before, limit)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"records": recs, "next": next})
 }
 
 func (s *Server) apiNotifications(c echo.Context) error {

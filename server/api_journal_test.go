@@ -412,6 +412,24 @@ func TestJournalAPISharingAndComments(t *testing.T) {
 	if !strings.Contains(string(body), jc.supervisorID) || !strings.Contains(string(body), `"what":"entry"`) {
 		t.Errorf("the access log does not show the supervisor's read: %s", body)
 	}
+	res, body = jc.supervisor.send("GET", path, nil, nil) // a second read, for a second page
+	wantStatus(t, "supervisor reads again", res, body, http.StatusOK)
+	res, body = jc.trainee.send("GET", "/api/v1/me/access-log?limit=1", nil, nil)
+	wantStatus(t, "access log page", res, body, http.StatusOK)
+	var page struct {
+		Records []struct {
+			ID string `json:"id"`
+		} `json:"records"`
+		Next int `json:"next"`
+	}
+	if err := json.Unmarshal(body, &page); err != nil || len(page.Records) != 1 || page.Next == 0 {
+		t.Errorf("a page of one read: %s (%v); want one record and a cursor to older reads", body, err)
+	}
+	res, body = jc.trainee.send("GET", fmt.Sprintf("/api/v1/me/access-log?before=%d&limit=1", page.Next), nil, nil)
+	wantStatus(t, "older access log page", res, body, http.StatusOK)
+	if strings.Contains(string(body), page.Records[0].ID) || !strings.Contains(string(body), `"records":[{`) {
+		t.Errorf("the page before: %s; want older reads, without %s", body, page.Records[0].ID)
+	}
 
 	// Revoked: the supervisor's next request finds nothing.
 	res, body = jc.trainee.send("PUT", path+"/sharing/supervisor", map[string]any{"shared": false}, nil)

@@ -513,7 +513,11 @@ type accessRow struct {
 func (s *Server) journalAccessLogPage(c echo.Context) error {
 	ctx := c.Request().Context()
 	v := viewerFrom(c)
-	recs, err := s.deps.Journals.AccessLog(ctx, v)
+	before, err := intParam("before", c.QueryParam("before"), 0)
+	if err != nil {
+		return err
+	}
+	recs, next, err := s.deps.Journals.AccessLogPage(ctx, v, before, accessLogPageSize)
 	if err != nil {
 		return err
 	}
@@ -536,7 +540,20 @@ func (s *Server) journalAccessLogPage(c echo.Context) error {
 		}
 		rows = append(rows, accessRow{Record: r, Who: names.of(r.ViewerID), Title: titles[r.EntryID], As: as})
 	}
-	return s.render(c, "journal_access", pageData{Title: "Who has read your records", Nav: "journal", Data: rows})
+	page := accessLogView{Rows: rows}
+	if next > 0 {
+		page.Older = "/journal/access-log?before=" + strconv.Itoa(next)
+	}
+	return s.render(c, "journal_access", pageData{Title: "Who has read your records", Nav: "journal", Data: page})
+}
+
+// accessLogPageSize is about how many reads a page of the access log shows.
+const accessLogPageSize = 200
+
+// accessLogView is a page of the access log and the address of the older reads, if any.
+type accessLogView struct {
+	Rows  []accessRow
+	Older string
 }
 
 // Notifications on the home page.

@@ -54,7 +54,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 	if err == nil {
 		// With embedded FerretDB this process is the database's only writer.
 		a.journals, err = courses.NewJournals(ctx, db, a.courses, courses.JournalOptions{
-			PageExists: a.pages.Exists, SoleWriter: db.Embedded(),
+			PageExists: a.pages.Exists, SoleWriter: db.Embedded(), Logger: log,
 		})
 	}
 	if err == nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -38,6 +39,9 @@ type Config struct {
 	// databases on one server (tests, benchmarks); it is used instead of URI and Dir, and
 	// Close leaves it running.
 	Server *Embedded
+	// Monitor, when set, sees every command the client sends; tests use it to check what
+	// a store asks the database.
+	Monitor *event.CommandMonitor
 }
 
 // DB is one client and the database every store works in.
@@ -82,7 +86,8 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	client, err := mongo.Connect(options.Client().ApplyURI(db.uri).
 		SetServerSelectionTimeout(10 * time.Second).
-		SetAppName("polyphony"))
+		SetAppName("polyphony").
+		SetMonitor(cfg.Monitor))
 	if err != nil {
 		db.stopEmbedded()
 		return nil, fmt.Errorf("connect to %s: %w", Redact(db.uri), err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
@@ -59,13 +60,20 @@ func URI(tb testing.TB) string {
 // ends.
 func New(tb testing.TB) *database.DB {
 	tb.Helper()
+	return NewMonitored(tb, nil)
+}
+
+// NewMonitored is New with a command monitor on the connection, which sees every command
+// the connection sends; nil is no monitor.
+func NewMonitored(tb testing.TB, mon *event.CommandMonitor) *database.DB {
+	tb.Helper()
 	uri := URI(tb)
 	name := "test_" + randomHex(6)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	// On the embedded server the database knows the server's folder, so that its
 	// collections get the _id index as they do in a real data folder.
-	db, err := database.Open(ctx, database.Config{URI: uri, Name: name, Server: embedded})
+	db, err := database.Open(ctx, database.Config{URI: uri, Name: name, Server: embedded, Monitor: mon})
 	if err != nil {
 		tb.Fatalf("open test database: %v", err)
 	}

@@ -1,0 +1,334 @@
+package courses_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
+
+	"polyphony/courses"
+	"polyphony/internal/dbtest"
+	"polyphony/internal/failure"
+)
+
+// filterLog records the filter of every read, update and delete that the connection sends
+// to a journal collection, while it is on.
+type filterLog struct {
+	mu      sync.Mutex
+	on      bool
+	filters []string
+}
+
+func (l *filterLog) monitor() *event.CommandMonitor {
+	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !l.on {
+			return
+		}
+		coll, _ := e.Command.Lookup(e.CommandName).StringValueOK()
+		if !strings.HasPrefix(coll, "journal_") {
+			return
+		}
+		add := func(f bson.Raw) {
+			l.filters = append(l.filters, fmt.Sprintf("%s %s %s", e.CommandName, coll, byIDOnly(f)))
+		}
+		switch e.CommandName {
+		case "find", "count", "findAndModify":
+			f, _ := e.Command.Lookup("filter").DocumentOK()
+			if e.CommandName == "findAndModify" {
+				f, _ = e.Command.Lookup("query").DocumentOK()
+			}
+			add(f)
+		case "aggregate", "distinct":
+			add(bson.Raw(`not by _id`))
+		case "update", "delete":
+			key := map[string]string{"update": "updates", "delete": "deletes"}[e.CommandName]
+			if arr, ok := e.Command.Lookup(key).ArrayOK(); ok {
+				vals, _ := arr.Values()
+				for _, v := range vals {
+					d, _ := v.Document().Lookup("q").DocumentOK()
+					add(d)
+				}
+			}
+		}
+	}}
+}
+
+// byIDOnly is "ok" for a filter that is exactly {_id: <string>}, the only one embedded
+// FerretDB answers without reading the whole collection, and the filter otherwise.
+func byIDOnly(f bson.Raw) string {
+	elems, err := f.Elements()
+	if err == nil && len(elems) == 1 && elems[0].Key() == "_id" {
+		if _, ok := elems[0].Value().StringValueOK(); ok {
+			return "ok"
+		}
+	}
+	return f.String()
+}
+
+func (l *filterLog) record(on bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.on = on
+}
+
+func (l *filterLog) notByID() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for _, f := range l.filters {
+		if !strings.HasSuffix(f, " ok") {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// TestJournalRequestsReadByIDOnly runs every request of the journal, as its author, a
+// supervisor and an assessor would, and checks that each read, update and delete it sends
+// to the database is by _id alone: on embedded FerretDB any other filter reads every
+// document of the collection, so the request would slow down with everything stored.
+func TestJournalRequestsReadByIDOnly(t *testing.T) {
+	for _, sole := range []bool{false, true} {
+		t.Run(fmt.Sprintf("soleWriter=%v", sole), func(t *testing.T) { testJournalRequestsReadByIDOnly(t, sole) })
+	}
+}
+
+func testJournalRequestsReadByIDOnly(t *testing.T, sole bool) {
+	ctx := context.Background()
+	log := &filterLog{}
+	w := newJournalWorldOn(t, dbtest.NewMonitored(t, log.monitor()), sole)
+	log.record(true)
+	must := func(what string, err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+	}
+
+	e := w.create(t, w.trainee, courses.Draft{Title: "Keys", Body: "first"})
+	e = w.save(t, w.trainee, e, "second")
+	_, err := w.j.Save(ctx, w.trainee, e.ID, e.Draft(), e.Version-1, newKey())
+	var stale *courses.SaveConflictError
+	if !errors.As(err, &stale) {
+		t.Fatalf("stale save: %v, want a conflict", err)
+	}
+	key := newKey()
+	d := e.Draft()
+	d.Body = "third"
+	for range 2 { // a save and its replay
+		_, err := w.j.Save(ctx, w.trainee, e.ID, d, e.Version, key)
+		must("autosave", err)
+	}
+	_, err = w.j.AddAttachment(ctx, w.trainee, e.ID, courses.Attachment{Key: "journal/k.png", Kind: courses.MediaImage, ContentType: "image/png", Size: 5, Name: "k.png"})
+	must("attach", err)
+	e, err = w.j.RemoveAttachment(ctx, w.trainee, e.ID, "journal/k.png")
+	must("detach", err)
+	_, err = w.j.Attachment(ctx, w.trainee, e.ID, "journal/k.png") // an earlier revision's
+	must("earlier attachment", err)
+	_, err = w.j.ReadEntry(ctx, w.trainee, e.ID)
+	must("open", err)
+	if _, err := w.j.ReadEntry(ctx, w.trainee, "jedoesnotexist0000"); !errors.Is(err, failure.ErrNotFound) {
+		t.Fatalf("missing id: %v", err)
+	}
+	_, err = w.j.Entries(ctx, w.trainee, w.trainee.UserID)
+	must("list", err)
+	_, err = w.j.Revisions(ctx, w.trainee, e.ID, 0, 10)
+	must("revisions", err)
+	_, err = w.j.ReadRevision(ctx, w.trainee, e.ID, 1)
+	must("revision", err)
+	_, err = w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceSupervisor, true)
+	must("share", err)
+	_, err = w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceAssessors, true)
+	must("submit", err)
+
+	for _, v := range []courses.Viewer{w.supervisor, w.assessor} {
+		_, err = w.j.Entries(ctx, v, w.trainee.UserID)
+		must("shared list", err)
+		_, err = w.j.ReadEntry(ctx, v, e.ID)
+		must("shared open", err)
+		_, err = w.j.AddComment(ctx, v, e.ID, courses.NewComment{Body: "a comment", Key: newKey()})
+		must("comment", err)
+		_, err = w.j.Comments(ctx, v, e.ID)
+		must("comments", err)
+		_, err = w.j.OpenedVersions(ctx, v)
+		must("opened", err)
+	}
+	_, err = w.j.Comments(ctx, w.trainee, e.ID)
+	must("own comments", err)
+	ns, err := w.j.Notifications(ctx, w.trainee)
+	must("notifications", err)
+	if len(ns) != 2 {
+		t.Errorf("notifications: %d, want 2", len(ns))
+	}
+	must("mark one read", w.j.MarkNotificationsRead(ctx, w.trainee, ns[0].ID))
+	must("mark all read", w.j.MarkNotificationsRead(ctx, w.trainee))
+	recs, err := w.j.AccessLog(ctx, w.trainee)
+	must("access log", err)
+	if len(recs) == 0 {
+		t.Error("the access log is empty after a supervisor and an assessor read the entry")
+	}
+	log.record(false)
+
+	for _, f := range log.notByID() {
+		t.Errorf("a journal request filtered by something other than _id: %s", f)
+	}
+}
+
+// TestJournalOpensEarlierLayout takes a journal written in the layout of the previous
+// release (no author, thread, inbox or opened records, no hints on the entry records, an
+// access log of one document per read) and checks that a store opened on it lists, opens
+// and shows everything as before, and says in the log that it brought the records over.
+func TestJournalOpensEarlierLayout(t *testing.T) {
+	ctx := context.Background()
+	w := newJournalWorld(t)
+	e := w.create(t, w.trainee, courses.Draft{Title: "Before", Body: "first"})
+	for i := range 5 {
+		e = w.save(t, w.trainee, e, fmt.Sprintf("saved %d", i))
+	}
+	if _, err := w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceSupervisor, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.j.ReadEntry(ctx, w.supervisor, e.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.j.AddComment(ctx, w.supervisor, e.ID, courses.NewComment{Body: "seen", Key: newKey()}); err != nil {
+		t.Fatal(err)
+	}
+	type state struct {
+		list    []courses.EntrySummary
+		entry   courses.EntryView
+		log     []courses.AccessRecord
+		notes   []courses.Notification
+		opened  map[string]int
+		comment []courses.Comment
+	}
+	read := func(j *courses.Journals) state {
+		t.Helper()
+		var s state
+		var err error
+		if s.list, err = j.Entries(ctx, w.trainee, w.trainee.UserID); err != nil {
+			t.Fatal(err)
+		}
+		if s.entry, err = j.ReadEntry(ctx, w.trainee, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		if s.log, err = j.AccessLog(ctx, w.trainee); err != nil {
+			t.Fatal(err)
+		}
+		if s.notes, err = j.Notifications(ctx, w.trainee); err != nil {
+			t.Fatal(err)
+		}
+		if s.opened, err = j.OpenedVersions(ctx, w.supervisor); err != nil {
+			t.Fatal(err)
+		}
+		if s.comment, err = j.Comments(ctx, w.trainee, e.ID); err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	before := read(w.j)
+	if len(before.list) != 1 || len(before.log) == 0 || len(before.notes) != 1 || before.opened[e.ID] != e.Version || len(before.comment) != 1 {
+		t.Fatalf("before: %+v", before)
+	}
+
+	// Back to the earlier layout.
+	for _, c := range []string{"journal_authors", "journal_threads", "journal_inbox", "journal_opened", "journal_tails"} {
+		if err := w.db.Collection(c).Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.db.Collection("journal_entries").UpdateMany(ctx, bson.M{}, bson.M{"$unset": bson.M{"latest": "", "shareSeq": ""}}); err != nil {
+		t.Fatal(err)
+	}
+	access := w.db.Collection("journal_access")
+	var pages []struct {
+		Records []courses.AccessRecord `bson:"records"`
+	}
+	cur, err := access.Find(ctx, bson.M{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cur.All(ctx, &pages); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := access.DeleteMany(ctx, bson.M{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pages {
+		for _, r := range p.Records {
+			if _, err := access.InsertOne(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	j, err := courses.NewJournals(ctx, w.db, w.store, courses.JournalOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := read(j)
+	if !reflect.DeepEqual(after, before) {
+		t.Errorf("after opening the earlier layout:\n%+v\nwant\n%+v", after, before)
+	}
+	if !strings.Contains(logged.String(), "journal records brought to the layout read by id") || !strings.Contains(logged.String(), "entries=1") {
+		t.Errorf("log: %q, want a line saying the records were brought over", logged.String())
+	}
+	logged.Reset()
+	if _, err := courses.NewJournals(ctx, w.db, w.store, courses.JournalOptions{Logger: logger}); err != nil {
+		t.Fatal(err)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("a second start logged %q; the records were brought over once", logged.String())
+	}
+}
+
+// TestJournalAccessLogPages reads a long access log a page at a time: each page newest
+// first, the pages together the whole log, and the last page says there is no more.
+func TestJournalAccessLogPages(t *testing.T) {
+	ctx := context.Background()
+	w := newJournalWorld(t)
+	e := w.create(t, w.trainee, courses.Draft{Title: "Read often", Body: "text"})
+	if _, err := w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceSupervisor, true); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		if _, err := w.j.ReadEntry(ctx, w.supervisor, e.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := w.j.AccessLog(ctx, w.trainee)
+	if err != nil || len(all) != 5 {
+		t.Fatalf("whole log: %d records, %v; want 5", len(all), err)
+	}
+	var paged []courses.AccessRecord
+	var sizes []int
+	before := 0
+	for range 10 {
+		page, next, err := w.j.AccessLogPage(ctx, w.trainee, before, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paged, sizes = append(paged, page...), append(sizes, len(page))
+		if next == 0 {
+			break
+		}
+		before = next
+	}
+	if !reflect.DeepEqual(sizes, []int{2, 2, 1}) || !reflect.DeepEqual(paged, all) {
+		t.Errorf("pages of 2: sizes %v, records %+v; want sizes [2 2 1] and the whole log %+v", sizes, paged, all)
+	}
+	if page, _, err := w.j.AccessLogPage(ctx, w.supervisor, 0, 2); err != nil || len(page) != 0 {
+		t.Errorf("the supervisor's own log: %d records, %v; want none", len(page), err)
+	}
+}
