@@ -195,30 +195,8 @@ func (j *Journals) migrateAccess(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("journal layout: %w", err)
 	}
-	byOwner := map[string][]AccessRecord{}
-	var owners []string
-	opened := map[string]map[string]int{}
-	for _, r := range recs {
-		if byOwner[r.OwnerID] == nil {
-			owners = append(owners, r.OwnerID)
-		}
-		byOwner[r.OwnerID] = append(byOwner[r.OwnerID], r)
-		if r.What == "entry" {
-			if opened[r.ViewerID] == nil {
-				opened[r.ViewerID] = map[string]int{}
-			}
-			opened[r.ViewerID][r.EntryID] = max(opened[r.ViewerID][r.EntryID], r.Version)
-		}
-	}
-	for _, o := range owners {
-		if err := j.appendAccess(ctx, o, byOwner[o]); err != nil {
-			return 0, err
-		}
-	}
-	for viewer, versions := range opened {
-		if err := j.noteOpened(ctx, viewer, versions); err != nil {
-			return 0, err
-		}
+	if err := j.storeAccess(ctx, recs); err != nil {
+		return 0, err
 	}
 	if len(recs) > 0 {
 		if _, err := j.access.DeleteMany(ctx, flat); err != nil {

@@ -88,14 +88,21 @@ func (j *Journals) logRead(ctx context.Context, v Viewer, g grant, what string) 
 	return j.logAccess(ctx, AccessRecord{OwnerID: g.rev.OwnerID, EntryID: g.rev.EntryID, Version: g.rev.Version, ViewerID: v.UserID, As: g.as, What: what})
 }
 
-// logAccess writes the reads to their owners' access logs, one page each, and notes the
-// entries their readers opened.
+// logAccess stamps the reads with an id and the time and stores them (storeAccess).
 func (j *Journals) logAccess(ctx context.Context, recs ...AccessRecord) error {
+	for i := range recs {
+		recs[i].ID, recs[i].At = database.NewID(), j.clock()
+	}
+	return j.storeAccess(ctx, recs)
+}
+
+// storeAccess appends records to their owners' logs, in order, and notes the versions of
+// entries their readers opened.
+func (j *Journals) storeAccess(ctx context.Context, recs []AccessRecord) error {
 	byOwner := map[string][]AccessRecord{}
 	var owners []string
 	opened := map[string]map[string]int{}
 	for _, r := range recs {
-		r.ID, r.At = database.NewID(), j.clock()
 		if byOwner[r.OwnerID] == nil {
 			owners = append(owners, r.OwnerID)
 		}
