@@ -13,7 +13,6 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
-	"polyphony/internal/accounts"
 	"polyphony/internal/testclock"
 	"polyphony/server"
 )
@@ -220,14 +219,9 @@ func TestExportErasedWithAccount(t *testing.T) {
 	f := newFixture(t)
 	jc := f.journalCast(t)
 	for _, byPage := range []bool{false, true} {
-		c, email := jc.trainee, f.byRole[accounts.RoleTrainee].Email
+		c, userID := jc.trainee, jc.traineeID
 		if byPage {
-			c = jc.peer
-			for _, l := range f.logins {
-				if l.Role == accounts.RoleTrainee && l.Email != email {
-					email = l.Email
-				}
-			}
+			c, userID = jc.peer, jc.peerID
 		}
 		createEntry(t, c, "To be erased", "ERASED-WITH-ACCOUNT")
 		id := startExport(t, c)
@@ -237,7 +231,11 @@ func TestExportErasedWithAccount(t *testing.T) {
 		if n := countZips(t, f); n != 1 {
 			t.Fatalf("zips before erasure: %d, want 1", n)
 		}
-		userID := f.userID(t, email)
+		u, err := f.accounts.Users.ByID(context.Background(), userID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		email := u.Email
 		if byPage {
 			res, body := pagePost(jc.admin, "/admin/people/"+userID+"/erase", url.Values{"confirm": {email}})
 			if res.StatusCode != http.StatusSeeOther {
