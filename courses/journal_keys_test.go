@@ -7,90 +7,14 @@ import (
 	"log/slog"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/event"
 
 	"polyphony/courses"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/failure"
 )
-
-// filterLog records the filter of every read, update and delete that the connection sends
-// to a journal collection, while it is on.
-type filterLog struct {
-	mu      sync.Mutex
-	on      bool
-	filters []string
-}
-
-func (l *filterLog) monitor() *event.CommandMonitor {
-	return &event.CommandMonitor{Started: func(_ context.Context, e *event.CommandStartedEvent) {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		if !l.on {
-			return
-		}
-		coll, _ := e.Command.Lookup(e.CommandName).StringValueOK()
-		if !strings.HasPrefix(coll, "journal_") {
-			return
-		}
-		add := func(f bson.Raw) {
-			l.filters = append(l.filters, fmt.Sprintf("%s %s %s", e.CommandName, coll, byIDOnly(f)))
-		}
-		switch e.CommandName {
-		case "find", "count", "findAndModify":
-			f, _ := e.Command.Lookup("filter").DocumentOK()
-			if e.CommandName == "findAndModify" {
-				f, _ = e.Command.Lookup("query").DocumentOK()
-			}
-			add(f)
-		case "aggregate", "distinct":
-			add(bson.Raw(`not by _id`))
-		case "update", "delete":
-			key := map[string]string{"update": "updates", "delete": "deletes"}[e.CommandName]
-			if arr, ok := e.Command.Lookup(key).ArrayOK(); ok {
-				vals, _ := arr.Values()
-				for _, v := range vals {
-					d, _ := v.Document().Lookup("q").DocumentOK()
-					add(d)
-				}
-			}
-		}
-	}}
-}
-
-// byIDOnly is "ok" for a filter that is exactly {_id: <string>}, the only one embedded
-// FerretDB answers without reading the whole collection, and the filter otherwise.
-func byIDOnly(f bson.Raw) string {
-	elems, err := f.Elements()
-	if err == nil && len(elems) == 1 && elems[0].Key() == "_id" {
-		if _, ok := elems[0].Value().StringValueOK(); ok {
-			return "ok"
-		}
-	}
-	return f.String()
-}
-
-func (l *filterLog) record(on bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.on = on
-}
-
-func (l *filterLog) notByID() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []string
-	for _, f := range l.filters {
-		if !strings.HasSuffix(f, " ok") {
-			out = append(out, f)
-		}
-	}
-	return out
-}
 
 // TestJournalRequestsReadByIDOnly runs every request of the journal, as its author, a
 // supervisor and an assessor would, and checks that each read, update and delete it sends
@@ -104,9 +28,9 @@ func TestJournalRequestsReadByIDOnly(t *testing.T) {
 
 func testJournalRequestsReadByIDOnly(t *testing.T, sole bool) {
 	ctx := context.Background()
-	log := &filterLog{}
-	w := newJournalWorldOn(t, dbtest.NewMonitored(t, log.monitor()), sole)
-	log.record(true)
+	log := dbtest.NewFilterLog("journal_")
+	w := newJournalWorldOn(t, dbtest.NewLogged(t, log), sole)
+	log.Record(true)
 	must := func(what string, err error) {
 		t.Helper()
 		if err != nil {
@@ -176,9 +100,9 @@ func testJournalRequestsReadByIDOnly(t *testing.T, sole bool) {
 	if len(recs) == 0 {
 		t.Error("the access log is empty after a supervisor and an assessor read the entry")
 	}
-	log.record(false)
+	log.Record(false)
 
-	for _, f := range log.notByID() {
+	for _, f := range log.NotByID() {
 		t.Errorf("a journal request filtered by something other than _id: %s", f)
 	}
 }
