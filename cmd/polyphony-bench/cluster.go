@@ -10,7 +10,6 @@ import (
 
 	natsserver "github.com/nats-io/nats-server/v2/server"
 
-	"polyphony/internal/database"
 	"polyphony/realtime"
 )
 
@@ -48,7 +47,7 @@ func startNATS() (*natsserver.Server, string, error) {
 
 // cluster starts n instances on a fresh NATS server, their transcripts in database name.
 func (e *env) cluster(ctx context.Context, cfg config, name string, n int) (system, error) {
-	db, err := database.Open(ctx, database.Config{URI: e.db.URI(), Name: name})
+	db, err := e.open(ctx, name)
 	if err != nil {
 		return nil, err
 	}

@@ -18,7 +18,7 @@ import (
 // events an earlier one stored.
 type env struct {
 	dir string
-	db  *database.DB
+	srv *database.Embedded
 }
 
 func openEnv(ctx context.Context) (*env, error) {
@@ -26,17 +26,17 @@ func openEnv(ctx context.Context) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	db, err := database.Open(ctx, database.Config{Dir: dir, Listen: "127.0.0.1:0", Name: "bench"})
+	srv, err := database.StartEmbedded(dir, "127.0.0.1:0", nil)
 	if err != nil {
 		os.RemoveAll(dir)
-		return nil, fmt.Errorf("open the transcript store: %w", err)
+		return nil, fmt.Errorf("start the transcript store: %w", err)
 	}
-	return &env{dir: dir, db: db}, nil
+	return &env{dir: dir, srv: srv}, nil
 }
 
 // polyphony starts a hub whose transcripts go to a fresh database named name.
 func (e *env) polyphony(ctx context.Context, cfg config, name string) (system, error) {
-	db, err := database.Open(ctx, database.Config{URI: e.db.URI(), Name: name})
+	db, err := e.open(ctx, name)
 	if err != nil {
 		return nil, err
 	}
@@ -56,10 +56,15 @@ func (e *env) polyphony(ctx context.Context, cfg config, name string) (system, e
 }
 
 func (e *env) close() {
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	e.db.Close(ctx)
+	e.srv.Stop()
 	os.RemoveAll(e.dir)
+}
+
+// open connects to a fresh database on the shared server. Through the server itself, not
+// its address, so that its collections get the _id index a data folder's get (see
+// internal/database/idindex.go), as in production.
+func (e *env) open(ctx context.Context, name string) (*database.DB, error) {
+	return database.Open(ctx, database.Config{Server: e.srv, Name: name})
 }
 
 func (c config) wants(fig string) bool {
