@@ -34,7 +34,8 @@ func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M) 
 }
 
 // migrateLayout brings a data folder written before the accounts were read by _id to the
-// current layout, once: it gives every account the key document of its address. It reads
+// current layout, once: it gives every account the key document of its address and lists
+// every session under its person. It reads
 // the collections once, at start-up, and says so in the log.
 func (s *Service) migrateLayout(ctx context.Context, log *slog.Logger) error {
 	_, err := database.FindByID[bson.M](ctx, s.Users.emails, layoutMark)
@@ -48,11 +49,15 @@ func (s *Service) migrateLayout(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("accounts layout: %w", err)
 	}
+	sessions, err := s.Sessions.migrateLists(ctx)
+	if err != nil {
+		return fmt.Errorf("accounts layout: %w", err)
+	}
 	if err := database.InsertOnce(ctx, s.Users.emails, bson.M{"_id": layoutMark}); err != nil {
 		return fmt.Errorf("accounts layout: %w", err)
 	}
-	if emails > 0 {
-		log.Info("account records brought to the layout read by id", "emailKeys", emails)
+	if emails+sessions > 0 {
+		log.Info("account records brought to the layout read by id", "emailKeys", emails, "sessions", sessions)
 	}
 	return nil
 }
