@@ -35,7 +35,8 @@ func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M) 
 
 // migrateLayout brings a data folder written before the accounts were read by _id to the
 // current layout, once: it gives every account the key document of its address and lists
-// every session under its person. It reads
+// every session under its person, and stores every API token under its hash, listed under
+// its person. It reads
 // the collections once, at start-up, and says so in the log.
 func (s *Service) migrateLayout(ctx context.Context, log *slog.Logger) error {
 	_, err := database.FindByID[bson.M](ctx, s.Users.emails, layoutMark)
@@ -53,11 +54,15 @@ func (s *Service) migrateLayout(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("accounts layout: %w", err)
 	}
+	tokens, err := s.Tokens.migrateKeys(ctx)
+	if err != nil {
+		return fmt.Errorf("accounts layout: %w", err)
+	}
 	if err := database.InsertOnce(ctx, s.Users.emails, bson.M{"_id": layoutMark}); err != nil {
 		return fmt.Errorf("accounts layout: %w", err)
 	}
-	if emails+sessions > 0 {
-		log.Info("account records brought to the layout read by id", "emailKeys", emails, "sessions", sessions)
+	if emails+sessions+tokens > 0 {
+		log.Info("account records brought to the layout read by id", "emailKeys", emails, "sessions", sessions, "tokens", tokens)
 	}
 	return nil
 }
