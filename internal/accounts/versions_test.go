@@ -243,3 +243,41 @@ func TestAccountFromBeforeVersionsAreStored(t *testing.T) {
 		t.Errorf("version 8 stored: %+v, %v; want the enable", rec, err)
 	}
 }
+
+// A superseded version that still has its password hash (its successor's writer stopped
+// before removing it) loses it to the first reader that passes it on the way to the account.
+func TestReaderScrubsAPasswordHashLeftInASupersededVersion(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	users, err := NewUsers(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := users.Create(ctx, NewUser{Email: "left@example.org", Name: "Left", Role: RoleTrainee, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"the second passphrase", "the third passphrase"} {
+		if err := users.SetPassword(ctx, first.ID, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	versions := db.Collection(versionsCollection)
+	if _, err := versions.UpdateOne(ctx, bson.M{"_id": first.ID + "/2"}, bson.M{"$set": bson.M{"account.passwordHash": "left behind"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("users").ReplaceOne(ctx, bson.M{"_id": first.ID}, first); err != nil {
+		t.Fatal(err)
+	}
+	u, err := users.ByID(ctx, first.ID)
+	if err != nil || u.Version != 3 {
+		t.Fatalf("read: version %d, %v; want 3", u.Version, err)
+	}
+	if ok, _ := VerifyPassword(u.PasswordHash, "the third passphrase"); !ok {
+		t.Error("the account read does not have its last password")
+	}
+	var rec userVersion
+	if err := versions.FindOne(ctx, bson.M{"_id": first.ID + "/2"}).Decode(&rec); err != nil || rec.Account.PasswordHash != "" {
+		t.Errorf("version 2 after a reader passed it: hash %q, %v; want none", rec.Account.PasswordHash, err)
+	}
+}
