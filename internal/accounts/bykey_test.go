@@ -368,10 +368,19 @@ func TestThrottleCountsFailuresFromTwoProcesses(t *testing.T) {
 
 // earlierLayout turns the accounts' records in db back into the layout of the previous
 // release: no address keys, session lists or token entries, tokens stored under their ID
-// with a unique index on the hash, and every account version keeping its password hash.
-func earlierLayout(t *testing.T, db *database.DB) {
+// with a unique index on the hash, every account version keeping its password hash, and
+// failed sign-ins one document each (failed, for each address, that many just now).
+func earlierLayout(t *testing.T, db *database.DB, failed map[string]int) {
 	t.Helper()
 	ctx := context.Background()
+	for email, n := range failed {
+		for range n {
+			f := bson.M{"_id": database.NewID(), "key": accountKey(email), "at": time.Now().UTC().Truncate(time.Millisecond)}
+			if _, err := db.Collection("login_failures").InsertOne(ctx, f); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, c := range []string{emailsCollection, userSessionsCollection, userTokensCollection} {
 		if err := db.Collection(c).Drop(ctx); err != nil {
 			t.Fatal(err)
@@ -414,8 +423,9 @@ func earlierLayout(t *testing.T, db *database.DB) {
 
 // TestAccountsOpenEarlierLayout takes accounts, sessions and tokens written in the layout of
 // the previous release and checks that a service opened on them signs in, resolves the
-// sessions and tokens, signs out everywhere and revokes as before, that the account
-// versions no longer keep superseded password hashes, and that it says so in the log once.
+// sessions and tokens, signs out everywhere, revokes and throttles as before, that the
+// account versions no longer keep superseded password hashes, and that it says so in the
+// log once.
 func TestAccountsOpenEarlierLayout(t *testing.T) {
 	ctx := context.Background()
 	db := dbtest.New(t)
@@ -455,7 +465,8 @@ func TestAccountsOpenEarlierLayout(t *testing.T) {
 		t.Fatalf("a new data folder has no layout mark: %v", err)
 	}
 
-	earlierLayout(t, db)
+	third := mustUser(t, svc, "guessed@example.org", RoleTrainee)
+	earlierLayout(t, db, map[string]int{third.Email: testConfig.Throttle.PerAccount})
 	versions := db.Collection(versionsCollection)
 	withHash, err := versions.CountDocuments(ctx, bson.M{"account.passwordHash": bson.M{"$ne": ""}})
 	if err != nil || withHash < 4 {
@@ -469,7 +480,8 @@ func TestAccountsOpenEarlierLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(logged.String(), "layout read by id") || !strings.Contains(logged.String(), "tokens=2") {
+	if !strings.Contains(logged.String(), "layout read by id") || !strings.Contains(logged.String(), "tokens=2") ||
+		!strings.Contains(logged.String(), "signInFailures=5") {
 		t.Errorf("the log says %q, want the records brought over", logged.String())
 	}
 
@@ -481,6 +493,10 @@ func TestAccountsOpenEarlierLayout(t *testing.T) {
 	}
 	if _, _, _, err := svc.Login(ctx, u.Email, "the third passphrase", "", ""); err != nil {
 		t.Errorf("sign in: %v", err)
+	}
+	var throttled *failure.ThrottledError
+	if _, _, _, err := svc.Login(ctx, third.Email, "correct horse battery", "", ""); !errors.As(err, &throttled) {
+		t.Errorf("an account with its failures used up before: %v, want throttled", err)
 	}
 	if _, err := svc.Users.Create(ctx, NewUser{Email: other.Email, Name: "Twin", Role: RoleTrainee, Password: "correct horse battery"}); !errors.Is(err, failure.ErrConflict) {
 		t.Errorf("an address taken before: %v, want a conflict", err)

@@ -36,8 +36,9 @@ func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M) 
 // migrateLayout brings a data folder written before the accounts were read by _id to the
 // current layout, once: it gives every account the key document of its address, lists every
 // session under its person, stores every API token under its hash, listed under its person,
-// and removes the password hash from every superseded account version. It reads the
-// collections once, at start-up, and says so in the log.
+// removes the password hash from every superseded account version, and counts failed
+// sign-ins stored one document each into their keys' chains. It reads the collections
+// once, at start-up, and says so in the log.
 func (s *Service) migrateLayout(ctx context.Context, log *slog.Logger) error {
 	_, err := database.FindByID[bson.M](ctx, s.Users.emails, layoutMark)
 	if err == nil {
@@ -62,12 +63,16 @@ func (s *Service) migrateLayout(ctx context.Context, log *slog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("accounts layout: %w", err)
 	}
+	failures, err := s.Throttle.migrateChains(ctx)
+	if err != nil {
+		return fmt.Errorf("accounts layout: %w", err)
+	}
 	if err := database.InsertOnce(ctx, s.Users.emails, bson.M{"_id": layoutMark}); err != nil {
 		return fmt.Errorf("accounts layout: %w", err)
 	}
-	if emails+sessions+tokens+scrubbed > 0 {
+	if emails+sessions+tokens+scrubbed+failures > 0 {
 		log.Info("account records brought to the layout read by id", "emailKeys", emails, "sessions", sessions, "tokens", tokens,
-			"passwordHashesScrubbed", scrubbed)
+			"passwordHashesScrubbed", scrubbed, "signInFailures", failures)
 	}
 	return nil
 }

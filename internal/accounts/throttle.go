@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -202,6 +204,42 @@ func (t *Throttle) Reset(ctx context.Context, email string) error {
 	return t.record(ctx, accountKey(email), func(recent []time.Time) ([]time.Time, bool) {
 		return []time.Time{}, len(recent) > 0
 	})
+}
+
+// legacyFailure is a failed sign-in as stored before the chains, one document each.
+type legacyFailure struct {
+	Key string    `bson:"key"`
+	At  time.Time `bson:"at"`
+}
+
+// migrateChains counts the failures stored one document each before the chains into their
+// keys' chains, so that an upgrade does not give a guessing run a fresh allowance, and
+// returns how many it counted. Sweep deletes the old documents once they leave the window.
+func (t *Throttle) migrateChains(ctx context.Context) (int, error) {
+	old, err := findAll[legacyFailure](ctx, t.coll, bson.M{"n": bson.M{"$exists": false}, "key": bson.M{"$exists": true}})
+	if err != nil {
+		return 0, err
+	}
+	byKey := map[string][]time.Time{}
+	for _, f := range old {
+		byKey[f.Key] = append(byKey[f.Key], f.At)
+	}
+	for key, times := range byKey {
+		slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+		limit := t.cfg.PerIP
+		if strings.HasPrefix(key, accountKey("")) {
+			limit = t.cfg.PerAccount
+		}
+		err := t.record(ctx, key, func(recent []time.Time) ([]time.Time, bool) {
+			all := append(recent, times...)
+			slices.SortFunc(all, func(a, b time.Time) int { return a.Compare(b) })
+			return all[max(0, len(all)-max(limit, 1)):], true
+		})
+		if err != nil {
+			return 0, err
+		}
+	}
+	return len(old), nil
 }
 
 // Sweep removes the links and hints whose times have all left the window, and failures
