@@ -549,3 +549,43 @@ func TestAccountsOpenEarlierLayout(t *testing.T) {
 		t.Errorf("the second start logs %q, want nothing: the records were brought over once", logged.String())
 	}
 }
+
+// The sweep deletes a key's chain once its failures have left the window; the key then
+// reads as no failures and counts again from there.
+func TestThrottleSweepEndsChains(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	th, err := NewThrottle(ctx, db, ThrottleConfig{PerAccount: 3, PerIP: 100, Window: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now()
+	th.now = func() time.Time { return clock }
+	for range 3 {
+		if err := th.Fail(ctx, "swept@example.org", "10.3.0.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var throttled *failure.ThrottledError
+	if err := th.Check(ctx, "swept@example.org", ""); !errors.As(err, &throttled) {
+		t.Fatalf("after 3 failures: %v, want throttled", err)
+	}
+	clock = clock.Add(2 * time.Minute)
+	if err := th.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.Collection("login_failures").CountDocuments(ctx, bson.M{}); err != nil || n != 0 {
+		t.Errorf("%d documents after the sweep, %v; want none", n, err)
+	}
+	for i := range 3 {
+		if err := th.Check(ctx, "swept@example.org", "10.3.0.1"); err != nil {
+			t.Fatalf("attempt %d after the sweep: %v", i, err)
+		}
+		if err := th.Fail(ctx, "swept@example.org", "10.3.0.1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := th.Check(ctx, "swept@example.org", ""); !errors.As(err, &throttled) {
+		t.Errorf("3 failures after the sweep: %v, want throttled", err)
+	}
+}
