@@ -292,6 +292,22 @@ func TestOneAddressOneAccountAcrossProcesses(t *testing.T) {
 	if got, err := users.ByEmail(ctx, email); err != nil || got.ID != u.ID {
 		t.Errorf("by address: %v, %v; want %s", got.ID, err, u.ID)
 	}
+
+	// An old key naming no account while an account has the address (another writer took
+	// the key over at the same time and stored its account first): the takeover is refused
+	// and the key is made to name the account that has the address.
+	if err := database.DeleteByID(ctx, users.emails, orphan.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := database.Insert(ctx, users.emails, orphan); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := users.Create(ctx, nu); !errors.Is(err, failure.ErrConflict) {
+		t.Errorf("an address an account has, under a key naming none: %v, want a conflict", err)
+	}
+	if got, err := users.ByEmail(ctx, email); err != nil || got.ID != u.ID {
+		t.Errorf("by address after the refused takeover: %v, %v; want %s", got.ID, err, u.ID)
+	}
 }
 
 // Tokens made at once by the server and the command line for one person are each listed.

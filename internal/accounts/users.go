@@ -128,6 +128,25 @@ func (s *Users) claimEmail(ctx context.Context, key emailKey, email string) erro
 	return insert()
 }
 
+// releaseEmail takes back the key document claimEmail stored for an account that was not
+// stored. Should another account have the address after all (two writers took over one
+// orphaned key at once, and the unique index let the other's account in), the key is made
+// to name that account: found by a query on the address, on this rare path only.
+func (s *Users) releaseEmail(ctx context.Context, key emailKey, email string) error {
+	if err := database.DeleteByID(ctx, s.emails, key.ID); err != nil {
+		return err
+	}
+	var holder User
+	err := s.coll.FindOne(ctx, bson.M{"email": email}).Decode(&holder)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return database.InsertOnce(ctx, s.emails, emailKey{ID: key.ID, UserID: holder.ID, At: key.At})
+}
+
 // NormalizeEmail trims and lower-cases an address and checks its form.
 func NormalizeEmail(s string) (string, error) {
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -193,7 +212,7 @@ func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
 	}
 	if _, err := s.coll.InsertOne(ctx, u); err != nil {
 		// The address is not this account's after all.
-		if derr := database.DeleteByID(ctx, s.emails, key.ID); derr != nil {
+		if derr := s.releaseEmail(ctx, key, email); derr != nil {
 			slog.Warn("accounts: the key of an address whose account was not stored is left behind", "email", email, "err", derr)
 		}
 		if errors.Is(database.Translate(err), database.ErrDuplicate) {
