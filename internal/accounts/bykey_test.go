@@ -605,3 +605,37 @@ func TestThrottleSweepEndsChains(t *testing.T) {
 		t.Errorf("3 failures after the sweep: %v, want throttled", err)
 	}
 }
+
+// No address a client sends names another key's failure records: failures recorded against
+// addresses built to look like another account's records leave that account throttled.
+func TestThrottleKeysDoNotReachOtherKeys(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	th, err := NewThrottle(ctx, db, ThrottleConfig{PerAccount: 3, PerIP: 100, Window: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const victim = "victim@example.org"
+	for range 3 {
+		if err := th.Fail(ctx, victim, ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for n := range 6 {
+		for _, forged := range []string{
+			fmt.Sprintf("%s#%d", victim, n), fmt.Sprintf("%d/%s", n, accountKey(victim)), "head/" + accountKey(victim),
+			fmt.Sprintf("x/%d/%s", n, accountKey(victim)), strings.Repeat("v", 400),
+		} {
+			if err := th.Fail(ctx, forged, ""); err != nil {
+				t.Fatal(err)
+			}
+			if err := th.Reset(ctx, forged); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	var throttled *failure.ThrottledError
+	if err := th.Check(ctx, victim, ""); !errors.As(err, &throttled) {
+		t.Errorf("after failures under forged addresses: %v, want the account still throttled", err)
+	}
+}

@@ -32,12 +32,12 @@ var DefaultThrottle = ThrottleConfig{PerAccount: 10, PerIP: 100, Window: 15 * ti
 // the server sees the same counts, and reads them by _id: on embedded FerretDB a query on
 // the key and the time would read every failure stored.
 //
-// A key's failures (an account's or an address's) are a chain of documents "<key>#<n>",
+// A key's failures (an account's or an address's) are a chain of documents "<n>/<key>",
 // each holding the times of the key's recent failures as they stood after the n-th change:
 // a failure or a reset is the insert of the next one, which is atomic on every engine, where
 // an update of a shared document can be lost (see database.Serialize). Of two writers on one
 // key at once the second finds its number taken, reads the document that took it and
-// inserts the one after. The document "<key>" notes the last number written: a hint a reader
+// inserts the one after. The document "head/<key>" notes the last number written: a hint a reader
 // starts from and goes past while the next number is stored, so a hint written late or lost
 // costs a read, never a count.
 type Throttle struct {
@@ -62,7 +62,19 @@ type failureHead struct {
 	At time.Time `bson:"at"`
 }
 
-func failureStateID(key string, n int64) string { return fmt.Sprintf("%s#%d", key, n) }
+// The number comes first, so that no key, whatever a client sends as its address, names
+// another key's link or hint.
+func failureStateID(key string, n int64) string { return fmt.Sprintf("%d/%s", n, failureKey(key)) }
+func failureHeadID(key string) string           { return "head/" + failureKey(key) }
+
+// failureKey is key as it goes into an _id: a long one (an address refused as malformed
+// may be anything a client sends) by its hash.
+func failureKey(key string) string {
+	if len(key) > 300 {
+		return "sha256:" + secretID(key)
+	}
+	return key
+}
 
 // failAttempts is how often a failure is recorded again on top of another writer's.
 const failAttempts = 64
@@ -103,7 +115,7 @@ func (t *Throttle) Check(ctx context.Context, email, ip string) error {
 // state reads the last link of key's chain: its number (0: none) and the key's failure
 // times in the window, oldest first.
 func (t *Throttle) state(ctx context.Context, key string, now time.Time) (int64, []time.Time, error) {
-	head, err := database.FindByID[failureHead](ctx, t.coll, key)
+	head, err := database.FindByID[failureHead](ctx, t.coll, failureHeadID(key))
 	if err != nil && !errors.Is(err, failure.ErrNotFound) {
 		return 0, nil, fmt.Errorf("read sign-in failures: %w", err)
 	}
@@ -162,7 +174,7 @@ func (t *Throttle) record(ctx context.Context, key string, next func([]time.Time
 		if !write {
 			return nil
 		}
-		doc := failureState{ID: failureStateID(key, n+1), Key: key, N: n + 1, At: now, Times: times}
+		doc := failureState{ID: failureStateID(key, n+1), Key: failureKey(key), N: n + 1, At: now, Times: times}
 		err = database.Insert(ctx, t.coll, doc)
 		if errors.Is(err, database.ErrDuplicate) {
 			continue
@@ -172,7 +184,7 @@ func (t *Throttle) record(ctx context.Context, key string, next func([]time.Time
 		}
 		// The hint; another writer's racing it may leave it a number behind, which the next
 		// reader goes past.
-		_, err = t.coll.UpdateOne(ctx, bson.M{"_id": key}, bson.M{"$max": bson.M{"n": doc.N, "at": now}}, options.UpdateOne().SetUpsert(true))
+		_, err = t.coll.UpdateOne(ctx, bson.M{"_id": failureHeadID(key)}, bson.M{"$max": bson.M{"n": doc.N, "at": now}}, options.UpdateOne().SetUpsert(true))
 		if err := database.Translate(err); err != nil && !errors.Is(err, database.ErrDuplicate) {
 			slog.Warn("accounts: the hint of a key's sign-in failures was not written", "err", err)
 		}
