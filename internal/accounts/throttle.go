@@ -37,9 +37,9 @@ var DefaultThrottle = ThrottleConfig{PerAccount: 10, PerIP: 100, Window: 15 * ti
 // a failure or a reset is the insert of the next one, which is atomic on every engine, where
 // an update of a shared document can be lost (see database.Serialize). Of two writers on one
 // key at once the second finds its number taken, reads the document that took it and
-// inserts the one after. The document "head/<key>" notes the last number written: a hint a reader
-// starts from and goes past while the next number is stored, so a hint written late or lost
-// costs a read, never a count.
+// inserts the one after. The document "head/<key>" notes the last number written: a hint a
+// reader starts from and goes past while the next number is stored, so a hint written late
+// or lost costs a read, never a count.
 type Throttle struct {
 	coll *mongo.Collection
 	cfg  ThrottleConfig
