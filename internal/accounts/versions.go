@@ -131,13 +131,13 @@ func (s *Users) change(ctx context.Context, id string, base int64, what string, 
 		if err != nil {
 			return User{}, fmt.Errorf("change user %s: %w", id, err)
 		}
-		// The change is made, and the version it supersedes keeps no password hash. Should
-		// the write of the account document fail, or land after a later version's, readers
-		// still find the account through the versions.
-		s.scrub(ctx, id, cur.Version)
+		// The change is made. Should the write of the account document fail, or land after
+		// a later version's, readers still find the account through the versions. Then the
+		// version this one supersedes gives up its password hash.
 		if _, err := s.coll.ReplaceOne(ctx, bson.M{"_id": id}, next); err != nil {
 			slog.Warn("accounts: the account document was not brought up to date; its versions still hold the change", "user", id, "version", next.Version, "err", err)
 		}
+		s.scrub(ctx, id, cur.Version)
 		if s.onChange != nil {
 			s.onChange(id)
 		}
