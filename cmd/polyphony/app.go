@@ -41,6 +41,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 	a.accounts, err = accounts.NewService(ctx, db, accounts.Config{
 		Session:  accounts.SessionConfig{Idle: cfg.SessionIdle, Absolute: cfg.SessionAbsolute},
 		Throttle: accounts.ThrottleConfig{PerAccount: cfg.LimitAccount, PerIP: cfg.LimitIP, Window: cfg.LoginWindow},
+		Logger:   log,
 	})
 	if err == nil {
 		a.courses, err = courses.NewStore(ctx, db)

@@ -42,6 +42,9 @@ type Config struct {
 	// CacheFor is how long a resolved session is used without asking the database again:
 	// 0 is DefaultCacheFor, and a negative lifetime asks every time.
 	CacheFor time.Duration
+	// Logger receives what the service does once at start-up to bring older records to the
+	// current layout; nil is slog.Default().
+	Logger *slog.Logger
 }
 
 // NewService opens every account store on db.
@@ -66,6 +69,13 @@ func NewService(ctx context.Context, db *database.DB, cfg Config) (*Service, err
 		return nil, err
 	}
 	svc := &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: throttle}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	if err := svc.migrateLayout(ctx, log); err != nil {
+		return nil, err
+	}
 	ttl := cfg.CacheFor
 	if ttl == 0 {
 		ttl = DefaultCacheFor

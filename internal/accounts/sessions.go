@@ -35,11 +35,30 @@ type SessionConfig struct {
 	Absolute time.Duration
 }
 
-// Sessions stores sign-in sessions in the "sessions" collection.
+// Sessions stores sign-in sessions in the "sessions" collection, each under its secret's
+// hash, and lists each person's sessions in a document of userSessionsCollection, so that
+// every request reaches a session, and ending all of a person's sessions reaches them, by
+// _id.
 type Sessions struct {
-	coll *mongo.Collection
-	cfg  SessionConfig
-	now  func() time.Time
+	db    *database.DB
+	coll  *mongo.Collection
+	lists *mongo.Collection
+	cfg   SessionConfig
+	now   func() time.Time
+}
+
+// userSessionsCollection holds, under a person's account id, the ids of their sessions.
+// A session is stored first and listed second (a session whose listing fails is ended), so
+// a live session is always listed; an id whose session has ended may stay listed until
+// Logout or Sweep takes it off. Only the server writes the lists (Create, Logout, Sweep:
+// the one-writer rule, see database.DB.AddToList): the command line ends a person's
+// sessions by deleting the listed ones, which leaves the list as it is.
+const userSessionsCollection = "user_sessions"
+
+// sessionList is one person's list of sessions.
+type sessionList struct {
+	ID       string   `bson:"_id"`
+	Sessions []string `bson:"sessions"`
 }
 
 // touchEvery is how stale LastSeen may get before a request writes it again: reads stay
@@ -55,7 +74,7 @@ func NewSessions(ctx context.Context, db *database.DB, cfg SessionConfig) (*Sess
 	); err != nil {
 		return nil, err
 	}
-	return &Sessions{coll: coll, cfg: cfg, now: time.Now}, nil
+	return &Sessions{db: db, coll: coll, lists: db.Collection(userSessionsCollection), cfg: cfg, now: time.Now}, nil
 }
 
 // Create starts a session for the user and returns its secret, for the cookie.
@@ -70,8 +89,13 @@ func (s *Sessions) Create(ctx context.Context, userID, ip, userAgent string) (st
 		CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.cfg.Absolute),
 		IP: ip, UserAgent: userAgent,
 	}
-	if _, err := s.coll.InsertOne(ctx, sess); err != nil {
-		return "", Session{}, fmt.Errorf("create session: %w", database.Translate(err))
+	if err := database.Insert(ctx, s.coll, sess); err != nil {
+		return "", Session{}, fmt.Errorf("create session: %w", err)
+	}
+	if err := s.db.AddToList(ctx, s.lists, userID, "sessions", sess.ID); err != nil {
+		// Unlisted, it would outlive a sign-out everywhere: it never starts.
+		_ = database.DeleteByID(ctx, s.coll, sess.ID)
+		return "", Session{}, fmt.Errorf("create session: %w", err)
 	}
 	return secret, sess, nil
 }
@@ -116,27 +140,102 @@ func (s *Sessions) keepAlive(ctx context.Context, sess Session, now time.Time) (
 	return sess, nil
 }
 
-// Delete ends the session with this secret; ending one that is gone already is not an error.
+// Delete ends the session with this secret and takes it off its person's list; ending one
+// that is gone already is not an error.
 func (s *Sessions) Delete(ctx context.Context, secret string) error {
-	_, err := s.coll.DeleteOne(ctx, bson.M{"_id": secretID(secret)})
-	return err
+	id := secretID(secret)
+	sess, err := database.FindByID[Session](ctx, s.coll, id)
+	if errors.Is(err, failure.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := database.DeleteByID(ctx, s.coll, id); err != nil {
+		return err
+	}
+	return s.db.RemoveFromList(ctx, s.lists, sess.UserID, "sessions", id)
 }
 
-// DeleteForUser ends every session of the user.
+// DeleteForUser ends every session of the user: each listed one, by _id. It leaves the list
+// as it is (the command line calls it too, and only the server writes lists); Sweep takes
+// the ended sessions off.
 func (s *Sessions) DeleteForUser(ctx context.Context, userID string) error {
-	_, err := s.coll.DeleteMany(ctx, bson.M{"userId": userID})
-	return err
+	list, err := database.FindByID[sessionList](ctx, s.lists, userID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("end sessions: %w", err)
+	}
+	for _, id := range list.Sessions {
+		if err := database.DeleteByID(ctx, s.coll, id); err != nil {
+			return fmt.Errorf("end sessions: %w", err)
+		}
+	}
+	return nil
 }
 
-// Sweep removes sessions past their absolute expiry or idle for longer than the idle timeout.
+// Sweep removes sessions past their absolute expiry or idle for longer than the idle
+// timeout, and takes sessions that have ended off their people's lists. It runs in the
+// background every few minutes and reads the whole of both collections to do it (on
+// embedded FerretDB any query but one by _id does), which no request waits for.
 func (s *Sessions) Sweep(ctx context.Context) (int64, error) {
 	now := s.now().UTC()
-	res, err := s.coll.DeleteMany(ctx, bson.M{"$or": bson.A{
-		bson.M{"expiresAt": bson.M{"$lt": now}},
-		bson.M{"lastSeen": bson.M{"$lt": now.Add(-s.cfg.Idle)}},
-	}})
+	all, err := findAll[Session](ctx, s.coll, bson.M{})
 	if err != nil {
 		return 0, fmt.Errorf("sweep sessions: %w", err)
 	}
-	return res.DeletedCount, nil
+	live := make(map[string]bool, len(all))
+	var n int64
+	for _, sess := range all {
+		if !s.timedOut(sess, now) {
+			live[sess.ID] = true
+			continue
+		}
+		if err := database.DeleteByID(ctx, s.coll, sess.ID); err != nil {
+			return n, fmt.Errorf("sweep sessions: %w", err)
+		}
+		n++
+		if err := s.db.RemoveFromList(ctx, s.lists, sess.UserID, "sessions", sess.ID); err != nil {
+			return n, fmt.Errorf("sweep sessions: %w", err)
+		}
+	}
+	lists, err := findAll[sessionList](ctx, s.lists, bson.M{})
+	if err != nil {
+		return n, fmt.Errorf("sweep sessions: %w", err)
+	}
+	for _, l := range lists {
+		for _, id := range l.Sessions {
+			if live[id] {
+				continue
+			}
+			// Not read above: ended, or started since (stored before it was listed).
+			switch _, err := database.FindByID[Session](ctx, s.coll, id); {
+			case err == nil:
+				continue
+			case !errors.Is(err, failure.ErrNotFound):
+				return n, fmt.Errorf("sweep sessions: %w", err)
+			}
+			if err := s.db.RemoveFromList(ctx, s.lists, l.ID, "sessions", id); err != nil {
+				return n, fmt.Errorf("sweep sessions: %w", err)
+			}
+		}
+	}
+	return n, nil
+}
+
+// migrateLists lists every stored session under its person, for sessions stored before
+// the lists were kept, and returns how many it read.
+func (s *Sessions) migrateLists(ctx context.Context) (int, error) {
+	all, err := findAll[Session](ctx, s.coll, bson.M{})
+	if err != nil {
+		return 0, err
+	}
+	for _, sess := range all {
+		if err := s.db.AddToList(ctx, s.lists, sess.UserID, "sessions", sess.ID); err != nil {
+			return 0, err
+		}
+	}
+	return len(all), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/mail"
 	"strings"
 	"time"
@@ -43,10 +44,12 @@ type NewUser struct {
 }
 
 // Users stores accounts in the "users" collection, and every change to one as a version of
-// it (see versionsCollection).
+// it (see versionsCollection). Every read a request makes is by _id: an account by its id,
+// and by its email address through the address's key document (see emailsCollection).
 type Users struct {
 	coll     *mongo.Collection
 	versions *mongo.Collection
+	emails   *mongo.Collection
 	now      func() time.Time
 	// onChange is called after an account is changed, so cached copies are forgotten.
 	onChange func(id string)
@@ -61,7 +64,87 @@ func NewUsers(ctx context.Context, db *database.DB) (*Users, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Users{coll: coll, versions: db.Collection(versionsCollection), now: time.Now}, nil
+	return &Users{coll: coll, versions: db.Collection(versionsCollection), emails: db.Collection(emailsCollection), now: time.Now}, nil
+}
+
+// emailsCollection holds one document for each address an account has, _id
+// "email:<address>", naming the account: ByEmail reads it by _id, where a filter on the
+// address would read every account on embedded FerretDB. Create inserts it before the
+// account, and an insert under a taken _id is refused on every engine, so of two accounts
+// made with one address at once, from this process or another, only one gets it.
+const emailsCollection = "user_emails"
+
+// emailKey names the account that has an address.
+type emailKey struct {
+	ID     string    `bson:"_id"`
+	UserID string    `bson:"userId"`
+	At     time.Time `bson:"at"`
+}
+
+func emailKeyID(email string) string { return "email:" + email }
+
+// orphanKeyAge is how old a key document naming no account must be before Create takes its
+// address: a writer that stopped between inserting the key and the account leaves one.
+const orphanKeyAge = time.Minute
+
+// claimEmail inserts the key document for key's address, or returns failure.ErrConflict
+// when another account has the address.
+func (s *Users) claimEmail(ctx context.Context, key emailKey, email string) error {
+	taken := failure.Conflict(fmt.Sprintf("an account with the email %s already exists", email))
+	insert := func() error {
+		if err := database.Insert(ctx, s.emails, key); errors.Is(err, database.ErrDuplicate) {
+			return taken
+		} else if err != nil {
+			return err
+		}
+		return nil
+	}
+	err := insert()
+	if err != taken {
+		return err
+	}
+	held, err := database.FindByID[emailKey](ctx, s.emails, key.ID)
+	switch {
+	case errors.Is(err, failure.ErrNotFound): // let go of by a Create that failed since
+		return insert()
+	case err != nil:
+		return err
+	}
+	_, err = database.FindByID[User](ctx, s.coll, held.UserID)
+	switch {
+	case err == nil:
+		return taken
+	case !errors.Is(err, failure.ErrNotFound):
+		return err
+	case s.now().Sub(held.At) < orphanKeyAge: // its account may be being stored
+		return taken
+	}
+	// The key names no account and is old: its writer stopped before storing the account.
+	// Should two writers take it over at once, the unique index on the account's email
+	// still lets only one account have the address.
+	if err := database.DeleteByID(ctx, s.emails, key.ID); err != nil {
+		return err
+	}
+	return insert()
+}
+
+// releaseEmail takes back the key document claimEmail stored for an account that was not
+// stored. Should another account have the address after all (two writers took over one
+// orphaned key at once, and the unique index let the other's account in), the key is made
+// to name that account: found by a query on the address, on this rare path only.
+func (s *Users) releaseEmail(ctx context.Context, key emailKey, email string) error {
+	if err := database.DeleteByID(ctx, s.emails, key.ID); err != nil {
+		return err
+	}
+	var holder User
+	err := s.coll.FindOne(ctx, bson.M{"email": email}).Decode(&holder)
+	if errors.Is(err, mongo.ErrNoDocuments) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return database.InsertOnce(ctx, s.emails, emailKey{ID: key.ID, UserID: holder.ID, At: key.At})
 }
 
 // NormalizeEmail trims and lower-cases an address and checks its form.
@@ -123,7 +206,15 @@ func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
 		PeerWorker: nu.PeerWorker && role == RoleTrainee, PasswordHash: hash,
 		CreatedAt: now, UpdatedAt: now, Version: 1,
 	}
+	key := emailKey{ID: emailKeyID(email), UserID: u.ID, At: now}
+	if err := s.claimEmail(ctx, key, email); err != nil {
+		return User{}, err
+	}
 	if _, err := s.coll.InsertOne(ctx, u); err != nil {
+		// The address is not this account's after all.
+		if derr := s.releaseEmail(ctx, key, email); derr != nil {
+			slog.Warn("accounts: the key of an address whose account was not stored is left behind", "email", email, "err", derr)
+		}
 		if errors.Is(database.Translate(err), database.ErrDuplicate) {
 			return User{}, failure.Conflict(fmt.Sprintf("an account with the email %s already exists", email))
 		}
@@ -146,28 +237,15 @@ func (s *Users) ByID(ctx context.Context, id string) (User, error) {
 // longer take part in anything live. It reads the database every time, so that a change made
 // by another process (the command line) counts at once.
 func (s *Users) Inactive(ctx context.Context, ids []string) ([]string, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	cur, err := s.coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}},
-		options.Find().SetProjection(bson.M{"_id": 1, "disabled": 1, "version": 1}))
-	if err != nil {
-		return nil, fmt.Errorf("check accounts: %w", err)
-	}
-	var found []User
-	if err := cur.All(ctx, &found); err != nil {
-		return nil, fmt.Errorf("check accounts: %w", err)
-	}
-	active := make(map[string]bool, len(found))
-	for _, u := range found {
-		if u, err = s.latest(ctx, u); err != nil {
-			return nil, err
-		}
-		active[u.ID] = !u.Disabled
-	}
 	var out []string
 	for _, id := range ids {
-		if !active[id] {
+		u, err := s.ByID(ctx, id)
+		switch {
+		case errors.Is(err, failure.ErrNotFound):
+			out = append(out, id)
+		case err != nil:
+			return nil, fmt.Errorf("check accounts: %w", err)
+		case u.Disabled:
 			out = append(out, id)
 		}
 	}
@@ -176,15 +254,24 @@ func (s *Users) Inactive(ctx context.Context, ids []string) ([]string, error) {
 
 // ByEmail returns the account with the email address (compared without case).
 func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
-	var u User
-	err := s.coll.FindOne(ctx, bson.M{"email": strings.ToLower(strings.TrimSpace(email))}).Decode(&u)
+	email = strings.ToLower(strings.TrimSpace(email))
+	key, err := database.FindByID[emailKey](ctx, s.emails, emailKeyID(email))
 	if err != nil {
-		return User{}, fmt.Errorf("user %s: %w", email, database.Translate(err))
+		return User{}, fmt.Errorf("user %s: %w", email, err)
 	}
-	return s.latest(ctx, u)
+	u, err := s.ByID(ctx, key.UserID)
+	if err != nil {
+		return User{}, fmt.Errorf("user %s: %w", email, err)
+	}
+	if u.Email != email {
+		return User{}, fmt.Errorf("user %s: %w", email, failure.ErrNotFound)
+	}
+	return u, nil
 }
 
-// List returns every account, by name.
+// List returns every account, by name. It reads the whole "users" collection, which holds
+// nothing but the accounts: the work is the answer's size, and only the administrators'
+// pages and the command line ask for it.
 func (s *Users) List(ctx context.Context) ([]User, error) {
 	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}))
 	if err != nil {
@@ -202,7 +289,7 @@ func (s *Users) List(ctx context.Context) ([]User, error) {
 	return users, nil
 }
 
-// Count returns how many accounts there are.
+// Count returns how many accounts there are, reading the "users" collection like List.
 func (s *Users) Count(ctx context.Context) (int64, error) {
 	return s.coll.CountDocuments(ctx, bson.M{})
 }

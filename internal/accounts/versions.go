@@ -26,6 +26,13 @@ import (
 // is brought up to date after each change and is only where reading starts; a reader follows
 // the stored versions after it (usually none), so a document written late, or left behind by
 // a writer that stopped, is never taken for the account.
+//
+// Only the last version keeps the password hash. A version is superseded once the next is
+// stored, and the writer of the next then removes the hash from it (scrub): a reader that
+// finds a version without its hash always finds the next one after it, so the account it
+// ends on has its hash. A hash left in a superseded version by a writer that stopped is
+// removed by the next reader that passes it, and a data folder's versions from before are
+// scrubbed once at start-up (see migrateLayout).
 const versionsCollection = "user_versions"
 
 // The changes an account version records.
@@ -50,7 +57,7 @@ func versionKey(id string, version int64) string { return fmt.Sprintf("%s/%d", i
 
 // latest is u with every version stored after it applied: the account as it is now.
 func (s *Users) latest(ctx context.Context, u User) (User, error) {
-	for {
+	for passed := false; ; passed = true {
 		var v userVersion
 		err := s.versions.FindOne(ctx, bson.M{"_id": versionKey(u.ID, u.Version+1)}).Decode(&v)
 		if errors.Is(err, mongo.ErrNoDocuments) {
@@ -59,8 +66,45 @@ func (s *Users) latest(ctx context.Context, u User) (User, error) {
 		if err != nil {
 			return User{}, fmt.Errorf("user %s version %d: %w", u.ID, u.Version+1, database.Translate(err))
 		}
+		if passed && u.PasswordHash != "" {
+			s.scrub(ctx, u.ID, u.Version) // left by a writer that stopped
+		}
 		u = v.Account
 	}
+}
+
+// scrub removes the password hash from the stored version of the account, which a later
+// version supersedes. It is the only update a version gets, and two at once write the same.
+func (s *Users) scrub(ctx context.Context, id string, version int64) {
+	_, err := s.versions.UpdateOne(ctx, bson.M{"_id": versionKey(id, version)}, bson.M{"$unset": bson.M{"account.passwordHash": ""}})
+	if err != nil {
+		slog.Warn("accounts: a superseded account version keeps its password hash until the next reader passes it", "user", id, "version", version, "err", err)
+	}
+}
+
+// scrubSuperseded removes the password hash from every stored version that a later one
+// supersedes, for versions stored before they were scrubbed, and returns how many it
+// scrubbed. It reads the whole collection, once, at start-up.
+func (s *Users) scrubSuperseded(ctx context.Context) (int, error) {
+	all, err := findAll[userVersion](ctx, s.versions, bson.M{})
+	if err != nil {
+		return 0, err
+	}
+	last := map[string]int64{}
+	for _, v := range all {
+		last[v.Account.ID] = max(last[v.Account.ID], v.Account.Version)
+	}
+	n := 0
+	for _, v := range all {
+		if v.Account.PasswordHash == "" || v.Account.Version >= last[v.Account.ID] {
+			continue
+		}
+		if _, err := s.versions.UpdateOne(ctx, bson.M{"_id": v.ID}, bson.M{"$unset": bson.M{"account.passwordHash": ""}}); err != nil {
+			return n, fmt.Errorf("scrub %s: %w", v.ID, err)
+		}
+		n++
+	}
+	return n, nil
 }
 
 // change makes one change (named by what, made by apply) to the account as it is now and
@@ -87,11 +131,13 @@ func (s *Users) change(ctx context.Context, id string, base int64, what string, 
 		if err != nil {
 			return User{}, fmt.Errorf("change user %s: %w", id, err)
 		}
-		// The change is made. Should this write fail, or land after a later version's, readers
-		// still find the account through the versions.
+		// The change is made. Should the write of the account document fail, or land after
+		// a later version's, readers still find the account through the versions. Then the
+		// version this one supersedes gives up its password hash.
 		if _, err := s.coll.ReplaceOne(ctx, bson.M{"_id": id}, next); err != nil {
 			slog.Warn("accounts: the account document was not brought up to date; its versions still hold the change", "user", id, "version", next.Version, "err", err)
 		}
+		s.scrub(ctx, id, cur.Version)
 		if s.onChange != nil {
 			s.onChange(id)
 		}

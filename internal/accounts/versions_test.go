@@ -99,7 +99,7 @@ func TestAccountChangesFromTwoProcessesAreNotLost(t *testing.T) {
 
 // checkHistory checks the stored versions of the account created as first: one for each
 // version after the first, each the one before with its one change made, the last the
-// account as read.
+// account as read. Only the last keeps the password hash: a superseded version has none.
 func checkHistory(t *testing.T, db *database.DB, first User) {
 	t.Helper()
 	ctx := context.Background()
@@ -112,7 +112,11 @@ func checkHistory(t *testing.T, db *database.DB, first User) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if got.PasswordHash == "" {
+		t.Error("the account as read has no password hash")
+	}
 	prev := first
+	prev.PasswordHash = ""
 	for v := int64(2); v <= got.Version; v++ {
 		var rec userVersion
 		if err := db.Collection(versionsCollection).FindOne(ctx, bson.M{"_id": fmt.Sprintf("%s/%d", id, v)}).Decode(&rec); err != nil {
@@ -121,6 +125,12 @@ func checkHistory(t *testing.T, db *database.DB, first User) {
 		if rec.Account.Version != v {
 			t.Errorf("version %d holds the account at version %d", v, rec.Account.Version)
 		}
+		switch hash := rec.Account.PasswordHash; {
+		case v < got.Version && hash != "":
+			t.Errorf("version %d, superseded by %d, keeps a password hash", v, got.Version)
+		case v == got.Version && hash != got.PasswordHash:
+			t.Errorf("the last version's password hash is not the account's")
+		}
 		want := prev
 		switch rec.Change {
 		case changeDisabled:
@@ -128,16 +138,18 @@ func checkHistory(t *testing.T, db *database.DB, first User) {
 		case changeEnabled:
 			want.Disabled = false
 		case changePassword:
-			want.PasswordHash = rec.Account.PasswordHash
 		default:
 			t.Errorf("version %d: change %q", v, rec.Change)
 		}
 		want.Version, want.UpdatedAt = v, rec.Account.UpdatedAt
-		if !sameAccount(rec.Account, want) {
-			t.Errorf("version %d is not version %d with its change (%s):\n got %+v\nwant %+v", v, v-1, rec.Change, rec.Account, want)
+		acct := rec.Account
+		acct.PasswordHash = ""
+		if !sameAccount(acct, want) {
+			t.Errorf("version %d is not version %d with its change (%s):\n got %+v\nwant %+v", v, v-1, rec.Change, acct, want)
 		}
-		prev = rec.Account
+		prev = acct
 	}
+	got.PasswordHash = ""
 	if !sameAccount(prev, got) {
 		t.Errorf("the account as read is not its last stored version:\n got %+v\nwant %+v", got, prev)
 	}
@@ -229,5 +241,43 @@ func TestAccountFromBeforeVersionsAreStored(t *testing.T) {
 	var rec userVersion
 	if err := db.Collection(versionsCollection).FindOne(ctx, bson.M{"_id": old.ID + "/8"}).Decode(&rec); err != nil || rec.Change != changeEnabled || rec.Account.Disabled {
 		t.Errorf("version 8 stored: %+v, %v; want the enable", rec, err)
+	}
+}
+
+// A superseded version that still has its password hash (its successor's writer stopped
+// before removing it) loses it to the first reader that passes it on the way to the account.
+func TestReaderScrubsAPasswordHashLeftInASupersededVersion(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	users, err := NewUsers(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := users.Create(ctx, NewUser{Email: "left@example.org", Name: "Left", Role: RoleTrainee, Password: "correct horse battery"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"the second passphrase", "the third passphrase"} {
+		if err := users.SetPassword(ctx, first.ID, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	versions := db.Collection(versionsCollection)
+	if _, err := versions.UpdateOne(ctx, bson.M{"_id": first.ID + "/2"}, bson.M{"$set": bson.M{"account.passwordHash": "left behind"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Collection("users").ReplaceOne(ctx, bson.M{"_id": first.ID}, first); err != nil {
+		t.Fatal(err)
+	}
+	u, err := users.ByID(ctx, first.ID)
+	if err != nil || u.Version != 3 {
+		t.Fatalf("read: version %d, %v; want 3", u.Version, err)
+	}
+	if ok, _ := VerifyPassword(u.PasswordHash, "the third passphrase"); !ok {
+		t.Error("the account read does not have its last password")
+	}
+	var rec userVersion
+	if err := versions.FindOne(ctx, bson.M{"_id": first.ID + "/2"}).Decode(&rec); err != nil || rec.Account.PasswordHash != "" {
+		t.Errorf("version 2 after a reader passed it: hash %q, %v; want none", rec.Account.PasswordHash, err)
 	}
 }
