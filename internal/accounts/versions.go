@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -45,6 +46,20 @@ const (
 // changeAttempts is how often a change is made again on top of another writer's before it
 // is refused.
 const changeAttempts = 16
+
+// backOff waits before the attempt-th try of a change that lost its version to another
+// writer: a random time up to 1 ms doubled with each loss, at most 64 ms, so that writers
+// racing on one account stop meeting at the same instant.
+func backOff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(time.Duration(rand.Int64N(int64(time.Millisecond) << min(attempt, 6))))
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
 
 // userVersion is an account as it stood after one change.
 type userVersion struct {
@@ -112,7 +127,12 @@ func (s *Users) scrubSuperseded(ctx context.Context) (int, error) {
 // or the change is failure.ErrConflict; with base 0, a version taken by another writer
 // first is read and the change made again on top of it.
 func (s *Users) change(ctx context.Context, id string, base int64, what string, apply func(*User)) (User, error) {
-	for range changeAttempts {
+	for attempt := range changeAttempts {
+		if attempt > 0 {
+			if err := backOff(ctx, attempt); err != nil {
+				return User{}, err
+			}
+		}
 		cur, err := s.ByID(ctx, id)
 		if err != nil {
 			return User{}, err
