@@ -13,6 +13,7 @@ import (
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
+	"polyphony/internal/lru"
 )
 
 // The collections (doc.go says how each is written) and the sizes of the caches.
@@ -52,16 +53,16 @@ type Store struct {
 
 	bankQuestions *database.Cache[[]Question]
 	assessments   *database.Cache[[]Assessment]
-	paperCache    *lru[string, *paper]
-	attemptCache  *lru[string, *attemptDoc]
-	resultCache   *lru[string, *resultDoc]
+	paperCache    *lru.Cache[string, *paper]
+	attemptCache  *lru.Cache[string, *attemptDoc]
+	resultCache   *lru.Cache[string, *resultDoc]
 	// live holds the latest answers of attempts this instance knows to be open. On FerretDB
 	// the store is the only writer of attempts (as everything in Polyphony takes one process
 	// to own an embedded database: see database.Serialize), so what it knows it need not
 	// read back: the trainees' paths then read nothing, which matters because FerretDB
 	// looks up a missing _id by reading the whole collection. Elsewhere (sole false) it is
 	// only where reading starts.
-	live *lru[string, *answerSnapshot]
+	live *lru.Cache[string, *answerSnapshot]
 	sole bool
 	// shared says that other instances may write attempts too, whatever the database.
 	shared bool
@@ -136,10 +137,10 @@ func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store
 	}
 	s.bankQuestions = database.NewCache(db, revisionsCollection, cacheTTL, cloneQuestions)
 	s.assessments = database.NewCache(db, versionsCollection, cacheTTL, cloneAssessments)
-	s.paperCache = newLRU[string, *paper](paperCacheEntries)
-	s.attemptCache = newLRU[string, *attemptDoc](attemptCacheEntries)
-	s.resultCache = newLRU[string, *resultDoc](attemptCacheEntries)
-	s.live = newLRU[string, *answerSnapshot](attemptCacheEntries)
+	s.paperCache = lru.New[string, *paper](paperCacheEntries, nil)
+	s.attemptCache = lru.New[string, *attemptDoc](attemptCacheEntries, nil)
+	s.resultCache = lru.New[string, *resultDoc](attemptCacheEntries, nil)
+	s.live = lru.New[string, *answerSnapshot](attemptCacheEntries, nil)
 	w, err := newWriter(ctx, db)
 	if err != nil {
 		return nil, err
