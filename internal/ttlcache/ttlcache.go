@@ -112,6 +112,14 @@ func (c *Cache[V]) ForgetWhere(match func(V) bool) {
 	c.mu.Unlock()
 }
 
+// ForgetAll drops every value.
+func (c *Cache[V]) ForgetAll() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.entries)
+	c.mu.Unlock()
+}
+
 // Len is how many values the cache holds, expired ones included.
 func (c *Cache[V]) Len() int {
 	c.mu.Lock()
