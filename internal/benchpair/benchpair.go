@@ -17,29 +17,47 @@ const chunk = 64
 // never fails on a time.
 func Compare(b *testing.B, without, with func()) {
 	b.Helper()
-	// One call of each first, so that neither pays for what the other set up.
-	without()
-	with()
-	var tWithout, tWith time.Duration
+	compare(b, nil, without, with)
+}
+
+// CompareWithBaseline is Compare with a third way, base (a bare handler serving the same
+// answer), run alternately with the other two; it also reports how fast each way is beside
+// it (uncached-ratio, cached-ratio: the base's time divided by the way's, so 0.5 is half
+// the base's requests per second).
+func CompareWithBaseline(b *testing.B, base, without, with func()) {
+	b.Helper()
+	compare(b, base, without, with)
+}
+
+func compare(b *testing.B, base, without, with func()) {
+	ways := []func(){without, with}
+	if base != nil {
+		ways = append(ways, base)
+	}
+	// One call of each first, so that none pays for what another set up.
+	for _, f := range ways {
+		f()
+	}
+	took := make([]time.Duration, len(ways))
 	b.ResetTimer()
 	for done := 0; done < b.N; {
 		n := min(chunk, b.N-done)
-		start := time.Now()
-		for range n {
-			without()
+		for i, f := range ways {
+			start := time.Now()
+			for range n {
+				f()
+			}
+			took[i] += time.Since(start)
 		}
-		mid := time.Now()
-		for range n {
-			with()
-		}
-		tWithout += mid.Sub(start)
-		tWith += time.Since(mid)
 		done += n
 	}
 	b.StopTimer()
-	uncached := float64(tWithout.Nanoseconds()) / float64(b.N)
-	cached := float64(tWith.Nanoseconds()) / float64(b.N)
-	b.ReportMetric(uncached, "uncached-ns/op")
-	b.ReportMetric(cached, "cached-ns/op")
-	b.ReportMetric(uncached/cached, "speedup")
+	perOp := func(d time.Duration) float64 { return float64(d.Nanoseconds()) / float64(b.N) }
+	b.ReportMetric(perOp(took[0]), "uncached-ns/op")
+	b.ReportMetric(perOp(took[1]), "cached-ns/op")
+	b.ReportMetric(perOp(took[0])/perOp(took[1]), "speedup")
+	if base != nil {
+		b.ReportMetric(perOp(took[2])/perOp(took[0]), "uncached-ratio")
+		b.ReportMetric(perOp(took[2])/perOp(took[1]), "cached-ratio")
+	}
 }

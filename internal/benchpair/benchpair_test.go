@@ -19,6 +19,18 @@ func TestCompareReportsSpeedup(t *testing.T) {
 	}
 }
 
+func TestCompareWithBaselineReportsRatios(t *testing.T) {
+	res := testing.Benchmark(func(b *testing.B) {
+		CompareWithBaseline(b, func() { spin(10 * time.Microsecond) }, func() { spin(40 * time.Microsecond) }, func() { spin(20 * time.Microsecond) })
+	})
+	if r := res.Extra["uncached-ratio"]; r <= 0 || r > 0.6 {
+		t.Errorf("uncached-ratio %.2f for a way four times as slow as the base, want about 0.25", r)
+	}
+	if r := res.Extra["cached-ratio"]; r < 0.3 || r > 0.9 {
+		t.Errorf("cached-ratio %.2f for a way twice as slow as the base, want about 0.5", r)
+	}
+}
+
 // spin keeps the processor busy for d (a sleep that short lasts as long as the scheduler
 // likes).
 func spin(d time.Duration) {
