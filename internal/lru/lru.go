@@ -52,20 +52,32 @@ func (c *Cache[K, V]) Get(key K) (V, bool) {
 // values past the bound. A value costing more than the whole bound is not kept (and
 // whatever was under key is dropped).
 func (c *Cache[K, V]) Put(key K, val V) {
+	c.PutUnless(key, val, func(V) bool { return false })
+}
+
+// PutUnless is Put, unless the value already under key is one that keep says to keep (a
+// later version of the same thing, say): it reports whether val was stored. The check and
+// the store are one step, so that of two callers putting at once the later version wins.
+func (c *Cache[K, V]) PutUnless(key K, val V, keep func(held V) bool) bool {
 	n := c.cost(key, val)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if el, ok := c.items[key]; ok {
+		if keep(el.Value.(*entry[K, V]).val) {
+			c.order.MoveToFront(el)
+			return false
+		}
 		c.removeLocked(el)
 	}
 	if n > c.max {
-		return
+		return false
 	}
 	c.items[key] = c.order.PushFront(&entry[K, V]{key: key, val: val, cost: n})
 	c.used += n
 	for c.used > c.max {
 		c.removeLocked(c.order.Back())
 	}
+	return true
 }
 
 // Remove drops the value under key, if any.

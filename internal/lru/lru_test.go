@@ -48,6 +48,31 @@ func TestReplaceAndRemove(t *testing.T) {
 	}
 }
 
+func TestPutUnless(t *testing.T) {
+	c := New[string, int](10, nil)
+	later := func(v int) func(int) bool { return func(held int) bool { return held >= v } }
+	if !c.PutUnless("a", 2, later(2)) {
+		t.Error("a value under a new key was not stored")
+	}
+	if c.PutUnless("a", 1, later(1)) {
+		t.Error("an earlier version replaced a later one")
+	}
+	if !c.PutUnless("a", 3, later(3)) {
+		t.Error("a later version did not replace an earlier one")
+	}
+	if v, _ := c.Get("a"); v != 3 || c.Len() != 1 {
+		t.Errorf("held %d (len %d), want 3", v, c.Len())
+	}
+	var wg sync.WaitGroup
+	for v := range 100 {
+		wg.Go(func() { c.PutUnless("b", v, later(v)) })
+	}
+	wg.Wait()
+	if v, _ := c.Get("b"); v != 99 {
+		t.Errorf("after puts at once the cache holds version %d, want 99", v)
+	}
+}
+
 func TestCostBound(t *testing.T) {
 	c := New[int, []byte](1000, func(_ int, b []byte) int64 { return int64(len(b)) })
 	for i := range 20 {
