@@ -3,6 +3,7 @@ package courses
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"polyphony/internal/benchpair"
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
+	"polyphony/internal/lru"
 	"polyphony/internal/ttlcache"
 )
 
@@ -96,4 +98,60 @@ func BenchmarkCacheProgramme(b *testing.B) {
 		}
 	}
 	benchpair.Compare(b, read(uncached), read(cached))
+}
+
+// BenchmarkCacheJournal autosaves a journal entry (B8's request) and opens one, with each
+// of the journal's memories (latest revisions, chain heads) and without it, among B8's 10k
+// stored entries. The two ways work on different entries of different trainees, so that
+// neither finds the other's saves.
+func BenchmarkCacheJournal(b *testing.B) {
+	ctx := context.Background()
+	db := dbtest.New(b)
+	store, err := NewStore(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	j, err := NewJournals(ctx, db, store, JournalOptions{SoleWriter: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	body := strings.Repeat("A reflective paragraph about the network meeting. ", 40)
+	seeded := seedB8(b, db, body)
+	revs, heads := j.latestRevs, j.heads
+	noRevs, noHeads := newRevisionCache(0), &headMemo{heads: lru.New[string, head](0, nil)}
+	kept := func() { j.latestRevs, j.heads = revs, heads }
+	without := map[string]func(){
+		"revisions": func() { j.latestRevs, j.heads = noRevs, heads },
+		"heads":     func() { j.latestRevs, j.heads = revs, noHeads },
+	}
+	version := map[string]int{}
+	for _, rev := range seeded[:8] {
+		version[rev.EntryID] = rev.Version
+	}
+	save := func(rev revisionDoc, switchTo func()) func() {
+		return func() {
+			switchTo()
+			d := Draft{Title: "Entry", Body: fmt.Sprintf("%s %d", body, version[rev.EntryID])}
+			e, err := j.Save(ctx, Viewer{UserID: rev.OwnerID, Role: accounts.RoleTrainee}, rev.EntryID, d, version[rev.EntryID], database.NewID())
+			if err != nil {
+				b.Fatal(err)
+			}
+			version[rev.EntryID] = e.Version
+		}
+	}
+	open := func(rev revisionDoc, switchTo func()) func() {
+		return func() {
+			switchTo()
+			if _, err := j.ReadEntry(ctx, Viewer{UserID: rev.OwnerID}, rev.EntryID); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	defer kept()
+	for i, memory := range []string{"revisions", "heads"} {
+		none := without[memory]
+		first := seeded[4*i:]
+		b.Run(memory+"/save", func(b *testing.B) { benchpair.Compare(b, save(first[1], none), save(first[0], kept)) })
+		b.Run(memory+"/open", func(b *testing.B) { benchpair.Compare(b, open(first[3], none), open(first[2], kept)) })
+	}
 }
