@@ -8,6 +8,10 @@ import "polyphony/internal/lru"
 // the reader it was made for, and a change to any part makes a new key rather than a stale
 // hit. The large part, the page's HTML, is not in the key: it is kept in the entry and
 // compared on every hit (cheap, since a hit usually holds the very same string).
+//
+// It earns its place: B6's request is 3.1–3.9× as fast with it, 0.57–0.76 of the static
+// file's requests per second against 0.17–0.19 without (BenchmarkCachePageB6:
+// go test -run '^$' -bench CachePageB6 ./server/).
 type pageCache struct {
 	maxBytes int
 	entries  *lru.Cache[string, pageEntry]
