@@ -15,9 +15,9 @@ import (
 // revision never changes once stored, so what it holds is always true of that version;
 // only whether it is still the latest can go stale, and only when another process saves
 // (see JournalOptions.SoleWriter). When over budget it forgets the least recently used.
-// Kept: opening an entry is 1.8–6× as fast with it; an autosave, one insert either way, is
-// no faster (0.9–2.1×, within the noise; BenchmarkCacheJournal: go test -run '^$' -bench
-// CacheJournal ./courses/).
+// Kept: opening an entry is 1.8–6.8× as fast with it (0.13–0.27 ms against 0.9–1.4 ms on a
+// quiet machine); an autosave, one insert either way, gains little (0.9–2.1×, about 1.3× on
+// a quiet machine; BenchmarkCacheJournal: go test -run '^$' -bench CacheJournal ./courses/).
 type revisionCache struct {
 	revs *lru.Cache[string, revisionDoc]
 }
@@ -49,9 +49,9 @@ func (c *revisionCache) drop(entryID string) {
 
 // headMemo remembers the last document seen of each chain (documents numbered 1, 2, 3 …
 // under ids made from the number, never changed once stored), of at most maxHeads chains,
-// forgetting the least recently used. Kept: opening an entry is 1.2–3.7× as fast with it
-// (BenchmarkCacheJournal); without it every chain's head is found by a query that reads
-// the whole collection.
+// forgetting the least recently used. Kept: opening an entry is 3.4–3.7× as fast with it
+// (1.2× in one run on a busy machine; BenchmarkCacheJournal); without it every chain's head
+// is found by a query that reads the whole collection.
 type headMemo struct {
 	heads *lru.Cache[string, head]
 }
