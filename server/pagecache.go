@@ -9,8 +9,8 @@ import "polyphony/internal/lru"
 // hit. The large part, the page's HTML, is not in the key: it is kept in the entry and
 // compared on every hit (cheap, since a hit usually holds the very same string).
 //
-// It earns its place: B6's request is 3.1–3.9× as fast with it, 0.57–0.76 of the static
-// file's requests per second against 0.17–0.19 without (BenchmarkCachePageB6:
+// It earns its place: B6's request is 2.2–3.9× as fast with it, 0.48–0.76 of the static
+// file's requests per second against 0.17–0.21 without (BenchmarkCachePageB6:
 // go test -run '^$' -bench CachePageB6 ./server/).
 type pageCache struct {
 	maxBytes int

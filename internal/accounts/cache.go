@@ -12,9 +12,10 @@ import "time"
 // tool on the same database) waits out this lifetime.
 //
 // With reads by _id indexed the cache still earns its place: FromSession is 2,900–4,700×
-// as fast with it (about 0.5 µs against 1.4–2.7 ms), and B5's request 52–146× (BenchmarkCacheSession
-// in this package, BenchmarkCacheSessionB5 and BenchmarkCacheSessionB6 in server, where B6's
-// request is 16–19× as fast with it; go test -run '^$' -bench Cache ./internal/accounts/ ./server/).
+// as fast with it (about 0.5 µs against 1.4–2.7 ms, BenchmarkCacheSession in this package),
+// B5's request 52–146× (0.18–0.90 of the bare handler with it, 0.002–0.011 without,
+// BenchmarkCacheSessionB5 in server) and B6's 9.6–24× (BenchmarkCacheSessionB6; go test
+// -run '^$' -bench Cache ./internal/accounts/ ./server/).
 const DefaultCacheFor = 2 * time.Second
 
 // maxCachedSessions bounds the cache.
