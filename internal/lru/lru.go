@@ -57,7 +57,8 @@ func (c *Cache[K, V]) Put(key K, val V) {
 
 // PutUnless is Put, unless the value already under key is one that keep says to keep (a
 // later version of the same thing, say): it reports whether val was stored. The check and
-// the store are one step, so that of two callers putting at once the later version wins.
+// the store are one step, so that of two callers putting at once the later version wins;
+// keep runs with the cache locked, so it must not use the cache.
 func (c *Cache[K, V]) PutUnless(key K, val V, keep func(held V) bool) bool {
 	n := c.cost(key, val)
 	c.mu.Lock()
