@@ -93,7 +93,7 @@ func (s *Store) SaveAnswer(ctx context.Context, actor Actor, attemptID string, q
 // saveSnapshot inserts the open attempt's answers with this one added, as the snapshot
 // after the latest. The attempt's lock is held.
 func (s *Store) saveSnapshot(ctx context.Context, at *attemptDoc, question, option int, now time.Time) error {
-	cur, known := s.live.get(at.ID)
+	cur, known := s.live.Get(at.ID)
 	if !known || !s.sole {
 		var err error
 		if cur, err = s.readAnswers(ctx, at, cur); err != nil {
@@ -108,7 +108,7 @@ func (s *Store) saveSnapshot(ctx context.Context, at *attemptDoc, question, opti
 		next.Answers[question] = option
 		err := s.w.insert(ctx, s.answers, next)
 		if err == nil {
-			s.live.put(at.ID, next)
+			s.live.Put(at.ID, next)
 			return nil
 		}
 		if !errors.Is(err, errExists) {
@@ -125,7 +125,7 @@ func (s *Store) saveSnapshot(ctx context.Context, at *attemptDoc, question, opti
 // answersNow is the open attempt's latest answers: what this instance knows, when it is the
 // only writer and knows, and what is stored otherwise.
 func (s *Store) answersNow(ctx context.Context, at *attemptDoc) (*answerSnapshot, error) {
-	cur, known := s.live.get(at.ID)
+	cur, known := s.live.Get(at.ID)
 	if known && s.sole {
 		return cur, nil
 	}

@@ -192,12 +192,12 @@ func (s *Store) newAttempt(ctx context.Context, a Assessment, userID string, n i
 	if !inserted {
 		return nil, nil
 	}
-	s.attemptCache.put(at.ID, at)
+	s.attemptCache.Put(at.ID, at)
 	// Known open from now, unless a submission (through another start's answer) has closed
 	// it already.
 	unlock := s.db.Serialize(attemptsCollection, at.ID)
-	if _, closed := s.resultCache.get(at.ID); !closed {
-		s.live.put(at.ID, emptySnapshot(at))
+	if _, closed := s.resultCache.Get(at.ID); !closed {
+		s.live.Put(at.ID, emptySnapshot(at))
 	}
 	unlock()
 	return at, nil
@@ -205,7 +205,7 @@ func (s *Store) newAttempt(ctx context.Context, a Assessment, userID string, n i
 
 // attempt reads an attempt, from memory once read.
 func (s *Store) attempt(ctx context.Context, id string) (*attemptDoc, error) {
-	if at, ok := s.attemptCache.get(id); ok {
+	if at, ok := s.attemptCache.Get(id); ok {
 		return at, nil
 	}
 	var at attemptDoc
@@ -217,7 +217,7 @@ func (s *Store) attempt(ctx context.Context, id string) (*attemptDoc, error) {
 		e := at.Ends.UTC()
 		at.Ends = &e
 	}
-	s.attemptCache.put(id, &at)
+	s.attemptCache.Put(id, &at)
 	return &at, nil
 }
 

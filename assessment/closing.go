@@ -61,7 +61,7 @@ func (s *Store) Submit(ctx context.Context, actor Actor, attemptID string) (Atte
 // open: an attempt past its deadline is closed and marked, and one whose closing was
 // interrupted is marked.
 func (s *Store) settle(ctx context.Context, at *attemptDoc, now time.Time) (*resultDoc, error) {
-	if r, ok := s.resultCache.get(at.ID); ok {
+	if r, ok := s.resultCache.Get(at.ID); ok {
 		return r, nil
 	}
 	unlock := s.db.Serialize(attemptsCollection, at.ID)
@@ -74,10 +74,10 @@ func (s *Store) settle(ctx context.Context, at *attemptDoc, now time.Time) (*res
 // attempt itself for running out of time. An attempt this instance knows to be open, when it
 // is the only writer, is not looked up.
 func (s *Store) settleLocked(ctx context.Context, at *attemptDoc, now time.Time) (res *resultDoc, timedOut bool, err error) {
-	if r, ok := s.resultCache.get(at.ID); ok {
+	if r, ok := s.resultCache.Get(at.ID); ok {
 		return r, false, nil
 	}
-	if _, known := s.live.get(at.ID); !known || !s.sole {
+	if _, known := s.live.Get(at.ID); !known || !s.sole {
 		var c closeDoc
 		err := findOne(ctx, s.closes, at.ID, &c)
 		switch {
@@ -107,8 +107,8 @@ func (s *Store) closeLocked(ctx context.Context, at *attemptDoc, reason string, 
 	}
 	// No longer known open, whatever happens next: should the marking fail, the next look
 	// finds the close.
-	answers, known := s.live.get(at.ID)
-	s.live.remove(at.ID)
+	answers, known := s.live.Get(at.ID)
+	s.live.Remove(at.ID)
 	if known && s.sole {
 		// The answers are known and no one else writes them: the close and the mark go in
 		// together.
@@ -164,7 +164,7 @@ func (s *Store) markLocked(ctx context.Context, at *attemptDoc, c closeDoc, know
 		r = existing
 		r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
 	}
-	s.resultCache.put(r.ID, &r)
+	s.resultCache.Put(r.ID, &r)
 	// The attempt stays listed in open_attempts until Sweep passes its deadline: that takes
 	// a write out of every submission.
 	return &r, nil
@@ -172,7 +172,7 @@ func (s *Store) markLocked(ctx context.Context, at *attemptDoc, c closeDoc, know
 
 // result reads an attempt's result, from memory once read.
 func (s *Store) result(ctx context.Context, id string) (*resultDoc, error) {
-	if r, ok := s.resultCache.get(id); ok {
+	if r, ok := s.resultCache.Get(id); ok {
 		return r, nil
 	}
 	var r resultDoc
@@ -180,7 +180,7 @@ func (s *Store) result(ctx context.Context, id string) (*resultDoc, error) {
 		return nil, err
 	}
 	r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
-	s.resultCache.put(id, &r)
+	s.resultCache.Put(id, &r)
 	return &r, nil
 }
 

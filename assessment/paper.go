@@ -84,7 +84,7 @@ func (s *Store) paperFor(ctx context.Context, a Assessment) (*paper, error) {
 		doc.Questions[i] = toRevisionDoc(q)
 	}
 	doc.ID = hex.EncodeToString(h.Sum(nil))[:32]
-	if p, ok := s.paperCache.get(doc.ID); ok {
+	if p, ok := s.paperCache.Get(doc.ID); ok {
 		return p, nil
 	}
 	// Another start may have stored the same paper: its content is the same, being named by
@@ -93,13 +93,13 @@ func (s *Store) paperFor(ctx context.Context, a Assessment) (*paper, error) {
 		return nil, err
 	}
 	p := newPaper(doc)
-	s.paperCache.put(doc.ID, p)
+	s.paperCache.Put(doc.ID, p)
 	return p, nil
 }
 
 // paper reads a stored paper, from memory when it has been read before.
 func (s *Store) paper(ctx context.Context, id string) (*paper, error) {
-	if p, ok := s.paperCache.get(id); ok {
+	if p, ok := s.paperCache.Get(id); ok {
 		return p, nil
 	}
 	var d paperDoc
@@ -107,7 +107,7 @@ func (s *Store) paper(ctx context.Context, id string) (*paper, error) {
 		return nil, err
 	}
 	p := newPaper(d)
-	s.paperCache.put(id, p)
+	s.paperCache.Put(id, p)
 	return p, nil
 }
 

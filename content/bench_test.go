@@ -1,9 +1,15 @@
 package content
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
+
+	"polyphony/content/curriculum"
+	"polyphony/internal/benchpair"
+	"polyphony/internal/database"
+	"polyphony/internal/dbtest"
 )
 
 // tenKBPage is a curriculum page of about 10 KB with the usual mix: sections, lists,
@@ -47,20 +53,67 @@ func BenchmarkRender10KB(b *testing.B) {
 	}
 }
 
-// BenchmarkRenderCached measures rendering a page that is in the cache.
-func BenchmarkRenderCached(b *testing.B) {
-	r := NewRenderer()
+// BenchmarkCacheRender renders the 10 KB page with the render cache (a hit) and without, in
+// the same run:
+//
+//	go test -run '^$' -bench Cache ./content/
+func BenchmarkCacheRender(b *testing.B) {
+	cached, uncached := NewRenderer(), NewRendererKeeping(0)
 	src := tenKBPage()
 	links := curriculumLinksForBench()
-	if _, err := r.Render(src, links); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := r.Render(src, links); err != nil {
-			b.Fatal(err)
+	render := func(r *Renderer) func() {
+		return func() {
+			if _, err := r.Render(src, links); err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
+	benchpair.Compare(b, render(uncached), render(cached))
+}
+
+// BenchmarkCachePages gets a curriculum page from the store (Get, which every curriculum
+// request makes through List) with the pages' cache and without, in the same run, with the
+// curriculum pack imported and each page saved again cachePagesRevisions times.
+func BenchmarkCachePages(b *testing.B) {
+	const cachePagesRevisions = 5
+	ctx := context.Background()
+	db := dbtest.New(b)
+	cached, err := NewPages(ctx, db)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pack, err := LoadPack(curriculum.FS)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := cached.Import(ctx, pack, "bench"); err != nil {
+		b.Fatal(err)
+	}
+	all, err := cached.List(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, pg := range all {
+		for range cachePagesRevisions {
+			pg.Body += "\n\nOne more paragraph.\n"
+			saved, err := cached.Save(ctx, pg, pg.Revision, "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			pg = saved
+		}
+	}
+	uncached := *cached
+	uncached.cache = database.NewCache(db, revisionsCollection, 0, func(ps []Page) []Page { return ps })
+	slug := all[len(all)/2].Slug
+	get := func(p *Pages) func() {
+		return func() {
+			if _, err := p.Get(ctx, slug); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	benchpair.Compare(b, get(&uncached), get(cached))
 }
 
 func TestTenKBPageRendersInTime(t *testing.T) {

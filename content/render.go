@@ -51,7 +51,13 @@ type Renderer struct {
 
 // NewRenderer returns a Renderer with an empty cache.
 func NewRenderer() *Renderer {
-	return &Renderer{md: pageMarkdown(), cache: newRenderCache(cacheEntries)}
+	return NewRendererKeeping(cacheEntries)
+}
+
+// NewRendererKeeping returns a Renderer that keeps its n most recent results; with n 0 it
+// renders afresh every time.
+func NewRendererKeeping(n int) *Renderer {
+	return &Renderer{md: pageMarkdown(), cache: newRenderCache(n)}
 }
 
 // newMarkdown builds the one Markdown dialect of Polyphony: CommonMark with GFM tables,

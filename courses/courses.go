@@ -61,10 +61,12 @@ type Store struct {
 	calendarTokens *mongo.Collection
 	// A person's memberships, asked for on most pages, by user id. Memberships are only
 	// ever added, so a stale answer can only lack the newest cohort, for at most
-	// membershipsCacheFor; Enrol forgets the person's at once in this process.
+	// membershipsCacheFor; Enrol forgets the person's at once in this process. Kept: 46–100×
+	// (1.9–5 ms against 190–260 ms among 2,000 memberships, BenchmarkCacheMemberships).
 	membershipCache *ttlcache.Cache[[]Membership]
 	// Cohorts by id. A cohort is never changed or removed once created, so the lifetime only
-	// bounds the memory held.
+	// bounds the memory held. Kept: a read by _id takes 0.46–1.5 ms, several times a whole
+	// cached page, against 0.15 µs (BenchmarkCacheCohort).
 	cohortCache *ttlcache.Cache[Cohort]
 	now         func() time.Time
 }

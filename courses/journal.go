@@ -204,7 +204,7 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 		authors: db.Collection(journalAuthorsColl), tails: db.Collection(journalTailsColl),
 		opened: db.Collection(journalOpenedColl), threads: db.Collection(journalThreadsColl),
 		inbox:      db.Collection(journalInboxColl),
-		latestRevs: newRevisionCache(opts.CacheBytes), heads: &headMemo{heads: map[string]head{}},
+		latestRevs: newRevisionCache(opts.CacheBytes), heads: newHeadMemo(),
 	}
 	// The queries by other fields serve exports, erasure and the start-up migration, never
 	// a request: on MongoDB through these indexes, on embedded FerretDB by reading the

@@ -3,26 +3,27 @@ package courses
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/failure"
+	"polyphony/internal/lru"
 )
 
 // revisionCache keeps the latest revision seen of each entry, within a memory budget. A
 // revision never changes once stored, so what it holds is always true of that version;
 // only whether it is still the latest can go stale, and only when another process saves
-// (see JournalOptions.SoleWriter). When over budget it forgets entries at random.
+// (see JournalOptions.SoleWriter). When over budget it forgets the least recently used.
+// Kept: opening an entry is 1.8–6.8× as fast with it (0.13–0.27 ms against 0.9–1.4 ms on a
+// quiet machine); an autosave, one insert either way, gains little (0.9–2.1×, about 1.3× on
+// a quiet machine; BenchmarkCacheJournal: go test -run '^$' -bench CacheJournal ./courses/).
 type revisionCache struct {
-	mu         sync.Mutex
-	max, bytes int64
-	revs       map[string]revisionDoc
+	revs *lru.Cache[string, revisionDoc]
 }
 
 func newRevisionCache(max int64) *revisionCache {
-	return &revisionCache{max: max, revs: map[string]revisionDoc{}}
+	return &revisionCache{revs: lru.New(max, func(_ string, d revisionDoc) int64 { return revisionSize(d) })}
 }
 
 func revisionSize(d revisionDoc) int64 {
@@ -34,49 +35,25 @@ func revisionSize(d revisionDoc) int64 {
 }
 
 func (c *revisionCache) get(entryID string) (revisionDoc, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	d, ok := c.revs[entryID]
-	return d, ok
+	return c.revs.Get(entryID)
 }
 
 // put keeps d unless a later revision of the entry is already kept.
 func (c *revisionCache) put(d revisionDoc) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.revs[d.EntryID]; ok {
-		if old.Version >= d.Version {
-			return
-		}
-		c.bytes -= revisionSize(old)
-	}
-	c.revs[d.EntryID] = d
-	c.bytes += revisionSize(d)
-	for id, old := range c.revs {
-		if c.bytes <= c.max {
-			break
-		}
-		if id != d.EntryID {
-			delete(c.revs, id)
-			c.bytes -= revisionSize(old)
-		}
-	}
+	c.revs.PutUnless(d.EntryID, d, func(old revisionDoc) bool { return old.Version >= d.Version })
 }
 
 func (c *revisionCache) drop(entryID string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if old, ok := c.revs[entryID]; ok {
-		delete(c.revs, entryID)
-		c.bytes -= revisionSize(old)
-	}
+	c.revs.Remove(entryID)
 }
 
 // headMemo remembers the last document seen of each chain (documents numbered 1, 2, 3 …
-// under ids made from the number, never changed once stored). When full it forgets all.
+// under ids made from the number, never changed once stored), of at most maxHeads chains,
+// forgetting the least recently used. Kept: opening an entry is 3.4–3.7× as fast with it
+// (1.2× in one run on a busy machine; BenchmarkCacheJournal); without it every chain's head
+// is found by a query that reads the whole collection.
 type headMemo struct {
-	mu    sync.Mutex
-	heads map[string]head
+	heads *lru.Cache[string, head]
 }
 
 type head struct {
@@ -86,29 +63,20 @@ type head struct {
 
 const maxHeads = 100_000
 
+func newHeadMemo() *headMemo {
+	return &headMemo{heads: lru.New[string, head](maxHeads, nil)}
+}
+
 func (m *headMemo) get(chain string) (head, bool) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	h, ok := m.heads[chain]
-	return h, ok
+	return m.heads.Get(chain)
 }
 
 func (m *headMemo) put(chain string, n int, doc any) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if h, ok := m.heads[chain]; ok && h.n > n {
-		return
-	}
-	if len(m.heads) >= maxHeads {
-		m.heads = map[string]head{}
-	}
-	m.heads[chain] = head{n, doc}
+	m.heads.PutUnless(chain, head{n, doc}, func(h head) bool { return h.n > n })
 }
 
 func (m *headMemo) drop(chain string) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.heads, chain)
+	m.heads.Remove(chain)
 }
 
 // chainHead reads the last document of a chain, from the database on every call: with

@@ -341,7 +341,8 @@ type programmeDoc struct {
 // openProgrammes prepares the collections of programmes, attendance and calendar tokens.
 func (s *Store) openProgrammes(ctx context.Context, db *database.DB) error {
 	s.programmes = db.Collection("programmes")
-	// Every page a member opens needs the cohort's programme; it changes rarely.
+	// Every page a member opens needs the cohort's programme; it changes rarely. Kept: 490–6,900×
+	// (0.02–0.4 ms against 140–190 ms, BenchmarkCacheProgramme: go test -run '^$' -bench Cache ./courses/).
 	s.programmeCache = database.NewCache(db, "programmes", time.Minute, Programme.clone)
 	s.attendance = db.Collection("attendance")
 	s.calendarTokens = db.Collection("calendar_tokens")

@@ -23,8 +23,8 @@ func TestPageCache(t *testing.T) {
 	for i := range 20 {
 		c.put(string(rune('b'+i)), html, page(byte('b'+i)))
 	}
-	if c.bytes > 8<<10 {
-		t.Errorf("the cache holds %d bytes, bound %d", c.bytes, 8<<10)
+	if n := c.entries.Cost(); n > 8<<10 {
+		t.Errorf("the cache holds %d bytes, bound %d", n, 8<<10)
 	}
 	if _, ok := c.get("a", html); ok {
 		t.Error("the least recently used page was kept past the bound")

@@ -12,6 +12,8 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
+
+	"polyphony/internal/ttlcache"
 )
 
 // A stamp is a small document that changes whenever a set of records does, so that a cache
@@ -70,27 +72,31 @@ func (db *DB) stamp(ctx context.Context, name string) (string, error) {
 }
 
 // Cache keeps values loaded from the records named by a stamp, for as long as the stamp is
-// unchanged and at most ttl (which bounds staleness should a writer die between storing a
-// change and touching the stamp). The stamp itself is read at most once per StampRecheck,
-// and at once after a Touch through the same DB. Values are cloned on the way out, so
-// callers may change what they get.
+// unchanged and at most ttl after each was loaded (which bounds staleness should a writer die
+// between storing a change and touching the stamp). The stamp itself is read at most once per
+// StampRecheck, and at once after a Touch through the same DB. Values are cloned on the way
+// out, so callers may change what they get. A ttl of 0 or less keeps nothing.
+//
+// The values live in a ttlcache.Cache, whose generation rule keeps a load that began before
+// the stamp was seen to change from putting back what it read.
 type Cache[T any] struct {
-	db    *DB
-	name  string
-	ttl   time.Duration
-	clone func(T) T
+	db     *DB
+	name   string
+	clone  func(T) T
+	values *ttlcache.Cache[T]
 
 	mu      sync.Mutex
 	stamp   string
-	expires time.Time
 	checked time.Time // when the stamp was last read
 	touches uint64    // this DB's touch count for the stamp when it was last read
-	values  map[string]T
 }
+
+// maxCacheValues bounds each Cache (the keys are few: a list, a cohort's programme, a bank).
+const maxCacheValues = 10_000
 
 // NewCache returns a cache of values read from the records stamped name.
 func NewCache[T any](db *DB, name string, ttl time.Duration, clone func(T) T) *Cache[T] {
-	return &Cache[T]{db: db, name: name, ttl: ttl, clone: clone, values: map[string]T{}}
+	return &Cache[T]{db: db, name: name, clone: clone, values: ttlcache.New[T](ttl, maxCacheValues)}
 }
 
 // Get returns the value for key, calling load when the cache has no current one.
@@ -98,14 +104,12 @@ func (c *Cache[T]) Get(ctx context.Context, key string, load func(context.Contex
 	touches := c.db.touched.get(c.name)
 	now := time.Now()
 	c.mu.Lock()
-	if touches == c.touches && now.Sub(c.checked) < StampRecheck && now.Before(c.expires) {
-		v, ok := c.values[key]
-		c.mu.Unlock()
-		if ok {
+	current := touches == c.touches && now.Sub(c.checked) < StampRecheck && !now.Before(c.checked)
+	c.mu.Unlock()
+	if current {
+		if v, ok := c.values.Get(key, now); ok {
 			return c.clone(v), nil
 		}
-	} else {
-		c.mu.Unlock()
 	}
 
 	stamp, err := c.db.stamp(ctx, c.name)
@@ -114,26 +118,25 @@ func (c *Cache[T]) Get(ctx context.Context, key string, load func(context.Contex
 		return zero, err
 	}
 	c.mu.Lock()
-	if stamp != c.stamp || now.After(c.expires) {
-		c.stamp, c.expires, c.values = stamp, now.Add(c.ttl), map[string]T{}
+	if stamp != c.stamp {
+		c.stamp = stamp
+		c.values.ForgetAll()
 	}
 	// The touch count was read before the stamp, so a touch in between makes the next Get
 	// read the stamp again.
 	c.checked, c.touches = now, touches
-	v, ok := c.values[key]
+	// Read under the lock, so that a Get that sees the stamp change after this point
+	// refuses what this one loads.
+	gen := c.values.Generation()
 	c.mu.Unlock()
-	if ok {
+	if v, ok := c.values.Get(key, now); ok {
 		return c.clone(v), nil
 	}
 	// Loaded after the stamp was read, so the value is at least as new as the stamp says.
-	v, err = load(ctx)
+	v, err := load(ctx)
 	if err != nil {
 		return v, err
 	}
-	c.mu.Lock()
-	if c.stamp == stamp && c.touches == touches {
-		c.values[key] = v
-	}
-	c.mu.Unlock()
+	c.values.PutIfUnchanged(key, v, now, gen)
 	return c.clone(v), nil
 }

@@ -2,6 +2,7 @@ package database_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -85,5 +86,53 @@ func TestCacheSeesOtherProcessesWithinRecheck(t *testing.T) {
 	}
 	if loads != 2 {
 		t.Errorf("loads = %d, want 2", loads)
+	}
+}
+
+// A load that was under way when a change was seen must not put back what it read: the
+// value it read may be the one the change replaced.
+func TestCacheRefusesALoadOverlappingAChange(t *testing.T) {
+	db := dbtest.New(t)
+	ctx := context.Background()
+	c := database.NewCache(db, "things", time.Hour, func(s string) string { return s })
+	value, loads := "old", 0
+	var load func(context.Context) (string, error)
+	load = func(ctx context.Context) (string, error) {
+		loads++
+		read := value
+		if loads == 1 {
+			// The change lands while this load is under way, and another request sees it.
+			value = "new"
+			if err := db.Touch(ctx, "things"); err != nil {
+				return "", err
+			}
+			if got, err := c.Get(ctx, "k", load); err != nil || got != "new" {
+				return "", fmt.Errorf("the request after the change: %q %v", got, err)
+			}
+		}
+		return read, nil
+	}
+	if _, err := c.Get(ctx, "k", load); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.Get(ctx, "k", load); got != "new" {
+		t.Errorf("after a load overlapping a change the cache gives %q, want new", got)
+	}
+	if loads != 2 {
+		t.Errorf("loads = %d, want 2", loads)
+	}
+}
+
+// A cache with no lifetime loads every time.
+func TestCacheWithoutLifetimeLoadsEveryTime(t *testing.T) {
+	db := dbtest.New(t)
+	ctx := context.Background()
+	loads := 0
+	c := database.NewCache(db, "things", 0, func(s string) string { return s })
+	for range 3 {
+		c.Get(ctx, "k", func(context.Context) (string, error) { loads++; return "v", nil })
+	}
+	if loads != 3 {
+		t.Errorf("loads = %d, want 3", loads)
 	}
 }

@@ -1,9 +1,11 @@
 // Package ttlcache keeps values for a short, fixed lifetime in one process.
 //
 // It is for answers that are read on nearly every request and change rarely, where the
-// database is slow to ask (see internal/database): signed-in sessions, a person's cohorts.
-// Whoever changes such a value forgets it here at once; the lifetime bounds how long a
-// change made elsewhere (another process on the same database) goes unseen.
+// database is slow to ask: signed-in sessions, a person's memberships, cohorts, and the values
+// of a database.Cache (which forgets them all when their stamp changes). Whoever changes such
+// a value forgets it here at once; the lifetime bounds how long a change made elsewhere
+// (another process on the same database) goes unseen. It is the one such cache; the one
+// bounded by recent use is internal/lru.
 //
 // A load that began before a Forget must not put what it read, which may be exactly what
 // was forgotten: read Generation before loading and put with PutIfUnchanged.
@@ -109,6 +111,14 @@ func (c *Cache[V]) ForgetWhere(match func(V) bool) {
 			delete(c.entries, k)
 		}
 	}
+	c.mu.Unlock()
+}
+
+// ForgetAll drops every value.
+func (c *Cache[V]) ForgetAll() {
+	c.mu.Lock()
+	c.gen++
+	clear(c.entries)
 	c.mu.Unlock()
 }
 

@@ -83,3 +83,19 @@ func TestZeroLifetimeCachesNothing(t *testing.T) {
 		t.Error("a cache with no lifetime kept a value")
 	}
 }
+
+func TestForgetAll(t *testing.T) {
+	c := New[string](time.Minute, 10)
+	now := time.Now()
+	c.PutIfUnchanged("a", "one", now, c.Generation())
+	c.PutIfUnchanged("b", "two", now, c.Generation())
+	gen := c.Generation()
+	c.ForgetAll()
+	if c.Len() != 0 {
+		t.Errorf("%d values after ForgetAll", c.Len())
+	}
+	c.PutIfUnchanged("a", "stale", now, gen)
+	if _, ok := c.Get("a", now); ok {
+		t.Error("a load that began before ForgetAll was kept")
+	}
+}
