@@ -199,13 +199,13 @@ func (s *Server) apiAssessmentResults(c echo.Context) error {
 		rs = []assessment.TraineeResult{}
 	}
 	if csv {
-		users, err := s.deps.Accounts.Users.List(c.Request().Context())
+		var ids []string
+		for _, r := range rs {
+			ids = append(ids, r.UserID)
+		}
+		names, err := s.deps.Accounts.Users.Names(c.Request().Context(), ids)
 		if err != nil {
 			return err
-		}
-		names := map[string]string{}
-		for _, u := range users {
-			names[u.ID] = u.Name
 		}
 		return sendCSV(c, "results.csv", func(w io.Writer) error {
 			return assessment.WriteResultsCSV(w, rs, func(id string) string { return names[id] })

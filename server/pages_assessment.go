@@ -79,17 +79,9 @@ func mcqRedirect(c echo.Context, path, notice string) error {
 	return c.Redirect(http.StatusSeeOther, path)
 }
 
-// mcqUserNames maps user ids to names, for pages that list people.
-func (s *Server) mcqUserNames(ctx context.Context) (map[string]string, error) {
-	users, err := s.deps.Accounts.Users.List(ctx)
-	if err != nil {
-		return nil, err
-	}
-	names := make(map[string]string, len(users))
-	for _, u := range users {
-		names[u.ID] = u.Name
-	}
-	return names, nil
+// mcqUserNames maps the user ids to names, for pages that list people.
+func (s *Server) mcqUserNames(ctx context.Context, ids ...string) (map[string]string, error) {
+	return s.deps.Accounts.Users.Names(ctx, ids)
 }
 
 // ukInput and ukLabel show times as people in the UK read them: in a datetime-local field,
@@ -580,7 +572,11 @@ func (s *Server) questionData(c echo.Context) (assessment.Question, questionForm
 	if err != nil {
 		return q, questionForm{}, err
 	}
-	names, err := s.mcqUserNames(ctx)
+	var savers []string
+	for _, h := range hist {
+		savers = append(savers, h.SavedBy)
+	}
+	names, err := s.mcqUserNames(ctx, savers...)
 	if err != nil {
 		return q, questionForm{}, err
 	}

@@ -67,7 +67,11 @@ func (s *Server) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	names, err := s.mcqUserNames(ctx)
+	var ids []string
+	for _, r := range rs {
+		ids = append(ids, r.UserID)
+	}
+	names, err := s.mcqUserNames(ctx, ids...)
 	if err != nil {
 		return err
 	}
@@ -269,7 +273,14 @@ func (s *Server) angoffData(c echo.Context) (angoffPageData, error) {
 	if err != nil {
 		return angoffPageData{}, err
 	}
-	names, err := s.mcqUserNames(ctx)
+	var ids []string
+	if a.Adoption != nil {
+		ids = append(ids, a.Adoption.AdoptedBy)
+	}
+	for _, j := range panel.Judges {
+		ids = append(ids, j.JudgeID)
+	}
+	names, err := s.mcqUserNames(ctx, ids...)
 	if err != nil {
 		return angoffPageData{}, err
 	}

@@ -50,6 +50,8 @@ type Users struct {
 	coll     *mongo.Collection
 	versions *mongo.Collection
 	emails   *mongo.Collection
+	names    *mongo.Collection
+	db       *database.DB
 	now      func() time.Time
 	// onChange is called after an account is changed, so cached copies are forgotten.
 	onChange func(id string)
@@ -64,7 +66,8 @@ func NewUsers(ctx context.Context, db *database.DB) (*Users, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Users{coll: coll, versions: db.Collection(versionsCollection), emails: db.Collection(emailsCollection), now: time.Now}, nil
+	return &Users{coll: coll, versions: db.Collection(versionsCollection), emails: db.Collection(emailsCollection),
+		names: db.Collection(namesCollection), db: db, now: time.Now}, nil
 }
 
 // emailsCollection holds one document for each address an account has, _id
@@ -220,6 +223,7 @@ func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
 		}
 		return User{}, fmt.Errorf("insert user: %w", err)
 	}
+	s.noteName(ctx, u.ID, u.Name)
 	return u, nil
 }
 

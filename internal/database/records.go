@@ -104,3 +104,10 @@ func (db *DB) updateList(ctx context.Context, coll *mongo.Collection, id string,
 	}
 	return nil
 }
+
+// AddField sets one field (a dotted path) of the document id, made on first use. Like
+// AddToList it holds the document's lock in this process; two processes setting different
+// fields at once may lose one, so use it only for documents that are hints.
+func (db *DB) AddField(ctx context.Context, coll *mongo.Collection, id, field string, value any) error {
+	return db.updateList(ctx, coll, id, bson.M{"$set": bson.M{field: value}})
+}

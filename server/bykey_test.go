@@ -1,0 +1,97 @@
+package server_test
+
+import (
+	"net/http"
+	"regexp"
+	"testing"
+
+	"polyphony/internal/accounts"
+	"polyphony/internal/dbtest"
+)
+
+// TestMainRequestsReadByIDOnly makes the requests people make most, through HTTP on a
+// database whose every command is watched, and fails on any read, update or delete whose
+// filter is not exactly {_id: <string>}: on embedded FerretDB such a filter reads every
+// document of its collection, so the request would slow down with everything ever stored.
+// The requests are B10's: signing in, the home page, the programme, a curriculum page, the
+// journal list, opening an entry, an autosave, a missing entry, joining a room with history,
+// its transcript, answering an attempt, results and item analysis.
+func TestMainRequestsReadByIDOnly(t *testing.T) {
+	log := dbtest.NewFilterLog()
+	f := newFixtureOn(t, dbtest.NewLogged(t, log))
+	seedPages(t, f)
+	jc := f.journalCast(t)
+	e := createEntry(t, jc.trainee, "Read by id", "A first line.")
+	cohort := f.demoCohort(t)
+	room := "/rooms/" + cohort.ID + "/cohort"
+	_, _, conn := openWithTrainee(t, f, room)
+	if err := conn.WriteJSON(map[string]string{"type": "say", "text": "Something said before", "id": "h1"}); err != nil {
+		t.Fatal(err)
+	}
+	next(t, conn, "ack")
+	assessor := f.signedIn(t, accounts.RoleAssessor)
+	res, body := assessor.do("GET", "/api/v1/banks", nil)
+	banks := decode[[]struct {
+		ID string `json:"id"`
+	}](t, res, body, http.StatusOK)
+	res, body = assessor.do("GET", "/api/v1/banks/"+banks[0].ID+"/questions", nil)
+	qs := decode[[]questionAnswer](t, res, body, http.StatusOK)
+	res, body = assessor.do("POST", "/api/v1/assessments", map[string]any{
+		"title": "Module 1 recheck", "bankId": banks[0].ID, "cohortId": cohort.ID, "questions": []string{qs[0].ID, qs[1].ID}, "passMark": 50,
+	})
+	second := decode[struct {
+		ID string `json:"id"`
+	}](t, res, body, http.StatusCreated).ID
+	res, body = assessor.do("GET", "/api/v1/assessments", nil)
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("assessments: %d %s", res.StatusCode, body)
+	}
+	sat := regexp.MustCompile(`"id":"([^"]+)","version":\d+,"title":"Module 1 check"`).FindSubmatch(body)
+	if sat == nil {
+		t.Fatalf("the seeded assessment is not listed: %s", body)
+	}
+	res, body = jc.trainee.do("GET", "/curriculum", nil)
+	wantStatus(t, "curriculum", res, body, http.StatusOK)
+	page := regexp.MustCompile(`href="(/curriculum/[a-z0-9-]+)"`).FindSubmatch(body)
+	if page == nil {
+		t.Fatalf("the curriculum lists no page")
+	}
+
+	log.Record(true)
+	trainee := f.signInAs(t, f.byRole[accounts.RoleTrainee].Email, f.byRole[accounts.RoleTrainee].Password)
+	for _, p := range []string{"/", "/programme", string(page[1]), "/journal", "/journal/" + e.ID, room + "/transcript"} {
+		res, body := trainee.do("GET", p, nil)
+		wantStatus(t, p, res, body, http.StatusOK)
+	}
+	res, body = trainee.do("GET", "/api/v1/journal/entries/"+e.ID, nil)
+	wantStatus(t, "open an entry", res, body, http.StatusOK)
+	res, body = trainee.send("PUT", "/api/v1/journal/entries/"+e.ID, map[string]any{"baseVersion": 1, "title": "Read by id", "body": "A second line.", "tags": []string{}}, idem("bykey-save"))
+	wantStatus(t, "autosave", res, body, http.StatusOK)
+	res, body = trainee.do("GET", "/api/v1/journal/entries/jedoesnotexist0000", nil)
+	wantStatus(t, "a missing entry", res, body, http.StatusNotFound)
+	joined, _, err := trainee.dialRoom(room+"/ws", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer joined.Close()
+	next(t, joined, "welcome")
+	res, body = trainee.do("POST", "/api/v1/assessments/"+second+"/attempts", nil)
+	at := decode[attemptAnswer](t, res, body, http.StatusCreated)
+	res, body = trainee.do("PUT", "/api/v1/attempts/"+at.ID+"/answers/0", map[string]int{"option": 1})
+	decode[map[string]any](t, res, body, http.StatusOK)
+	staff := f.signInAs(t, f.byRole[accounts.RoleAssessor].Email, f.byRole[accounts.RoleAssessor].Password)
+	for _, p := range []string{"/assessments/" + string(sat[1]) + "/results", "/assessments/" + string(sat[1]) + "/analysis"} {
+		res, body := staff.do("GET", p, nil)
+		wantStatus(t, p, res, body, http.StatusOK)
+	}
+	log.Record(false)
+
+	bad := log.NotByID()
+	for _, c := range bad {
+		t.Errorf("not by _id: %s", c)
+	}
+	if len(log.All()) == 0 {
+		t.Fatal("no command was seen: the log does not watch the connection")
+	}
+	t.Logf("%d commands, %d not by _id", len(log.All()), len(bad))
+}
