@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -58,4 +57,3 @@ func (s *Users) Names(ctx context.Context, ids []string) (map[string]string, err
 	}
 	return out, nil
 }
-
