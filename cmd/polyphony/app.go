@@ -43,7 +43,7 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 		Throttle: accounts.ThrottleConfig{PerAccount: cfg.LimitAccount, PerIP: cfg.LimitIP, Window: cfg.LoginWindow},
 	})
 	if err == nil {
-		a.courses, err = courses.NewStore(ctx, db)
+		a.courses, err = courses.NewStore(ctx, db, courses.WithLogger(log))
 	}
 	if err == nil {
 		a.pages, err = content.NewPages(ctx, db)

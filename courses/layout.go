@@ -1,0 +1,205 @@
+package courses
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
+
+	"polyphony/internal/database"
+	"polyphony/internal/failure"
+)
+
+// Every read a request makes of the store's records is by _id alone, because on embedded
+// FerretDB any other filter reads the whole collection. What a page asks for by something
+// else is reached through two kinds of document:
+//
+//   - A name key (course_keys, _id "trust/<name>" or "cohort/<name>") holds the id of the
+//     trust or cohort with that name. It is inserted before the record, so that of two
+//     creations with one name exactly one wins, whatever the engine.
+//   - A list document (course_lists) holds what one owner has: "trusts" and "cohorts" the
+//     ids of every trust and cohort, "user/<id>" a person's memberships, "cohort/<id>" a
+//     cohort's. A record is listed after it is stored, and listing it again changes
+//     nothing, so a retry repairs a list an interrupted write left short.
+
+const (
+	courseKeysColl  = "course_keys"
+	courseListsColl = "course_lists"
+
+	trustsList  = "trusts"
+	cohortsList = "cohorts"
+)
+
+// coursesLayoutMark is the _id of the name key that says the store's records are in the
+// layout read by id. A data folder written before it lacks it, and the first start brings
+// its records over once (see migrateCourses).
+const coursesLayoutMark = "layout:courses-by-id-1"
+
+func trustNameKey(name string) string   { return "trust/" + name }
+func cohortNameKey(name string) string  { return "cohort/" + name }
+func userList(userID string) string     { return "user/" + userID }
+func cohortList(cohortID string) string { return "cohort/" + cohortID }
+
+// nameKeyDoc says which record has a unique name.
+type nameKeyDoc struct {
+	ID     string `bson:"_id"`
+	Target string `bson:"id"`
+}
+
+// idListDoc is a list document of ids.
+type idListDoc struct {
+	ID  string   `bson:"_id"`
+	IDs []string `bson:"ids"`
+}
+
+// membersDoc is a list document of memberships: a person's (Memberships) or a cohort's
+// (Members).
+type membersDoc struct {
+	ID          string       `bson:"_id"`
+	Memberships []Membership `bson:"memberships"`
+	Members     []Membership `bson:"members"`
+}
+
+// claimName reserves the name key for a new record and returns the id the record is to
+// have. When the key is taken, find (reading the record by id) decides: a record that
+// exists is failure.ErrConflict; a missing one is a creation that stopped after claiming
+// the name, and the caller finishes it under the id the key holds.
+func (s *Store) claimName(ctx context.Context, key string, find func(id string) error) (string, error) {
+	id := database.NewID()
+	err := database.Insert(ctx, s.keys, nameKeyDoc{ID: key, Target: id})
+	if !errors.Is(err, database.ErrDuplicate) {
+		return id, err
+	}
+	k, err := database.FindByID[nameKeyDoc](ctx, s.keys, key)
+	if err != nil {
+		return "", err
+	}
+	switch err := find(k.Target); {
+	case err == nil:
+		return "", fmt.Errorf("%s: %w", key, failure.ErrConflict)
+	case errors.Is(err, failure.ErrNotFound):
+		return k.Target, nil
+	default:
+		return "", err
+	}
+}
+
+// listIDs reads the ids of a list document; a missing one is an empty list.
+func (s *Store) listIDs(ctx context.Context, id string) ([]string, error) {
+	d, err := database.FindByID[idListDoc](ctx, s.lists, id)
+	if errors.Is(err, failure.ErrNotFound) {
+		return nil, nil
+	}
+	return d.IDs, err
+}
+
+// listedMemberships reads a list of memberships, in the order the people joined.
+func (s *Store) listedMemberships(ctx context.Context, id string) ([]Membership, error) {
+	d, err := database.FindByID[membersDoc](ctx, s.lists, id)
+	if errors.Is(err, failure.ErrNotFound) {
+		return []Membership{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := append(d.Memberships, d.Members...)
+	slices.SortStableFunc(out, func(a, b Membership) int {
+		if c := a.Since.Compare(b.Since); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	out = slices.CompactFunc(out, func(a, b Membership) bool { return a.ID == b.ID })
+	for i := range out {
+		out[i].Since = out[i].Since.UTC()
+	}
+	return out, nil
+}
+
+// migrateCourses brings a data folder written before the name keys and list documents
+// existed to the current layout, once: without it the trusts, cohorts and memberships it
+// holds would be missing from the pages. It reads the collections once, at start-up, and
+// says so in the log.
+func (s *Store) migrateCourses(ctx context.Context, log *slog.Logger) error {
+	_, err := database.FindByID[nameKeyDoc](ctx, s.keys, coursesLayoutMark)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, failure.ErrNotFound) {
+		return fmt.Errorf("courses layout: %w", err)
+	}
+	counts := map[string]int{}
+	trusts, err := findAll[Trust](ctx, s.trusts, bson.M{}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return fmt.Errorf("courses layout: %w", err)
+	}
+	for _, t := range trusts {
+		if err := database.InsertOnce(ctx, s.keys, nameKeyDoc{ID: trustNameKey(t.Name), Target: t.ID}); err != nil {
+			return err
+		}
+		if err := s.db.AddToList(ctx, s.lists, trustsList, "ids", t.ID); err != nil {
+			return err
+		}
+	}
+	counts["trusts"] = len(trusts)
+	cohorts, err := findAll[Cohort](ctx, s.cohorts, bson.M{}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return fmt.Errorf("courses layout: %w", err)
+	}
+	for _, c := range cohorts {
+		if err := database.InsertOnce(ctx, s.keys, nameKeyDoc{ID: cohortNameKey(c.Name), Target: c.ID}); err != nil {
+			return err
+		}
+		if err := s.db.AddToList(ctx, s.lists, cohortsList, "ids", c.ID); err != nil {
+			return err
+		}
+	}
+	counts["cohorts"] = len(cohorts)
+	ms, err := findAll[Membership](ctx, s.memberships, bson.M{}, bson.D{{Key: "since", Value: 1}, {Key: "_id", Value: 1}})
+	if err != nil {
+		return fmt.Errorf("courses layout: %w", err)
+	}
+	for _, m := range ms {
+		if err := s.listMembership(ctx, m); err != nil {
+			return err
+		}
+	}
+	counts["memberships"] = len(ms)
+	for _, step := range s.layoutSteps() {
+		n, err := step.run(ctx)
+		if err != nil {
+			return fmt.Errorf("courses layout: %s: %w", step.name, err)
+		}
+		counts[step.name] = n
+	}
+	if err := database.InsertOnce(ctx, s.keys, nameKeyDoc{ID: coursesLayoutMark}); err != nil {
+		return err
+	}
+	total := 0
+	attrs := []any{}
+	for _, k := range slices.Sorted(maps.Keys(counts)) {
+		total += counts[k]
+		attrs = append(attrs, k, counts[k])
+	}
+	if total > 0 {
+		log.Info("course records brought to the layout read by id", attrs...)
+	}
+	return nil
+}
+
+// layoutStep brings one kind of record to the layout read by id, returning how many
+// records it brought over.
+type layoutStep struct {
+	name string
+	run  func(ctx context.Context) (int, error)
+}
+
+// layoutSteps are the steps of migrateCourses after the trusts, cohorts and memberships.
+func (s *Store) layoutSteps() []layoutStep {
+	return nil
+}
