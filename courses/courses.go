@@ -63,7 +63,10 @@ type Store struct {
 	programmes     *mongo.Collection
 	programmeCache *database.Cache[Programme]
 	attendance     *mongo.Collection
+	registers      *mongo.Collection
 	calendarTokens *mongo.Collection
+	// The version documents of the calendar tokens (calendar.go).
+	calendarVersions *mongo.Collection
 	// A person's memberships, asked for on most pages, by user id. Memberships are only
 	// ever added, so a stale answer can only lack the newest cohort, for at most
 	// membershipsCacheFor; Enrol forgets the person's at once in this process.

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -28,8 +29,10 @@ import (
 //     nothing, so a retry repairs a list an interrupted write left short.
 
 const (
-	courseKeysColl  = "course_keys"
-	courseListsColl = "course_lists"
+	courseKeysColl       = "course_keys"
+	courseListsColl      = "course_lists"
+	registersColl        = "attendance_registers"
+	calendarVersionsColl = "calendar_versions"
 
 	trustsList  = "trusts"
 	cohortsList = "cohorts"
@@ -201,5 +204,58 @@ type layoutStep struct {
 
 // layoutSteps are the steps of migrateCourses after the trusts, cohorts and memberships.
 func (s *Store) layoutSteps() []layoutStep {
+	return []layoutStep{
+		{"programmes", s.migrateProgrammes},
+	}
+}
+
+// migrateProgrammes stores each version of a programme saved under an id of its own again
+// under programmeID, and drops the unique index on (cohortId, version), which the copy
+// would break and the ids now stand in for.
+func (s *Store) migrateProgrammes(ctx context.Context) (int, error) {
+	if err := dropIndex(ctx, s.programmes, "cohortId_1_version_1"); err != nil {
+		return 0, err
+	}
+	docs, err := findAll[programmeDoc](ctx, s.programmes, bson.M{}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, d := range docs {
+		id := programmeID(d.CohortID, d.Version)
+		if d.ID == id {
+			continue
+		}
+		old := d.ID
+		d.ID = id
+		if err := database.InsertOnce(ctx, s.programmes, d); err != nil {
+			return n, err
+		}
+		if err := database.DeleteByID(ctx, s.programmes, old); err != nil {
+			return n, err
+		}
+		s.noteProgramme(ctx, d.CohortID, d.Version)
+		n++
+	}
+	return n, nil
+}
+
+// dropIndex drops the collection's index of that name, if it has one.
+func dropIndex(ctx context.Context, coll *mongo.Collection, name string) error {
+	cur, err := coll.Indexes().List(ctx)
+	if err != nil {
+		return err
+	}
+	var specs []struct {
+		Name string `bson:"name"`
+	}
+	if err := cur.All(ctx, &specs); err != nil {
+		return err
+	}
+	for _, spec := range specs {
+		if spec.Name == name {
+			return coll.Indexes().DropOne(ctx, name)
+		}
+	}
 	return nil
 }
