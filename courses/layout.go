@@ -206,7 +206,37 @@ type layoutStep struct {
 func (s *Store) layoutSteps() []layoutStep {
 	return []layoutStep{
 		{"programmes", s.migrateProgrammes},
+		{"attendanceMarks", s.migrateAttendance},
 	}
+}
+
+// migrateAttendance adds every mark of the attendance collection, where each was a
+// document of its own, to the lists of its register and its trainee. The marks stay where
+// they were.
+func (s *Store) migrateAttendance(ctx context.Context) (int, error) {
+	docs, err := findAll[attendanceDoc](ctx, s.attendance, bson.M{}, bson.D{{Key: "takenAt", Value: 1}, {Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, err
+	}
+	lists := map[string][]any{}
+	var order []string
+	add := func(id string, d attendanceDoc) {
+		if _, ok := lists[id]; !ok {
+			order = append(order, id)
+		}
+		lists[id] = append(lists[id], d)
+	}
+	for _, d := range docs {
+		d.TakenAt = d.TakenAt.UTC()
+		add(registerID(d.CohortID, d.Occasion), d)
+		add(traineeMarksID(d.CohortID, d.UserID), d)
+	}
+	for _, id := range order {
+		if err := s.db.AddToList(ctx, s.registers, id, "marks", bson.M{"$each": lists[id]}); err != nil {
+			return 0, err
+		}
+	}
+	return len(docs), nil
 }
 
 // migrateProgrammes stores each version of a programme saved under an id of its own again
