@@ -207,7 +207,40 @@ func (s *Store) layoutSteps() []layoutStep {
 	return []layoutStep{
 		{"programmes", s.migrateProgrammes},
 		{"attendanceMarks", s.migrateAttendance},
+		{"calendarTokens", s.migrateCalendarTokens},
 	}
+}
+
+// migrateCalendarTokens writes the version documents of the calendar tokens, and drops
+// the unique index on (userId, version), whose part the version documents' ids now play.
+// The versions of tokens deleted at a rotation get a document naming no token, so that
+// each person's versions run from 1 without a gap, as latestCalendarToken reads them.
+func (s *Store) migrateCalendarTokens(ctx context.Context) (int, error) {
+	if err := dropIndex(ctx, s.calendarTokens, "userId_1_version_1"); err != nil {
+		return 0, err
+	}
+	docs, err := findAll[calendarTokenDoc](ctx, s.calendarTokens, bson.M{}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, err
+	}
+	byUser := map[string]map[int]calendarTokenDoc{}
+	for _, d := range docs {
+		if byUser[d.UserID] == nil {
+			byUser[d.UserID] = map[int]calendarTokenDoc{}
+		}
+		byUser[d.UserID][d.Version] = d
+	}
+	for _, userID := range slices.Sorted(maps.Keys(byUser)) {
+		tokens := byUser[userID]
+		for n := 1; n <= slices.Max(slices.Collect(maps.Keys(tokens))); n++ {
+			d := tokens[n]
+			v := calendarVersionDoc{ID: calendarVersionID(userID, n), Token: d.Token, UserID: userID, Version: n, CreatedAt: d.CreatedAt}
+			if err := database.InsertOnce(ctx, s.calendarVersions, v); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(docs), nil
 }
 
 // migrateAttendance adds every mark of the attendance collection, where each was a

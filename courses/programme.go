@@ -341,7 +341,8 @@ type programmeDoc struct {
 // openProgrammes prepares the collections of programmes, attendance and calendar tokens.
 // A programme's versions are stored under ids made from the cohort and the version
 // (programmeID), which also keeps two saves of one version apart; the unique index on
-// (cohortId, version) that did so before is dropped by migrateProgrammes.
+// (cohortId, version) that did so before is dropped by migrateProgrammes, and the calendar
+// tokens' on (userId, version) by migrateCalendarTokens.
 func (s *Store) openProgrammes(ctx context.Context, db *database.DB) error {
 	s.programmes = db.Collection("programmes")
 	// Every page a member opens needs the cohort's programme; it changes rarely.
@@ -350,16 +351,12 @@ func (s *Store) openProgrammes(ctx context.Context, db *database.DB) error {
 	s.registers = db.Collection(registersColl)
 	s.calendarTokens = db.Collection("calendar_tokens")
 	s.calendarVersions = db.Collection(calendarVersionsColl)
-	if err := database.EnsureIndexes(ctx, s.attendance,
+	// The attendance collection holds the marks of the layout before the registers' lists,
+	// read once by migrateAttendance.
+	return database.EnsureIndexes(ctx, s.attendance,
 		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "occasion", Value: 1}, {Key: "userId", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}},
-	); err != nil {
-		return err
-	}
-	return database.EnsureIndexes(ctx, s.calendarTokens, mongo.IndexModel{
-		Keys:    bson.D{{Key: "userId", Value: 1}, {Key: "version", Value: 1}},
-		Options: options.Index().SetUnique(true),
-	})
+	)
 }
 
 // programmeID is the _id of version n of the cohort's programme.
