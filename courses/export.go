@@ -209,7 +209,7 @@ func (x *exporter) logs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	supervision, err := x.j.sessionsWithResolutions(ctx, bson.M{"traineeId": id}, bson.M{"traineeId": id})
+	supervision, err := x.j.traineeSessions(ctx, id)
 	if err != nil {
 		return err
 	}

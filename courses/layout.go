@@ -11,6 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -208,7 +209,52 @@ func (s *Store) layoutSteps() []layoutStep {
 		{"programmes", s.migrateProgrammes},
 		{"attendanceMarks", s.migrateAttendance},
 		{"calendarTokens", s.migrateCalendarTokens},
+		{"practiceSessions", s.migratePractice},
+		{"supervisionSessions", s.migrateSupervision},
 	}
+}
+
+// ownedList is the list document id, of owner, that values go to.
+type ownedList struct{ id, owner string }
+
+// addEach adds the values gathered for each list, in the order the lists were first named.
+func (s *Store) addEach(ctx context.Context, coll *mongo.Collection, field string, order []ownedList, values map[ownedList][]any) error {
+	for _, l := range order {
+		if err := addOwned(ctx, s.db, coll, l.id, l.owner, field, bson.M{"$each": values[l]}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// gather collects values by list, remembering the order the lists come in.
+type gather struct {
+	order  []ownedList
+	values map[ownedList][]any
+}
+
+func (g *gather) add(l ownedList, v any) {
+	if g.values == nil {
+		g.values = map[ownedList][]any{}
+	}
+	if _, ok := g.values[l]; !ok {
+		g.order = append(g.order, l)
+	}
+	g.values[l] = append(g.values[l], v)
+}
+
+// migratePractice lists every practice session in its month.
+func (s *Store) migratePractice(ctx context.Context) (int, error) {
+	docs, err := findAll[PracticeSession](ctx, s.db.Collection(practiceColl), bson.M{}, bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, err
+	}
+	var g gather
+	for _, d := range docs {
+		d.Date, d.LoggedAt = d.Date.UTC(), d.LoggedAt.UTC()
+		g.add(ownedList{practiceMonthID(d.OwnerID, d.Date), d.OwnerID}, d)
+	}
+	return len(docs), s.addEach(ctx, s.db.Collection(practiceMonthsColl), "sessions", g.order, g.values)
 }
 
 // migrateCalendarTokens writes the version documents of the calendar tokens, and drops
@@ -321,4 +367,67 @@ func dropIndex(ctx context.Context, coll *mongo.Collection, name string) error {
 		}
 	}
 	return nil
+}
+
+// Collections of list documents of the journal domain's logs, each with the ownerId of the
+// person whose records they list, so that erasure finds them.
+const (
+	practiceMonthsColl   = "practice_months"
+	supervisionListsColl = "supervision_lists"
+)
+
+// addOwned adds value to the array field of the list document id, made on first use with
+// the owner's id, once: adding it again changes nothing. As with database.DB.AddToList,
+// the add holds the document's lock in this process.
+func addOwned(ctx context.Context, db *database.DB, coll *mongo.Collection, id, owner, field string, value any) error {
+	defer db.Serialize(coll.Name(), id)()
+	update := bson.M{"$addToSet": bson.M{field: value}, "$set": bson.M{"ownerId": owner}}
+	add := func() error {
+		_, err := coll.UpdateOne(ctx, bson.M{"_id": id}, update, options.UpdateOne().SetUpsert(true))
+		return database.Translate(err)
+	}
+	err := add()
+	if errors.Is(err, database.ErrDuplicate) {
+		// Two first adds raced to make the document: it exists now.
+		err = add()
+	}
+	if err != nil {
+		return fmt.Errorf("add to %s %s: %w", coll.Name(), id, err)
+	}
+	return nil
+}
+
+// migrateSupervision lists every supervision session for its trainee and, unless it is
+// confirmed, for its supervisor to confirm, and every confirmation for its trainee.
+func (s *Store) migrateSupervision(ctx context.Context) (int, error) {
+	sessions, err := findAll[SupervisionSession](ctx, s.db.Collection(supervisionColl), bson.M{}, bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, err
+	}
+	resolutions, err := findAll[resolutionDoc](ctx, s.db.Collection(supervisionResolvedColl), bson.M{}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, err
+	}
+	var lists, confirm, resolved gather
+	done := map[string]bool{}
+	for _, r := range resolutions {
+		done[r.ID] = true
+		r.At = r.At.UTC()
+		resolved.add(ownedList{resolvedID(r.TraineeID), r.TraineeID}, r)
+	}
+	for _, d := range sessions {
+		d.Date, d.LoggedAt = d.Date.UTC(), d.LoggedAt.UTC()
+		lists.add(ownedList{traineeSessionsID(d.TraineeID), d.TraineeID}, d)
+		if !done[d.ID] {
+			confirm.add(ownedList{toConfirmID(d.SupervisorID), d.SupervisorID}, d.ID)
+		}
+	}
+	coll := s.db.Collection(supervisionListsColl)
+	if err := s.addEach(ctx, coll, "sessions", lists.order, lists.values); err != nil {
+		return 0, err
+	}
+	if err := s.addEach(ctx, coll, "ids", confirm.order, confirm.values); err != nil {
+		return 0, err
+	}
+	return len(sessions), s.addEach(ctx, coll, "resolutions", resolved.order, resolved.values)
 }
