@@ -211,7 +211,26 @@ func (s *Store) layoutSteps() []layoutStep {
 		{"calendarTokens", s.migrateCalendarTokens},
 		{"practiceSessions", s.migratePractice},
 		{"supervisionSessions", s.migrateSupervision},
+		{"exportJobs", s.migrateExportJobs},
 	}
+}
+
+// migrateExportJobs lists every export job for its owner and among all jobs, so that the
+// workers tend it and remove it when it expires.
+func (s *Store) migrateExportJobs(ctx context.Context) (int, error) {
+	jobs, err := findAll[ExportJob](ctx, s.db.Collection(exportJobsColl), bson.M{}, bson.D{{Key: "_id", Value: 1}})
+	if err != nil {
+		return 0, err
+	}
+	lists := s.db.Collection(exportListsColl)
+	for _, j := range jobs {
+		for _, list := range []string{exportOwnerList(j.OwnerID), exportAllList} {
+			if err := s.db.AddToList(ctx, lists, list, "ids", j.ID); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(jobs), nil
 }
 
 // ownedList is the list document id, of owner, that values go to.
