@@ -32,6 +32,11 @@ type ExportProgress func(done, total int)
 // log. progress (may be nil) is called after each item. Only the person may export their
 // own data. Objects that open reports missing are listed in README.txt rather than
 // failing the export; any other error stops it, and the zip is then incomplete.
+//
+// The export is written by a background worker (ExportJobs), once per export asked for,
+// and reads the person's records by owner: on embedded FerretDB those reads go through
+// whole collections, which a job that runs for a while anyway can afford; the requests
+// that start an export, follow it and fetch its zip read by _id alone.
 func (j *Journals) Export(ctx context.Context, v Viewer, w io.Writer, open OpenMedia, progress ExportProgress) error {
 	if err := signedIn(v); err != nil {
 		return err
