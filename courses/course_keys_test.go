@@ -274,12 +274,11 @@ func TestCourseRequestsReadByIDOnly(t *testing.T) {
 		t.Fatal("nothing was recorded; the check below could not fail")
 	}
 	// The zip itself is written in the background, once per export, by a worker that reads
-	// the person's records by owner (Journals.Export); these are its reads, not a request's.
+	// the person's journal revisions and comments by owner (Journals.Export); these are its
+	// reads, not a request's.
 	owner := fmt.Sprintf(`{"ownerId": "%s"}`, w.trainee.UserID)
 	writer := map[string]bool{
 		"find journal_revisions " + owner: true,
-		"find practice_sessions " + owner: true,
-		"find practice_settings " + owner: true,
 	}
 	elsewhere := fmt.Sprintf(`{"$ne": "%s"}`, w.trainee.UserID) // the comments on others' entries
 	for _, f := range log.NotByID() {

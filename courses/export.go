@@ -34,9 +34,10 @@ type ExportProgress func(done, total int)
 // failing the export; any other error stops it, and the zip is then incomplete.
 //
 // The export is written by a background worker (ExportJobs), once per export asked for,
-// and reads the person's records by owner: on embedded FerretDB those reads go through
-// whole collections, which a job that runs for a while anyway can afford; the requests
-// that start an export, follow it and fetch its zip read by _id alone.
+// and reads the person's journal revisions and comments by owner: on embedded FerretDB
+// those reads go through whole collections, which a job that runs for a while anyway can
+// afford. Their logs it reads by _id, as the requests that start an export, follow it and
+// fetch its zip do.
 func (j *Journals) Export(ctx context.Context, v Viewer, w io.Writer, open OpenMedia, progress ExportProgress) error {
 	if err := signedIn(v); err != nil {
 		return err
@@ -218,11 +219,11 @@ func (x *exporter) logs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	practice, err := findAll[PracticeSession](ctx, x.j.practice, bson.M{"ownerId": id}, bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}})
+	practice, err := x.j.allPractice(ctx, id)
 	if err != nil {
 		return err
 	}
-	settings, err := findAll[practiceSettingDoc](ctx, x.j.practiceSettings, bson.M{"ownerId": id}, bson.D{{Key: "seq", Value: 1}})
+	settings, err := x.j.practiceChoices(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -268,12 +268,18 @@ func (s *Store) migratePractice(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	var g gather
+	var g, months gather
 	for _, d := range docs {
 		d.Date, d.LoggedAt = d.Date.UTC(), d.LoggedAt.UTC()
-		g.add(ownedList{practiceMonthID(d.OwnerID, d.Date), d.OwnerID}, d)
+		month := practiceMonthID(d.OwnerID, d.Date)
+		months.add(ownedList{practiceMonthsID(d.OwnerID), d.OwnerID}, month)
+		g.add(ownedList{month, d.OwnerID}, d)
 	}
-	return len(docs), s.addEach(ctx, s.db.Collection(practiceMonthsColl), "sessions", g.order, g.values)
+	coll := s.db.Collection(practiceMonthsColl)
+	if err := s.addEach(ctx, coll, "ids", months.order, months.values); err != nil {
+		return 0, err
+	}
+	return len(docs), s.addEach(ctx, coll, "sessions", g.order, g.values)
 }
 
 // migrateCalendarTokens writes the version documents of the calendar tokens, and drops

@@ -137,10 +137,66 @@ type practiceMonthDoc struct {
 	Sessions []PracticeSession `bson:"sessions"`
 }
 
-// listPractice adds the session to its month's list.
+// practiceMonthsID is the _id of the list of the months of the person's sessions, which
+// the export reads; a month is listed before its session is.
+func practiceMonthsID(ownerID string) string { return "months/" + ownerID }
+
+// listPractice adds the session to its month's list, and the month to the person's months.
 func (j *Journals) listPractice(ctx context.Context, s PracticeSession) error {
 	s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
-	return addOwned(ctx, j.db, j.db.Collection(practiceMonthsColl), practiceMonthID(s.OwnerID, s.Date), s.OwnerID, "sessions", s)
+	months, month := j.db.Collection(practiceMonthsColl), practiceMonthID(s.OwnerID, s.Date)
+	if err := addOwned(ctx, j.db, months, practiceMonthsID(s.OwnerID), s.OwnerID, "ids", month); err != nil {
+		return err
+	}
+	return addOwned(ctx, j.db, months, month, s.OwnerID, "sessions", s)
+}
+
+// allPractice reads every session of the person, by date, through their list of months.
+func (j *Journals) allPractice(ctx context.Context, ownerID string) ([]PracticeSession, error) {
+	months := j.db.Collection(practiceMonthsColl)
+	list, err := database.FindByID[idListDoc](ctx, months, practiceMonthsID(ownerID))
+	if errors.Is(err, failure.ErrNotFound) {
+		return []PracticeSession{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	docs, err := database.FindEachByID[practiceMonthDoc](ctx, months, list.IDs)
+	if err != nil {
+		return nil, err
+	}
+	out := []PracticeSession{}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		for _, s := range d.Sessions {
+			if !seen[s.ID] {
+				seen[s.ID] = true
+				s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
+				out = append(out, s)
+			}
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if !out[a].Date.Equal(out[b].Date) {
+			return out[a].Date.Before(out[b].Date)
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out, nil
+}
+
+// practiceChoices reads every visibility choice of the person, oldest first, by the ids of
+// their numbers.
+func (j *Journals) practiceChoices(ctx context.Context, ownerID string) ([]practiceSettingDoc, error) {
+	cur, err := j.practiceVisibility(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, cur.Seq)
+	for n := 1; n <= cur.Seq; n++ {
+		ids = append(ids, practiceSettingID(ownerID, n))
+	}
+	return database.FindEachByID[practiceSettingDoc](ctx, j.practiceSettings, ids)
 }
 
 func practiceReplayed(first PracticeSession, request string) (PracticeSession, error) {
