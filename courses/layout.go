@@ -26,8 +26,15 @@ import (
 //     creations with one name exactly one wins, whatever the engine.
 //   - A list document (course_lists) holds what one owner has: "trusts" and "cohorts" the
 //     ids of every trust and cohort, "user/<id>" a person's memberships, "cohort/<id>" a
-//     cohort's. A record is listed after it is stored, and listing it again changes
-//     nothing, so a retry repairs a list an interrupted write left short.
+//     cohort's. A trust or cohort is listed before it is stored, and a listed id without
+//     its record is passed over; a membership is listed after it is stored, and again on
+//     a retry, which repairs a list an interrupted enrolment left short. Listing something
+//     again changes nothing. The same collection holds the hint of each cohort's latest
+//     programme version ("programme/<id>", see programme.go).
+//
+// The registers, calendar tokens, practice and supervision logs and export jobs have their
+// own documents of the kind, described where they are used; migrateCourses brings the
+// records of all of them over from the earlier layout.
 
 const (
 	courseKeysColl       = "course_keys"
