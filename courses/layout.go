@@ -369,7 +369,14 @@ func (s *Store) migrateProgrammes(ctx context.Context) (int, error) {
 		}
 		old := d.ID
 		d.ID = id
-		if err := database.InsertOnce(ctx, s.programmes, d); err != nil {
+		err := database.Insert(ctx, s.programmes, d)
+		if errors.Is(err, database.ErrDuplicate) {
+			// Copied by an earlier start that stopped before deleting the original; any
+			// other duplicate (an index still in force) leaves the original in place.
+			if _, err := database.FindByID[programmeDoc](ctx, s.programmes, id); err != nil {
+				return n, fmt.Errorf("programme of cohort %s version %d: %w", d.CohortID, d.Version, err)
+			}
+		} else if err != nil {
 			return n, err
 		}
 		if err := database.DeleteByID(ctx, s.programmes, old); err != nil {
