@@ -293,3 +293,43 @@ func TestCourseRequestsReadByIDOnly(t *testing.T) {
 		t.Errorf("a request filtered by something other than _id: %s", f)
 	}
 }
+
+// TestCourseCollectionsMadeAtStart checks that the collections the requests above write
+// their keys and lists to exist once the stores are open, before any request: the
+// embedded engine reads a collection by _id through the index EnsureCollections gives the
+// collections named at start-up, and one first made by a request's write would lack it.
+// The folder is in the current layout already, as on every start after the first, so that
+// nothing is brought over.
+func TestCourseCollectionsMadeAtStart(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	if _, err := db.Collection("course_keys").InsertOne(ctx, map[string]any{"_id": "layout:courses-by-id-1"}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := courses.NewStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j, err := courses.NewJournals(ctx, db, s, courses.JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, err := courses.NewExportJobs(ctx, j, (&memArchives{}).archives(), nil, courses.ExportJobOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	names, err := db.ListCollectionNames(ctx, map[string]any{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{}
+	for _, n := range names {
+		have[n] = true
+	}
+	for _, n := range []string{"course_keys", "course_lists", "attendance_registers", "calendar_versions", "practice_months", "supervision_lists", "exportLists"} {
+		if !have[n] {
+			t.Errorf("no collection %s once the stores are open; have %v", n, names)
+		}
+	}
+}

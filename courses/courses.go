@@ -125,6 +125,10 @@ func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store
 	if err := s.openProgrammes(ctx, db); err != nil {
 		return nil, err
 	}
+	// The lists of the practice and supervision logs, which the journal store's requests
+	// write, are named here too, so that they get their _id index at start-up.
+	db.Collection(practiceMonthsColl)
+	db.Collection(supervisionListsColl)
 	if err := s.migrateCourses(ctx, o.log); err != nil {
 		return nil, err
 	}
