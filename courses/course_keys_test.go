@@ -268,6 +268,10 @@ func TestCourseRequestsReadByIDOnly(t *testing.T) {
 		t.Error("a second export after the first finished answered with the first")
 	}
 	must("tend exports", x.Tend(ctx))
+	must("erase exports", x.Erase(ctx, w.admin, w.trainee.UserID))
+	if _, err := x.Status(ctx, w.trainee, again.ID); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("an erased export: %v, want ErrNotFound", err)
+	}
 	log.Record(false)
 
 	if len(log.All()) == 0 {
