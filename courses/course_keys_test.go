@@ -62,10 +62,16 @@ func (m *memArchives) archives() courses.ExportArchives {
 // other filter reads every document of the collection, so the request would slow down with
 // everything stored.
 func TestCourseRequestsReadByIDOnly(t *testing.T) {
+	for _, sole := range []bool{false, true} {
+		t.Run(fmt.Sprintf("soleWriter=%v", sole), func(t *testing.T) { testCourseRequestsReadByIDOnly(t, sole) })
+	}
+}
+
+func testCourseRequestsReadByIDOnly(t *testing.T, sole bool) {
 	ctx := context.Background()
 	log := dbtest.NewFilterLog()
 	db := dbtest.NewLogged(t, log)
-	w := newJournalWorldOn(t, db, false)
+	w := newJournalWorldOn(t, db, sole)
 	var arch memArchives
 	x, err := courses.NewExportJobs(ctx, w.j, arch.archives(), nil, courses.ExportJobOptions{})
 	if err != nil {
