@@ -352,9 +352,14 @@ func (j *Journals) SupervisionToConfirm(ctx context.Context, v Viewer) ([]Superv
 		if s.SupervisorID != v.UserID {
 			continue
 		}
-		// A confirmation that stopped before taking the session out of the list.
 		if s, err = j.withResolution(ctx, s); err != nil {
 			return nil, err
+		}
+		if s.Confirmed {
+			// A confirmation that stopped before it was listed: list it now.
+			if err := j.listResolution(ctx, s); err != nil {
+				return nil, err
+			}
 		}
 		s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
 		all = append(all, s)
