@@ -4,6 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
@@ -21,33 +24,115 @@ import (
 // of two saves on the same base win, on engines whose updates are not atomic too.
 const revisionsCollection = "page_revisions"
 
+// indexCollection reaches the revisions by _id: the list document "slugs" names every page,
+// and "head/<slug>" is the hint of a page's latest revision, written after it is stored. A
+// missing or stale hint costs a few more reads, never a wrong answer: the reader goes on
+// from it while the next revision exists. On embedded FerretDB any filter but exactly
+// {_id: <string>} reads the whole collection, so every read of a page is by _id.
+const indexCollection = "page_index"
+
+const slugsList = "slugs"
+
+// pagesLayoutMark is the _id, in the index, of the document that says the index lists
+// every page. A data folder written before the index lacks it, and the first start lists
+// its pages once (see migrate).
+const pagesLayoutMark = "layout:pages-by-id-1"
+
+func headID(slug string) string { return "head/" + slug }
+
 // Pages stores curriculum pages as revisions; the highest revision of a slug is the page.
 type Pages struct {
 	db    *database.DB
 	coll  *mongo.Collection
+	index *mongo.Collection
 	now   func() time.Time
 	cache *database.Cache[[]Page]
 }
 
-// NewPages returns the page store, creating its indexes if they are missing.
-func NewPages(ctx context.Context, db *database.DB) (*Pages, error) {
+// PagesOption changes how NewPages opens the store.
+type PagesOption func(*pagesOptions)
+
+type pagesOptions struct{ log *slog.Logger }
+
+// WithLogger gives the store the logger that hears what the start-up does to the data
+// folder (pages listed from an earlier layout).
+func WithLogger(l *slog.Logger) PagesOption { return func(o *pagesOptions) { o.log = l } }
+
+// NewPages returns the page store, creating its indexes if they are missing and listing
+// the pages of an earlier layout.
+func NewPages(ctx context.Context, db *database.DB, opts ...PagesOption) (*Pages, error) {
+	o := pagesOptions{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	coll := db.Collection(revisionsCollection)
 	err := database.EnsureIndexes(ctx, coll, mongo.IndexModel{
 		Keys:    bson.D{{Key: "slug", Value: 1}, {Key: "revision", Value: 1}},
 		Options: options.Index().SetUnique(true).SetName("slug_revision_unique"),
 	})
+	// Pages are read on almost every request and change rarely: the current pages are kept
+	// in memory while the revisions' stamp is unchanged. Listing them reads the slug list and
+	// each page's latest revision by _id, a read per page; BenchmarkCachePages times Get with
+	// the cache and without (go test -run '^$' -bench CachePages ./content/).
+	cache := database.NewCache(db, revisionsCollection, time.Minute, func(ps []Page) []Page { return append([]Page(nil), ps...) })
+	s := &Pages{db: db, coll: coll, index: db.Collection(indexCollection), now: time.Now, cache: cache}
+	if err == nil {
+		err = s.migrate(ctx, o.log)
+	}
 	if err == nil {
 		err = db.EnsureCollections(ctx)
 	}
 	if err != nil {
 		return nil, err
 	}
-	// Pages are read on almost every request and change rarely: the current pages are kept
-	// in memory while the revisions' stamp is unchanged. Listing them reads the whole
-	// collection, so the cache earns its place: Get takes about 22 µs with it against
-	// 100–220 ms without (BenchmarkCachePages: go test -run '^$' -bench CachePages ./content/).
-	cache := database.NewCache(db, revisionsCollection, time.Minute, func(ps []Page) []Page { return append([]Page(nil), ps...) })
-	return &Pages{db: db, coll: coll, now: time.Now, cache: cache}, nil
+	return s, nil
+}
+
+// migrate lists the pages of a data folder written before the index existed, once: it
+// reads the revisions once, at start-up, and says so in the log.
+func (s *Pages) migrate(ctx context.Context, log *slog.Logger) error {
+	err := s.index.FindOne(ctx, bson.M{"_id": pagesLayoutMark}).Err()
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, mongo.ErrNoDocuments) {
+		return fmt.Errorf("pages layout: %w", err)
+	}
+	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"slug": 1, "revision": 1}))
+	if err != nil {
+		return fmt.Errorf("pages layout: %w", err)
+	}
+	var docs []struct {
+		Slug     string `bson:"slug"`
+		Revision int    `bson:"revision"`
+	}
+	if err := cur.All(ctx, &docs); err != nil {
+		return fmt.Errorf("pages layout: %w", err)
+	}
+	latest := map[string]int{}
+	for _, d := range docs {
+		latest[d.Slug] = max(latest[d.Slug], d.Revision)
+	}
+	for _, slug := range slices.Sorted(maps.Keys(latest)) {
+		if err := s.db.AddToList(ctx, s.index, slugsList, "slugs", slug); err != nil {
+			return err
+		}
+		s.noteHead(ctx, slug, latest[slug])
+	}
+	if err := database.InsertOnce(ctx, s.index, bson.M{"_id": pagesLayoutMark}); err != nil {
+		return err
+	}
+	if len(latest) > 0 {
+		log.Info("curriculum pages listed in the layout read by id", "pages", len(latest), "revisions", len(docs))
+	}
+	return nil
+}
+
+// noteHead raises the hint of the page's latest revision to n. The revision is stored
+// already, so a failure here loses nothing.
+func (s *Pages) noteHead(ctx context.Context, slug string, n int) {
+	_, _ = s.index.UpdateOne(ctx, bson.M{"_id": headID(slug)}, bson.M{"$max": bson.M{"revision": n}},
+		options.UpdateOne().SetUpsert(true))
 }
 
 // revisionDoc is a stored revision.
@@ -134,6 +219,10 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	p.Revision = baseRevision + 1
 	p.SavedAt = s.now().UTC().Truncate(time.Millisecond)
 	p.SavedBy = by
+	// Listed before it is stored: a listed page without a revision is passed over.
+	if err := s.db.AddToList(ctx, s.index, slugsList, "slugs", p.Slug); err != nil {
+		return Page{}, fmt.Errorf("save page %q: %w", p.Slug, err)
+	}
 	_, err = s.coll.InsertOne(ctx, toDoc(p))
 	if errors.Is(database.Translate(err), database.ErrDuplicate) {
 		// Another save on the same base won between the read and the insert.
@@ -146,6 +235,7 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	if err != nil {
 		return Page{}, fmt.Errorf("save page %q: %w", p.Slug, database.Translate(err))
 	}
+	s.noteHead(ctx, p.Slug, p.Revision)
 	if err := s.db.Touch(ctx, revisionsCollection); err != nil {
 		return Page{}, err
 	}
@@ -167,37 +257,100 @@ func (s *Pages) Get(ctx context.Context, slug string) (Page, error) {
 }
 
 // latest reads a page's newest revision from the database itself, for the checks a save
-// makes.
+// makes: the revision the hint names, then the next ones by id while they exist.
 func (s *Pages) latest(ctx context.Context, slug string) (Page, error) {
-	var d revisionDoc
-	err := s.coll.FindOne(ctx, bson.M{"slug": slug}, options.FindOne().SetSort(bson.D{{Key: "revision", Value: -1}})).Decode(&d)
-	if err != nil {
+	get := func(n int) (revisionDoc, error) {
+		return database.FindByID[revisionDoc](ctx, s.coll, revisionID(slug, n))
+	}
+	known, doc := 0, revisionDoc{}
+	var head struct {
+		Revision int `bson:"revision"`
+	}
+	switch err := s.index.FindOne(ctx, bson.M{"_id": headID(slug)}).Decode(&head); {
+	case err == nil && head.Revision > 0:
+		d, err := get(head.Revision)
+		if err == nil {
+			known, doc = head.Revision, d
+		} else if !errors.Is(err, failure.ErrNotFound) {
+			return Page{}, err
+		}
+	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
 		return Page{}, fmt.Errorf("page %q: %w", slug, database.Translate(err))
+	}
+	n, d, err := lastRevision(known, doc, get)
+	if err != nil {
+		return Page{}, err
+	}
+	if n == 0 {
+		return Page{}, fmt.Errorf("page %q: %w", slug, failure.ErrNotFound)
+	}
+	if n > known {
+		s.noteHead(ctx, slug, n)
 	}
 	return d.page(), nil
 }
 
+// lastRevision finds the last revision of a page, numbered 1, 2, 3 … without gaps, given
+// that revision known exists and is doc (known 0: the page may have none). It probes
+// known+1, known+3, known+7 … until one is missing, then halves the gap.
+func lastRevision(known int, doc revisionDoc, get func(n int) (revisionDoc, error)) (int, revisionDoc, error) {
+	lo, loDoc, hi := known, doc, 0
+	probe := func(n int) (bool, error) {
+		d, err := get(n)
+		switch {
+		case errors.Is(err, failure.ErrNotFound):
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+		lo, loDoc = n, d
+		return true, nil
+	}
+	for step := 1; hi == 0; step *= 2 {
+		n := lo + step
+		found, err := probe(n)
+		if err != nil {
+			return 0, loDoc, err
+		}
+		if !found {
+			hi = n
+		}
+	}
+	for hi-lo > 1 {
+		mid := lo + (hi-lo)/2
+		found, err := probe(mid)
+		if err != nil {
+			return 0, loDoc, err
+		}
+		if !found {
+			hi = mid
+		}
+	}
+	return lo, loDoc, nil
+}
+
 // Revision returns revision n of a page.
 func (s *Pages) Revision(ctx context.Context, slug string, n int) (Page, error) {
-	var d revisionDoc
-	if err := s.coll.FindOne(ctx, bson.M{"_id": revisionID(slug, n)}).Decode(&d); err != nil {
-		return Page{}, fmt.Errorf("page %q revision %d: %w", slug, n, database.Translate(err))
+	d, err := database.FindByID[revisionDoc](ctx, s.coll, revisionID(slug, n))
+	if err != nil {
+		return Page{}, fmt.Errorf("page %q revision %d: %w", slug, n, err)
 	}
 	return d.page(), nil
 }
 
 // Revisions returns every revision of a page, newest first.
 func (s *Pages) Revisions(ctx context.Context, slug string) ([]Page, error) {
-	cur, err := s.coll.Find(ctx, bson.M{"slug": slug}, options.Find().SetSort(bson.D{{Key: "revision", Value: -1}}))
+	latest, err := s.latest(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, latest.Revision)
+	for n := latest.Revision; n >= 1; n-- {
+		ids = append(ids, revisionID(slug, n))
+	}
+	docs, err := database.FindEachByID[revisionDoc](ctx, s.coll, ids)
 	if err != nil {
 		return nil, fmt.Errorf("revisions of page %q: %w", slug, err)
-	}
-	var docs []revisionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("revisions of page %q: %w", slug, err)
-	}
-	if len(docs) == 0 {
-		return nil, fmt.Errorf("page %q: %w", slug, failure.ErrNotFound)
 	}
 	pages := make([]Page, len(docs))
 	for i, d := range docs {
@@ -212,28 +365,26 @@ func (s *Pages) List(ctx context.Context) ([]Page, error) {
 }
 
 func (s *Pages) list(ctx context.Context) ([]Page, error) {
-	latest, err := s.slugs(ctx)
-	if err != nil {
-		return nil, err
+	var listed struct {
+		Slugs []string `bson:"slugs"`
 	}
-	if len(latest) == 0 {
+	err := s.index.FindOne(ctx, bson.M{"_id": slugsList}).Decode(&listed)
+	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
+		return nil, fmt.Errorf("list pages: %w", database.Translate(err))
+	}
+	if len(listed.Slugs) == 0 {
 		return nil, nil
 	}
-	ids := make([]string, 0, len(latest))
-	for slug, rev := range latest {
-		ids = append(ids, revisionID(slug, rev))
-	}
-	cur, err := s.coll.Find(ctx, bson.M{"_id": bson.M{"$in": ids}})
-	if err != nil {
-		return nil, fmt.Errorf("list pages: %w", err)
-	}
-	var docs []revisionDoc
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("list pages: %w", err)
-	}
-	pages := make([]Page, len(docs))
-	for i, d := range docs {
-		pages[i] = d.page()
+	pages := make([]Page, 0, len(listed.Slugs))
+	for _, slug := range listed.Slugs {
+		p, err := s.latest(ctx, slug)
+		if errors.Is(err, failure.ErrNotFound) {
+			continue // listed by a save that stopped before storing it
+		}
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, p)
 	}
 	sort.Slice(pages, func(i, j int) bool {
 		a, b := pages[i], pages[j]
@@ -260,22 +411,15 @@ func (s *Pages) Exists(ctx context.Context, slug string) (bool, error) {
 	return err == nil, err
 }
 
-// slugs maps every page's slug to its latest revision, reading only those two fields.
+// slugs maps every page's slug to its latest revision.
 func (s *Pages) slugs(ctx context.Context) (map[string]int, error) {
-	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"slug": 1, "revision": 1}))
+	pages, err := s.List(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list pages: %w", err)
+		return nil, err
 	}
-	var docs []struct {
-		Slug     string `bson:"slug"`
-		Revision int    `bson:"revision"`
-	}
-	if err := cur.All(ctx, &docs); err != nil {
-		return nil, fmt.Errorf("list pages: %w", err)
-	}
-	latest := make(map[string]int, len(docs))
-	for _, d := range docs {
-		latest[d.Slug] = max(latest[d.Slug], d.Revision)
+	latest := make(map[string]int, len(pages))
+	for _, p := range pages {
+		latest[p.Slug] = p.Revision
 	}
 	return latest, nil
 }

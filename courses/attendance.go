@@ -109,7 +109,11 @@ type AttendanceRecord struct {
 }
 
 // attendanceDoc is one mark as taken. Marks are only ever added: the newest for an occasion
-// and a trainee is the current one, and the earlier ones are the history.
+// and a trainee is the current one, and the earlier ones are the history. Each mark is kept
+// in two list documents (attendance_registers), so that a page reads one document by _id:
+// the register of its occasion (registerID) and the trainee's marks in the cohort
+// (traineeMarksID). The register is written first; a retaken register adds the marks to
+// both again.
 type attendanceDoc struct {
 	ID       string    `bson:"_id"`
 	CohortID string    `bson:"cohortId"`
@@ -163,10 +167,48 @@ func (s *Store) takeRegister(ctx context.Context, cohortID string, o Occasion, e
 			Mark: e.Mark, Note: e.Note, TakenBy: by, TakenAt: now,
 		})
 	}
-	if _, err := s.attendance.InsertMany(ctx, docs); err != nil {
-		return fmt.Errorf("take register for %s: %w", occasion, database.Translate(err))
+	if err := s.db.AddToList(ctx, s.registers, registerID(cohortID, occasion), "marks", bson.M{"$each": docs}); err != nil {
+		return fmt.Errorf("take register for %s: %w", occasion, err)
+	}
+	for _, d := range docs {
+		d := d.(attendanceDoc)
+		if err := s.db.AddToList(ctx, s.registers, traineeMarksID(cohortID, d.UserID), "marks", d); err != nil {
+			return fmt.Errorf("take register for %s: %w", occasion, err)
+		}
 	}
 	return nil
+}
+
+// registerID is the _id of the list of every mark taken for the occasion in the cohort.
+func registerID(cohortID, occasion string) string { return "register/" + cohortID + "/" + occasion }
+
+// traineeMarksID is the _id of the list of every mark taken for the trainee in the cohort.
+func traineeMarksID(cohortID, userID string) string { return "trainee/" + cohortID + "/" + userID }
+
+// marksDoc is a list of marks.
+type marksDoc struct {
+	ID    string          `bson:"_id"`
+	Marks []attendanceDoc `bson:"marks"`
+}
+
+// marksIn reads a list of marks, oldest first; a missing list has none. Marks taken in the
+// same millisecond fall back on their ids, which grow with time.
+func (s *Store) marksIn(ctx context.Context, id string) ([]attendanceDoc, error) {
+	d, err := database.FindByID[marksDoc](ctx, s.registers, id)
+	if errors.Is(err, failure.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(d.Marks, func(i, j int) bool {
+		a, b := d.Marks[i], d.Marks[j]
+		return a.TakenAt.Before(b.TakenAt) || (a.TakenAt.Equal(b.TakenAt) && a.ID < b.ID)
+	})
+	for i := range d.Marks {
+		d.Marks[i].TakenAt = d.Marks[i].TakenAt.UTC()
+	}
+	return d.Marks, nil
 }
 
 func checkEntry(f string, e AttendanceEntry, roles map[string]accounts.Role, seen map[string]int, o Occasion, now time.Time, held bool) error {
@@ -237,7 +279,7 @@ func (s *Store) Register(ctx context.Context, cohortID, occasion string) ([]Atte
 	if err != nil {
 		return nil, err
 	}
-	current, err := s.currentMarks(ctx, bson.M{"cohortId": cohortID, "occasion": occasion})
+	current, err := s.currentMarks(ctx, registerID(cohortID, occasion))
 	if err != nil {
 		return nil, err
 	}
@@ -268,7 +310,7 @@ func (s *Store) AttendanceOf(ctx context.Context, cohortID, userID string) ([]At
 	if err != nil {
 		return nil, err
 	}
-	current, err := s.currentMarks(ctx, bson.M{"cohortId": cohortID, "userId": userID})
+	current, err := s.currentMarks(ctx, traineeMarksID(cohortID, userID))
 	if err != nil {
 		return nil, err
 	}
@@ -290,34 +332,30 @@ func (s *Store) AttendanceHistory(ctx context.Context, cohortID, occasion, userI
 	if err != nil {
 		return nil, err
 	}
-	docs, err := findAll[attendanceDoc](ctx, s.attendance,
-		bson.M{"cohortId": cohortID, "occasion": occasion, "userId": userID},
-		bson.D{{Key: "takenAt", Value: 1}, {Key: "_id", Value: 1}})
+	docs, err := s.marksIn(ctx, traineeMarksID(cohortID, userID))
 	if err != nil {
 		return nil, err
 	}
-	out := make([]AttendanceRecord, 0, len(docs))
+	out := []AttendanceRecord{}
 	for _, d := range docs {
-		out = append(out, record(o, userID, d))
+		if d.Occasion == occasion {
+			out = append(out, record(o, userID, d))
+		}
 	}
 	return out, nil
 }
 
 type markKey struct{ occasion, userID string }
 
-// currentMarks folds the marks matching filter into the newest for each occasion and
-// trainee. Marks taken in the same millisecond fall back on their ids, which grow with time.
-func (s *Store) currentMarks(ctx context.Context, filter bson.M) (map[markKey]attendanceDoc, error) {
-	docs, err := findAll[attendanceDoc](ctx, s.attendance, filter, bson.D{{Key: "takenAt", Value: 1}, {Key: "_id", Value: 1}})
+// currentMarks folds the marks of a list into the newest for each occasion and trainee.
+func (s *Store) currentMarks(ctx context.Context, listID string) (map[markKey]attendanceDoc, error) {
+	docs, err := s.marksIn(ctx, listID)
 	if err != nil {
 		return nil, err
 	}
 	current := make(map[markKey]attendanceDoc, len(docs))
 	for _, d := range docs {
-		k := markKey{d.Occasion, d.UserID}
-		if seen, ok := current[k]; !ok || d.TakenAt.After(seen.TakenAt) || (d.TakenAt.Equal(seen.TakenAt) && d.ID > seen.ID) {
-			current[k] = d
-		}
+		current[markKey{d.Occasion, d.UserID}] = d // oldest first: the last is the newest
 	}
 	return current, nil
 }

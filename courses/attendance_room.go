@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/accounts"
 	"polyphony/internal/failure"
 )
@@ -57,7 +55,7 @@ func (s *Store) PlanRoomRegister(ctx context.Context, cohortID, occasion string,
 	if err != nil {
 		return RoomRegister{}, err
 	}
-	current, err := s.currentMarks(ctx, bson.M{"cohortId": cohortID, "occasion": occasion})
+	current, err := s.currentMarks(ctx, registerID(cohortID, occasion))
 	if err != nil {
 		return RoomRegister{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
@@ -54,11 +55,18 @@ type Store struct {
 	trusts      *mongo.Collection
 	cohorts     *mongo.Collection
 	memberships *mongo.Collection
+	// The name keys and the list documents by which the records above are reached by _id
+	// (layout.go).
+	keys  *mongo.Collection
+	lists *mongo.Collection
 	// The programmes, the attendance registers and the calendar tokens (programme.go).
 	programmes     *mongo.Collection
 	programmeCache *database.Cache[Programme]
 	attendance     *mongo.Collection
+	registers      *mongo.Collection
 	calendarTokens *mongo.Collection
+	// The version documents of the calendar tokens (calendar.go).
+	calendarVersions *mongo.Collection
 	// A person's memberships, asked for on most pages, by user id. Memberships are only
 	// ever added, so a stale answer can only lack the newest cohort, for at most
 	// membershipsCacheFor; Enrol forgets the person's at once in this process. Kept: 46–100×
@@ -74,13 +82,29 @@ type Store struct {
 // membershipsCacheFor is how long a person's memberships are used without asking again.
 const membershipsCacheFor = 2 * time.Second
 
-// NewStore returns the store, creating its indexes if they are missing.
-func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
+// StoreOption changes how NewStore opens the store.
+type StoreOption func(*storeOptions)
+
+type storeOptions struct{ log *slog.Logger }
+
+// WithLogger gives the store the logger that hears what the start-up does to the data
+// folder (records brought over from an earlier layout).
+func WithLogger(l *slog.Logger) StoreOption { return func(o *storeOptions) { o.log = l } }
+
+// NewStore returns the store, creating its indexes if they are missing and bringing records
+// of an earlier layout over (see migrateCourses).
+func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store, error) {
+	o := storeOptions{log: slog.New(slog.DiscardHandler)}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s := &Store{
 		db:          db,
 		trusts:      db.Collection("trusts"),
 		cohorts:     db.Collection("cohorts"),
 		memberships: db.Collection("memberships"),
+		keys:        db.Collection(courseKeysColl),
+		lists:       db.Collection(courseListsColl),
 		now:         time.Now,
 
 		membershipCache: ttlcache.New[[]Membership](membershipsCacheFor, 100_000),
@@ -101,6 +125,13 @@ func NewStore(ctx context.Context, db *database.DB) (*Store, error) {
 		return nil, err
 	}
 	if err := s.openProgrammes(ctx, db); err != nil {
+		return nil, err
+	}
+	// The lists of the practice and supervision logs, which the journal store's requests
+	// write, are named here too, so that they get their _id index at start-up.
+	db.Collection(practiceMonthsColl)
+	db.Collection(supervisionListsColl)
+	if err := s.migrateCourses(ctx, o.log); err != nil {
 		return nil, err
 	}
 	if err := db.EnsureCollections(ctx); err != nil {
@@ -136,9 +167,19 @@ func (s *Store) CreateTrust(ctx context.Context, name string) (Trust, error) {
 	if err != nil {
 		return Trust{}, err
 	}
-	t := Trust{ID: database.NewID(), Name: name, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
-	if _, err := s.trusts.InsertOne(ctx, t); err != nil {
-		if errors.Is(database.Translate(err), database.ErrDuplicate) {
+	id, err := s.claimName(ctx, trustNameKey(name), func(id string) error { _, err := s.Trust(ctx, id); return err })
+	if errors.Is(err, failure.ErrConflict) {
+		return Trust{}, failure.Conflict(fmt.Sprintf("a trust named %q already exists", name))
+	}
+	if err != nil {
+		return Trust{}, err
+	}
+	if err := s.db.AddToList(ctx, s.lists, trustsList, "ids", id); err != nil {
+		return Trust{}, err
+	}
+	t := Trust{ID: id, Name: name, CreatedAt: s.now().UTC().Truncate(time.Millisecond)}
+	if err := database.Insert(ctx, s.trusts, t); err != nil {
+		if errors.Is(err, database.ErrDuplicate) {
 			return Trust{}, failure.Conflict(fmt.Sprintf("a trust named %q already exists", name))
 		}
 		return Trust{}, fmt.Errorf("insert trust: %w", err)
@@ -148,25 +189,31 @@ func (s *Store) CreateTrust(ctx context.Context, name string) (Trust, error) {
 
 // Trusts lists every trust by name.
 func (s *Store) Trusts(ctx context.Context) ([]Trust, error) {
-	return findAll[Trust](ctx, s.trusts, bson.M{}, bson.D{{Key: "name", Value: 1}})
+	ids, err := s.listIDs(ctx, trustsList)
+	if err != nil {
+		return nil, err
+	}
+	ts, err := database.FindEachByID[Trust](ctx, s.trusts, ids)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(ts, func(a, b Trust) int { return strings.Compare(a.Name, b.Name) })
+	return ts, nil
 }
 
 // Trust returns the trust with the id.
 func (s *Store) Trust(ctx context.Context, id string) (Trust, error) {
-	var t Trust
-	if err := s.trusts.FindOne(ctx, bson.M{"_id": id}).Decode(&t); err != nil {
-		return Trust{}, fmt.Errorf("trust %s: %w", id, database.Translate(err))
-	}
-	return t, nil
+	return database.FindByID[Trust](ctx, s.trusts, id)
 }
 
 // TrustByName returns the trust with the name.
 func (s *Store) TrustByName(ctx context.Context, name string) (Trust, error) {
-	var t Trust
-	if err := s.trusts.FindOne(ctx, bson.M{"name": strings.Join(strings.Fields(name), " ")}).Decode(&t); err != nil {
-		return Trust{}, fmt.Errorf("trust %q: %w", name, database.Translate(err))
+	name = strings.Join(strings.Fields(name), " ")
+	k, err := database.FindByID[nameKeyDoc](ctx, s.keys, trustNameKey(name))
+	if err != nil {
+		return Trust{}, fmt.Errorf("trust %q: %w", name, err)
 	}
-	return t, nil
+	return s.Trust(ctx, k.Target)
 }
 
 // NewCohort is what it takes to create a cohort.
@@ -209,14 +256,25 @@ func (s *Store) CreateCohort(ctx context.Context, nc NewCohort) (Cohort, error) 
 	if err := failure.Problems(err, trustErr); err != nil {
 		return Cohort{}, err
 	}
+	conflict := failure.Conflict(fmt.Sprintf("a cohort named %q already exists", name))
+	id, err := s.claimName(ctx, cohortNameKey(name), func(id string) error { _, err := s.Cohort(ctx, id); return err })
+	if errors.Is(err, failure.ErrConflict) {
+		return Cohort{}, conflict
+	}
+	if err != nil {
+		return Cohort{}, err
+	}
+	if err := s.db.AddToList(ctx, s.lists, cohortsList, "ids", id); err != nil {
+		return Cohort{}, err
+	}
 	y, m, d := nc.StartDate.Date()
 	c := Cohort{
-		ID: database.NewID(), Name: name, StartDate: time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
+		ID: id, Name: name, StartDate: time.Date(y, m, d, 0, 0, 0, 0, time.UTC),
 		TrustIDs: trustIDs, CreatedAt: s.now().UTC().Truncate(time.Millisecond), Version: 1,
 	}
-	if _, err := s.cohorts.InsertOne(ctx, c); err != nil {
-		if errors.Is(database.Translate(err), database.ErrDuplicate) {
-			return Cohort{}, failure.Conflict(fmt.Sprintf("a cohort named %q already exists", name))
+	if err := database.Insert(ctx, s.cohorts, c); err != nil {
+		if errors.Is(err, database.ErrDuplicate) {
+			return Cohort{}, conflict
 		}
 		return Cohort{}, fmt.Errorf("insert cohort: %w", err)
 	}
@@ -225,7 +283,28 @@ func (s *Store) CreateCohort(ctx context.Context, nc NewCohort) (Cohort, error) 
 
 // Cohorts lists every cohort, newest start first.
 func (s *Store) Cohorts(ctx context.Context) ([]Cohort, error) {
-	return findAll[Cohort](ctx, s.cohorts, bson.M{}, bson.D{{Key: "startDate", Value: -1}, {Key: "name", Value: 1}})
+	ids, err := s.listIDs(ctx, cohortsList)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Cohort, 0, len(ids))
+	for _, id := range ids {
+		c, err := s.Cohort(ctx, id)
+		if errors.Is(err, failure.ErrNotFound) {
+			continue // listed by a creation that stopped before storing it
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	slices.SortStableFunc(out, func(a, b Cohort) int {
+		if c := b.StartDate.Compare(a.StartDate); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Name, b.Name)
+	})
+	return out, nil
 }
 
 // Cohort returns the cohort with the id.
@@ -235,9 +314,9 @@ func (s *Store) Cohort(ctx context.Context, id string) (Cohort, error) {
 		c.TrustIDs = slices.Clone(c.TrustIDs)
 		return c, nil
 	}
-	var c Cohort
-	if err := s.cohorts.FindOne(ctx, bson.M{"_id": id}).Decode(&c); err != nil {
-		return Cohort{}, fmt.Errorf("cohort %s: %w", id, database.Translate(err))
+	c, err := database.FindByID[Cohort](ctx, s.cohorts, id)
+	if err != nil {
+		return Cohort{}, err
 	}
 	cached := c
 	cached.TrustIDs = slices.Clone(c.TrustIDs)
@@ -247,12 +326,17 @@ func (s *Store) Cohort(ctx context.Context, id string) (Cohort, error) {
 
 // CohortByName returns the cohort with the name.
 func (s *Store) CohortByName(ctx context.Context, name string) (Cohort, error) {
-	var c Cohort
-	if err := s.cohorts.FindOne(ctx, bson.M{"name": strings.Join(strings.Fields(name), " ")}).Decode(&c); err != nil {
-		return Cohort{}, fmt.Errorf("cohort %q: %w", name, database.Translate(err))
+	name = strings.Join(strings.Fields(name), " ")
+	k, err := database.FindByID[nameKeyDoc](ctx, s.keys, cohortNameKey(name))
+	if err != nil {
+		return Cohort{}, fmt.Errorf("cohort %q: %w", name, err)
 	}
-	return c, nil
+	return s.Cohort(ctx, k.Target)
 }
+
+// membershipID is the _id of the membership of userID in cohortID. Memberships stored
+// before the layout by id have other ids; the lists find those.
+func membershipID(cohortID, userID string) string { return "m/" + cohortID + "/" + userID }
 
 // Enrol adds the user to the cohort in role. Enrolling someone already there changes nothing
 // and is not an error, so that repeated imports and retries are harmless.
@@ -260,18 +344,56 @@ func (s *Store) Enrol(ctx context.Context, cohortID, userID string, role account
 	if _, err := s.Cohort(ctx, cohortID); err != nil {
 		return Membership{}, err
 	}
-	m := Membership{ID: database.NewID(), CohortID: cohortID, UserID: userID, Role: role, Since: s.now().UTC().Truncate(time.Millisecond)}
-	_, err := s.memberships.InsertOne(ctx, m)
-	s.membershipCache.Forget(userID)
-	if errors.Is(database.Translate(err), database.ErrDuplicate) {
-		var existing Membership
-		err := s.memberships.FindOne(ctx, bson.M{"cohortId": cohortID, "userId": userID}).Decode(&existing)
-		return existing, database.Translate(err)
-	}
-	if err != nil {
+	m := Membership{ID: membershipID(cohortID, userID), CohortID: cohortID, UserID: userID, Role: role, Since: s.now().UTC().Truncate(time.Millisecond)}
+	err := database.Insert(ctx, s.memberships, m)
+	defer s.membershipCache.Forget(userID)
+	if errors.Is(err, database.ErrDuplicate) {
+		if m, err = s.existingMembership(ctx, cohortID, userID); err != nil {
+			return Membership{}, err
+		}
+	} else if err != nil {
 		return Membership{}, fmt.Errorf("enrol: %w", err)
 	}
+	// Listed after the membership is stored, and again on a retry: a list that missed it
+	// (an enrolment that stopped in between) gets it then.
+	if err := s.listMembership(ctx, m); err != nil {
+		return Membership{}, err
+	}
 	return m, nil
+}
+
+// existingMembership is the stored membership of userID in cohortID: by its id, or, when it
+// was stored before the layout by id, from the person's list.
+func (s *Store) existingMembership(ctx context.Context, cohortID, userID string) (Membership, error) {
+	m, err := database.FindByID[Membership](ctx, s.memberships, membershipID(cohortID, userID))
+	if !errors.Is(err, failure.ErrNotFound) {
+		return m.normal(), err
+	}
+	ms, err := s.listedMemberships(ctx, userList(userID))
+	if err != nil {
+		return Membership{}, err
+	}
+	for _, m := range ms {
+		if m.CohortID == cohortID {
+			return m, nil
+		}
+	}
+	return Membership{}, fmt.Errorf("membership of %s in cohort %s: %w", userID, cohortID, failure.ErrNotFound)
+}
+
+// listMembership adds the membership to its person's list and to its cohort's.
+func (s *Store) listMembership(ctx context.Context, m Membership) error {
+	m = m.normal()
+	if err := s.db.AddToList(ctx, s.lists, userList(m.UserID), "memberships", m); err != nil {
+		return err
+	}
+	return s.db.AddToList(ctx, s.lists, cohortList(m.CohortID), "members", m)
+}
+
+// normal is the membership as its lists hold it, so that listing it again adds nothing.
+func (m Membership) normal() Membership {
+	m.Since = m.Since.UTC().Truncate(time.Millisecond)
+	return m
 }
 
 // MembershipsOf lists the cohorts the user belongs to.
@@ -281,7 +403,7 @@ func (s *Store) MembershipsOf(ctx context.Context, userID string) ([]Membership,
 		return slices.Clone(ms), nil
 	}
 	gen := s.membershipCache.Generation()
-	ms, err := findAll[Membership](ctx, s.memberships, bson.M{"userId": userID}, bson.D{{Key: "since", Value: 1}})
+	ms, err := s.listedMemberships(ctx, userList(userID))
 	if err != nil {
 		return nil, err
 	}
@@ -291,7 +413,7 @@ func (s *Store) MembershipsOf(ctx context.Context, userID string) ([]Membership,
 
 // Members lists the cohort's members.
 func (s *Store) Members(ctx context.Context, cohortID string) ([]Membership, error) {
-	return findAll[Membership](ctx, s.memberships, bson.M{"cohortId": cohortID}, bson.D{{Key: "since", Value: 1}})
+	return s.listedMemberships(ctx, cohortList(cohortID))
 }
 
 func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sort bson.D) ([]T, error) {

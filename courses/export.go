@@ -8,11 +8,11 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 	"strings"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/failure"
 )
@@ -32,30 +32,38 @@ type ExportProgress func(done, total int)
 // log. progress (may be nil) is called after each item. Only the person may export their
 // own data. Objects that open reports missing are listed in README.txt rather than
 // failing the export; any other error stops it, and the zip is then incomplete.
+//
+// The export is written by a background worker (ExportJobs), once per export asked for.
+// It reads by _id (the entries through the author's record, each revision by its number,
+// each thread through its list, the logs through theirs) except for the comments the
+// person wrote on other people's entries, which no list names: that read goes through the
+// whole collection on embedded FerretDB, as a job that runs for a while anyway can afford.
 func (j *Journals) Export(ctx context.Context, v Viewer, w io.Writer, open OpenMedia, progress ExportProgress) error {
 	if err := signedIn(v); err != nil {
 		return err
 	}
-	heads, err := j.revisionHeads(ctx, v.UserID)
+	entries, err := j.ownEntries(ctx, v.UserID)
 	if err != nil {
 		return err
 	}
-	keys, err := j.mediaKeys(ctx, bson.M{"ownerId": v.UserID})
-	if err != nil {
-		return err
+	keys := map[string]bool{}
+	for _, e := range entries {
+		for _, a := range e.attachments {
+			keys[a.Key] = true
+		}
 	}
 	x := &exporter{j: j, v: v, zw: zip.NewWriter(w), open: open, progress: progress}
 	x.total = len(keys) + 6 // README and the five logs
-	for _, versions := range heads {
-		x.total += len(versions) + 3 // revisions, sharing, comments, entry.json
+	for _, e := range entries {
+		x.total += e.versions + 3 // revisions, sharing, comments, entry.json
 	}
-	if err := x.entries(ctx); err != nil {
+	if err := x.entries(ctx, entries); err != nil {
 		return err
 	}
 	if err := x.logs(ctx); err != nil {
 		return err
 	}
-	if err := x.readme(len(heads)); err != nil {
+	if err := x.readme(len(entries)); err != nil {
 		return err
 	}
 	return x.zw.Close()
@@ -99,50 +107,84 @@ func (x *exporter) json(name string, v any) error {
 	})
 }
 
-// entries writes a folder for each entry, journal/2027-03-04-<id>/, reading the
-// revisions with one query and writing each as it comes.
-func (x *exporter) entries(ctx context.Context) error {
-	cur, err := x.j.revisions.Find(ctx, bson.M{"ownerId": x.v.UserID},
-		options.Find().SetSort(bson.D{{Key: "entryId", Value: 1}, {Key: "version", Value: 1}}))
+// ownEntry is one of the person's entries as the export counts it: how many revisions it
+// has, and the attachments of any of them, each once.
+type ownEntry struct {
+	id          string
+	versions    int
+	attachments []Attachment
+}
+
+// ownEntries reads the person's entries, in the order of their ids, through their author
+// record, the entry records and each revision by _id. The revisions' text is read again as
+// it is written, so that only one is held at a time.
+func (j *Journals) ownEntries(ctx context.Context, ownerID string) ([]ownEntry, error) {
+	ids, err := j.authorEntries(ctx, ownerID)
 	if err != nil {
-		return fmt.Errorf("export journal: %w", err)
+		return nil, err
 	}
-	defer cur.Close(ctx)
-	var last revisionDoc
-	var attachments []Attachment
-	seen := map[string]bool{}
-	for cur.Next(ctx) {
-		var d revisionDoc
-		if err := cur.Decode(&d); err != nil {
-			return fmt.Errorf("export journal: %w", err)
+	ids = slices.Compact(slices.Sorted(slices.Values(ids)))
+	out := []ownEntry{}
+	for _, id := range ids {
+		rec, err := j.entryRecord(ctx, id)
+		if errors.Is(err, failure.ErrNotFound) {
+			continue
 		}
-		if last.EntryID != "" && d.EntryID != last.EntryID {
-			if err := x.finishEntry(ctx, last, attachments); err != nil {
+		if err != nil {
+			return nil, err
+		}
+		if rec.OwnerID != ownerID {
+			continue
+		}
+		latest, err := j.latestFrom(ctx, rec)
+		if errors.Is(err, failure.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		e := ownEntry{id: id, versions: latest.Version}
+		seen := map[string]bool{}
+		for n := 1; n <= latest.Version; n++ {
+			d, err := j.revision(ctx, id, n)
+			if err != nil {
+				return nil, err
+			}
+			for _, a := range d.Attachments {
+				if !seen[a.Key] {
+					seen[a.Key] = true
+					e.attachments = append(e.attachments, a)
+				}
+			}
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// entries writes a folder for each entry, journal/2027-03-04-<id>/, reading each revision
+// by _id as it writes it.
+func (x *exporter) entries(ctx context.Context, entries []ownEntry) error {
+	for _, e := range entries {
+		var last revisionDoc
+		for n := 1; n <= e.versions; n++ {
+			d, err := x.j.revision(ctx, e.id, n)
+			if err != nil {
+				return fmt.Errorf("export journal: %w", err)
+			}
+			last = d
+			if err := x.file(fmt.Sprintf("%srevisions/%06d.md", entryDir(d), d.Version), d.SavedAt, func(w io.Writer) error {
+				_, err := io.WriteString(w, revisionMarkdown(d))
+				return err
+			}); err != nil {
 				return err
 			}
-			attachments, seen = nil, map[string]bool{}
 		}
-		last = d
-		for _, a := range d.Attachments {
-			if !seen[a.Key] {
-				seen[a.Key] = true
-				attachments = append(attachments, a)
-			}
-		}
-		if err := x.file(fmt.Sprintf("%srevisions/%06d.md", entryDir(d), d.Version), d.SavedAt, func(w io.Writer) error {
-			_, err := io.WriteString(w, revisionMarkdown(d))
-			return err
-		}); err != nil {
+		if err := x.finishEntry(ctx, last, e.attachments); err != nil {
 			return err
 		}
 	}
-	if err := cur.Err(); err != nil {
-		return fmt.Errorf("export journal: %w", err)
-	}
-	if last.EntryID == "" {
-		return nil
-	}
-	return x.finishEntry(ctx, last, attachments)
+	return nil
 }
 
 func entryDir(d revisionDoc) string {
@@ -160,10 +202,20 @@ func (x *exporter) finishEntry(ctx context.Context, latest revisionDoc, attachme
 	if err := x.json(dir+"sharing.json", nonNil(shares)); err != nil {
 		return err
 	}
-	comments, err := findAll[Comment](ctx, x.j.comments, bson.M{"entryId": latest.EntryID}, bson.D{{Key: "at", Value: 1}, {Key: "seq", Value: 1}})
+	ids, err := listed(ctx, x.j.threads, latest.EntryID)
 	if err != nil {
 		return err
 	}
+	comments, err := readListed[Comment](ctx, x.j.comments, ids)
+	if err != nil {
+		return err
+	}
+	slices.SortStableFunc(comments, func(a, b Comment) int {
+		if c := a.At.Compare(b.At); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Seq, b.Seq)
+	})
 	if err := x.json(dir+"comments.json", comments); err != nil {
 		return err
 	}
@@ -209,15 +261,15 @@ func (x *exporter) logs(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	supervision, err := x.j.sessionsWithResolutions(ctx, bson.M{"traineeId": id}, bson.M{"traineeId": id})
+	supervision, err := x.j.traineeSessions(ctx, id)
 	if err != nil {
 		return err
 	}
-	practice, err := findAll[PracticeSession](ctx, x.j.practice, bson.M{"ownerId": id}, bson.D{{Key: "date", Value: 1}, {Key: "_id", Value: 1}})
+	practice, err := x.j.allPractice(ctx, id)
 	if err != nil {
 		return err
 	}
-	settings, err := findAll[practiceSettingDoc](ctx, x.j.practiceSettings, bson.M{"ownerId": id}, bson.D{{Key: "seq", Value: 1}})
+	settings, err := x.j.practiceChoices(ctx, id)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 	"time"
 
@@ -19,6 +20,16 @@ import (
 )
 
 const exportJobsColl = "exportJobs"
+
+// exportListsColl holds the list documents through which jobs are reached by _id: the ids
+// of each person's jobs (exportOwnerList) and of every job (exportAllList). A job is listed
+// before it is stored and taken off its lists after it is removed, so a list may name a
+// job that is not there (and is then passed over), never miss one.
+const exportListsColl = "exportLists"
+
+const exportAllList = "all"
+
+func exportOwnerList(ownerID string) string { return "owner/" + ownerID }
 
 // The states of an export job.
 const (
@@ -81,6 +92,7 @@ type ExportJob struct {
 type ExportJobs struct {
 	journals *Journals
 	coll     *mongo.Collection
+	lists    *mongo.Collection
 	archives ExportArchives
 	open     OpenMedia
 	opts     ExportJobOptions
@@ -106,7 +118,7 @@ func NewExportJobs(ctx context.Context, j *Journals, archives ExportArchives, op
 	if opts.OnError == nil {
 		opts.OnError = func(string, error) {}
 	}
-	x := &ExportJobs{journals: j, coll: j.db.Collection(exportJobsColl), archives: archives, open: open, opts: opts}
+	x := &ExportJobs{journals: j, coll: j.db.Collection(exportJobsColl), lists: j.db.Collection(exportListsColl), archives: archives, open: open, opts: opts}
 	x.ctx, x.cancel = context.WithCancel(context.Background())
 	err := database.EnsureIndexes(ctx, x.coll,
 		mongo.IndexModel{Keys: bson.D{{Key: "ownerId", Value: 1}}},
@@ -134,7 +146,7 @@ func (x *ExportJobs) Start(ctx context.Context, v Viewer) (ExportJob, error) {
 		return ExportJob{}, err
 	}
 	now := x.opts.Now()
-	old, err := findAll[ExportJob](ctx, x.coll, bson.M{"ownerId": v.UserID}, bson.D{{Key: "createdAt", Value: 1}})
+	old, err := x.listed(ctx, exportOwnerList(v.UserID))
 	if err != nil {
 		return ExportJob{}, err
 	}
@@ -152,19 +164,85 @@ func (x *ExportJobs) Start(ctx context.Context, v Viewer) (ExportJob, error) {
 	}
 	j := ExportJob{ID: hex.EncodeToString(b[:]), OwnerID: v.UserID, Role: v.Role, State: ExportRunning,
 		CreatedAt: now, ExpiresAt: now.Add(x.opts.TTL), Attempt: 1, LeaseUntil: now.Add(x.opts.Lease)}
-	if _, err := x.coll.InsertOne(ctx, j); err != nil {
-		return ExportJob{}, fmt.Errorf("start export: %w", database.Translate(err))
+	for _, list := range []string{exportOwnerList(v.UserID), exportAllList} {
+		if err := x.journals.db.AddToList(ctx, x.lists, list, "ids", j.ID); err != nil {
+			return ExportJob{}, fmt.Errorf("start export: %w", err)
+		}
+	}
+	if err := database.Insert(ctx, x.coll, j); err != nil {
+		return ExportJob{}, fmt.Errorf("start export: %w", err)
 	}
 	x.launch(j)
 	return j, nil
 }
 
+// listed reads the jobs a list names that are stored, oldest first.
+func (x *ExportJobs) listed(ctx context.Context, list string) ([]ExportJob, error) {
+	d, err := database.FindByID[idListDoc](ctx, x.lists, list)
+	if errors.Is(err, failure.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := database.FindEachByID[ExportJob](ctx, x.coll, d.IDs)
+	if err != nil {
+		return nil, err
+	}
+	slices.SortStableFunc(jobs, func(a, b ExportJob) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return jobs, nil
+}
+
+// unlist takes the job id off its lists; those naming a job that is gone are tidied too.
+func (x *ExportJobs) unlist(ctx context.Context, ownerID, id string) error {
+	for _, list := range []string{exportOwnerList(ownerID), exportAllList} {
+		if err := x.journals.db.RemoveFromList(ctx, x.lists, list, "ids", id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// updateIf sets fields of job id if it is still at attempt (and running, when running is
+// set), and says whether it was. On MongoDB the condition is part of the update's filter,
+// which the server checks with the write; on embedded FerretDB, where such a filter reads
+// the whole collection and updates are not atomic anyway, this process is the database's
+// one writer, and it reads the job by _id and writes it holding the job's lock.
+func (x *ExportJobs) updateIf(ctx context.Context, id string, attempt int, running bool, set bson.M) (bool, error) {
+	db := x.journals.db
+	if !db.Embedded() {
+		cond := bson.M{"_id": id, "attempt": attempt}
+		if running {
+			cond["state"] = ExportRunning
+		}
+		res, err := x.coll.UpdateOne(ctx, cond, bson.M{"$set": set})
+		if err != nil {
+			return false, database.Translate(err)
+		}
+		return res.MatchedCount == 1, nil
+	}
+	defer db.Serialize(exportJobsColl, id)()
+	j, err := database.FindByID[ExportJob](ctx, x.coll, id)
+	if errors.Is(err, failure.ErrNotFound) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	if j.Attempt != attempt || (running && j.State != ExportRunning) {
+		return false, nil
+	}
+	if _, err := x.coll.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set}); err != nil {
+		return false, database.Translate(err)
+	}
+	return true, nil
+}
+
 // Status is v's export id; anyone else's, and an expired one, does not exist for them.
 func (x *ExportJobs) Status(ctx context.Context, v Viewer, id string) (ExportJob, error) {
-	var j ExportJob
-	err := x.coll.FindOne(ctx, bson.M{"_id": id}).Decode(&j)
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		return ExportJob{}, fmt.Errorf("export %s: %w", id, database.Translate(err))
+	j, err := database.FindByID[ExportJob](ctx, x.coll, id)
+	if err != nil && !errors.Is(err, failure.ErrNotFound) {
+		return ExportJob{}, fmt.Errorf("export %s: %w", id, err)
 	}
 	if err != nil || v.UserID == "" || j.OwnerID != v.UserID || !x.opts.Now().Before(j.ExpiresAt) {
 		return ExportJob{}, fmt.Errorf("export %s: %w", id, failure.ErrNotFound)
@@ -199,10 +277,10 @@ func (x *ExportJobs) remove(ctx context.Context, j ExportJob) error {
 			return fmt.Errorf("remove export %s: %w", j.ID, err)
 		}
 	}
-	if _, err := x.coll.DeleteOne(ctx, bson.M{"_id": j.ID}); err != nil {
-		return fmt.Errorf("remove export %s: %w", j.ID, database.Translate(err))
+	if err := database.DeleteByID(ctx, x.coll, j.ID); err != nil {
+		return fmt.Errorf("remove export %s: %w", j.ID, err)
 	}
-	return nil
+	return x.unlist(ctx, j.OwnerID, j.ID)
 }
 
 // archivePrefix begins the key of every export zip.
@@ -237,18 +315,20 @@ func (x *ExportJobs) Run(ctx context.Context) {
 // running job whose lease has run out, and removes zips older than twice the TTL.
 func (x *ExportJobs) Tend(ctx context.Context) error {
 	now := x.opts.Now()
-	expired, err := findAll[ExportJob](ctx, x.coll, bson.M{"expiresAt": bson.M{"$lte": now}}, bson.D{{Key: "_id", Value: 1}})
+	// Every job is listed, and jobs live for the TTL only, so the list stays short.
+	jobs, err := x.listed(ctx, exportAllList)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, j := range expired {
-		errs = append(errs, x.remove(ctx, j))
-	}
-	stale, err := findAll[ExportJob](ctx, x.coll, bson.M{"state": ExportRunning, "leaseUntil": bson.M{"$lte": now}, "expiresAt": bson.M{"$gt": now}},
-		bson.D{{Key: "_id", Value: 1}})
-	if err != nil {
-		return errors.Join(append(errs, err)...)
+	var stale []ExportJob
+	for _, j := range jobs {
+		switch {
+		case !j.ExpiresAt.After(now):
+			errs = append(errs, x.remove(ctx, j))
+		case j.State == ExportRunning && !j.LeaseUntil.After(now):
+			stale = append(stale, j)
+		}
 	}
 	for _, j := range stale {
 		taken, ok, err := x.takeOver(ctx, j, now)
@@ -269,17 +349,16 @@ func (x *ExportJobs) Tend(ctx context.Context) error {
 // takeOver claims a job whose lease has run out for this worker, as its next attempt. Of
 // several workers looking at once one wins: the update names the attempt it replaces (and
 // on embedded FerretDB, whose updates are not atomic, one process owns the database and
-// Serialize orders its workers).
+// Serialize orders its workers: see updateIf).
 func (x *ExportJobs) takeOver(ctx context.Context, j ExportJob, now time.Time) (ExportJob, bool, error) {
-	defer x.journals.db.Serialize(exportJobsColl, j.ID)()
 	next := j
 	next.Attempt, next.LeaseUntil, next.Done, next.Total = j.Attempt+1, now.Add(x.opts.Lease), 0, 0
-	res, err := x.coll.UpdateOne(ctx, bson.M{"_id": j.ID, "attempt": j.Attempt, "state": ExportRunning},
-		bson.M{"$set": bson.M{"attempt": next.Attempt, "leaseUntil": next.LeaseUntil, "done": 0, "total": 0}})
+	ok, err := x.updateIf(ctx, j.ID, j.Attempt, true,
+		bson.M{"attempt": next.Attempt, "leaseUntil": next.LeaseUntil, "done": 0, "total": 0})
 	if err != nil {
-		return ExportJob{}, false, fmt.Errorf("take over export %s: %w", j.ID, database.Translate(err))
+		return ExportJob{}, false, fmt.Errorf("take over export %s: %w", j.ID, err)
 	}
-	return next, res.ModifiedCount == 1, nil
+	return next, ok, nil
 }
 
 // launch runs a job in the background until it ends or Close is called.
@@ -328,11 +407,11 @@ func (x *ExportJobs) run(j ExportJob) {
 		x.archives.Delete(context.WithoutCancel(ctx), key)
 		set = bson.M{"state": ExportFailed}
 	}
-	res, err := x.coll.UpdateOne(context.WithoutCancel(ctx), bson.M{"_id": j.ID, "attempt": j.Attempt}, bson.M{"$set": set})
+	matched, err := x.updateIf(context.WithoutCancel(ctx), j.ID, j.Attempt, false, set)
 	switch {
 	case err != nil:
 		x.opts.OnError("export state: "+j.ID, err)
-	case res.MatchedCount == 0:
+	case !matched:
 		// The job was removed (erased, or dropped for a newer one) or taken over while
 		// this worker wrote: its zip is nobody's.
 		if err := x.archives.Delete(context.WithoutCancel(ctx), key); err != nil {
@@ -358,8 +437,8 @@ func (x *ExportJobs) heartbeat(ctx context.Context, j ExportJob, read func() (in
 			case <-t.C:
 			}
 			d, n := read()
-			_, err := x.coll.UpdateOne(ctx, bson.M{"_id": j.ID, "attempt": j.Attempt, "state": ExportRunning},
-				bson.M{"$set": bson.M{"done": d, "total": n, "leaseUntil": x.opts.Now().Add(x.opts.Lease)}})
+			_, err := x.updateIf(ctx, j.ID, j.Attempt, true,
+				bson.M{"done": d, "total": n, "leaseUntil": x.opts.Now().Add(x.opts.Lease)})
 			if err != nil && ctx.Err() == nil {
 				x.opts.OnError("export progress: "+j.ID, err)
 			}
@@ -378,7 +457,7 @@ func (x *ExportJobs) Erase(ctx context.Context, v Viewer, userID string) error {
 	if v.UserID == "" || v.Role != accounts.RoleAdmin {
 		return fmt.Errorf("only an administrator can erase an account's exports: %w", failure.ErrForbidden)
 	}
-	jobs, err := findAll[ExportJob](ctx, x.coll, bson.M{"ownerId": userID}, bson.D{{Key: "_id", Value: 1}})
+	jobs, err := x.listed(ctx, exportOwnerList(userID))
 	if err != nil {
 		return err
 	}

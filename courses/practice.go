@@ -7,8 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -103,16 +101,102 @@ func (j *Journals) LogPractice(ctx context.Context, v Viewer, np NewPractice) (P
 		return PracticeSession{}, failure.Problemf("minutes", "A day can have at most %d minutes of practice in %d sessions: %s would have %d minutes in %d",
 			maxPracticeDayMinutes, maxPracticeDaySessions, formatDate(day), total, len(sameDay)+1)
 	}
-	if _, err := j.practice.InsertOne(ctx, s); errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if err := database.Insert(ctx, j.practice, s); errors.Is(err, database.ErrDuplicate) {
 		first, err := findByID[PracticeSession](ctx, j.practice, s.ID)
 		if err != nil {
 			return PracticeSession{}, err
+		}
+		if first.Request == s.Request {
+			// The first attempt may have stopped before listing it.
+			if err := j.listPractice(ctx, first); err != nil {
+				return PracticeSession{}, err
+			}
 		}
 		return practiceReplayed(first, s.Request)
 	} else if err != nil {
 		return PracticeSession{}, fmt.Errorf("log practice: %w", err)
 	}
+	if err := j.listPractice(ctx, s); err != nil {
+		return PracticeSession{}, err
+	}
 	return s, nil
+}
+
+// A person's practice sessions are listed, after each is stored, in a document per
+// calendar month (practiceMonthID), so that a range of days is read a month at a time by
+// _id. A month holds at most maxPracticeDaySessions a day.
+
+// practiceMonthID is the _id of the list of the person's sessions in the month of day.
+func practiceMonthID(ownerID string, day time.Time) string {
+	return "month/" + ownerID + "/" + day.UTC().Format("2006-01")
+}
+
+// practiceMonthDoc lists a person's sessions of one month.
+type practiceMonthDoc struct {
+	ID       string            `bson:"_id"`
+	Sessions []PracticeSession `bson:"sessions"`
+}
+
+// practiceMonthsID is the _id of the list of the months of the person's sessions, which
+// the export reads; a month is listed before its session is.
+func practiceMonthsID(ownerID string) string { return "months/" + ownerID }
+
+// listPractice adds the session to its month's list, and the month to the person's months.
+func (j *Journals) listPractice(ctx context.Context, s PracticeSession) error {
+	s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
+	months, month := j.db.Collection(practiceMonthsColl), practiceMonthID(s.OwnerID, s.Date)
+	if err := addOwned(ctx, j.db, months, practiceMonthsID(s.OwnerID), s.OwnerID, "ids", month); err != nil {
+		return err
+	}
+	return addOwned(ctx, j.db, months, month, s.OwnerID, "sessions", s)
+}
+
+// allPractice reads every session of the person, by date, through their list of months.
+func (j *Journals) allPractice(ctx context.Context, ownerID string) ([]PracticeSession, error) {
+	months := j.db.Collection(practiceMonthsColl)
+	list, err := database.FindByID[idListDoc](ctx, months, practiceMonthsID(ownerID))
+	if errors.Is(err, failure.ErrNotFound) {
+		return []PracticeSession{}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	docs, err := database.FindEachByID[practiceMonthDoc](ctx, months, list.IDs)
+	if err != nil {
+		return nil, err
+	}
+	out := []PracticeSession{}
+	seen := map[string]bool{}
+	for _, d := range docs {
+		for _, s := range d.Sessions {
+			if !seen[s.ID] {
+				seen[s.ID] = true
+				s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
+				out = append(out, s)
+			}
+		}
+	}
+	sort.SliceStable(out, func(a, b int) bool {
+		if !out[a].Date.Equal(out[b].Date) {
+			return out[a].Date.Before(out[b].Date)
+		}
+		return out[a].ID < out[b].ID
+	})
+	return out, nil
+}
+
+// practiceChoices reads every visibility choice of the person, oldest first, by the ids of
+// their numbers.
+func (j *Journals) practiceChoices(ctx context.Context, ownerID string) ([]practiceSettingDoc, error) {
+	cur, err := j.practiceVisibility(ctx, ownerID)
+	if err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, cur.Seq)
+	for n := 1; n <= cur.Seq; n++ {
+		ids = append(ids, practiceSettingID(ownerID, n))
+	}
+	return database.FindEachByID[practiceSettingDoc](ctx, j.practiceSettings, ids)
 }
 
 func practiceReplayed(first PracticeSession, request string) (PracticeSession, error) {
@@ -125,13 +209,33 @@ func practiceReplayed(first PracticeSession, request string) (PracticeSession, e
 
 // practiceBetween reads the person's sessions from one date to another, by date.
 func (j *Journals) practiceBetween(ctx context.Context, ownerID string, from, to time.Time) ([]PracticeSession, error) {
-	out, err := findAll[PracticeSession](ctx, j.practice,
-		bson.M{"ownerId": ownerID, "date": bson.M{"$gte": from, "$lte": to}},
-		bson.D{{Key: "date", Value: 1}, {Key: "loggedAt", Value: 1}})
-	for i := range out {
-		out[i].Date, out[i].LoggedAt = out[i].Date.UTC(), out[i].LoggedAt.UTC()
+	months := j.db.Collection(practiceMonthsColl)
+	out := []PracticeSession{}
+	seen := map[string]bool{}
+	first := time.Date(from.Year(), from.Month(), 1, 0, 0, 0, 0, time.UTC)
+	for m := first; !m.After(to); m = m.AddDate(0, 1, 0) {
+		d, err := database.FindByID[practiceMonthDoc](ctx, months, practiceMonthID(ownerID, m))
+		if errors.Is(err, failure.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range d.Sessions {
+			s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
+			if !s.Date.Before(from) && !s.Date.After(to) && !seen[s.ID] {
+				seen[s.ID] = true
+				out = append(out, s)
+			}
+		}
 	}
-	return out, err
+	sort.SliceStable(out, func(a, b int) bool {
+		if !out[a].Date.Equal(out[b].Date) {
+			return out[a].Date.Before(out[b].Date)
+		}
+		return out[a].LoggedAt.Before(out[b].LoggedAt)
+	})
+	return out, nil
 }
 
 // checkRange refuses a range that is back to front or longer than MaxPracticeRangeDays,
@@ -284,11 +388,24 @@ type practiceSettingDoc struct {
 func practiceSettingID(ownerID string, n int) string { return fmt.Sprintf("pv/%s/%06d", ownerID, n) }
 
 // practiceVisibility reads the trainee's current choice (PracticeHidden, Seq 0, if none),
-// from the database on every call.
+// from the database on every call: the choices are numbered from 1 without a gap, so the
+// last is found by probing numbers by _id, from the one this store last saw when it is the
+// database's only writer, from the start otherwise.
 func (j *Journals) practiceVisibility(ctx context.Context, ownerID string) (practiceSettingDoc, error) {
-	return chainHead(ctx, j, j.practiceSettings, "pv:"+ownerID, bson.M{"ownerId": ownerID},
-		func(n int) string { return practiceSettingID(ownerID, n) }, func(d practiceSettingDoc) int { return d.Seq },
-		practiceSettingDoc{OwnerID: ownerID, Visibility: PracticeHidden})
+	none := practiceSettingDoc{OwnerID: ownerID, Visibility: PracticeHidden}
+	chain := "pv:" + ownerID
+	known, doc := 0, none
+	if h, ok := j.heads.get(chain); ok && j.soleWriter {
+		known, doc = h.n, h.doc.(practiceSettingDoc)
+	}
+	n, d, err := lastInChain(known, doc, func(n int) (practiceSettingDoc, error) {
+		return findByID[practiceSettingDoc](ctx, j.practiceSettings, practiceSettingID(ownerID, n))
+	})
+	if err != nil {
+		return none, err
+	}
+	j.heads.put(chain, n, d)
+	return d, nil
 }
 
 // PracticeVisibility is the viewer's current choice of what supervisors see.

@@ -339,29 +339,40 @@ type programmeDoc struct {
 }
 
 // openProgrammes prepares the collections of programmes, attendance and calendar tokens.
+// A programme's versions are stored under ids made from the cohort and the version
+// (programmeID), which also keeps two saves of one version apart; the unique index on
+// (cohortId, version) that did so before is dropped by migrateProgrammes, and the calendar
+// tokens' on (userId, version) by migrateCalendarTokens.
 func (s *Store) openProgrammes(ctx context.Context, db *database.DB) error {
 	s.programmes = db.Collection("programmes")
 	// Every page a member opens needs the cohort's programme; it changes rarely. Kept: 490–6,900×
 	// (0.02–0.4 ms against 140–190 ms, BenchmarkCacheProgramme: go test -run '^$' -bench Cache ./courses/).
 	s.programmeCache = database.NewCache(db, "programmes", time.Minute, Programme.clone)
 	s.attendance = db.Collection("attendance")
+	s.registers = db.Collection(registersColl)
 	s.calendarTokens = db.Collection("calendar_tokens")
-	if err := database.EnsureIndexes(ctx, s.programmes, mongo.IndexModel{
-		Keys:    bson.D{{Key: "cohortId", Value: 1}, {Key: "version", Value: 1}},
-		Options: options.Index().SetUnique(true),
-	}); err != nil {
-		return err
-	}
-	if err := database.EnsureIndexes(ctx, s.attendance,
+	s.calendarVersions = db.Collection(calendarVersionsColl)
+	// The attendance collection holds the marks of the layout before the registers' lists,
+	// read once by migrateAttendance.
+	return database.EnsureIndexes(ctx, s.attendance,
 		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "occasion", Value: 1}, {Key: "userId", Value: 1}}},
 		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}},
-	); err != nil {
-		return err
-	}
-	return database.EnsureIndexes(ctx, s.calendarTokens, mongo.IndexModel{
-		Keys:    bson.D{{Key: "userId", Value: 1}, {Key: "version", Value: 1}},
-		Options: options.Index().SetUnique(true),
-	})
+	)
+}
+
+// programmeID is the _id of version n of the cohort's programme.
+func programmeID(cohortID string, n int) string { return fmt.Sprintf("%s/%06d", cohortID, n) }
+
+// programmeHeadID is the _id, among the list documents, of the hint of the cohort's latest
+// programme version.
+func programmeHeadID(cohortID string) string { return "programme/" + cohortID }
+
+// programmeHead is the hint of a cohort's latest programme version, written after the
+// version is stored. A missing or stale hint costs a few more reads, never a wrong answer:
+// the reader goes on from it while the next version exists.
+type programmeHead struct {
+	ID      string `bson:"_id"`
+	Version int    `bson:"version"`
 }
 
 // Programme returns the latest version of the cohort's programme; failure.ErrNotFound when
@@ -372,22 +383,51 @@ func (s *Store) Programme(ctx context.Context, cohortID string) (Programme, erro
 	})
 }
 
-// latestProgramme reads the newest version from the database itself.
+// latestProgramme reads the newest version from the database itself: the version the
+// hint names, then the next ones by id while they exist.
 func (s *Store) latestProgramme(ctx context.Context, cohortID string) (Programme, error) {
-	var doc programmeDoc
-	err := s.programmes.FindOne(ctx, bson.M{"cohortId": cohortID},
-		options.FindOne().SetSort(bson.D{{Key: "version", Value: -1}})).Decode(&doc)
-	if err != nil {
-		return Programme{}, fmt.Errorf("programme of cohort %s: %w", cohortID, database.Translate(err))
+	get := func(n int) (programmeDoc, error) {
+		return database.FindByID[programmeDoc](ctx, s.programmes, programmeID(cohortID, n))
 	}
-	return doc.Programme, nil
+	known, doc := 0, programmeDoc{}
+	h, err := database.FindByID[programmeHead](ctx, s.lists, programmeHeadID(cohortID))
+	switch {
+	case err == nil && h.Version > 0:
+		d, err := get(h.Version)
+		if err == nil {
+			known, doc = h.Version, d
+		} else if !errors.Is(err, failure.ErrNotFound) {
+			return Programme{}, err
+		}
+	case err != nil && !errors.Is(err, failure.ErrNotFound):
+		return Programme{}, err
+	}
+	n, d, err := lastInChain(known, doc, get)
+	if err != nil {
+		return Programme{}, err
+	}
+	if n == 0 {
+		return Programme{}, fmt.Errorf("programme of cohort %s: %w", cohortID, failure.ErrNotFound)
+	}
+	if n > known {
+		s.noteProgramme(ctx, cohortID, n)
+	}
+	return d.Programme, nil
+}
+
+// noteProgramme raises the hint of the cohort's latest programme version to n. The version
+// is stored already, so a failure here loses nothing.
+func (s *Store) noteProgramme(ctx context.Context, cohortID string, n int) {
+	_, _ = s.lists.UpdateOne(ctx, bson.M{"_id": programmeHeadID(cohortID)}, bson.M{"$max": bson.M{"version": n}},
+		options.UpdateOne().SetUpsert(true))
 }
 
 // SaveProgramme stores p as the version after baseVersion (0 for a cohort's first
 // programme), after checking it. When someone saved another version since baseVersion the
 // save is refused with failure.ErrConflict and nothing is lost: the caller can reload and
 // apply the change again. Of simultaneous saves on one base exactly one wins, because
-// versions are inserted under a unique index rather than updated in place.
+// versions are inserted under ids made from the cohort and the version rather than updated
+// in place.
 func (s *Store) SaveProgramme(ctx context.Context, p Programme, baseVersion int, by string) (Programme, error) {
 	if baseVersion < 0 {
 		return Programme{}, failure.Invalid("version", "must be 0 or more")
@@ -415,12 +455,13 @@ func (s *Store) SaveProgramme(ctx context.Context, p Programme, baseVersion int,
 	p.Version = baseVersion + 1
 	p.SavedAt = s.now().UTC().Truncate(time.Millisecond)
 	p.SavedBy = by
-	if _, err := s.programmes.InsertOne(ctx, programmeDoc{ID: database.NewID(), Programme: p}); err != nil {
-		if errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if err := database.Insert(ctx, s.programmes, programmeDoc{ID: programmeID(p.CohortID, p.Version), Programme: p}); err != nil {
+		if errors.Is(err, database.ErrDuplicate) {
 			return Programme{}, stale(p.Version)
 		}
 		return Programme{}, fmt.Errorf("save programme of cohort %s: %w", p.CohortID, err)
 	}
+	s.noteProgramme(ctx, p.CohortID, p.Version)
 	if err := s.db.Touch(ctx, "programmes"); err != nil {
 		return Programme{}, err
 	}

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -95,7 +96,7 @@ func (j *Journals) LogSupervision(ctx context.Context, v Viewer, ns NewSupervisi
 	if err != nil {
 		return SupervisionSession{}, err
 	}
-	if _, err := j.supervision.InsertOne(ctx, s); errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if err := database.Insert(ctx, j.supervision, s); errors.Is(err, database.ErrDuplicate) {
 		first, err := findByID[SupervisionSession](ctx, j.supervision, s.ID)
 		if err != nil {
 			return SupervisionSession{}, err
@@ -103,11 +104,102 @@ func (j *Journals) LogSupervision(ctx context.Context, v Viewer, ns NewSupervisi
 		if first.Request != s.Request {
 			return SupervisionSession{}, failure.Invalid("key", "was already used for a different session; send a new key with each session")
 		}
-		return j.withResolution(ctx, first)
+		first, err = j.withResolution(ctx, first)
+		if err != nil {
+			return SupervisionSession{}, err
+		}
+		// The first attempt may have stopped before listing it.
+		return first, j.listSupervision(ctx, first)
 	} else if err != nil {
 		return SupervisionSession{}, fmt.Errorf("log supervision: %w", err)
 	}
-	return s, nil
+	return s, j.listSupervision(ctx, s)
+}
+
+// Supervision sessions are reached by _id through list documents (supervision_lists),
+// written after the session or its confirmation is stored: the trainee's sessions
+// (traineeSessionsID), the confirmations of them (resolvedID), and the ids of the sessions
+// a supervisor has still to confirm (toConfirmID), from which a confirmation takes its
+// session out, so that the list a supervisor's page reads stays short.
+
+func traineeSessionsID(traineeID string) string { return "trainee/" + traineeID }
+func resolvedID(traineeID string) string        { return "resolved/" + traineeID }
+func toConfirmID(supervisorID string) string    { return "confirm/" + supervisorID }
+
+// supervisionListDoc is one of the supervision lists.
+type supervisionListDoc struct {
+	ID          string               `bson:"_id"`
+	Sessions    []SupervisionSession `bson:"sessions"`
+	Resolutions []resolutionDoc      `bson:"resolutions"`
+	IDs         []string             `bson:"ids"`
+}
+
+func (j *Journals) supervisionList(ctx context.Context, id string) (supervisionListDoc, error) {
+	d, err := findByID[supervisionListDoc](ctx, j.db.Collection(supervisionListsColl), id)
+	if errors.Is(err, failure.ErrNotFound) {
+		return supervisionListDoc{ID: id}, nil
+	}
+	return d, err
+}
+
+// listSupervision adds the session to its trainee's list and, unless it is confirmed, to
+// its supervisor's sessions to confirm.
+func (j *Journals) listSupervision(ctx context.Context, s SupervisionSession) error {
+	lists := j.db.Collection(supervisionListsColl)
+	confirmed := s.Confirmed
+	s.Confirmed, s.ConfirmedAt = false, time.Time{}
+	s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
+	if err := addOwned(ctx, j.db, lists, traineeSessionsID(s.TraineeID), s.TraineeID, "sessions", s); err != nil {
+		return err
+	}
+	if confirmed {
+		return nil
+	}
+	return addOwned(ctx, j.db, lists, toConfirmID(s.SupervisorID), s.SupervisorID, "ids", s.ID)
+}
+
+// traineeSessions reads the trainee's sessions by date, with their confirmations.
+func (j *Journals) traineeSessions(ctx context.Context, traineeID string) ([]SupervisionSession, error) {
+	list, err := j.supervisionList(ctx, traineeSessionsID(traineeID))
+	if err != nil {
+		return nil, err
+	}
+	if len(list.Sessions) == 0 {
+		return []SupervisionSession{}, nil
+	}
+	resolved, err := j.supervisionList(ctx, resolvedID(traineeID))
+	if err != nil {
+		return nil, err
+	}
+	at := map[string]time.Time{}
+	for _, r := range resolved.Resolutions {
+		at[r.ID] = r.At.UTC()
+	}
+	out := []SupervisionSession{}
+	seen := map[string]bool{}
+	for _, s := range list.Sessions {
+		if seen[s.ID] {
+			continue
+		}
+		seen[s.ID] = true
+		s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
+		if t, ok := at[s.ID]; ok {
+			s.Confirmed, s.ConfirmedAt = true, t
+		}
+		out = append(out, s)
+	}
+	sortSessions(out)
+	return out, nil
+}
+
+// sortSessions puts sessions in date order, then in the order they were logged.
+func sortSessions(ss []SupervisionSession) {
+	sort.SliceStable(ss, func(a, b int) bool {
+		if !ss[a].Date.Equal(ss[b].Date) {
+			return ss[a].Date.Before(ss[b].Date)
+		}
+		return ss[a].LoggedAt.Before(ss[b].LoggedAt)
+	})
 }
 
 func (j *Journals) checkSupervision(ctx context.Context, v Viewer, ns NewSupervision) (SupervisionSession, error) {
@@ -180,7 +272,25 @@ func (j *Journals) ConfirmSupervision(ctx context.Context, v Viewer, sessionID s
 	if err := insertOnce(ctx, j.resolutions, doc); err != nil {
 		return SupervisionSession{}, err
 	}
-	return j.withResolution(ctx, s)
+	s, err = j.withResolution(ctx, s)
+	if err != nil {
+		return SupervisionSession{}, err
+	}
+	if err := j.listResolution(ctx, s); err != nil {
+		return SupervisionSession{}, err
+	}
+	return s, nil
+}
+
+// listResolution adds a confirmed session's confirmation to its trainee's list and takes
+// the session out of its supervisor's sessions to confirm.
+func (j *Journals) listResolution(ctx context.Context, s SupervisionSession) error {
+	lists := j.db.Collection(supervisionListsColl)
+	r := resolutionDoc{ID: s.ID, TraineeID: s.TraineeID, SupervisorID: s.SupervisorID, At: s.ConfirmedAt.UTC()}
+	if err := addOwned(ctx, j.db, lists, resolvedID(s.TraineeID), s.TraineeID, "resolutions", r); err != nil {
+		return err
+	}
+	return j.db.RemoveFromList(ctx, lists, toConfirmID(s.SupervisorID), "ids", s.ID)
 }
 
 func (j *Journals) withResolution(ctx context.Context, s SupervisionSession) (SupervisionSession, error) {
@@ -201,13 +311,18 @@ func (j *Journals) SupervisionLog(ctx context.Context, v Viewer, traineeID strin
 	if err := signedIn(v); err != nil {
 		return nil, err
 	}
-	filter := bson.M{"traineeId": traineeID}
-	if v.UserID != traineeID {
-		filter["supervisorId"] = v.UserID
-	}
-	sessions, err := j.sessionsWithResolutions(ctx, filter, bson.M{"traineeId": traineeID})
+	all, err := j.traineeSessions(ctx, traineeID)
 	if err != nil {
 		return nil, err
+	}
+	sessions := all
+	if v.UserID != traineeID {
+		sessions = []SupervisionSession{}
+		for _, s := range all {
+			if s.SupervisorID == v.UserID {
+				sessions = append(sessions, s)
+			}
+		}
 	}
 	if v.UserID != traineeID && len(sessions) > 0 {
 		if err := j.logAccess(ctx, AccessRecord{OwnerID: traineeID, ViewerID: v.UserID, As: AccessSupervisor, What: "supervision log"}); err != nil {
@@ -224,10 +339,32 @@ func (j *Journals) SupervisionToConfirm(ctx context.Context, v Viewer) ([]Superv
 	if err := signedIn(v); err != nil {
 		return nil, err
 	}
-	all, err := j.sessionsWithResolutions(ctx, bson.M{"supervisorId": v.UserID}, bson.M{"supervisorId": v.UserID})
+	list, err := j.supervisionList(ctx, toConfirmID(v.UserID))
 	if err != nil {
 		return nil, err
 	}
+	listed, err := findEachByID[SupervisionSession](ctx, j.supervision, list.IDs)
+	if err != nil {
+		return nil, err
+	}
+	all := make([]SupervisionSession, 0, len(listed))
+	for _, s := range listed {
+		if s.SupervisorID != v.UserID {
+			continue
+		}
+		if s, err = j.withResolution(ctx, s); err != nil {
+			return nil, err
+		}
+		if s.Confirmed {
+			// A confirmation that stopped before it was listed: list it now.
+			if err := j.listResolution(ctx, s); err != nil {
+				return nil, err
+			}
+		}
+		s.Date, s.LoggedAt = s.Date.UTC(), s.LoggedAt.UTC()
+		all = append(all, s)
+	}
+	sortSessions(all)
 	out := []SupervisionSession{}
 	var reads []AccessRecord
 	seen := map[string]bool{}
@@ -244,28 +381,10 @@ func (j *Journals) SupervisionToConfirm(ctx context.Context, v Viewer) ([]Superv
 	return out, j.logAccess(ctx, reads...)
 }
 
-// sessionsWithResolutions reads the sessions matching filter and their confirmations.
-func (j *Journals) sessionsWithResolutions(ctx context.Context, filter, resolutionFilter bson.M) ([]SupervisionSession, error) {
-	sessions, err := findAll[SupervisionSession](ctx, j.supervision, filter, bson.D{{Key: "date", Value: 1}, {Key: "loggedAt", Value: 1}})
-	if err != nil || len(sessions) == 0 {
-		return sessions, err
-	}
-	resolved, err := findAll[resolutionDoc](ctx, j.resolutions, resolutionFilter, bson.D{{Key: "_id", Value: 1}})
-	if err != nil {
-		return nil, err
-	}
-	at := map[string]time.Time{}
-	for _, r := range resolved {
-		at[r.ID] = r.At.UTC()
-	}
-	for i, s := range sessions {
-		sessions[i].Date = s.Date.UTC()
-		sessions[i].LoggedAt = s.LoggedAt.UTC()
-		if t, ok := at[s.ID]; ok {
-			sessions[i].Confirmed, sessions[i].ConfirmedAt = true, t
-		}
-	}
-	return sessions, nil
+// findEachByID reads the documents with the ids, one read by _id each, leaving out those
+// that do not exist (erased with their trainee's account).
+func findEachByID[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
+	return database.FindEachByID[T](ctx, coll, slices.Compact(slices.Sorted(slices.Values(ids))))
 }
 
 // SupervisionTotal adds up sessions.

@@ -44,10 +44,10 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 		Logger:   log,
 	})
 	if err == nil {
-		a.courses, err = courses.NewStore(ctx, db)
+		a.courses, err = courses.NewStore(ctx, db, courses.WithLogger(log))
 	}
 	if err == nil {
-		a.pages, err = content.NewPages(ctx, db)
+		a.pages, err = content.NewPages(ctx, db, content.WithLogger(log))
 	}
 	if err == nil {
 		a.assessments, err = assessment.NewStore(ctx, db)
