@@ -17,11 +17,7 @@ func (t *Transcripts) AppendHistory(ctx context.Context, roomID string, events [
 	if (events[0].Seq-1)%blockSize != 0 {
 		return fmt.Errorf("room history must start at a block's first event, not at %d", events[0].Seq)
 	}
-	docs := make([]any, len(events))
-	for i, e := range events {
-		docs[i] = storedEvent{ID: eventKey(roomID, e.Seq), Room: roomID, Event: e}
-	}
-	if err := t.insertEvents(ctx, docs); err != nil {
+	if err := t.append(ctx, roomID, events); err != nil {
 		return err
 	}
 	var b blockBuilder

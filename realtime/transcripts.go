@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -29,7 +27,7 @@ type Transcripts struct {
 	blocks      *mongo.Collection
 	snapshots   *mongo.Collection
 	withdrawals *mongo.Collection
-	group       appendGroup
+	group       *database.GroupInserter
 }
 
 // blockSize is how many events one block document holds.
@@ -68,6 +66,8 @@ func NewTranscripts(ctx context.Context, db *database.DB) (*Transcripts, error) 
 		blocks:      db.Collection("room_event_blocks"),
 		snapshots:   db.Collection("room_snapshots"),
 		withdrawals: db.Collection("room_withdrawals"),
+		// Max bounds one grouped insert, and so the wait of the rooms in it.
+		group: &database.GroupInserter{Max: 1024, Timeout: 10 * time.Second},
 	}
 	if err := db.EnsureCollections(ctx); err != nil {
 		return nil, err
@@ -89,128 +89,17 @@ func blockKey(roomID string, first uint64) string {
 // a retry, or another instance writing the same events, is safe.
 //
 // Every room's writer calls append; the calls that arrive while one insert is under way are
-// stored together by the next (a group commit), so that a hundred busy rooms cost a few
-// inserts a second instead of hundreds. Each caller still returns only once its own events
-// are stored, or with the error that stopped them.
+// stored together by the next (database.GroupInserter), so that a hundred busy rooms cost a
+// few inserts a second instead of hundreds. Each caller still returns only once its own
+// events are stored, or with the error that stopped them.
 func (t *Transcripts) append(ctx context.Context, roomID string, events []Event) error {
 	docs := make([]any, len(events))
 	for i, e := range events {
 		docs[i] = storedEvent{ID: eventKey(roomID, e.Seq), Room: roomID, Event: e}
 	}
-	req := &appendRequest{docs: docs, done: make(chan error, 1)}
-	if t.group.add(req) {
-		t.leadAppends(ctx)
-	}
-	select {
-	case err := <-req.done:
-		return err
-	case <-ctx.Done():
-		return ctx.Err() // the insert may still happen; a retry skips what it stored
-	}
-}
-
-// appendRequest is one room writer's events waiting to be stored.
-type appendRequest struct {
-	docs []any
-	done chan error
-}
-
-// appendGroup gathers the requests that wait while an insert is under way.
-type appendGroup struct {
-	mu      sync.Mutex
-	waiting []*appendRequest
-	leading bool         // someone is storing; whoever adds a request then only waits
-	inserts atomic.Int64 // grouped inserts made, for tests
-}
-
-// maxGroupDocs bounds one grouped insert, and so the wait of the rooms in it.
-const maxGroupDocs = 1024
-
-// add queues req and reports whether the caller must lead: store the waiting requests.
-func (g *appendGroup) add(req *appendRequest) bool {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.waiting = append(g.waiting, req)
-	if g.leading {
-		return false
-	}
-	g.leading = true
-	return true
-}
-
-// next takes the requests for one insert, or ends the leadership when none wait.
-func (g *appendGroup) next() []*appendRequest {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	n, docs := 0, 0
-	for n < len(g.waiting) && (n == 0 || docs+len(g.waiting[n].docs) <= maxGroupDocs) {
-		docs += len(g.waiting[n].docs)
-		n++
-	}
-	batch := g.waiting[:n:n]
-	g.waiting = g.waiting[n:]
-	if n == 0 {
-		g.waiting, g.leading = nil, false
-	}
-	return batch
-}
-
-// leadAppends stores one group, the leader's own request among it; if more requests have
-// gathered meanwhile, a goroutine goes on storing them so that the leader's room is not held
-// up by the others.
-func (t *Transcripts) leadAppends(ctx context.Context) {
-	t.storeGroup(ctx, t.group.next())
-	go func() {
-		for batch := t.group.next(); len(batch) > 0; batch = t.group.next() {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			t.storeGroup(ctx, batch)
-			cancel()
-		}
-	}()
-}
-
-// storeGroup inserts the requests' documents at once and answers each request. When the
-// grouped insert fails for another reason than documents stored already, each request is
-// tried on its own, so that one room's failure is not every room's.
-func (t *Transcripts) storeGroup(ctx context.Context, batch []*appendRequest) {
-	if len(batch) == 0 {
-		return
-	}
-	var docs []any
-	for _, r := range batch {
-		docs = append(docs, r.docs...)
-	}
-	t.group.inserts.Add(1)
-	_, err := t.events.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err = database.Translate(err); err == nil || errors.Is(err, database.ErrDuplicate) {
-		for _, r := range batch {
-			r.done <- nil
-		}
-		return
-	}
-	for _, r := range batch {
-		r.done <- t.insertEvents(ctx, r.docs)
-	}
-}
-
-// insertEvents stores one room's events, skipping those stored already.
-func (t *Transcripts) insertEvents(ctx context.Context, docs []any) error {
-	_, err := t.events.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err = database.Translate(err); err == nil || errors.Is(err, database.ErrDuplicate) {
-		return nil
-	}
-	// Some engines give up on an unordered batch at the first refusal: when that was a
-	// duplicate, store the rest one by one, in order.
-	duplicate := false
-	for _, e := range database.InsertManyErrors(err, len(docs)) {
-		duplicate = duplicate || errors.Is(e, database.ErrDuplicate)
-	}
-	if !duplicate {
-		return fmt.Errorf("store room events: %w", err)
-	}
-	for _, d := range docs {
-		if _, err := t.events.InsertOne(ctx, d); err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
-			return fmt.Errorf("store room event: %w", err)
+	for _, err := range t.group.Insert(ctx, t.events, docs...) {
+		if err != nil && !errors.Is(err, database.ErrDuplicate) {
+			return fmt.Errorf("store room events: %w", err)
 		}
 	}
 	return nil
