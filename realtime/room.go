@@ -699,6 +699,10 @@ func (r *room) writeLoop() {
 		}
 		if job.snap != nil {
 			res.upTo = job.snap.Seq
+			if tail := r.blocks.buf; len(tail) > 0 {
+				// Like a block, the tail only speeds up reading the timeline.
+				r.store(func(ctx context.Context) error { return r.hub.store.saveTail(ctx, r.id, tail) })
+			}
 			r.store(func(ctx context.Context) error { return r.hub.store.saveSnapshot(ctx, *job.snap) })
 		}
 		r.storedC <- res
