@@ -20,7 +20,9 @@ import (
 //     (zero-padded), inserted once and never updated, so that instances sharing a room may
 //     both write it;
 //   - every complete run of blockSize events (1–128, 129–256, ...) is also written as one
-//     block document, so that reading a long timeline takes one lookup per block;
+//     block document, its events packed in one binary value, so that reading a long
+//     timeline takes one lookup per block; the events of the last block not yet complete
+//     are written as its tail whenever the room saves a snapshot;
 //   - a snapshot of each room's state (room_snapshots) lets a room start again without
 //     reading its timeline from the beginning.
 type Transcripts struct {
@@ -35,6 +37,13 @@ type Transcripts struct {
 }
 
 // blockSize is how many events one block document holds.
+//
+// The blocks are a second copy of the events, kept because reading by _id, even through the
+// index, costs a round trip and a decode per document. BenchmarkTimelineRead, reading a
+// whole timeline on embedded FerretDB (two shared cores): 500 events in 11 ms through
+// packed blocks, 30 ms through blocks of the earlier layout, 207 ms by _id one event at a
+// time and 241 ms eight at a time; 5,000 events in 83 ms, 562 ms, 2.5 s and 1.9 s. So the
+// blocks stay.
 const blockSize = 128
 
 // storedEvent is an Event as kept in the store.
