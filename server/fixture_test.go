@@ -47,8 +47,13 @@ type fixture struct {
 
 func newFixture(t testing.TB) *fixture {
 	t.Helper()
+	return newFixtureOn(t, dbtest.New(t))
+}
+
+// newFixtureOn is newFixture on db.
+func newFixtureOn(t testing.TB, db *database.DB) *fixture {
+	t.Helper()
 	ctx := context.Background()
-	db := dbtest.New(t)
 	acc, err := accounts.NewService(ctx, db, accounts.Config{
 		Session:  accounts.SessionConfig{Idle: 30 * time.Minute, Absolute: 12 * time.Hour},
 		Throttle: accounts.DefaultThrottle,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/dbtest"
 	"polyphony/internal/demo"
 	"polyphony/realtime"
 )
@@ -92,5 +93,55 @@ func TestTranscriptPageListsTurns(t *testing.T) {
 	}
 	if strings.Contains(page, "<script>x") {
 		t.Error("the page carries a turn's markup unescaped")
+	}
+}
+
+// Joining a room with history, resuming, and reading its transcript as the page, as JSON and
+// as Markdown read the room's records by _id alone.
+func TestTranscriptRequestsReadByIDOnly(t *testing.T) {
+	ctx := context.Background()
+	log := dbtest.NewFilterLog("room_")
+	f := newFixtureOn(t, dbtest.NewLogged(t, log))
+	cohort, err := f.courses.CohortByName(ctx, demo.CohortName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub := cohort.ID + "/cohort"
+	at := time.Now().UTC().AddDate(0, 0, -7)
+	var events []realtime.Event
+	for i := 1; i <= 300; i++ {
+		events = append(events, realtime.Event{Seq: uint64(i), Type: realtime.EventSay, At: at.Add(time.Duration(i) * time.Second),
+			UserID: "someone", Name: "Sam", Role: realtime.Trainee, Text: fmt.Sprintf("turn %d", i)})
+	}
+	if err := f.transcripts.AppendHistory(ctx, hub, events); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.transcripts.Withdraw(ctx, hub, 7, "someone"); err != nil {
+		t.Fatal(err)
+	}
+	c := f.signedIn(t, accounts.RoleTrainee)
+	path := "/rooms/" + cohort.ID + "/cohort"
+
+	log.Record(true)
+	for _, lastSeq := range []string{"0", "250"} {
+		conn, _, err := c.dialRoom(path+"/ws?lastSeq="+lastSeq, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		next(t, conn, "welcome")
+		conn.Close()
+	}
+	for _, p := range []string{path + "/transcript", "/api/v1" + path + "/transcript", path + "/transcript.md"} {
+		if res, body := c.do("GET", p, nil); res.StatusCode != http.StatusOK || !strings.Contains(string(body), "turn 300") {
+			t.Errorf("%s: %d %.300s", p, res.StatusCode, body)
+		}
+	}
+	log.Record(false)
+
+	if len(log.All()) == 0 {
+		t.Fatal("nothing recorded")
+	}
+	for _, f := range log.NotByID() {
+		t.Errorf("a room request filtered by something other than _id: %s", f)
 	}
 }
