@@ -22,7 +22,8 @@ import (
 //   - every complete run of blockSize events (1–128, 129–256, ...) is also written as one
 //     block document, its events packed in one binary value, so that reading a long
 //     timeline takes one lookup per block; the events of the last block not yet complete
-//     are written as its tail whenever the room saves a snapshot;
+//     are written as its tail every tailEvery events and whenever the room saves a
+//     snapshot;
 //   - a snapshot of each room's state (room_snapshots) lets a room start again without
 //     reading its timeline from the beginning.
 type Transcripts struct {
@@ -251,8 +252,28 @@ func (t *Transcripts) saveTail(ctx context.Context, roomID string, events []Even
 	return nil
 }
 
-// blockBuilder gathers stored events into complete blocks.
-type blockBuilder struct{ buf []Event }
+// blockBuilder gathers stored events into complete blocks, and says when the incomplete
+// block's tail is due to be stored.
+type blockBuilder struct {
+	buf   []Event
+	saved int // how many of buf the last tail stored has
+}
+
+// tailEvery is how many events a room's incomplete block gains before its tail is stored
+// again: a reader reads at most this many events one by one after the tail. Each tail
+// rewrites up to a block of events, so a smaller number costs more writes.
+const tailEvery = 32
+
+// tail returns the incomplete block's events when force is set or tailEvery events have
+// come since the last tail, and nil otherwise; the caller stores what it gets.
+func (b *blockBuilder) tail(force bool) []Event {
+	n := len(b.buf)
+	if n == 0 || n == b.saved || (!force && n < b.saved+tailEvery) {
+		return nil
+	}
+	b.saved = n
+	return b.buf
+}
 
 // add takes events just stored, in order, and returns the blocks they complete. A block is
 // only made from events seen from its first; after a gap it waits for the next block's start.
@@ -260,7 +281,7 @@ func (b *blockBuilder) add(events []Event) [][]Event {
 	var out [][]Event
 	for _, e := range events {
 		if n := len(b.buf); n > 0 && b.buf[n-1].Seq+1 != e.Seq {
-			b.buf = nil
+			b.buf, b.saved = nil, 0
 		}
 		if len(b.buf) == 0 && (e.Seq-1)%blockSize != 0 {
 			continue
@@ -268,7 +289,7 @@ func (b *blockBuilder) add(events []Event) [][]Event {
 		b.buf = append(b.buf, e)
 		if len(b.buf) == blockSize {
 			out = append(out, b.buf)
-			b.buf = nil
+			b.buf, b.saved = nil, 0
 		}
 	}
 	return out

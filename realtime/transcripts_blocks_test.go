@@ -104,3 +104,35 @@ func TestEventsReadPackedBlocksTailsAndEarlierBlocks(t *testing.T) {
 		sameEvents(t, fmt.Sprintf("Events(%d, %d)", r[0], r[1]), got, want[r[0]:min(r[0]+r[1], len(want))])
 	}
 }
+
+// While a room runs, the tail of its incomplete block is stored every tailEvery events, so a
+// reader of its timeline reads no more than that many events one by one.
+func TestRunningRoomKeepsItsTail(t *testing.T) {
+	ctx := context.Background()
+	log := dbtest.NewFilterLog("room_events")
+	store, err := NewTranscripts(ctx, dbtest.NewLogged(t, log))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnvOn(t, store, Options{RatePerSecond: 1e6, Burst: 1e6, SendBuffer: 1024}, func(h *Hub) { h.snapshotEvery = 1 << 20 })
+	e.open("r1")
+	a := e.join("r1", ada, 0)
+	for i := range 200 {
+		a.say(fmt.Sprint(i), fmt.Sprintf("turn %d", i))
+	}
+	if err := e.hub.Flush(ctx, "r1"); err != nil {
+		t.Fatal(err)
+	}
+	log.Record(true)
+	got, err := store.Events(ctx, "r1", 0, 10000)
+	log.Record(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != int(a.lastSeq) {
+		t.Fatalf("read %d events, want %d", len(got), a.lastSeq)
+	}
+	if n := len(log.All()); n > tailEvery+1 {
+		t.Errorf("%d events of %d read one by one, want at most %d", n, len(got), tailEvery+1)
+	}
+}
