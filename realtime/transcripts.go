@@ -331,6 +331,22 @@ func (t *Transcripts) storedEvents(ctx context.Context, roomID string, afterSeq 
 	}
 	var out []Event
 	seq := afterSeq + 1
+	if into := (seq - 1) % blockSize; into != 0 && min(uint64(limit), blockSize-into) > minFromBlock {
+		// Starting within a block: its events from seq on, from the block or its tail, in
+		// one read instead of one read each.
+		events, err := t.readBlock(ctx, roomID, seq-into)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range events {
+			if e.Seq >= seq && len(out) < limit {
+				out = append(out, e)
+			}
+		}
+		if len(out) > 0 {
+			seq = out[len(out)-1].Seq + 1
+		}
+	}
 	for len(out) < limit {
 		if (seq-1)%blockSize == 0 {
 			events, err := t.readBlock(ctx, roomID, seq)
@@ -355,6 +371,10 @@ func (t *Transcripts) storedEvents(ctx context.Context, roomID string, afterSeq 
 	}
 	return out, nil
 }
+
+// minFromBlock is how many events a read that starts within a block must want from it for
+// the block to be read instead of its events one by one: a block costs a few single reads.
+const minFromBlock = 8
 
 // readBlock reads the events of the block that starts at first: the complete block, or the
 // tail stored of it, or none.

@@ -95,6 +95,29 @@ func TestEventsReadPackedBlocksTailsAndEarlierBlocks(t *testing.T) {
 	}
 	read("earlier layout")
 
+	// A read from within a block takes the rest of the block, or of the tail, in one read.
+	// {after, limit, reads of events and blocks}: the first block and the next; the block
+	// (missing) and its tail; two single events, fewer than minFromBlock.
+	for _, r := range [][3]int{{100, 50, 2}, {260, 20, 2}, {125, 2, 2}} {
+		log.Reset()
+		log.Record(true)
+		got, err := store.Events(ctx, "r1", uint64(r[0]), r[1])
+		log.Record(false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameEvents(t, fmt.Sprintf("Events(%d, %d)", r[0], r[1]), got, want[r[0]:r[0]+r[1]])
+		n := 0
+		for _, f := range log.All() {
+			if !strings.Contains(f, " room_withdrawn ") {
+				n++
+			}
+		}
+		if n != r[2] {
+			t.Errorf("Events(%d, %d): %d reads, want %d: %v", r[0], r[1], n, r[2], log.All())
+		}
+	}
+
 	// Paging from within a block and across the tail gives the same events.
 	for _, r := range [][2]int{{0, 5}, {100, 50}, {127, 3}, {250, 20}, {290, 100}} {
 		got, err := store.Events(ctx, "r1", uint64(r[0]), r[1])
