@@ -43,8 +43,9 @@ type Transcripts struct {
 // index, costs a round trip and a decode per document. BenchmarkTimelineRead, reading a
 // whole timeline on embedded FerretDB (two shared cores): 500 events in 11 ms through
 // packed blocks, 30 ms through blocks of the earlier layout, 207 ms by _id one event at a
-// time and 241 ms eight at a time; 5,000 events in 83 ms, 562 ms, 2.5 s and 1.9 s. So the
-// blocks stay.
+// time and 241 ms eight at a time; 5,000 events in 83 ms, 562 ms, 2.5 s and 1.9 s. On the
+// same machine less loaded: 6, 23, 159 and 126 ms; 75 ms, 301 ms, 1.6 s and 1.0 s. Reading
+// by _id alone is 20 to 25 times slower than the packed blocks, so the blocks stay.
 const blockSize = 128
 
 // storedEvent is an Event as kept in the store.
