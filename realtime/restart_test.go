@@ -212,8 +212,12 @@ func TestEventsReadThroughBlocks(t *testing.T) {
 		if err := e.store.blocks.FindOne(ctx, bson.D{{Key: "_id", Value: blockKey("r1", first)}}).Decode(&b); err != nil {
 			t.Fatalf("block from %d: %v", first, err)
 		}
-		if len(b.Events) != blockSize || b.Events[0].Seq != first {
-			t.Fatalf("block from %d holds %d events from %d", first, len(b.Events), b.Events[0].Seq)
+		events, err := b.events()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) != blockSize || events[0].Seq != first {
+			t.Fatalf("block from %d holds %d events from %d", first, len(events), events[0].Seq)
 		}
 	}
 	// One by one, with no blocks, gives the same.

@@ -695,13 +695,24 @@ func (r *room) writeLoop() {
 					// A block only speeds up reading; a failure leaves the events readable one by one.
 					r.store(func(ctx context.Context) error { return r.hub.store.appendBlock(ctx, r.id, b) })
 				}
+				r.storeTail(false)
 			}
 		}
 		if job.snap != nil {
 			res.upTo = job.snap.Seq
+			r.storeTail(true)
 			r.store(func(ctx context.Context) error { return r.hub.store.saveSnapshot(ctx, *job.snap) })
 		}
 		r.storedC <- res
+	}
+}
+
+// storeTail stores the events of the room's incomplete block when they are due (see
+// blockBuilder.tail), or when force is set and any came since the last tail. Like a block,
+// the tail only speeds up reading the timeline.
+func (r *room) storeTail(force bool) {
+	if tail := r.blocks.tail(force); tail != nil {
+		r.store(func(ctx context.Context) error { return r.hub.store.saveTail(ctx, r.id, tail) })
 	}
 }
 

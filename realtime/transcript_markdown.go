@@ -32,14 +32,10 @@ func (t *Transcripts) Markdown(ctx context.Context, roomID string) ([]byte, erro
 // reads "(withdrawn by the speaker)". People's words are escaped only where Markdown would
 // otherwise read them as markup.
 func (t *Transcripts) Document(ctx context.Context, roomID string, h TranscriptHeading) ([]byte, error) {
-	withdrawn, err := t.Withdrawn(ctx, roomID)
-	if err != nil {
-		return nil, err
-	}
 	var events []Event
 	const page = 500
 	for after := uint64(0); ; {
-		batch, err := t.Events(ctx, roomID, after, page)
+		batch, err := t.storedEvents(ctx, roomID, after, page)
 		if err != nil {
 			return nil, err
 		}
@@ -48,6 +44,16 @@ func (t *Transcripts) Document(ctx context.Context, roomID string, h TranscriptH
 			break
 		}
 		after = batch[len(batch)-1].Seq
+	}
+	// The withdrawals are read once, after the events: none is missed that precedes them.
+	withdrawn, err := t.Withdrawn(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range events {
+		if e.Type == EventSay && withdrawn[e.Seq] {
+			events[i] = e.withoutWords()
+		}
 	}
 	if h.Location == nil {
 		h.Location = time.UTC

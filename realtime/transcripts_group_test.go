@@ -77,7 +77,7 @@ func TestGroupedAppendsStoreEveryRoom(t *testing.T) {
 		}
 	}
 	requests := int64(rooms * (batches + 1))
-	inserts := store.group.inserts.Load()
+	inserts := store.group.Inserts()
 	t.Logf("%d appends stored by %d inserts", requests, inserts)
 	if inserts >= requests {
 		t.Errorf("%d appends made %d inserts: none were grouped", requests, inserts)

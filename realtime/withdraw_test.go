@@ -2,9 +2,15 @@ package realtime
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
+
+	"go.mongodb.org/mongo-driver/v2/mongo"
+
+	"polyphony/internal/dbtest"
 )
 
 const secret = "words I take back"
@@ -113,4 +119,85 @@ func TestWithdrawnTurnThroughNATS(t *testing.T) {
 	checkWithoutWords(t, "first join on the speaker's instance", one.join("r1", cal, 0), seq)
 	checkWithoutWords(t, "resume on the other instance", two.join("r1", ben, seq-1), seq)
 	checkWithoutWords(t, "an instance that starts the room afterwards", late.join("r1", cal, 0), seq)
+}
+
+// Withdrawals stored in the earlier layout (a record per turn, found by a filter on room)
+// are listed by room the first time a store opens the database, which the log says once;
+// afterwards they are read by _id, and the turns come without their words as before.
+func TestWithdrawalsOfTheEarlierLayoutAreListed(t *testing.T) {
+	ctx := context.Background()
+	log := dbtest.NewFilterLog("room_")
+	db := dbtest.NewLogged(t, log)
+	store, err := NewTranscripts(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := history(10)
+	for _, room := range []string{"r1", "r2"} {
+		if err := store.AppendHistory(ctx, room, events); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// The earlier layout: withdrawal records and no lists, no mark.
+	for _, w := range []withdrawal{{Room: "r1", Seq: 3}, {Room: "r1", Seq: 7}, {Room: "r2", Seq: 5}} {
+		w.ID, w.UserID = eventKey(w.Room, w.Seq), "u1"
+		if _, err := store.withdrawals.InsertOne(ctx, w); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []*mongo.Collection{store.withdrawn, store.layout} {
+		if err := c.Drop(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var logged strings.Builder
+	logger := slog.New(slog.NewTextHandler(&logged, nil))
+	store, err = NewTranscripts(ctx, db, TranscriptsOptions{Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logged.String(), "room withdrawals brought to the layout read by id") || !strings.Contains(logged.String(), "withdrawals=3") {
+		t.Errorf("log: %q, want a line saying three withdrawals were listed", logged.String())
+	}
+	log.Record(true)
+	for room, want := range map[string][]uint64{"r1": {3, 7}, "r2": {5}} {
+		got, err := store.Events(ctx, room, 0, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var gone []uint64
+		for _, e := range got {
+			if e.Withdrawn {
+				gone = append(gone, e.Seq)
+				if e.Text != "" {
+					t.Errorf("%s turn %d: withdrawn with its words", room, e.Seq)
+				}
+			}
+		}
+		if fmt.Sprint(gone) != fmt.Sprint(want) {
+			t.Errorf("%s: withdrawn turns %v, want %v", room, gone, want)
+		}
+	}
+	// A withdrawal made now is listed too, and a repeat changes nothing.
+	for range 2 {
+		if err := store.Withdraw(ctx, "r2", 6, "u1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if gone, err := store.Withdrawn(ctx, "r2"); err != nil || len(gone) != 2 || !gone[5] || !gone[6] {
+		t.Errorf("r2 withdrawn: %v, %v; want 5 and 6", gone, err)
+	}
+	log.Record(false)
+	for _, f := range log.NotByID() {
+		t.Errorf("a read not by _id after the records were listed: %s", f)
+	}
+
+	logged.Reset()
+	if _, err := NewTranscripts(ctx, db, TranscriptsOptions{Logger: logger}); err != nil {
+		t.Fatal(err)
+	}
+	if logged.Len() != 0 {
+		t.Errorf("a second start logged %q; the withdrawals were listed once", logged.String())
+	}
 }

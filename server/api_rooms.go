@@ -49,20 +49,13 @@ func (s *Server) apiTranscript(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	gone, err := s.deps.Transcripts.Withdrawn(ctx, v.hubID())
-	if err != nil {
-		return err
-	}
 	out := transcriptJSON{Cohort: v.Cohort.ID, Room: v.RoomID, Title: v.Title, Events: []transcriptEvent{}}
 	if len(events) > limit {
 		events, out.More = events[:limit], true
 	}
 	for _, e := range events {
-		te := transcriptEvent{Event: e}
-		if e.Type == realtime.EventSay && gone[e.Seq] {
-			te.Text, te.Withdrawn = "", true
-		}
-		out.Events = append(out.Events, te)
+		// Events marks the withdrawn turns and leaves their words out.
+		out.Events = append(out.Events, transcriptEvent{Event: e, Withdrawn: e.Withdrawn})
 	}
 	return c.JSON(http.StatusOK, out)
 }

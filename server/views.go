@@ -39,6 +39,14 @@ var ukTime = func() *time.Location {
 	return loc
 }()
 
+// viewDatetime is a moment as the pages show it, on the UK's clock.
+func viewDatetime(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.In(ukTime).Format("2 January 2006, 15:04")
+}
+
 var viewFuncs = template.FuncMap{
 	"date": func(t time.Time) string {
 		if t.IsZero() {
@@ -46,14 +54,9 @@ var viewFuncs = template.FuncMap{
 		}
 		return t.Format("2 January 2006")
 	},
-	"datetime": func(t time.Time) string {
-		if t.IsZero() {
-			return "never"
-		}
-		return t.In(ukTime).Format("2 January 2006, 15:04")
-	},
-	"isoDate": func(t time.Time) string { return t.Format("2006-01-02") },
-	"add":     func(a, b int) int { return a + b },
+	"datetime": viewDatetime,
+	"isoDate":  func(t time.Time) string { return t.Format("2006-01-02") },
+	"add":      func(a, b int) int { return a + b },
 	"activityKind": func(k courses.ActivityKind) string {
 		switch k {
 		case courses.ActivityReading:
