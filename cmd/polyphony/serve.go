@@ -35,7 +35,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
-	transcripts, err := realtime.NewTranscripts(ctx, a.db)
+	transcripts, err := realtime.NewTranscripts(ctx, a.db, realtime.TranscriptsOptions{Logger: log})
 	if err != nil {
 		return err
 	}
