@@ -176,6 +176,11 @@ func (s *Store) newAttempt(ctx context.Context, a Assessment, userID string, n i
 		ID: attemptID(a.ID, userID, n), AssessmentID: a.ID, UserID: userID, Number: n, Version: a.Version,
 		PaperID: p.id, Items: items, StartedAt: now, Ends: a.ends(now), GraceSeconds: a.GraceSeconds,
 	}
+	// Listed before the attempt exists, so that its results and its deadline are found
+	// through the assessment's list; a listing whose attempt never appeared is skipped.
+	if err := s.list(ctx, attemptsList(a.ID), at.ID); err != nil {
+		return nil, err
+	}
 	if d := at.deadline(); d != nil {
 		// Listed for Sweep before the attempt exists, so that no attempt with a deadline goes
 		// unlisted; a listing whose attempt never appeared is removed by Sweep.

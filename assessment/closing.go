@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -185,14 +186,13 @@ func (s *Store) result(ctx context.Context, id string) (*resultDoc, error) {
 }
 
 // Sweep closes and marks every attempt left open past its deadline at now, from the answers
-// saved, and reports how many it closed. The server runs it every so often (RunSweeper);
-// reads close overdue attempts too, so a missed sweep delays nothing a person sees.
+// saved, and reports how many it closed. The server runs it every so often (RunSweeper),
+// away from any request: it finds the attempts by their deadline, which on embedded FerretDB
+// reads all of open_attempts (the attempts with a deadline not yet swept). Requests close
+// overdue attempts too (results through the assessment's list of attempts), so a missed
+// sweep delays nothing a person sees.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
-	return s.sweep(ctx, bson.M{"deadline": bson.M{"$lt": now.UTC()}}, now)
-}
-
-func (s *Store) sweep(ctx context.Context, filter bson.M, now time.Time) (int, error) {
-	listed, err := findAll[openDoc](ctx, s.open, filter, nil)
+	listed, err := findAll[openDoc](ctx, s.open, bson.M{"deadline": bson.M{"$lt": now.UTC()}}, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -221,12 +221,9 @@ func (s *Store) sweep(ctx context.Context, filter bson.M, now time.Time) (int, e
 			closed++
 		}
 	}
-	if len(done) > 0 {
-		err := s.w.run(func() error {
-			_, err := s.open.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": done}})
-			return err
-		})
-		if err != nil {
+	for _, id := range done {
+		// One delete by _id each: a filter on $in reads the whole collection on FerretDB.
+		if err := s.w.run(func() error { return database.DeleteByID(ctx, s.open, id) }); err != nil {
 			return closed, fmt.Errorf("unlist closed attempts: %w", err)
 		}
 	}
