@@ -65,7 +65,31 @@ type resultDoc struct {
 	Reason       string       `bson:"reason"`
 	Marks        int          `bson:"marks"`
 	Max          int          `bson:"max"`
-	Items        []markedItem `bson:"items"`
+	// Items are stored packed (packItems) in Packed; results stored before, and those whose
+	// items cannot be packed, hold them here.
+	Items  []markedItem `bson:"items,omitempty"`
+	Packed string       `bson:"packed,omitempty"`
+}
+
+// stored is the result as it is inserted: its items packed where they can be.
+func (r resultDoc) stored() resultDoc {
+	if p, ok := packItems(r.Items); ok {
+		r.Items, r.Packed = nil, p
+	}
+	return r
+}
+
+// loaded is a result as read back: its items unpacked, its times in UTC.
+func (r resultDoc) loaded() (resultDoc, error) {
+	if r.Packed != "" || r.Items == nil {
+		items, err := unpackItems(r.Packed)
+		if err != nil {
+			return resultDoc{}, fmt.Errorf("result %s: %w", r.ID, err)
+		}
+		r.Items, r.Packed = items, ""
+	}
+	r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
+	return r, nil
 }
 
 // openDoc lists an attempt with a deadline for Sweep, which removes it once it finds the

@@ -148,9 +148,9 @@ func (s *Store) markLocked(ctx context.Context, at *attemptDoc, c closeDoc, know
 	}
 	var errs []error
 	if known != nil {
-		errs = s.w.insertAll(ctx, insertion{s.closes, c}, insertion{s.results, r})
+		errs = s.w.insertAll(ctx, insertion{s.closes, c}, insertion{s.results, r.stored()})
 	} else {
-		errs = []error{nil, s.w.insert(ctx, s.results, r)}
+		errs = []error{nil, s.w.insert(ctx, s.results, r.stored())}
 	}
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, errExists) {
@@ -162,8 +162,9 @@ func (s *Store) markLocked(ctx context.Context, at *attemptDoc, c closeDoc, know
 		if err := findOne(ctx, s.results, r.ID, &existing); err != nil {
 			return nil, err
 		}
-		r = existing
-		r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
+		if r, err = existing.loaded(); err != nil {
+			return nil, err
+		}
 	}
 	s.resultCache.put(r.ID, &r)
 	// The attempt stays listed in open_attempts until Sweep passes its deadline: that takes
@@ -176,11 +177,14 @@ func (s *Store) result(ctx context.Context, id string) (*resultDoc, error) {
 	if r, ok := s.resultCache.get(id); ok {
 		return r, nil
 	}
-	var r resultDoc
-	if err := findOne(ctx, s.results, id, &r); err != nil {
+	var d resultDoc
+	if err := findOne(ctx, s.results, id, &d); err != nil {
 		return nil, err
 	}
-	r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
+	r, err := d.loaded()
+	if err != nil {
+		return nil, err
+	}
 	s.resultCache.put(id, &r)
 	return &r, nil
 }
