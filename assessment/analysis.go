@@ -120,6 +120,9 @@ func (s *Store) resultsOf(ctx context.Context, assessmentID string, now time.Tim
 	if err != nil {
 		return nil, err
 	}
+	if err := s.readResults(ctx, ids); err != nil {
+		return nil, err
+	}
 	out := make([]resultDoc, 0, len(ids))
 	for _, id := range ids {
 		if r, ok := s.resultCache.get(id); ok {
@@ -156,6 +159,57 @@ func (s *Store) resultsOf(ctx context.Context, assessmentID string, now time.Tim
 		}
 	}
 	return out, nil
+}
+
+// resultReaders is how many results not yet in memory readResults reads at once.
+const resultReaders = 4
+
+// readResults brings the stored results of the attempts named into memory, a few reads by
+// _id at a time: the database spends most of such a read turning the result's marked items
+// from its storage form into BSON, which several connections do side by side. Attempts
+// without a result are left for the caller.
+func (s *Store) readResults(ctx context.Context, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if _, ok := s.resultCache.get(id); !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) < 2 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan string)
+	errs := make(chan error, resultReaders)
+	for range min(resultReaders, len(missing)) {
+		go func() {
+			for id := range next {
+				if _, err := s.result(ctx, id); err != nil && !isNotFound(err) {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var err error
+feed:
+	for _, id := range missing {
+		select {
+		case next <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	for range min(resultReaders, len(missing)) {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // Response is one marked attempt as item analysis reads it.
