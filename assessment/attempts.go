@@ -56,15 +56,15 @@ type closeDoc struct {
 
 // resultDoc is an attempt's mark, inserted once under the attempt's id.
 type resultDoc struct {
-	ID           string       `bson:"_id"`
-	AssessmentID string       `bson:"assessmentId"`
-	UserID       string       `bson:"userId"`
-	Number       int          `bson:"number"`
-	StartedAt    time.Time    `bson:"startedAt"`
-	ClosedAt     time.Time    `bson:"closedAt"`
-	Reason       string       `bson:"reason"`
-	Marks        int          `bson:"marks"`
-	Max          int          `bson:"max"`
+	ID           string    `bson:"_id"`
+	AssessmentID string    `bson:"assessmentId"`
+	UserID       string    `bson:"userId"`
+	Number       int       `bson:"number"`
+	StartedAt    time.Time `bson:"startedAt"`
+	ClosedAt     time.Time `bson:"closedAt"`
+	Reason       string    `bson:"reason"`
+	Marks        int       `bson:"marks"`
+	Max          int       `bson:"max"`
 	// Items are stored packed (packItems) in Packed; results stored before, and those whose
 	// items cannot be packed, hold them here.
 	Items  []markedItem `bson:"items,omitempty"`
