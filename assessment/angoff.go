@@ -109,6 +109,10 @@ func (s *Store) SaveEstimates(ctx context.Context, actor Actor, assessmentID str
 		}
 	}
 	id := a.ID + "/" + actor.ID
+	// Listed before the estimates are stored, and before their lock is taken (see list).
+	if err := s.list(ctx, judgesList(a.ID), id); err != nil {
+		return Judge{}, err
+	}
 	unlock := s.db.Serialize(estimatesCollection, id)
 	defer unlock()
 	doc := estimatesDoc{ID: id, AssessmentID: a.ID, JudgeID: actor.ID, Estimates: map[string]float64{}}
@@ -122,9 +126,6 @@ func (s *Store) SaveEstimates(ctx context.Context, actor Actor, assessmentID str
 		doc.Estimates[id] = p
 	}
 	doc.SavedAt = s.clock()
-	if err := s.list(ctx, judgesList(a.ID), id); err != nil {
-		return Judge{}, err
-	}
 	err = s.w.run(func() error {
 		_, err := s.estimates.ReplaceOne(ctx, bson.M{"_id": id}, doc, options.Replace().SetUpsert(true))
 		return err

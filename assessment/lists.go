@@ -64,7 +64,9 @@ func (s *Store) listed(ctx context.Context, id string) ([]string, error) {
 }
 
 // list adds the ids to the list document id (made on first use); an id listed already is
-// not added again.
+// not added again. The add holds the list document's lock (database.DB.Serialize), whose
+// stripe may be shared with any other document's: so it is made outside the writer's turn
+// (which a holder of an attempt's lock waits for) and with no other lock held.
 func (s *Store) list(ctx context.Context, id string, ids ...string) error {
 	if len(ids) == 0 {
 		return nil
@@ -73,12 +75,12 @@ func (s *Store) list(ctx context.Context, id string, ids ...string) error {
 	if len(ids) > 1 {
 		v = bson.M{"$each": ids}
 	}
-	return s.w.run(func() error { return s.db.AddToList(ctx, s.lists, id, "ids", v) })
+	return s.db.AddToList(ctx, s.lists, id, "ids", v)
 }
 
-// unlist takes an id out of the list document id.
+// unlist takes an id out of the list document id, as list adds one.
 func (s *Store) unlist(ctx context.Context, id, value string) error {
-	return s.w.run(func() error { return s.db.RemoveFromList(ctx, s.lists, id, "ids", value) })
+	return s.db.RemoveFromList(ctx, s.lists, id, "ids", value)
 }
 
 // splitVersioned splits "key/n" into the key and n; ok is false for anything else.
