@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/failure"
 )
 
@@ -85,11 +83,7 @@ func (s *Store) picked(ctx context.Context, assessmentID string, pick Pick) (Ass
 	if err != nil {
 		return Assessment{}, nil, nil, err
 	}
-	now := s.clock()
-	if _, err := s.sweep(ctx, bson.M{"assessmentId": a.ID, "deadline": bson.M{"$lt": now}}, now); err != nil {
-		return Assessment{}, nil, nil, err
-	}
-	all, err := findAll[resultDoc](ctx, s.results, bson.M{"assessmentId": a.ID}, nil)
+	all, err := s.resultsOf(ctx, a.ID, s.clock())
 	if err != nil {
 		return Assessment{}, nil, nil, err
 	}
@@ -112,6 +106,110 @@ func (s *Store) picked(ctx context.Context, assessmentID string, pick Pick) (Ass
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
 	return a, out, counts, nil
+}
+
+// resultsOf is the result of every closed attempt at the assessment, found through the
+// assessment's list of attempts; an attempt found past its deadline at now is closed and
+// marked first. Results never change once stored, so each is read once and then kept in
+// memory (resultCache): what this costs is one read of the list and one read by _id for each
+// result not seen before. In this order, for each attempt: a result known or stored; an
+// attempt this instance knows to be open (as the only writer) and within its time, which is
+// read no further; otherwise the attempt, brought up to date.
+func (s *Store) resultsOf(ctx context.Context, assessmentID string, now time.Time) ([]resultDoc, error) {
+	ids, err := s.listed(ctx, attemptsList(assessmentID))
+	if err != nil {
+		return nil, err
+	}
+	if err := s.readResults(ctx, ids); err != nil {
+		return nil, err
+	}
+	out := make([]resultDoc, 0, len(ids))
+	for _, id := range ids {
+		if r, ok := s.resultCache.Get(id); ok {
+			out = append(out, *r)
+			continue
+		}
+		if s.sole {
+			if _, open := s.live.Get(id); open {
+				if at, ok := s.attemptCache.Get(id); ok && !at.pastDeadline(now) {
+					continue
+				}
+			}
+		}
+		r, err := s.result(ctx, id)
+		if err == nil {
+			out = append(out, *r)
+			continue
+		}
+		if !isNotFound(err) {
+			return nil, err
+		}
+		at, err := s.attempt(ctx, id)
+		if isNotFound(err) {
+			continue // listed by a start that stopped before inserting the attempt
+		}
+		if err != nil {
+			return nil, err
+		}
+		if r, err = s.settle(ctx, at, now); err != nil {
+			return nil, err
+		}
+		if r != nil {
+			out = append(out, *r)
+		}
+	}
+	return out, nil
+}
+
+// resultReaders is how many results not yet in memory readResults reads at once.
+const resultReaders = 4
+
+// readResults brings the stored results of the attempts named into memory, a few reads by
+// _id at a time: the database spends most of such a read turning the result's marked items
+// from its storage form into BSON, which several connections do side by side. Attempts
+// without a result are left for the caller.
+func (s *Store) readResults(ctx context.Context, ids []string) error {
+	var missing []string
+	for _, id := range ids {
+		if _, ok := s.resultCache.Get(id); !ok {
+			missing = append(missing, id)
+		}
+	}
+	if len(missing) < 2 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	next := make(chan string)
+	errs := make(chan error, resultReaders)
+	for range min(resultReaders, len(missing)) {
+		go func() {
+			for id := range next {
+				if _, err := s.result(ctx, id); err != nil && !isNotFound(err) {
+					errs <- err
+					cancel()
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	var err error
+feed:
+	for _, id := range missing {
+		select {
+		case next <- id:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	for range min(resultReaders, len(missing)) {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // Response is one marked attempt as item analysis reads it.

@@ -10,6 +10,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -108,6 +109,10 @@ func (s *Store) SaveEstimates(ctx context.Context, actor Actor, assessmentID str
 		}
 	}
 	id := a.ID + "/" + actor.ID
+	// Listed before the estimates are stored, and before their lock is taken (see list).
+	if err := s.list(ctx, judgesList(a.ID), id); err != nil {
+		return Judge{}, err
+	}
 	unlock := s.db.Serialize(estimatesCollection, id)
 	defer unlock()
 	doc := estimatesDoc{ID: id, AssessmentID: a.ID, JudgeID: actor.ID, Estimates: map[string]float64{}}
@@ -167,10 +172,15 @@ func (s *Store) panel(ctx context.Context, a Assessment) (Panel, error) {
 	if err != nil {
 		return Panel{}, err
 	}
-	docs, err := findAll[estimatesDoc](ctx, s.estimates, bson.M{"assessmentId": a.ID}, bson.D{{Key: "judgeId", Value: 1}})
+	ids, err := s.listed(ctx, judgesList(a.ID))
 	if err != nil {
 		return Panel{}, err
 	}
+	docs, err := database.FindEachByID[estimatesDoc](ctx, s.estimates, ids)
+	if err != nil {
+		return Panel{}, err
+	}
+	sort.Slice(docs, func(i, j int) bool { return docs[i].JudgeID < docs[j].JudgeID })
 	p := Panel{AssessmentID: a.ID, Questions: questions, Judges: []Judge{}}
 	var marks []float64
 	for _, d := range docs {

@@ -11,8 +11,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -345,6 +343,9 @@ func (s *Store) CreateAssessment(ctx context.Context, actor Actor, in Assessment
 	}
 	now := s.clock()
 	a := Assessment{ID: database.NewID(), Version: 1, AssessmentInput: in, CreatedBy: actor.ID, CreatedAt: now, SavedBy: actor.ID, SavedAt: now}
+	if err := s.list(ctx, versionsList, versionID(a.ID, a.Version)); err != nil {
+		return Assessment{}, err
+	}
 	if err := s.w.insert(ctx, s.versions, toVersionDoc(a)); err != nil {
 		return Assessment{}, fmt.Errorf("insert assessment: %w", err)
 	}
@@ -379,6 +380,11 @@ func (s *Store) UpdateAssessment(ctx context.Context, actor Actor, id string, ba
 func (s *Store) saveVersion(ctx context.Context, a Assessment, by string) (Assessment, error) {
 	base := a.Version
 	a.Version, a.SavedBy, a.SavedAt = base+1, by, s.clock()
+	// Listed before it is stored; should another save store this version first, the id
+	// listed is that one's.
+	if err := s.list(ctx, versionsList, versionID(a.ID, a.Version)); err != nil {
+		return Assessment{}, err
+	}
 	if err := s.w.insert(ctx, s.versions, toVersionDoc(a)); err != nil {
 		if errors.Is(err, errExists) {
 			return Assessment{}, failure.Conflict(fmt.Sprintf("the assessment was changed after version %d, which this change was made to; reload it and make the change again", base))
@@ -460,16 +466,24 @@ func (s *Store) AssessmentInfos(ctx context.Context) ([]AssessmentInfo, error) {
 	return out, nil
 }
 
-// allAssessments folds the versions into the latest of each assessment, from the cache while
-// no version has been saved since.
+// allAssessments is the latest version of each assessment, read through the list of
+// versions, from the cache while no version has been saved since.
 func (s *Store) allAssessments(ctx context.Context) ([]Assessment, error) {
 	return s.assessments.Get(ctx, "", func(ctx context.Context) ([]Assessment, error) {
-		docs, err := findAll[versionDoc](ctx, s.versions, bson.M{}, nil)
+		ids, err := s.listed(ctx, versionsList)
 		if err != nil {
 			return nil, err
 		}
-		out := latest(docs, func(d versionDoc) string { return d.AssessmentID },
-			func(d versionDoc) int { return d.Version }, versionDoc.assessment)
+		docs, err := latestListed(ctx, func(ctx context.Context, id string) (versionDoc, error) {
+			return database.FindByID[versionDoc](ctx, s.versions, id)
+		}, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Assessment, len(docs))
+		for i, d := range docs {
+			out[i] = d.assessment()
+		}
 		sort.Slice(out, func(i, j int) bool {
 			if !out[i].Opens.Equal(out[j].Opens) {
 				return out[i].Opens.After(out[j].Opens)

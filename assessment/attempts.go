@@ -56,16 +56,40 @@ type closeDoc struct {
 
 // resultDoc is an attempt's mark, inserted once under the attempt's id.
 type resultDoc struct {
-	ID           string       `bson:"_id"`
-	AssessmentID string       `bson:"assessmentId"`
-	UserID       string       `bson:"userId"`
-	Number       int          `bson:"number"`
-	StartedAt    time.Time    `bson:"startedAt"`
-	ClosedAt     time.Time    `bson:"closedAt"`
-	Reason       string       `bson:"reason"`
-	Marks        int          `bson:"marks"`
-	Max          int          `bson:"max"`
-	Items        []markedItem `bson:"items"`
+	ID           string    `bson:"_id"`
+	AssessmentID string    `bson:"assessmentId"`
+	UserID       string    `bson:"userId"`
+	Number       int       `bson:"number"`
+	StartedAt    time.Time `bson:"startedAt"`
+	ClosedAt     time.Time `bson:"closedAt"`
+	Reason       string    `bson:"reason"`
+	Marks        int       `bson:"marks"`
+	Max          int       `bson:"max"`
+	// Items are stored packed (packItems) in Packed; results stored before, and those whose
+	// items cannot be packed, hold them here.
+	Items  []markedItem `bson:"items,omitempty"`
+	Packed string       `bson:"packed,omitempty"`
+}
+
+// stored is the result as it is inserted: its items packed where they can be.
+func (r resultDoc) stored() resultDoc {
+	if p, ok := packItems(r.Items); ok {
+		r.Items, r.Packed = nil, p
+	}
+	return r
+}
+
+// loaded is a result as read back: its items unpacked, its times in UTC.
+func (r resultDoc) loaded() (resultDoc, error) {
+	if r.Packed != "" || r.Items == nil {
+		items, err := unpackItems(r.Packed)
+		if err != nil {
+			return resultDoc{}, fmt.Errorf("result %s: %w", r.ID, err)
+		}
+		r.Items, r.Packed = items, ""
+	}
+	r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
+	return r, nil
 }
 
 // openDoc lists an attempt with a deadline for Sweep, which removes it once it finds the
@@ -175,6 +199,11 @@ func (s *Store) newAttempt(ctx context.Context, a Assessment, userID string, n i
 	at := &attemptDoc{
 		ID: attemptID(a.ID, userID, n), AssessmentID: a.ID, UserID: userID, Number: n, Version: a.Version,
 		PaperID: p.id, Items: items, StartedAt: now, Ends: a.ends(now), GraceSeconds: a.GraceSeconds,
+	}
+	// Listed before the attempt exists, so that its results and its deadline are found
+	// through the assessment's list; a listing whose attempt never appeared is skipped.
+	if err := s.list(ctx, attemptsList(a.ID), at.ID); err != nil {
+		return nil, err
 	}
 	if d := at.deadline(); d != nil {
 		// Listed for Sweep before the attempt exists, so that no attempt with a deadline goes

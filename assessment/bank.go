@@ -10,8 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -78,7 +76,13 @@ func (s *Store) CreateBank(ctx context.Context, actor Actor, name string) (Bank,
 		return Bank{}, failure.Problem("name", "The bank's name must be 120 characters or fewer")
 	}
 	b := Bank{ID: database.NewID(), Name: name, Owner: actor.ID, CreatedAt: s.clock()}
+	if err := s.list(ctx, banksList, b.ID); err != nil {
+		return Bank{}, err
+	}
 	if err := s.w.insert(ctx, s.banks, b); err != nil {
+		// The listing names no bank; Banks would skip it, and taking it out keeps the list
+		// to the banks there are.
+		_ = s.unlist(ctx, banksList, b.ID)
 		if errors.Is(err, errExists) {
 			return Bank{}, failure.Conflict(fmt.Sprintf("a question bank named %q already exists", name))
 		}
@@ -109,7 +113,19 @@ func (s *Store) Banks(ctx context.Context, actor Actor) ([]Bank, error) {
 	if err := requireStaff(actor, "read question banks"); err != nil {
 		return nil, err
 	}
-	return findAll[Bank](ctx, s.banks, bson.M{}, bson.D{{Key: "name", Value: 1}})
+	ids, err := s.listed(ctx, banksList)
+	if err != nil {
+		return nil, err
+	}
+	bs, err := database.FindEachByID[Bank](ctx, s.banks, ids)
+	if err != nil {
+		return nil, err
+	}
+	for i := range bs {
+		bs[i].CreatedAt = bs[i].CreatedAt.UTC()
+	}
+	sort.Slice(bs, func(i, j int) bool { return bs[i].Name < bs[j].Name })
+	return bs, nil
 }
 
 // AddQuestion checks the question and stores it in the bank as revision 1, with the actor
@@ -126,6 +142,9 @@ func (s *Store) AddQuestion(ctx context.Context, actor Actor, bankID string, in 
 		return Question{}, err
 	}
 	q := newQuestion(bankID, in, actor.ID, s.clock())
+	if err := s.list(ctx, revisionsList(bankID), revisionID(q.ID, q.Revision)); err != nil {
+		return Question{}, err
+	}
 	if err := s.w.insert(ctx, s.revisions, toRevisionDoc(q)); err != nil {
 		return Question{}, fmt.Errorf("insert question: %w", err)
 	}
@@ -167,6 +186,11 @@ func (s *Store) ReviseQuestion(ctx context.Context, actor Actor, questionID stri
 	}
 	q := newQuestion(base.BankID, in, actor.ID, s.clock())
 	q.ID, q.Revision, q.Author = questionID, baseRevision+1, base.Author
+	// Listed before it is stored; should another editor store this revision first, the id
+	// listed is that one's.
+	if err := s.list(ctx, revisionsList(base.BankID), revisionID(q.ID, q.Revision)); err != nil {
+		return Question{}, err
+	}
 	if err := s.w.insert(ctx, s.revisions, toRevisionDoc(q)); err != nil {
 		if errors.Is(err, errExists) {
 			latest, lerr := s.question(ctx, questionID)
@@ -254,16 +278,25 @@ func (s *Store) Questions(ctx context.Context, actor Actor, bankID string) ([]Qu
 	return s.questionsOf(ctx, bankID)
 }
 
-// questionsOf is the bank's questions at their latest revisions, from the cache while no
-// revision has been saved anywhere since it was loaded.
+// questionsOf is the bank's questions at their latest revisions, read through the bank's
+// list of revisions, from the cache while no revision has been saved anywhere since it was
+// loaded.
 func (s *Store) questionsOf(ctx context.Context, bankID string) ([]Question, error) {
 	return s.bankQuestions.Get(ctx, bankID, func(ctx context.Context) ([]Question, error) {
-		docs, err := findAll[revisionDoc](ctx, s.revisions, bson.M{"bankId": bankID}, nil)
+		ids, err := s.listed(ctx, revisionsList(bankID))
 		if err != nil {
 			return nil, err
 		}
-		out := latest(docs, func(d revisionDoc) string { return d.QuestionID },
-			func(d revisionDoc) int { return d.Revision }, revisionDoc.question)
+		docs, err := latestListed(ctx, func(ctx context.Context, id string) (revisionDoc, error) {
+			return database.FindByID[revisionDoc](ctx, s.revisions, id)
+		}, ids)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]Question, len(docs))
+		for i, d := range docs {
+			out[i] = d.question()
+		}
 		// Ids are ObjectIDs, which grow with time: this is the order they were added in.
 		sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 		return out, nil

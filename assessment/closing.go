@@ -9,6 +9,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -147,9 +148,9 @@ func (s *Store) markLocked(ctx context.Context, at *attemptDoc, c closeDoc, know
 	}
 	var errs []error
 	if known != nil {
-		errs = s.w.insertAll(ctx, insertion{s.closes, c}, insertion{s.results, r})
+		errs = s.w.insertAll(ctx, insertion{s.closes, c}, insertion{s.results, r.stored()})
 	} else {
-		errs = []error{nil, s.w.insert(ctx, s.results, r)}
+		errs = []error{nil, s.w.insert(ctx, s.results, r.stored())}
 	}
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, errExists) {
@@ -161,8 +162,9 @@ func (s *Store) markLocked(ctx context.Context, at *attemptDoc, c closeDoc, know
 		if err := findOne(ctx, s.results, r.ID, &existing); err != nil {
 			return nil, err
 		}
-		r = existing
-		r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
+		if r, err = existing.loaded(); err != nil {
+			return nil, err
+		}
 	}
 	s.resultCache.Put(r.ID, &r)
 	// The attempt stays listed in open_attempts until Sweep passes its deadline: that takes
@@ -175,24 +177,26 @@ func (s *Store) result(ctx context.Context, id string) (*resultDoc, error) {
 	if r, ok := s.resultCache.Get(id); ok {
 		return r, nil
 	}
-	var r resultDoc
-	if err := findOne(ctx, s.results, id, &r); err != nil {
+	var d resultDoc
+	if err := findOne(ctx, s.results, id, &d); err != nil {
 		return nil, err
 	}
-	r.StartedAt, r.ClosedAt = r.StartedAt.UTC(), r.ClosedAt.UTC()
+	r, err := d.loaded()
+	if err != nil {
+		return nil, err
+	}
 	s.resultCache.Put(id, &r)
 	return &r, nil
 }
 
 // Sweep closes and marks every attempt left open past its deadline at now, from the answers
-// saved, and reports how many it closed. The server runs it every so often (RunSweeper);
-// reads close overdue attempts too, so a missed sweep delays nothing a person sees.
+// saved, and reports how many it closed. The server runs it every so often (RunSweeper),
+// away from any request: it finds the attempts by their deadline, which on embedded FerretDB
+// reads all of open_attempts (the attempts with a deadline not yet swept). Requests close
+// overdue attempts too (results through the assessment's list of attempts), so a missed
+// sweep delays nothing a person sees.
 func (s *Store) Sweep(ctx context.Context, now time.Time) (int, error) {
-	return s.sweep(ctx, bson.M{"deadline": bson.M{"$lt": now.UTC()}}, now)
-}
-
-func (s *Store) sweep(ctx context.Context, filter bson.M, now time.Time) (int, error) {
-	listed, err := findAll[openDoc](ctx, s.open, filter, nil)
+	listed, err := findAll[openDoc](ctx, s.open, bson.M{"deadline": bson.M{"$lt": now.UTC()}}, nil)
 	if err != nil {
 		return 0, err
 	}
@@ -221,12 +225,9 @@ func (s *Store) sweep(ctx context.Context, filter bson.M, now time.Time) (int, e
 			closed++
 		}
 	}
-	if len(done) > 0 {
-		err := s.w.run(func() error {
-			_, err := s.open.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": done}})
-			return err
-		})
-		if err != nil {
+	for _, id := range done {
+		// One delete by _id each: a filter on $in reads the whole collection on FerretDB.
+		if err := s.w.run(func() error { return database.DeleteByID(ctx, s.open, id) }); err != nil {
 			return closed, fmt.Errorf("unlist closed attempts: %w", err)
 		}
 	}

@@ -36,6 +36,9 @@
 //   - attempt_closes and attempt_results: "attemptID"; closing inserts the close and then the
 //     one result, so fifty submits at once store one mark and the others read it back.
 //   - open_attempts: the attempts with a deadline, for Sweep to close when it passes.
+//   - assessment_lists: list documents naming the records of an owner by _id (the banks,
+//     the versions, a bank's revisions, an assessment's attempts and judges), so that no
+//     request reads by any other filter (lists.go).
 //
 // Inserts queue in the store and go to the database many to a transaction (writer.go): a
 // burst of submissions at a deadline costs a few transactions, not hundreds of writers

@@ -11,8 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -157,16 +156,24 @@ func (s *Store) Import(ctx context.Context, actor Actor, bankID string, format F
 		res.Questions = append(res.Questions, q)
 		docs[i], ids[i] = toRevisionDoc(q), revisionID(q.ID, 1)
 	}
+	// Listed before they are stored. Should the import fail, the listing of questions that
+	// were never stored (or were taken back) names nothing, and the bank's readers skip it.
+	if err := s.list(ctx, revisionsList(bankID), ids...); err != nil {
+		return ImportResult{}, fmt.Errorf("import questions: %w", err)
+	}
 	err := s.w.run(func() error {
 		_, err := s.revisions.InsertMany(ctx, docs)
 		return err
 	})
 	if err != nil {
-		// Take back what went in, so that a failed import leaves the bank as it was.
-		derr := s.w.run(func() error {
-			_, err := s.revisions.DeleteMany(ctx, bson.M{"_id": bson.M{"$in": ids}})
-			return err
-		})
+		// Take back what went in, so that a failed import leaves the bank as it was: one
+		// delete by _id each, as a filter on $in reads the whole collection on FerretDB.
+		var derr error
+		for _, id := range ids {
+			if derr = s.w.run(func() error { return database.DeleteByID(ctx, s.revisions, id) }); derr != nil {
+				break
+			}
+		}
 		if derr != nil {
 			return ImportResult{}, fmt.Errorf("import questions: %w (and removing those stored failed: %v)", err, derr)
 		}

@@ -1,5 +1,11 @@
 package assessment
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // noAnswer marks a question left unanswered.
 const noAnswer = -1
 
@@ -34,4 +40,56 @@ func mark(p *paper, items []item, answers []int) (marks int, out []markedItem) {
 		out[k] = m
 	}
 	return marks, out
+}
+
+// packItems writes marked items as one string, the form results are stored in: for each
+// item its question id, revision, shown, chosen and right options and number of options,
+// separated by spaces, the items separated by semicolons. A result holds one item per
+// question, and embedded FerretDB spends far longer turning an array of documents from its
+// storage form into BSON than one string (a result of 50 items as documents took
+// milliseconds to read). ok is false when a question id holds a separator, and the items are
+// then stored as documents.
+func packItems(items []markedItem) (packed string, ok bool) {
+	var b strings.Builder
+	for i, m := range items {
+		if m.QuestionID == "" || strings.ContainsAny(m.QuestionID, " ;") {
+			return "", false
+		}
+		if i > 0 {
+			b.WriteByte(';')
+		}
+		b.WriteString(m.QuestionID)
+		for _, n := range []int{m.Revision, m.Shown, m.Chosen, m.Right, m.Options} {
+			b.WriteByte(' ')
+			b.WriteString(strconv.Itoa(n))
+		}
+	}
+	return b.String(), true
+}
+
+// unpackItems reads what packItems wrote.
+func unpackItems(packed string) ([]markedItem, error) {
+	if packed == "" {
+		return []markedItem{}, nil
+	}
+	parts := strings.Split(packed, ";")
+	out := make([]markedItem, len(parts))
+	for i, p := range parts {
+		f := strings.Split(p, " ")
+		if len(f) != 6 {
+			return nil, fmt.Errorf("marked item %d: %q is not an item", i, p)
+		}
+		var ns [5]int
+		for j := range ns {
+			n, err := strconv.Atoi(f[j+1])
+			if err != nil {
+				return nil, fmt.Errorf("marked item %d: %w", i, err)
+			}
+			ns[j] = n
+		}
+		m := markedItem{QuestionID: f[0], Revision: ns[0], Shown: ns[1], Chosen: ns[2], Right: ns[3], Options: ns[4]}
+		m.Correct = m.Shown != noAnswer && m.Chosen == m.Right
+		out[i] = m
+	}
+	return out, nil
 }

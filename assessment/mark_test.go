@@ -3,7 +3,11 @@ package assessment
 import (
 	"context"
 	"fmt"
+	"reflect"
 	"testing"
+	"time"
+
+	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"polyphony/internal/dbtest"
 )
@@ -81,5 +85,49 @@ func TestFerretDBIsRecognised(t *testing.T) {
 	}
 	if !shared.w.serial || shared.sole {
 		t.Errorf("with other instances: serial %v, sole %v; want serial only", shared.w.serial, shared.sole)
+	}
+}
+
+// A result is stored with its items packed into one string and read back as it was marked;
+// a result stored before, with its items as documents, is read as well.
+func TestResultItemsStoredPacked(t *testing.T) {
+	ctx := context.Background()
+	s, err := NewStore(ctx, dbtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := paperOf(4)
+	items := []item{{Q: 3, Options: []int{4, 3, 2, 1, 0}}, {Q: 0, Options: []int{0, 1, 2, 3, 4}}, {Q: 1, Options: []int{1, 0, 2, 3, 4}}, {Q: 2, Options: []int{0, 1, 2, 3, 4}}}
+	marks, marked := mark(p, items, []int{1, 0, noAnswer, 3})
+	at := time.Date(2027, 3, 1, 9, 0, 0, 0, time.UTC)
+	packed := resultDoc{ID: "packed", AssessmentID: "a", UserID: "u", Number: 1, StartedAt: at, ClosedAt: at.Add(time.Minute), Reason: ClosedSubmitted, Marks: marks, Max: len(marked), Items: marked}
+	earlier := packed
+	earlier.ID = "earlier"
+	if err := s.w.insert(ctx, s.results, packed.stored()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.w.insert(ctx, s.results, earlier); err != nil { // items as documents
+		t.Fatal(err)
+	}
+	var raw bson.M
+	if err := s.results.FindOne(ctx, bson.M{"_id": "packed"}).Decode(&raw); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := raw["items"]; ok || raw["packed"] != "q03 1 1 3 3 5;q00 1 0 0 0 5;q01 1 -1 -1 1 5;q02 1 3 3 2 5" {
+		t.Errorf("stored as %v, want the items packed", raw)
+	}
+	for _, id := range []string{"packed", "earlier"} {
+		got, err := s.result(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := packed
+		want.ID = id
+		if !reflect.DeepEqual(*got, want) {
+			t.Errorf("%s read back as\n%+v\nwant\n%+v", id, *got, want)
+		}
+	}
+	if _, ok := packItems([]markedItem{{QuestionID: "a b"}}); ok {
+		t.Error("an id with a space was packed")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -47,8 +48,10 @@ type Store struct {
 	results   *mongo.Collection
 	open      *mongo.Collection
 	estimates *mongo.Collection
+	lists     *mongo.Collection
 
 	now func() time.Time
+	log *slog.Logger
 	w   *writer
 
 	// The caches, each kept for what it saves on the trainees' requests, as measured with
@@ -94,7 +97,14 @@ func WithClock(now func() time.Time) StoreOption {
 	return func(s *Store) { s.now = now }
 }
 
-// NewStore returns the store, creating its indexes if they are missing.
+// WithLogger makes the store log to l instead of slog.Default(): what it brought over from
+// an earlier layout of its records.
+func WithLogger(l *slog.Logger) StoreOption {
+	return func(s *Store) { s.log = l }
+}
+
+// NewStore returns the store, creating its indexes if they are missing, and brings records
+// written in an earlier layout to the current one (see migrateLayout).
 func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store, error) {
 	s := &Store{
 		db:        db,
@@ -108,7 +118,9 @@ func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store
 		results:   db.Collection(resultsCollection),
 		open:      db.Collection(openCollection),
 		estimates: db.Collection(estimatesCollection),
+		lists:     db.Collection(listsCollection),
 		now:       time.Now,
+		log:       slog.Default(),
 		latest:    map[string]int{},
 	}
 	for _, o := range opts {
@@ -157,6 +169,9 @@ func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store
 		return nil, err
 	}
 	s.w, s.sole = w, w.serial && !s.shared
+	if err := s.migrateLayout(ctx, s.log); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 
@@ -180,23 +195,8 @@ func findOne(ctx context.Context, coll *mongo.Collection, id string, v any) erro
 	return nil
 }
 
-// findAll reads every document matching filter, in the order of sort.
-// latest keeps, of versioned documents, the highest version of each key, turned into what
-// the caller wants by out, in no particular order.
-func latest[D, T any](docs []D, key func(D) string, version func(D) int, out func(D) T) []T {
-	newest := map[string]D{}
-	for _, d := range docs {
-		if cur, ok := newest[key(d)]; !ok || version(d) > version(cur) {
-			newest[key(d)] = d
-		}
-	}
-	res := make([]T, 0, len(newest))
-	for _, d := range newest {
-		res = append(res, out(d))
-	}
-	return res
-}
-
+// findAll reads every document matching filter, in the order of sort. On embedded FerretDB
+// it reads the whole collection: only start-up and the background sweep use it.
 func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sort bson.D) ([]T, error) {
 	opts := options.Find()
 	if len(sort) > 0 {
