@@ -205,7 +205,15 @@ type transcriptData struct {
 	Turns []realtime.Event
 	// TurnsHTML is the turns' list items, written by transcriptTurns.
 	TurnsHTML template.HTML
+	// After is the seq the page starts after (0 on the first page); Later, when set, is the
+	// seq the next page starts after.
+	After, Later uint64
 }
+
+// transcriptPageEvents is how many of a room's events one transcript page shows the turns
+// of: a year-long room is read and shown a page at a time, so the page costs the same
+// however long the room has run.
+const transcriptPageEvents = 500
 
 // transcriptPage shows the room's turns. Events reads the room's withdrawals once and marks
 // the withdrawn turns, so the page reads nothing more.
@@ -215,9 +223,20 @@ func (s *Server) transcriptPage(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	events, err := s.deps.Transcripts.Events(ctx, v.hubID(), 0, 5000)
+	var after uint64
+	if a := c.QueryParam("after"); a != "" {
+		if after, err = strconv.ParseUint(a, 10, 64); err != nil {
+			return failure.Invalid("after", "the page of the transcript must be a turn number")
+		}
+	}
+	events, err := s.deps.Transcripts.Events(ctx, v.hubID(), after, transcriptPageEvents+1)
 	if err != nil {
 		return err
+	}
+	d := transcriptData{Room: v, After: after}
+	if len(events) > transcriptPageEvents {
+		events = events[:transcriptPageEvents]
+		d.Later = events[len(events)-1].Seq
 	}
 	var says []realtime.Event
 	for _, e := range events {
@@ -225,7 +244,7 @@ func (s *Server) transcriptPage(c echo.Context) error {
 			says = append(says, e)
 		}
 	}
-	d := transcriptData{Room: v, Turns: says, TurnsHTML: transcriptTurns(v, says)}
+	d.Turns, d.TurnsHTML = says, transcriptTurns(v, says)
 	return s.render(c, "transcript", pageData{Title: "Transcript: " + v.Title, Nav: "programme", Notice: c.QueryParam("done"), Data: d})
 }
 

@@ -145,3 +145,61 @@ func TestTranscriptRequestsReadByIDOnly(t *testing.T) {
 		t.Errorf("a room request filtered by something other than _id: %s", f)
 	}
 }
+
+// TestTranscriptPageInParts checks that a long room's transcript is shown a part at a time:
+// the first part ends with a link to the later turns, following the links shows every turn
+// once and in order, and each part reads a bounded number of events.
+func TestTranscriptPageInParts(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	cohort, err := f.courses.CohortByName(ctx, demo.CohortName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC)
+	const n = 1234
+	var events []realtime.Event
+	for i := 1; i <= n; i++ {
+		events = append(events, realtime.Event{Seq: uint64(i), Type: realtime.EventSay, At: at.Add(time.Duration(i) * time.Second),
+			UserID: "someone", Name: "Sam", Role: realtime.Trainee, Text: fmt.Sprintf("turn %d", i)})
+	}
+	room := "/rooms/" + cohort.ID + "/cohort"
+	if err := f.transcripts.AppendHistory(ctx, cohort.ID+"/cohort", events); err != nil {
+		t.Fatal(err)
+	}
+	c := f.signedIn(t, accounts.RoleTrainee)
+	turn := regexp.MustCompile(`id="turn-(\d+)"`)
+	later := regexp.MustCompile(`href="([^"]*/transcript\?after=\d+)" id="transcript-later"`)
+	var seen []string
+	parts := 0
+	for path := room + "/transcript"; path != ""; parts++ {
+		if parts > 10 {
+			t.Fatal("the parts do not end")
+		}
+		res, body := c.do("GET", path, nil)
+		wantStatus(t, path, res, body, http.StatusOK)
+		got := turn.FindAllStringSubmatch(string(body), -1)
+		if len(got) == 0 || len(got) > 500 {
+			t.Fatalf("%s shows %d turns, want 1 to 500", path, len(got))
+		}
+		for _, m := range got {
+			seen = append(seen, m[1])
+		}
+		path = ""
+		if m := later.FindSubmatch(body); m != nil {
+			path = strings.ReplaceAll(string(m[1]), "&amp;", "&")
+		}
+	}
+	if parts != 3 || len(seen) != n {
+		t.Fatalf("%d parts showing %d turns, want 3 parts and %d turns", parts, len(seen), n)
+	}
+	for i, s := range seen {
+		if s != fmt.Sprint(i+1) {
+			t.Fatalf("turn %d of the parts is %s, want every turn once, in order", i+1, s)
+		}
+	}
+	res, body := c.do("GET", room+"/transcript?after=x", nil)
+	if res.StatusCode != http.StatusBadRequest && res.StatusCode != http.StatusUnprocessableEntity {
+		t.Errorf("a part that is not a turn number: %d %s", res.StatusCode, body)
+	}
+}
