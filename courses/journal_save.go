@@ -157,11 +157,21 @@ func (j *Journals) insertFirst(ctx context.Context, rev revisionDoc) error {
 	return nil
 }
 
-// stored notes a revision this process has just inserted: in memory, and as the entry
-// record's hint.
+// latestHintEvery is how often a save rewrites the entry record's hint of its latest
+// revision: the first revision and every eighth after. The hint is an update, which embedded
+// FerretDB carries out as a read and a write of the whole record, and writing it on every
+// autosave halved the saves per second (B8: 378/s against 923/s for raw inserts, 0.41×). A
+// reader that starts from an older hint reads at most seven more revisions by _id, and on
+// this instance the latest is in memory anyway.
+const latestHintEvery = 8
+
+// stored notes a revision this process has just inserted: in memory and, now and then, as
+// the entry record's hint.
 func (j *Journals) stored(ctx context.Context, rev revisionDoc) {
 	j.latestRevs.put(rev)
-	j.noteLatest(ctx, rev)
+	if rev.Version == 1 || rev.Version%latestHintEvery == 0 {
+		j.noteLatest(ctx, rev)
+	}
 }
 
 // createAgain answers a retried creation with the revision the first attempt stored,

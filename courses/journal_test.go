@@ -562,3 +562,24 @@ func TestJournalBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestJournalLatestFoundPastAnOldHint saves an entry many times, so that the entry record's
+// hint of its latest revision (rewritten only now and then) lags behind, and opens it
+// through a second store with nothing in memory: every version is found as the latest, and
+// a save on top of it is accepted.
+func TestJournalLatestFoundPastAnOldHint(t *testing.T) {
+	ctx := context.Background()
+	w := newJournalWorld(t)
+	e := w.create(t, w.trainee, courses.Draft{Title: "Hinted", Body: "v1"})
+	for v := 2; v <= 21; v++ {
+		e = w.save(t, w.trainee, e, fmt.Sprintf("v%d", v))
+		fresh, err := courses.NewJournals(ctx, w.db, w.store, courses.JournalOptions{PageExists: func(context.Context, string) (bool, error) { return true, nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fresh.ReadEntry(ctx, w.trainee, e.ID)
+		if err != nil || got.Version != v || got.Body != fmt.Sprintf("v%d", v) {
+			t.Fatalf("after version %d a fresh store reads version %d %q (%v)", v, got.Version, got.Body, err)
+		}
+	}
+}
