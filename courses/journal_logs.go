@@ -221,18 +221,7 @@ func listed(ctx context.Context, coll *mongo.Collection, listID string) ([]strin
 
 // readListed reads the documents with the ids, each by _id, skipping any that is gone.
 func readListed[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
-	out := []T{}
-	for _, id := range ids {
-		d, err := findByID[T](ctx, coll, id)
-		if errors.Is(err, failure.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, d)
-	}
-	return out, nil
+	return database.FindEachByID[T](ctx, coll, ids)
 }
 
 // eraseFromLists removes, from every record of the list collections, the ids that name
