@@ -44,8 +44,10 @@ const (
 )
 
 // changeAttempts is how often a change is made again on top of another writer's before it
-// is refused.
-const changeAttempts = 16
+// is refused. With the back-off between tries (at most 64 ms each) a change gives up only
+// after some seconds of losing: sixteen tries were used up by six writers racing on one
+// account on a loaded machine.
+const changeAttempts = 64
 
 // backOff waits before the attempt-th try of a change that lost its version to another
 // writer: a random time up to 1 ms doubled with each loss, at most 64 ms, so that writers
