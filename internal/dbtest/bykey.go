@@ -123,3 +123,16 @@ func (l *FilterLog) NotByID() []string {
 	}
 	return out
 }
+
+// Check stops recording and fails the test for every recorded command not by _id, naming
+// what made them; a log that recorded nothing fails too, since the check could not fail.
+func (l *FilterLog) Check(tb testing.TB, what string) {
+	tb.Helper()
+	l.Record(false)
+	if len(l.All()) == 0 {
+		tb.Fatalf("%s: nothing was recorded; the log watches no collection they use", what)
+	}
+	for _, f := range l.NotByID() {
+		tb.Errorf("%s filtered by something other than _id: %s", what, f)
+	}
+}
