@@ -44,8 +44,9 @@
 // burst of submissions at a deadline costs a few transactions, not hundreds of writers
 // waiting in SQLite's busy handler.
 //
-// On FerretDB the store takes itself for the only instance writing attempts, as Polyphony
-// does everywhere (one process owns an embedded database; see database.Serialize). It then
+// On FerretDB the store takes itself for the only instance writing attempts, since on an
+// embedded database only the server writes them (the command line writes people and
+// cohorts, never attempts). It then
 // keeps what it knows of open attempts in memory (their answers; that they are open) and
 // reads the database only for attempts it has not seen since it started: saving an answer
 // and submitting read nothing. On MongoDB, where several instances may serve the same

@@ -70,10 +70,9 @@ type Store struct {
 	attemptCache  *lru.Cache[string, *attemptDoc]
 	resultCache   *lru.Cache[string, *resultDoc]
 	// live holds the latest answers of attempts this instance knows to be open. On FerretDB
-	// the store is the only writer of attempts (as everything in Polyphony takes one process
-	// to own an embedded database: see database.Serialize), so what it knows it need not
-	// read back: the trainees' paths then read nothing, which matters because FerretDB
-	// looks up a missing _id by reading the whole collection. Elsewhere (sole false) it is
+	// the store is the only writer of attempts (on an embedded database only the server
+	// writes them), so what it knows it need not read back: the trainees' paths then read
+	// nothing. Elsewhere (sole false) it is
 	// only where reading starts. It is the store's knowledge as the only writer rather than a
 	// cache of reads, so it has no benchmark of its own.
 	live *lru.Cache[string, *answerSnapshot]

@@ -50,8 +50,8 @@ type Sessions struct {
 // userSessionsCollection holds, under a person's account id, the ids of their sessions.
 // A session is stored first and listed second (a session whose listing fails is ended), so
 // a live session is always listed; an id whose session has ended may stay listed until
-// Logout or Sweep takes it off. Only the server writes the lists (Create, Logout, Sweep:
-// the one-writer rule, see database.DB.AddToList): the command line ends a person's
+// Logout or Sweep takes it off. The lists are changed under the list's lock
+// (database.DB.AddToList), which holds across processes: the command line ends a person's
 // sessions by deleting the listed ones, which leaves the list as it is.
 const userSessionsCollection = "user_sessions"
 

@@ -52,6 +52,7 @@ type DB struct {
 	uri      string
 	shared   bool
 	locks    *serializer
+	logger   *slog.Logger
 	touched  *touchCounts
 	// ids makes the _id indexes on embedded FerretDB; nil on MongoDB.
 	ids *idIndexes
@@ -66,7 +67,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	if cfg.Name == "" {
 		cfg.Name = "polyphony"
 	}
-	db := &DB{uri: cfg.URI, locks: &serializer{}, touched: &touchCounts{n: map[string]uint64{}}}
+	db := &DB{uri: cfg.URI, locks: &serializer{}, logger: cfg.Logger, touched: &touchCounts{n: map[string]uint64{}}}
 	if cfg.Server != nil {
 		db.uri, cfg.Dir = cfg.Server.URI(), cfg.Server.dir
 	}
@@ -101,6 +102,10 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 	}
 	db.Database = client.Database(cfg.Name)
 	if db.embedded != nil || db.shared || cfg.Server != nil {
+		if err := db.locks.openStripes(cfg.Dir); err != nil {
+			db.Close(context.Background())
+			return nil, err
+		}
 		if err := db.startIDIndexes(ctx, cfg); err != nil {
 			db.Close(context.Background())
 			return nil, err
@@ -154,6 +159,7 @@ func (db *DB) Close(ctx context.Context) error {
 		err = db.client.Disconnect(ctx)
 	}
 	db.stopEmbedded()
+	db.locks.close()
 	return err
 }
 

@@ -73,8 +73,7 @@ func DeleteByID(ctx context.Context, coll *mongo.Collection, id string) error {
 // once: adding it again changes nothing. A list document is how a store reaches everything
 // of one owner by _id (an author's entries, an assessment's results) instead of by a filter.
 // The embedded engine carries out an update as a read and a write, so the add holds the
-// document's lock in this process (Serialize); across processes, write lists only from the
-// server (see the one-writer rule in the README).
+// document's lock (Serialize), which on that engine every process writing the folder honours.
 func (db *DB) AddToList(ctx context.Context, coll *mongo.Collection, id, field string, value any) error {
 	return db.updateList(ctx, coll, id, bson.M{"$addToSet": bson.M{field: value}})
 }
@@ -105,9 +104,8 @@ func (db *DB) updateList(ctx context.Context, coll *mongo.Collection, id string,
 	return nil
 }
 
-// AddField sets one field (a dotted path) of the document id, made on first use. Like
-// AddToList it holds the document's lock in this process; two processes setting different
-// fields at once may lose one, so use it only for documents that are hints.
+// AddField sets one field (a dotted path) of the document id, made on first use, holding
+// the document's lock like AddToList.
 func (db *DB) AddField(ctx context.Context, coll *mongo.Collection, id, field string, value any) error {
 	return db.updateList(ctx, coll, id, bson.M{"$set": bson.M{field: value}})
 }
