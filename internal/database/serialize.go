@@ -23,9 +23,8 @@ import (
 // first, so on the embedded engine Serialize also takes a lock that the operating system
 // holds for the whole machine: one byte of the file serialize.lock in the database's folder,
 // locked with an open-file-description lock (fcntl F_OFD_SETLKW). It costs two system calls
-// (about 2 µs in all, BenchmarkSerialize),
-// and it ends with the process that held it, so a writer that crashes leaves nothing behind to
-// clear (a lock document with a lease would). Both processes necessarily share the folder:
+// (about 2 µs in all, BenchmarkSerialize), and it ends with the process that held it, so a
+// writer that crashes leaves nothing behind to clear (a lock document with a lease would). Both processes necessarily share the folder:
 // a command finds the server's listener there. TestSerializeHoldsAcrossProcesses races a
 // second process on one list, and cmd/polyphony's TestListWritesFromCommandsAndServerAreAllKept
 // races the real binary against the running server.
