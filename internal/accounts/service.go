@@ -25,6 +25,10 @@ type Service struct {
 	Sessions *Sessions
 	Tokens   *Tokens
 	Throttle *Throttle
+	// Links are the one-time links that set a password (a forgotten one, an invitation);
+	// ResetThrottle counts the requests for a forgotten password's link.
+	Links         *Links
+	ResetThrottle *Throttle
 	// OnUserEnded is called after a user's sessions are ended (sign-out everywhere, disable),
 	// so that live connections of that person can be closed too.
 	OnUserEnded func(userID string)
@@ -39,6 +43,9 @@ type Service struct {
 type Config struct {
 	Session  SessionConfig
 	Throttle ThrottleConfig
+	// ResetThrottle limits requests for a forgotten password's link; zero is
+	// DefaultResetThrottle.
+	ResetThrottle ThrottleConfig
 	// CacheFor is how long a resolved session is used without asking the database again:
 	// 0 is DefaultCacheFor, and a negative lifetime asks every time.
 	CacheFor time.Duration
@@ -65,10 +72,22 @@ func NewService(ctx context.Context, db *database.DB, cfg Config) (*Service, err
 	if err != nil {
 		return nil, err
 	}
+	resetCfg := cfg.ResetThrottle
+	if resetCfg == (ThrottleConfig{}) {
+		resetCfg = DefaultResetThrottle
+	}
+	resetThrottle, err := NewResetThrottle(ctx, db, resetCfg)
+	if err != nil {
+		return nil, err
+	}
+	links, err := NewLinks(ctx, db, users)
+	if err != nil {
+		return nil, err
+	}
 	if err := db.EnsureCollections(ctx); err != nil {
 		return nil, err
 	}
-	svc := &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: throttle}
+	svc := &Service{Users: users, Sessions: sessions, Tokens: tokens, Throttle: throttle, Links: links, ResetThrottle: resetThrottle}
 	log := cfg.Logger
 	if log == nil {
 		log = slog.Default()
@@ -100,10 +119,14 @@ func (s *Service) Login(ctx context.Context, email, password, ip, userAgent stri
 	}
 	u, err := s.Users.ByEmail(ctx, norm)
 	hash := u.PasswordHash
-	if errors.Is(err, failure.ErrNotFound) {
+	switch {
+	case errors.Is(err, failure.ErrNotFound):
 		hash = dummyHash
-	} else if err != nil {
+	case err != nil:
 		return User{}, "", Session{}, err
+	case hash == "":
+		// Invited, no password set yet: answered like a wrong password, in the same time.
+		hash, err = dummyHash, failure.ErrNotFound
 	}
 	ok, verr := VerifyPassword(hash, password)
 	if err != nil || verr != nil || !ok {

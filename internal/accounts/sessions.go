@@ -158,9 +158,18 @@ func (s *Sessions) Delete(ctx context.Context, secret string) error {
 }
 
 // DeleteForUser ends every session of the user: each listed one, by _id. It leaves the list
-// as it is (the command line calls it too, and only the server writes lists); Sweep takes
-// the ended sessions off.
+// as it is; Sweep takes the ended sessions off.
 func (s *Sessions) DeleteForUser(ctx context.Context, userID string) error {
+	return s.DeleteOthers(ctx, userID, "")
+}
+
+// DeleteOthers ends every session of the user but the one with the secret keep (none when
+// keep is empty), as a new password does.
+func (s *Sessions) DeleteOthers(ctx context.Context, userID, keep string) error {
+	kept := ""
+	if keep != "" {
+		kept = secretID(keep)
+	}
 	list, err := database.FindByID[sessionList](ctx, s.lists, userID)
 	if errors.Is(err, failure.ErrNotFound) {
 		return nil
@@ -169,6 +178,9 @@ func (s *Sessions) DeleteForUser(ctx context.Context, userID string) error {
 		return fmt.Errorf("end sessions: %w", err)
 	}
 	for _, id := range list.Sessions {
+		if id == kept {
+			continue
+		}
 		if err := database.DeleteByID(ctx, s.coll, id); err != nil {
 			return fmt.Errorf("end sessions: %w", err)
 		}

@@ -44,6 +44,8 @@ type Throttle struct {
 	coll *mongo.Collection
 	cfg  ThrottleConfig
 	now  func() time.Time
+	// prefix keeps the keys of one use of the throttle apart from another's ("" for sign-in).
+	prefix string
 }
 
 // failureState is one link of a key's chain.
@@ -88,19 +90,37 @@ func NewThrottle(ctx context.Context, db *database.DB, cfg ThrottleConfig) (*Thr
 	return &Throttle{coll: coll, cfg: cfg, now: time.Now}, nil
 }
 
+// DefaultResetThrottle allows 5 requests for a forgotten password's link per address and
+// 50 per client address in an hour.
+var DefaultResetThrottle = ThrottleConfig{PerAccount: 5, PerIP: 50, Window: time.Hour}
+
+// NewResetThrottle counts requests for a forgotten password's link, in the same chains as
+// sign-in failures under keys of their own.
+func NewResetThrottle(ctx context.Context, db *database.DB, cfg ThrottleConfig) (*Throttle, error) {
+	t, err := NewThrottle(ctx, db, cfg)
+	if err != nil {
+		return nil, err
+	}
+	t.prefix = "reset/"
+	return t, nil
+}
+
 func accountKey(email string) string { return "account:" + email }
 func ipKey(ip string) string         { return "ip:" + ip }
+
+func (t *Throttle) accountKey(email string) string { return t.prefix + accountKey(email) }
+func (t *Throttle) ipKey(ip string) string         { return t.prefix + ipKey(ip) }
 
 // Check returns a *failure.ThrottledError when the account or the address has used up its
 // failures in the window; RetryAfter is when the oldest of them leaves the window.
 func (t *Throttle) Check(ctx context.Context, email, ip string) error {
 	now := t.now()
-	wait, err := t.wait(ctx, accountKey(email), t.cfg.PerAccount, now)
+	wait, err := t.wait(ctx, t.accountKey(email), t.cfg.PerAccount, now)
 	if err != nil {
 		return err
 	}
 	if ip != "" {
-		ipWait, err := t.wait(ctx, ipKey(ip), t.cfg.PerIP, now)
+		ipWait, err := t.wait(ctx, t.ipKey(ip), t.cfg.PerIP, now)
 		if err != nil {
 			return err
 		}
@@ -201,11 +221,11 @@ func (t *Throttle) Fail(ctx context.Context, email, ip string) error {
 			return times[max(0, len(times)-max(limit, 1)):], true
 		}
 	}
-	if err := t.record(ctx, accountKey(email), add(t.cfg.PerAccount)); err != nil {
+	if err := t.record(ctx, t.accountKey(email), add(t.cfg.PerAccount)); err != nil {
 		return err
 	}
 	if ip != "" {
-		return t.record(ctx, ipKey(ip), add(t.cfg.PerIP))
+		return t.record(ctx, t.ipKey(ip), add(t.cfg.PerIP))
 	}
 	return nil
 }
@@ -213,7 +233,7 @@ func (t *Throttle) Fail(ctx context.Context, email, ip string) error {
 // Reset forgets the account's failures after a successful sign-in. The address keeps its
 // count, so one good password does not reopen a guessing run from that address.
 func (t *Throttle) Reset(ctx context.Context, email string) error {
-	return t.record(ctx, accountKey(email), func(recent []time.Time) ([]time.Time, bool) {
+	return t.record(ctx, t.accountKey(email), func(recent []time.Time) ([]time.Time, bool) {
 		return []time.Time{}, len(recent) > 0
 	})
 }

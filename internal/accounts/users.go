@@ -40,7 +40,9 @@ type NewUser struct {
 	Role       Role
 	TrustID    string
 	PeerWorker bool
-	Password   string
+	// Password is the first password; empty leaves the account without one until the
+	// person sets it through an invitation (Service.Invite).
+	Password string
 }
 
 // Users stores accounts in the "users" collection, and every change to one as a version of
@@ -189,7 +191,10 @@ func (nu NewUser) normalize() (email, name string, role Role, err error) {
 	email, emailErr := NormalizeEmail(nu.Email)
 	name, nameErr := checkName(nu.Name)
 	role, roleErr := ParseRole(string(nu.Role))
-	passwordErr := CheckPassword(nu.Password, email)
+	var passwordErr error
+	if nu.Password != "" {
+		passwordErr = CheckPassword(nu.Password, email)
+	}
 	return email, name, role, failure.Problems(nameErr, emailErr, roleErr, passwordErr)
 }
 
@@ -199,9 +204,13 @@ func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(nu.Password)
-	if err != nil {
-		return User{}, err
+	// With no password the person sets their own through an invitation's link; until then
+	// no password signs in.
+	var hash string
+	if nu.Password != "" {
+		if hash, err = HashPassword(nu.Password); err != nil {
+			return User{}, err
+		}
 	}
 	now := s.now().UTC().Truncate(time.Millisecond)
 	u := User{

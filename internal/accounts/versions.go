@@ -41,6 +41,8 @@ const (
 	changeDisabled = "disabled"
 	changeEnabled  = "enabled"
 	changePassword = "password"
+	// changeInvitationAccepted is a first password, set through an invitation's link.
+	changeInvitationAccepted = "invitation accepted"
 )
 
 // changeAttempts is how often a change is made again on top of another writer's before it
