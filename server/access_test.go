@@ -23,40 +23,50 @@ import (
 // own table so that a route registered with the wrong access is caught. A new route must be
 // added here, or the test fails.
 var expectedAccess = map[string]string{
-	"GET /healthz":                     "anyone",
-	"GET /readyz":                      "anyone",
-	"GET /static/*":                    "anyone",
-	"GET /media/*":                     "signed-url",
-	"GET /signin":                      "anyone",
-	"POST /signin":                     "anyone",
-	"POST /signout":                    "signed-in",
-	"GET /":                            "signed-in",
-	"GET /account":                     "signed-in",
-	"POST /account/tokens":             "signed-in",
-	"POST /account/tokens/:id/revoke":  "signed-in",
-	"GET /admin":                       "admin",
-	"POST /admin/people":               "admin",
-	"POST /admin/people/:id/disable":   "admin",
-	"POST /admin/people/:id/enable":    "admin",
-	"POST /admin/cohorts":              "admin",
-	"POST /admin/trusts":               "admin",
-	"GET /api/v1/openapi.json":         "anyone",
-	"POST /api/v1/session":             "anyone",
-	"DELETE /api/v1/session":           "signed-in",
-	"GET /api/v1/me":                   "signed-in",
-	"GET /api/v1/tokens":               "signed-in",
-	"POST /api/v1/tokens":              "signed-in",
-	"DELETE /api/v1/tokens/:id":        "signed-in",
-	"GET /api/v1/users":                "admin",
-	"POST /api/v1/users":               "admin",
-	"GET /api/v1/users/:id":            "admin",
-	"PATCH /api/v1/users/:id":          "admin",
-	"GET /api/v1/trusts":               "admin",
-	"POST /api/v1/trusts":              "admin",
-	"GET /api/v1/cohorts":              "admin",
-	"POST /api/v1/cohorts":             "admin",
-	"GET /api/v1/cohorts/:id/members":  "admin",
-	"POST /api/v1/cohorts/:id/members": "admin",
+	"GET /healthz":                       "anyone",
+	"GET /readyz":                        "anyone",
+	"GET /static/*":                      "anyone",
+	"GET /media/*":                       "signed-url",
+	"GET /signin":                        "anyone",
+	"POST /signin":                       "anyone",
+	"GET /signin/forgot":                 "anyone",
+	"POST /signin/forgot":                "anyone",
+	"GET /password":                      "anyone",
+	"POST /password":                     "anyone",
+	"POST /account/password":             "signed-in",
+	"POST /admin/people/:id/invite":      "admin",
+	"POST /api/v1/password-resets":       "anyone",
+	"POST /api/v1/password-links":        "anyone",
+	"POST /api/v1/me/password":           "signed-in",
+	"POST /api/v1/users/:id/invitations": "admin",
+	"POST /signout":                      "signed-in",
+	"GET /":                              "signed-in",
+	"GET /account":                       "signed-in",
+	"POST /account/tokens":               "signed-in",
+	"POST /account/tokens/:id/revoke":    "signed-in",
+	"GET /admin":                         "admin",
+	"POST /admin/people":                 "admin",
+	"POST /admin/people/:id/disable":     "admin",
+	"POST /admin/people/:id/enable":      "admin",
+	"POST /admin/cohorts":                "admin",
+	"POST /admin/trusts":                 "admin",
+	"GET /api/v1/openapi.json":           "anyone",
+	"POST /api/v1/session":               "anyone",
+	"DELETE /api/v1/session":             "signed-in",
+	"GET /api/v1/me":                     "signed-in",
+	"GET /api/v1/tokens":                 "signed-in",
+	"POST /api/v1/tokens":                "signed-in",
+	"DELETE /api/v1/tokens/:id":          "signed-in",
+	"GET /api/v1/users":                  "admin",
+	"POST /api/v1/users":                 "admin",
+	"GET /api/v1/users/:id":              "admin",
+	"PATCH /api/v1/users/:id":            "admin",
+	"GET /api/v1/trusts":                 "admin",
+	"POST /api/v1/trusts":                "admin",
+	"GET /api/v1/cohorts":                "admin",
+	"POST /api/v1/cohorts":               "admin",
+	"GET /api/v1/cohorts/:id/members":    "admin",
+	"POST /api/v1/cohorts/:id/members":   "admin",
 
 	"GET /programme":                                     "signed-in",
 	"GET /modules/:n":                                    "signed-in",
@@ -313,8 +323,8 @@ func granted(res *http.Response) bool {
 	if err != nil {
 		return false
 	}
-	// Signing out ends on the sign-in page, saying so.
-	return (loc.Path != "/signin" || loc.Query().Has("signedout")) && !loc.Query().Has("error")
+	// Signing out, and setting a password, end on the sign-in page, saying so.
+	return (loc.Path != "/signin" || loc.Query().Has("signedout") || loc.Query().Get("password") == "set") && !loc.Query().Has("error")
 }
 
 // finishing says whether a route ends something the other routes use.
@@ -356,6 +366,20 @@ type accessWorld struct {
 	traineeID                  string
 	trainee, facilitator       *client
 	assessor, admin            *client
+}
+
+// invitation makes a person with no password yet and returns their invitation link's secret.
+func (w *accessWorld) invitation() string {
+	ctx := context.Background()
+	u, err := w.f.accounts.Users.Create(ctx, accounts.NewUser{Email: randomWord() + "@invited.example", Name: "Invited", Role: accounts.RoleTrainee})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	secret, _, err := w.f.accounts.Invite(ctx, u.ID, w.person)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return secret
 }
 
 func (f *fixture) accessWorld(t *testing.T) *accessWorld {
@@ -553,6 +577,30 @@ var successRequests = map[string]func(w *accessWorld) request{
 	"POST /api/v1/session": func(w *accessWorld) request {
 		l := w.f.byRole[accounts.RoleTrainee]
 		return jsonBody(map[string]string{"email": l.Email, "password": l.Password})
+	},
+	"POST /signin/forgot": func(w *accessWorld) request {
+		r := form("email", w.f.byRole[accounts.RoleTrainee].Email, "csrf", "matrix-signin")
+		r.headers = map[string]string{"Cookie": "polyphony-signin=matrix-signin"}
+		return r
+	},
+	"GET /password": func(w *accessWorld) request { return request{query: "?link=" + url.QueryEscape(w.invitation())} },
+	"POST /password": func(w *accessWorld) request {
+		r := form("link", w.invitation(), "password", "a chosen password", "confirm", "a chosen password", "csrf", "matrix-signin")
+		r.headers = map[string]string{"Cookie": "polyphony-signin=matrix-signin"}
+		return r
+	},
+	"POST /api/v1/password-resets": func(w *accessWorld) request {
+		return jsonBody(map[string]string{"email": w.f.byRole[accounts.RoleTrainee].Email})
+	},
+	"POST /api/v1/password-links": func(w *accessWorld) request {
+		return jsonBody(map[string]string{"link": w.invitation(), "password": "a chosen password"})
+	},
+	// Only the unassigned callers' passwords are known here, and nothing else signs in as them.
+	"POST /account/password": func(w *accessWorld) request {
+		return form("currentPassword", "lone password 1", "newPassword", "lone password 3", "confirmPassword", "lone password 3")
+	},
+	"POST /api/v1/me/password": func(w *accessWorld) request {
+		return jsonBody(map[string]string{"currentPassword": "lone password 2", "newPassword": "lone password 4"})
 	},
 	"POST /account/tokens": func(w *accessWorld) request { return form("name", "matrix", "days", "30") },
 	"POST /api/v1/tokens":  func(w *accessWorld) request { return jsonBody(map[string]any{"name": "matrix"}) },

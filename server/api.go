@@ -177,6 +177,12 @@ func (s *Server) createPerson(c echo.Context, req createUserRequest) (accounts.U
 	return u, nil
 }
 
+// createdUser is a new account and, when it was made without a password, its invitation.
+type createdUser struct {
+	accounts.User
+	Invitation *invitation `json:"invitation,omitempty"`
+}
+
 func (s *Server) apiCreateUser(c echo.Context) error {
 	var req createUserRequest
 	if err := decodeJSON(c, &req); err != nil {
@@ -186,7 +192,15 @@ func (s *Server) apiCreateUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, u)
+	out := createdUser{User: u}
+	if req.Password == "" {
+		inv, _, err := s.invite(c, u.ID)
+		if err != nil {
+			return err
+		}
+		out.Invitation = &inv
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 func (s *Server) apiListUsers(c echo.Context) error {

@@ -20,6 +20,11 @@ type adminData struct {
 	Cohorts []courses.Cohort
 	Trusts  []courses.Trust
 	Roles   []accounts.Role
+	// Invitation is one just made that no email carries: its link, shown this once.
+	Invitation  *invitation
+	InvitedName string
+	// Emails says whether email reaches people, so the page says what adding one does.
+	Emails bool
 }
 
 func (s *Server) adminData(c echo.Context) (adminData, error) {
@@ -40,7 +45,7 @@ func (s *Server) adminData(c echo.Context) (adminData, error) {
 	for _, co := range cohorts {
 		names[co.ID] = co.Name
 	}
-	d := adminData{Cohorts: cohorts, Trusts: trusts, Roles: accounts.Roles}
+	d := adminData{Cohorts: cohorts, Trusts: trusts, Roles: accounts.Roles, Emails: s.deps.Mail != nil && s.deps.Mail.Delivers()}
 	for _, u := range users {
 		ms, err := s.deps.Courses.MembershipsOf(ctx, u.ID)
 		if err != nil {
@@ -93,7 +98,14 @@ func (s *Server) adminAddPerson(c echo.Context) error {
 		}
 		return s.adminRender(c, http.StatusBadRequest, "", errs, values)
 	}
-	return adminDone(c, "Added "+u.Name+" ("+u.Role.Label()+"). They can sign in with "+u.Email+".")
+	if req.Password != "" {
+		return adminDone(c, "Added "+u.Name+" ("+u.Role.Label()+"). They can sign in with "+u.Email+" and the password you set.")
+	}
+	inv, u, err := s.invite(c, u.ID)
+	if err != nil {
+		return err
+	}
+	return s.adminInvited(c, inv, u)
 }
 
 func (s *Server) adminAddCohort(c echo.Context) error {

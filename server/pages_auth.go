@@ -2,7 +2,6 @@ package server
 
 import (
 	"crypto/rand"
-	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"net/http"
@@ -68,6 +67,10 @@ func (s *Server) signinPage(c echo.Context) error {
 	if c.QueryParam("signedout") != "" {
 		data.Notice = "You have signed out."
 	}
+	if c.QueryParam("password") == "set" {
+		data.Notice = "Your password is set. Sign in with it."
+		data.Values["email"] = c.QueryParam("email")
+	}
 	return s.render(c, "signin", data)
 }
 
@@ -79,8 +82,7 @@ func (s *Server) signin(c echo.Context) error {
 		data.Errors = errs
 		return s.renderStatus(c, status, "signin", data)
 	}
-	cookie, err := c.Cookie(s.signinCookieName())
-	if err != nil || subtle.ConstantTimeCompare([]byte(cookie.Value), []byte(c.FormValue("csrf"))) != 1 {
+	if !s.anonymousFormOK(c) {
 		return fail(http.StatusForbidden, fieldError{Field: "email", Message: "The sign-in form had expired. Enter your details again."})
 	}
 	var errs []fieldError

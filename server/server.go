@@ -80,6 +80,8 @@ type Deps struct {
 	Journals *courses.Journals
 	// Exports runs each person's export of everything they hold, on any instance.
 	Exports *courses.ExportJobs
+	// Mail sends the emails about passwords and invitations; nil sends none.
+	Mail AccountMail
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -251,6 +253,7 @@ func (s *Server) routes() {
 
 	s.add(http.MethodGet, "/signin", Public, s.signinPage)
 	s.add(http.MethodPost, "/signin", Public, s.signin)
+	s.passwordRoutes()
 	s.add(http.MethodPost, "/signout", SignedIn, s.signout)
 	s.add(http.MethodGet, "/", SignedIn, s.home)
 	s.add(http.MethodGet, "/account", SignedIn, s.accountPage)

@@ -33,6 +33,10 @@ type User struct {
 	Version      int64     `bson:"version" json:"version"`
 }
 
+// HasPassword reports whether the account has a password; one invited has none until the
+// person sets it.
+func (u User) HasPassword() bool { return u.PasswordHash != "" }
+
 // NewUser is what it takes to create an account.
 type NewUser struct {
 	Email      string
