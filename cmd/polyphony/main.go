@@ -20,6 +20,8 @@ Usage:
   polyphony config [settings]                print the effective settings, secrets hidden
   polyphony demo [settings]                  add a demo trust, cohort and one account per role; print their logins
   polyphony user add --email E --name N --role R [--cohort C] [--trust T] [--peer-worker] [--password-stdin]
+                                             without --password-stdin, prints an invitation link
+  polyphony user invite --email E            print a new invitation link (7 days) to choose a password
   polyphony user list
   polyphony user disable --email E            (and: user enable)
   polyphony cohort add --name N --start YYYY-MM-DD [--trust T]...
@@ -114,6 +116,7 @@ var commands = map[string]command{
 	"demo":             cmdDemo,
 	"user add":         cmdUserAdd,
 	"user list":        cmdUserList,
+	"user invite":      cmdUserInvite,
 	"user disable":     cmdUserDisable(true),
 	"user enable":      cmdUserDisable(false),
 	"cohort add":       cmdCohortAdd,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,12 +21,11 @@ import (
 )
 
 // withApp opens the stores for a management command, sharing a running server's database.
-// That makes the command a second writer beside the server, which no lock in either
-// process covers (and embedded FerretDB does not make an update atomic), so the rule for
-// every command is: store only by inserting under a unique key. New records are inserted;
-// the records the server changes too are changed by inserting their next revision or
-// version (curriculum pages, accounts: see accounts.Users), never by an update. The one
-// update a command makes is to a cache stamp (database.DB.Touch), where any write will do.
+// That makes the command a second writer beside the server. The embedded engine does not
+// make an update atomic, so every record the server changes too is changed either by
+// inserting its next revision or version under a unique key (curriculum pages, accounts: see
+// accounts.Users), or under the document's lock, which holds across processes on that engine
+// (lists such as a cohort's members: see database.DB.Serialize).
 func withApp(ctx context.Context, env *cmdEnv, body func(a *app) error) error {
 	a, err := openApp(ctx, env.cfg, env.cfg.logger(env.stderr).With("component", "cli"), true)
 	if err != nil {
@@ -48,22 +48,22 @@ func cmdUserAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 	cohort := fs.String("cohort", "", "cohort name or id to enrol in")
 	trust := fs.String("trust", "", "trust name or id")
 	peer := fs.Bool("peer-worker", false, "a trainee who is a peer support worker")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (otherwise one is made and printed)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of standard input (otherwise the person is invited to choose one, and the link is printed)")
 	return func(ctx context.Context, env *cmdEnv) error {
 		r, err := accounts.ParseRole(*role)
 		if err != nil {
 			return err
 		}
-		password, generated := demo.NewPassword(), true
+		var password string
 		if *fromStdin {
 			line, err := bufio.NewReader(env.stdin).ReadString('\n')
 			if err != nil && line == "" {
 				return fmt.Errorf("--password-stdin: nothing on standard input")
 			}
-			password, generated = strings.TrimRight(line, "\r\n"), false
-		}
-		if err := accounts.CheckPassword(password, *email); err != nil {
-			return err
+			password = strings.TrimRight(line, "\r\n")
+			if err := accounts.CheckPassword(password, *email); err != nil {
+				return err
+			}
 		}
 		return withApp(ctx, env, func(a *app) error {
 			var trustID string
@@ -93,12 +93,40 @@ func cmdUserAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			if co.ID != "" {
 				fmt.Fprintf(env.stdout, "Enrolled in %s\n", co.Name)
 			}
-			if generated {
-				fmt.Fprintf(env.stdout, "Password: %s\n(shown once: pass it on privately)\n", password)
+			if password == "" {
+				return printInvitation(ctx, env, a, u, "")
 			}
 			return nil
 		})
 	}
+}
+
+// cmdUserInvite makes a new invitation link for an account, as the list of people does.
+func cmdUserInvite(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	email := fs.String("email", "", "email address of the account (required)")
+	return func(ctx context.Context, env *cmdEnv) error {
+		return withApp(ctx, env, func(a *app) error {
+			u, err := findUser(ctx, a, *email)
+			if err != nil {
+				return err
+			}
+			return printInvitation(ctx, env, a, u, "")
+		})
+	}
+}
+
+// printInvitation makes an invitation for the account and prints its link, which works
+// once, for 7 days, and lets the person choose their password. by is who asked ("" for the
+// command line).
+func printInvitation(ctx context.Context, env *cmdEnv, a *app, u accounts.User, by string) error {
+	secret, _, err := a.accounts.Invite(ctx, u.ID, by)
+	if err != nil {
+		return err
+	}
+	link := a.cfg.PublicURL.String() + "/password?" + url.Values{"link": {secret}}.Encode()
+	fmt.Fprintf(env.stdout, "Invitation link for %s (works once, until %s; pass it on privately):\n%s\n",
+		u.Email, time.Now().Add(accounts.InvitationLasts).Format("2 January 2006 15:04"), link)
+	return nil
 }
 
 func findUser(ctx context.Context, a *app, email string) (accounts.User, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,19 +125,31 @@ func TestUserAdd(t *testing.T) {
 		t.Errorf("the first account changed: %v", row)
 	}
 
-	// Without --password-stdin a password is made, shown once, and it is the one that works.
+	// Without --password-stdin the person is invited: a link is printed, no password works
+	// until it is used, and the password chosen through it then does.
 	r = mustRun(t, nil, "", "user", "add", "--data", data, "--email", "grace@example.org", "--name", "Grace Hopper", "--role", "admin")
-	m := regexp.MustCompile(`(?m)^Password: (\S+)$`).FindStringSubmatch(r.stdout)
-	if m == nil {
-		t.Fatalf("user add without --password-stdin shows no password: %v", r)
+	m := regexp.MustCompile(`(?m)^https?://\S+/password\?link=(ppl_\S+)$`).FindStringSubmatch(r.stdout)
+	if m == nil || strings.Contains(r.stdout, "Password:") {
+		t.Fatalf("user add without --password-stdin prints no invitation link: %v", r)
 	}
 	db := openData(t, data)
 	svc, err := accounts.NewService(context.Background(), db, serviceConfig)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, _, err := svc.Login(context.Background(), "grace@example.org", m[1], "", "test"); err != nil {
-		t.Errorf("sign in with the shown password: %v", err)
+	if _, _, _, err := svc.Login(context.Background(), "grace@example.org", "any password at all", "", "test"); !errors.Is(err, accounts.ErrBadCredentials) {
+		t.Errorf("an invited account before its link is used: %v, want refused", err)
+	}
+	// user invite makes another; either works until one is used.
+	again := mustRun(t, nil, "", "user", "invite", "--data", data, "--email", "Grace@example.org")
+	if !strings.Contains(again.stdout, "/password?link=ppl_") {
+		t.Errorf("user invite: %v", again)
+	}
+	if _, _, err := svc.UseLink(context.Background(), m[1], "grace's own password"); err != nil {
+		t.Fatalf("use the printed link: %v", err)
+	}
+	if _, _, _, err := svc.Login(context.Background(), "grace@example.org", "grace's own password", "", "test"); err != nil {
+		t.Errorf("sign in with the password chosen through the link: %v", err)
 	}
 	if _, _, _, err := svc.Login(context.Background(), "ada.lovelace@example.org", strings.TrimSpace(testPassword), "", "test"); err != nil {
 		t.Errorf("sign in with the password from standard input: %v", err)
