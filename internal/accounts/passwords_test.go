@@ -270,3 +270,59 @@ func TestInvitation(t *testing.T) {
 		t.Errorf("inviting a disabled account: %v", err)
 	}
 }
+
+func TestEditAccount(t *testing.T) {
+	svc := newService(t)
+	ctx := context.Background()
+	u := mustUser(t, svc, "first@example.org", RoleTrainee)
+	other := mustUser(t, svc, "taken@example.org", RoleTrainee)
+	str := func(s string) *string { return &s }
+	role := RoleSupervisor
+
+	if _, _, err := svc.Users.Edit(ctx, u.ID, 0, Edit{Email: str("Taken@Example.org")}); !problemOn(err, "email") {
+		t.Errorf("another account's address: %v", err)
+	}
+	if _, _, err := svc.Users.Edit(ctx, u.ID, 0, Edit{Name: str(" "), Email: str("not an address")}); !problemOn(err, "name") || !problemOn(err, "email") {
+		t.Errorf("an empty name and a bad address: %v, want both named", err)
+	}
+	before, after, err := svc.Users.Edit(ctx, u.ID, u.Version, Edit{Name: str("Second Name"), Email: str("second@example.org"), Role: &role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Email != "first@example.org" || after.Email != "second@example.org" || after.Name != "Second Name" || after.Role != RoleSupervisor || after.Version != u.Version+1 {
+		t.Errorf("edit: before %+v after %+v", before, after)
+	}
+	if _, err := svc.Users.ByEmail(ctx, "first@example.org"); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("the old address still finds the account: %v", err)
+	}
+	if got, err := svc.Users.ByEmail(ctx, "second@example.org"); err != nil || got.ID != u.ID {
+		t.Errorf("the new address: %v %v", got.ID, err)
+	}
+	signIn(t, svc, "second@example.org", firstPassword)
+	// The old address is free for someone else.
+	if _, err := svc.Users.Create(ctx, NewUser{Email: "first@example.org", Name: "New Holder", Role: RoleTrainee}); err != nil {
+		t.Errorf("a new account with the address let go of: %v", err)
+	}
+	names, err := svc.Users.Names(ctx, []string{u.ID, other.ID})
+	if err != nil || names[u.ID] != "Second Name" {
+		t.Errorf("names after the edit: %v %v", names, err)
+	}
+	// An edit made on a version someone else has changed since is refused.
+	if _, _, err := svc.Users.Edit(ctx, u.ID, u.Version, Edit{Name: str("Stale")}); !errors.Is(err, failure.ErrConflict) {
+		t.Errorf("an edit of a stale version: %v", err)
+	}
+
+	// Disabling keeps the reason and ends the sessions; enabling clears it.
+	sess := signIn(t, svc, "second@example.org", firstPassword)
+	d, err := svc.SetDisabledBecause(ctx, u.ID, true, "Left the trust in March")
+	if err != nil || !d.Disabled || d.DisabledReason != "Left the trust in March" {
+		t.Fatalf("disable: %+v %v", d, err)
+	}
+	if _, _, err := svc.FromSession(ctx, sess); err == nil {
+		t.Error("a session of the disabled account still works")
+	}
+	e, err := svc.SetDisabledBecause(ctx, u.ID, false, "")
+	if err != nil || e.Disabled || e.DisabledReason != "" {
+		t.Errorf("enable: %+v %v", e, err)
+	}
+}

@@ -28,6 +28,8 @@ type User struct {
 	PeerWorker   bool      `bson:"peerWorker,omitempty" json:"peerWorker,omitempty"`
 	PasswordHash string    `bson:"passwordHash" json:"-"`
 	Disabled     bool      `bson:"disabled" json:"disabled"`
+	// DisabledReason is what the administrator gave when disabling the account.
+	DisabledReason string    `bson:"disabledReason,omitempty" json:"disabledReason,omitempty"`
 	CreatedAt    time.Time `bson:"createdAt" json:"createdAt"`
 	UpdatedAt    time.Time `bson:"updatedAt" json:"updatedAt"`
 	Version      int64     `bson:"version" json:"version"`
@@ -119,10 +121,13 @@ func (s *Users) claimEmail(ctx context.Context, key emailKey, email string) erro
 	case err != nil:
 		return err
 	}
-	_, err = database.FindByID[User](ctx, s.coll, held.UserID)
+	holder, err := s.ByID(ctx, held.UserID)
 	switch {
-	case err == nil:
+	case err == nil && holder.Email == email:
 		return taken
+	case err == nil:
+		// The account has another address now (Edit removes the old key after the change;
+		// one that stopped in between leaves it). The address is free.
 	case !errors.Is(err, failure.ErrNotFound):
 		return err
 	case s.now().Sub(held.At) < orphanKeyAge: // its account may be being stored
@@ -318,7 +323,7 @@ func (s *Users) SetDisabled(ctx context.Context, id string, disabled bool) (User
 	if disabled {
 		what = changeDisabled
 	}
-	return s.change(ctx, id, 0, what, func(u *User) { u.Disabled = disabled })
+	return s.change(ctx, id, 0, what, func(u *User) { u.Disabled = disabled; u.DisabledReason = "" })
 }
 
 // SetPassword checks and stores a new password.
