@@ -245,57 +245,6 @@ func Redact(uri string) string {
 	return uri
 }
 
-// EnsureIndexes creates the indexes that are missing; it is safe to call at every start. It
-// creates them one at a time and skips those that exist by name, because FerretDB fails when
-// one createIndexes command repeats several existing indexes.
-func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
-	existing := map[string]bool{}
-	specs, err := coll.Indexes().ListSpecifications(ctx)
-	if err != nil {
-		return fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
-	}
-	for _, s := range specs {
-		existing[s.Name] = true
-	}
-	for _, m := range models {
-		name, err := indexName(m)
-		if err != nil {
-			return err
-		}
-		if existing[name] {
-			continue
-		}
-		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
-			return fmt.Errorf("create index %s on %s: %w", name, coll.Name(), err)
-		}
-	}
-	return nil
-}
-
-// indexName is the name an index is given: its own, or the driver's default (field_1_...).
-func indexName(m mongo.IndexModel) (string, error) {
-	if m.Options != nil {
-		var o options.IndexOptions
-		for _, set := range m.Options.List() {
-			if err := set(&o); err != nil {
-				return "", err
-			}
-		}
-		if o.Name != nil {
-			return *o.Name, nil
-		}
-	}
-	keys, ok := m.Keys.(bson.D)
-	if !ok {
-		return "", fmt.Errorf("index keys must be a bson.D, got %T", m.Keys)
-	}
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s_%v", k.Key, k.Value))
-	}
-	return strings.Join(parts, "_"), nil
-}
-
 // secretsCollection holds the secrets SharedSecret makes.
 const secretsCollection = "secrets"
 
@@ -309,19 +258,19 @@ func SharedSecret(ctx context.Context, db *DB, name string, size int) ([]byte, e
 	var doc struct {
 		Value []byte `bson:"value"`
 	}
-	err := coll.FindOne(ctx, bson.M{"_id": name}).Decode(&doc)
+	err := coll.Get(ctx, name, &doc)
 	if err == nil {
 		return doc.Value, nil
 	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
+	if !errors.Is(err, failure.ErrNotFound) {
 		return nil, fmt.Errorf("read secret %s: %w", name, err)
 	}
 	value := make([]byte, size)
 	if _, err := rand.Read(value); err != nil {
 		return nil, err
 	}
-	_, err = coll.InsertOne(ctx, bson.M{"_id": name, "value": value})
-	if err = Translate(err); errors.Is(err, ErrDuplicate) {
+	err = coll.Insert(ctx, bson.M{"_id": name, "value": value})
+	if errors.Is(err, ErrDuplicate) {
 		// Another instance made it first: use theirs.
 		return SharedSecret(ctx, db, name, size)
 	}
