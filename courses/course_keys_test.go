@@ -325,7 +325,7 @@ func TestCourseCollectionsMadeAtStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	x.Close()
-	names, err := db.ListCollectionNames(ctx, map[string]any{})
+	names, err := db.CollectionNames(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

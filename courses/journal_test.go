@@ -148,7 +148,7 @@ func newKey() string {
 func snapshot(t testing.TB, db *database.DB) string {
 	t.Helper()
 	ctx := context.Background()
-	names, err := db.ListCollectionNames(ctx, bson.M{})
+	names, err := db.CollectionNames(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

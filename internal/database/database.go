@@ -46,7 +46,8 @@ type Config struct {
 
 // DB is one client and the database every store works in.
 type DB struct {
-	*mongo.Database
+	// mdb is the driver's database; no store sees it (Collection is their way in).
+	mdb      *mongo.Database
 	client   *mongo.Client
 	embedded *Embedded
 	uri      string
@@ -99,7 +100,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close(context.Background())
 		return nil, fmt.Errorf("reach database at %s: %w", Redact(db.uri), err)
 	}
-	db.Database = client.Database(cfg.Name)
+	db.mdb = client.Database(cfg.Name)
 	if db.embedded != nil || db.shared || cfg.Server != nil {
 		if err := db.startIDIndexes(ctx, cfg); err != nil {
 			db.Close(context.Background())
@@ -144,8 +145,25 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.client.Ping(ctx, readpref.Primary())
 }
 
-// Client is the one driver client.
-func (db *DB) Client() *mongo.Client { return db.client }
+// Name is the database's name.
+func (db *DB) Name() string { return db.mdb.Name() }
+
+// CollectionNames lists the collections the database holds, for tests and tools.
+func (db *DB) CollectionNames(ctx context.Context) ([]string, error) {
+	names, err := db.mdb.ListCollectionNames(ctx, bson.M{})
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	return names, nil
+}
+
+// Drop removes the database and everything in it (a test's, a benchmark's).
+func (db *DB) Drop(ctx context.Context) error {
+	if err := db.mdb.Drop(ctx); err != nil {
+		return fmt.Errorf("drop database %s: %w", db.Name(), err)
+	}
+	return nil
+}
 
 // Close disconnects and stops the embedded server, if any.
 func (db *DB) Close(ctx context.Context) error {

@@ -18,7 +18,7 @@ func (db *DB) WritesSerially(ctx context.Context) (bool, error) {
 		return true, nil
 	}
 	var info bson.M
-	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
+	if err := db.mdb.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
 		return false, fmt.Errorf("ask the database what it is: %w", err)
 	}
 	_, ferret := info["ferretdbVersion"]

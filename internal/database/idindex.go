@@ -156,7 +156,7 @@ func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"
 // they are constructed.
 func (db *DB) Collection(name string) *Collection {
 	db.names.Store(name, struct{}{})
-	return &Collection{db: db, c: db.Database.Collection(name)}
+	return &Collection{db: db, c: db.mdb.Collection(name)}
 }
 
 // ferret reports whether the server is FerretDB on SQLite: embedded in this process, in
@@ -176,7 +176,7 @@ func (db *DB) EnsureCollections(ctx context.Context) error {
 		names = append(names, k.(string))
 		return true
 	})
-	existing, err := db.ListCollectionNames(ctx, map[string]any{})
+	existing, err := db.mdb.ListCollectionNames(ctx, map[string]any{})
 	if err != nil {
 		return fmt.Errorf("list collections: %w", err)
 	}
@@ -188,7 +188,7 @@ func (db *DB) EnsureCollections(ctx context.Context) error {
 		if exists[n] {
 			continue
 		}
-		err := db.CreateCollection(ctx, n)
+		err := db.mdb.CreateCollection(ctx, n)
 		var se mongo.ServerError
 		if err != nil && !(errors.As(err, &se) && se.HasErrorCode(namespaceExists)) {
 			return fmt.Errorf("create collection %s: %w", n, err)
