@@ -9,8 +9,8 @@ import (
 	"polyphony/internal/failure"
 )
 
-// The stores reach their records through these few calls. Each reads or writes one
-// document by exactly {_id: id}, the only filter that embedded FerretDB answers through an
+// These helpers, over Collection's calls by id, are what the stores use most. Each reads or
+// writes one document by exactly {_id: id}, the only filter that embedded FerretDB answers through an
 // index (see idindex.go), so what a request costs does not grow with what is stored. On a
 // MongoDB server the same calls are ordinary reads by the primary key.
 
