@@ -7,9 +7,6 @@ import (
 	"sort"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -127,8 +124,7 @@ func (s *Store) SaveEstimates(ctx context.Context, actor Actor, assessmentID str
 	}
 	doc.SavedAt = s.clock()
 	err = s.w.run(func() error {
-		_, err := s.estimates.ReplaceOne(ctx, bson.M{"_id": id}, doc, options.Replace().SetUpsert(true))
-		return err
+		return s.estimates.Put(ctx, id, doc)
 	})
 	if err != nil {
 		return Judge{}, fmt.Errorf("save estimates: %w", err)

@@ -505,7 +505,7 @@ func TestFiftyParallelSubmitsOneMark(t *testing.T) {
 
 func count(tb testing.TB, db *database.DB, collection string, filter bson.M) int64 {
 	tb.Helper()
-	n, err := db.Collection(collection).CountDocuments(context.Background(), filter)
+	n, err := db.Collection(collection).Count(context.Background(), filter)
 	if err != nil {
 		tb.Fatal(err)
 	}

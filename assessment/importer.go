@@ -162,8 +162,7 @@ func (s *Store) Import(ctx context.Context, actor Actor, bankID string, format F
 		return ImportResult{}, fmt.Errorf("import questions: %w", err)
 	}
 	err := s.w.run(func() error {
-		_, err := s.revisions.InsertMany(ctx, docs)
-		return err
+		return s.revisions.InsertMany(ctx, docs, database.InsertManyOptions{})
 	})
 	if err != nil {
 		// Take back what went in, so that a failed import leaves the bank as it was: one

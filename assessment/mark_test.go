@@ -110,7 +110,7 @@ func TestResultItemsStoredPacked(t *testing.T) {
 		t.Fatal(err)
 	}
 	var raw bson.M
-	if err := s.results.FindOne(ctx, bson.M{"_id": "packed"}).Decode(&raw); err != nil {
+	if err := s.results.Get(ctx, "packed", &raw); err != nil {
 		t.Fatal(err)
 	}
 	if _, ok := raw["items"]; ok || raw["packed"] != "q03 1 1 3 3 5;q00 1 0 0 0 5;q01 1 -1 -1 1 5;q02 1 3 3 2 5" {

@@ -3,14 +3,11 @@ package assessment
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -38,17 +35,17 @@ const (
 // Store keeps banks, questions, assessments, attempts, results and standard setting.
 type Store struct {
 	db        *database.DB
-	banks     *mongo.Collection
-	revisions *mongo.Collection
-	versions  *mongo.Collection
-	papers    *mongo.Collection
-	attempts  *mongo.Collection
-	answers   *mongo.Collection
-	closes    *mongo.Collection
-	results   *mongo.Collection
-	open      *mongo.Collection
-	estimates *mongo.Collection
-	lists     *mongo.Collection
+	banks     *database.Collection
+	revisions *database.Collection
+	versions  *database.Collection
+	papers    *database.Collection
+	attempts  *database.Collection
+	answers   *database.Collection
+	closes    *database.Collection
+	results   *database.Collection
+	open      *database.Collection
+	estimates *database.Collection
+	lists     *database.Collection
 
 	now func() time.Time
 	log *slog.Logger
@@ -125,20 +122,11 @@ func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store
 	for _, o := range opts {
 		o(s)
 	}
-	// A fresh options value for each index: the driver writes the default name into it.
-	index := func(coll *mongo.Collection, unique bool, keys ...string) error {
-		d := bson.D{}
-		for _, k := range keys {
-			d = append(d, bson.E{Key: k, Value: 1})
-		}
-		m := mongo.IndexModel{Keys: d}
-		if unique {
-			m.Options = options.Index().SetUnique(true)
-		}
-		return database.EnsureIndexes(ctx, coll, m)
+	index := func(coll *database.Collection, unique bool, keys ...string) error {
+		return database.EnsureIndexes(ctx, coll, database.Index{Keys: keys, Unique: unique})
 	}
 	for _, ix := range []struct {
-		coll   *mongo.Collection
+		coll   *database.Collection
 		unique bool
 		keys   []string
 	}{
@@ -186,28 +174,16 @@ func cloneQuestions(qs []Question) []Question {
 }
 
 // findOne reads the document with the id into v; a missing one is failure.ErrNotFound.
-func findOne(ctx context.Context, coll *mongo.Collection, id string, v any) error {
-	err := coll.FindOne(ctx, bson.M{"_id": id}).Decode(v)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", coll.Name(), id, database.Translate(err))
-	}
-	return nil
+func findOne(ctx context.Context, coll *database.Collection, id string, v any) error {
+	return coll.Get(ctx, id, v)
 }
 
 // findAll reads every document matching filter, in the order of sort. On embedded FerretDB
 // it reads the whole collection: only start-up and the background sweep use it.
-func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sort bson.D) ([]T, error) {
-	opts := options.Find()
-	if len(sort) > 0 {
-		opts.SetSort(sort)
-	}
-	cur, err := coll.Find(ctx, filter, opts)
-	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", coll.Name(), err)
-	}
+func findAll[T any](ctx context.Context, coll *database.Collection, filter bson.M, sort bson.D) ([]T, error) {
 	out := []T{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read %s: %w", coll.Name(), err)
+	if err := coll.ScanAll(ctx, filter, database.Scan{Sort: sort}, &out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -216,7 +192,7 @@ func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, 
 // existing instead (when existing is not nil) and reports false. This is how contended
 // records are written: of many writers, exactly one inserts, and the others see what it
 // inserted.
-func (s *Store) insertOnce(ctx context.Context, coll *mongo.Collection, id string, doc any, existing any) (inserted bool, err error) {
+func (s *Store) insertOnce(ctx context.Context, coll *database.Collection, id string, doc any, existing any) (inserted bool, err error) {
 	err = s.w.insert(ctx, coll, doc)
 	if err == nil {
 		return true, nil

@@ -3,13 +3,8 @@ package assessment
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"sync"
 	"time"
-
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 )
@@ -36,28 +31,27 @@ var errExists = errors.New("a record with this key exists")
 // contexts say.
 const writeTimeout = 30 * time.Second
 
-// newWriter returns the store's writer; writes are serial on FerretDB, which says so in its
-// buildInfo.
+// newWriter returns the store's writer; writes are serial where the database writes one
+// transaction at a time (database.DB.WritesSerially).
 func newWriter(ctx context.Context, db *database.DB) (*writer, error) {
-	var info bson.M
-	if err := db.RunCommand(ctx, bson.D{{Key: "buildInfo", Value: 1}}).Decode(&info); err != nil {
-		return nil, fmt.Errorf("ask the database what it is: %w", err)
+	serial, err := db.WritesSerially(ctx)
+	if err != nil {
+		return nil, err
 	}
-	_, ferret := info["ferretdbVersion"]
-	w := &writer{serial: ferret || db.Embedded() || db.Shared()}
+	w := &writer{serial: serial}
 	w.group = &database.GroupInserter{Timeout: writeTimeout, Run: w.run}
 	return w, nil
 }
 
 // insert inserts doc into coll, reporting errExists if its _id (or another unique key) is
 // taken.
-func (w *writer) insert(ctx context.Context, coll *mongo.Collection, doc any) error {
+func (w *writer) insert(ctx context.Context, coll *database.Collection, doc any) error {
 	return w.insertAll(ctx, insertion{coll, doc})[0]
 }
 
 // insertion is one record to insert.
 type insertion struct {
-	coll *mongo.Collection
+	coll *database.Collection
 	doc  any
 }
 
@@ -86,15 +80,10 @@ func (w *writer) run(f func() error) error {
 	delay := 20 * time.Millisecond
 	for try := 1; ; try++ {
 		err := f()
-		if err == nil || try == 5 || !busy(err) {
+		if err == nil || try == 5 || !database.Busy(err) {
 			return err
 		}
 		time.Sleep(delay)
 		delay *= 2
 	}
-}
-
-func busy(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "SQLITE_BUSY") || strings.Contains(s, "database is locked")
 }

@@ -80,7 +80,7 @@ func TestPagesOpenEarlierLayout(t *testing.T) {
 		{Slug: "old-page", Revision: 2, Title: "Old page", Module: 1, Order: 1, Body: "two", SavedAt: at, SavedBy: "e", Hash: "h2"},
 		{Slug: "other-page", Revision: 1, Title: "Other page", Module: 2, Order: 1, Body: "other", SavedAt: at, SavedBy: "e", Hash: "h3"},
 	} {
-		if _, err := coll.InsertOne(ctx, toDoc(p)); err != nil {
+		if err := coll.Insert(ctx, toDoc(p)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -106,7 +106,7 @@ func TestPagesOpenEarlierLayout(t *testing.T) {
 		t.Errorf("save: revision %d, %v; want 3", saved.Revision, err)
 	}
 	var mark bson.M
-	if err := db.Collection(indexCollection).FindOne(ctx, bson.M{"_id": pagesLayoutMark}).Decode(&mark); err != nil {
+	if err := db.Collection(indexCollection).Get(ctx, pagesLayoutMark, &mark); err != nil {
 		t.Errorf("layout mark: %v", err)
 	}
 	out.Reset()

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -43,8 +41,8 @@ func headID(slug string) string { return "head/" + slug }
 // Pages stores curriculum pages as revisions; the highest revision of a slug is the page.
 type Pages struct {
 	db    *database.DB
-	coll  *mongo.Collection
-	index *mongo.Collection
+	coll  *database.Collection
+	index *database.Collection
 	now   func() time.Time
 	cache *database.Cache[[]Page]
 }
@@ -66,9 +64,8 @@ func NewPages(ctx context.Context, db *database.DB, opts ...PagesOption) (*Pages
 		opt(&o)
 	}
 	coll := db.Collection(revisionsCollection)
-	err := database.EnsureIndexes(ctx, coll, mongo.IndexModel{
-		Keys:    bson.D{{Key: "slug", Value: 1}, {Key: "revision", Value: 1}},
-		Options: options.Index().SetUnique(true).SetName("slug_revision_unique"),
+	err := database.EnsureIndexes(ctx, coll, database.Index{
+		Keys: []string{"slug", "revision"}, Unique: true, Name: "slug_revision_unique",
 	})
 	// Pages are read on almost every request and change rarely: the current pages are kept
 	// in memory while the revisions' stamp is unchanged. Listing them reads the slug list and
@@ -91,22 +88,17 @@ func NewPages(ctx context.Context, db *database.DB, opts ...PagesOption) (*Pages
 // migrate lists the pages of a data folder written before the index existed, once: it
 // reads the revisions once, at start-up, and says so in the log.
 func (s *Pages) migrate(ctx context.Context, log *slog.Logger) error {
-	err := s.index.FindOne(ctx, bson.M{"_id": pagesLayoutMark}).Err()
-	if err == nil {
+	switch done, err := s.index.Exists(ctx, pagesLayoutMark); {
+	case err != nil:
+		return fmt.Errorf("pages layout: %w", err)
+	case done:
 		return nil
-	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
-		return fmt.Errorf("pages layout: %w", err)
-	}
-	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetProjection(bson.M{"slug": 1, "revision": 1}))
-	if err != nil {
-		return fmt.Errorf("pages layout: %w", err)
 	}
 	var docs []struct {
 		Slug     string `bson:"slug"`
 		Revision int    `bson:"revision"`
 	}
-	if err := cur.All(ctx, &docs); err != nil {
+	if err := s.coll.ScanAll(ctx, nil, database.Scan{Fields: []string{"slug", "revision"}}, &docs); err != nil {
 		return fmt.Errorf("pages layout: %w", err)
 	}
 	latest := map[string]int{}
@@ -131,8 +123,7 @@ func (s *Pages) migrate(ctx context.Context, log *slog.Logger) error {
 // noteHead raises the hint of the page's latest revision to n. The revision is stored
 // already, so a failure here loses nothing.
 func (s *Pages) noteHead(ctx context.Context, slug string, n int) {
-	_, _ = s.index.UpdateOne(ctx, bson.M{"_id": headID(slug)}, bson.M{"$max": bson.M{"revision": n}},
-		options.UpdateOne().SetUpsert(true))
+	_ = s.index.Upsert(ctx, headID(slug), bson.M{"$max": bson.M{"revision": n}})
 }
 
 // revisionDoc is a stored revision.
@@ -223,8 +214,8 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 	if err := s.db.AddToList(ctx, s.index, slugsList, "slugs", p.Slug); err != nil {
 		return Page{}, fmt.Errorf("save page %q: %w", p.Slug, err)
 	}
-	_, err = s.coll.InsertOne(ctx, toDoc(p))
-	if errors.Is(database.Translate(err), database.ErrDuplicate) {
+	err = s.coll.Insert(ctx, toDoc(p))
+	if errors.Is(err, database.ErrDuplicate) {
 		// Another save on the same base won between the read and the insert.
 		cur, err := s.latest(ctx, p.Slug)
 		if err != nil {
@@ -233,7 +224,7 @@ func (s *Pages) insert(ctx context.Context, p Page, baseRevision int, by string)
 		return Page{}, &ConflictError{Current: cur, created: baseRevision == 0}
 	}
 	if err != nil {
-		return Page{}, fmt.Errorf("save page %q: %w", p.Slug, database.Translate(err))
+		return Page{}, fmt.Errorf("save page %q: %w", p.Slug, err)
 	}
 	s.noteHead(ctx, p.Slug, p.Revision)
 	if err := s.db.Touch(ctx, revisionsCollection); err != nil {
@@ -266,7 +257,7 @@ func (s *Pages) latest(ctx context.Context, slug string) (Page, error) {
 	var head struct {
 		Revision int `bson:"revision"`
 	}
-	switch err := s.index.FindOne(ctx, bson.M{"_id": headID(slug)}).Decode(&head); {
+	switch err := s.index.Get(ctx, headID(slug), &head); {
 	case err == nil && head.Revision > 0:
 		d, err := get(head.Revision)
 		if err == nil {
@@ -274,8 +265,8 @@ func (s *Pages) latest(ctx context.Context, slug string) (Page, error) {
 		} else if !errors.Is(err, failure.ErrNotFound) {
 			return Page{}, err
 		}
-	case err != nil && !errors.Is(err, mongo.ErrNoDocuments):
-		return Page{}, fmt.Errorf("page %q: %w", slug, database.Translate(err))
+	case err != nil && !errors.Is(err, failure.ErrNotFound):
+		return Page{}, fmt.Errorf("page %q: %w", slug, err)
 	}
 	n, d, err := lastRevision(known, doc, get)
 	if err != nil {
@@ -368,9 +359,9 @@ func (s *Pages) list(ctx context.Context) ([]Page, error) {
 	var listed struct {
 		Slugs []string `bson:"slugs"`
 	}
-	err := s.index.FindOne(ctx, bson.M{"_id": slugsList}).Decode(&listed)
-	if err != nil && !errors.Is(err, mongo.ErrNoDocuments) {
-		return nil, fmt.Errorf("list pages: %w", database.Translate(err))
+	err := s.index.Get(ctx, slugsList, &listed)
+	if err != nil && !errors.Is(err, failure.ErrNotFound) {
+		return nil, fmt.Errorf("list pages: %w", err)
 	}
 	if len(listed.Slugs) == 0 {
 		return nil, nil

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -98,9 +96,9 @@ func (s *Store) CalendarUser(ctx context.Context, token string) (string, error) 
 		return "", fmt.Errorf("calendar token: %w", failure.ErrNotFound)
 	}
 	var doc calendarTokenDoc
-	if err := s.calendarTokens.FindOne(ctx, bson.M{"_id": token}).Decode(&doc); err != nil {
+	if err := s.calendarTokens.Get(ctx, token, &doc); err != nil {
 		// The token itself stays out of the message: it is a secret.
-		return "", fmt.Errorf("calendar token: %w", database.Translate(err))
+		return "", fmt.Errorf("calendar token: %w", err)
 	}
 	// The token is live when its version names it (a token whose version another rotation
 	// won is not) and no later version exists.

@@ -9,9 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
-
 	"polyphony/content"
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -76,7 +73,7 @@ func (j *Journals) AddComment(ctx context.Context, v Viewer, entryID string, nc 
 		AuthorID: v.UserID, Audience: audience, Body: body, EntryVersion: g.rev.Version, At: j.clock(),
 		Seq: database.NewID(), Request: hashOf(string(audience), body),
 	}
-	if _, err := j.comments.InsertOne(ctx, c); errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if err := j.comments.Insert(ctx, c); errors.Is(err, database.ErrDuplicate) {
 		first, err := findByID[Comment](ctx, j.comments, c.ID)
 		if err != nil {
 			return Comment{}, err
@@ -162,8 +159,8 @@ func (j *Journals) notify(ctx context.Context, c Comment) error {
 	if len(docs) == 0 {
 		return nil
 	}
-	_, err = j.notifications.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
-	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
+	err = j.notifications.InsertMany(ctx, docs, database.InsertManyOptions{Unordered: true})
+	if err != nil && !errors.Is(err, database.ErrDuplicate) {
 		return fmt.Errorf("notify comment %s: %w", c.ID, err)
 	}
 	for _, d := range docs {
@@ -243,7 +240,7 @@ func (j *Journals) MarkNotificationsRead(ctx context.Context, v Viewer, ids ...s
 		unread = slices.DeleteFunc(unread, func(id string) bool { return !slices.Contains(ids, id) })
 	}
 	for _, id := range unread {
-		if _, err := j.notifications.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
+		if _, err := j.notifications.Delete(ctx, id); err != nil {
 			return fmt.Errorf("mark notifications read: %w", err)
 		}
 	}

@@ -13,8 +13,6 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
@@ -52,21 +50,21 @@ type Membership struct {
 // Store keeps trusts, cohorts and memberships.
 type Store struct {
 	db          *database.DB
-	trusts      *mongo.Collection
-	cohorts     *mongo.Collection
-	memberships *mongo.Collection
+	trusts      *database.Collection
+	cohorts     *database.Collection
+	memberships *database.Collection
 	// The name keys and the list documents by which the records above are reached by _id
 	// (layout.go).
-	keys  *mongo.Collection
-	lists *mongo.Collection
+	keys  *database.Collection
+	lists *database.Collection
 	// The programmes, the attendance registers and the calendar tokens (programme.go).
-	programmes     *mongo.Collection
+	programmes     *database.Collection
 	programmeCache *database.Cache[Programme]
-	attendance     *mongo.Collection
-	registers      *mongo.Collection
-	calendarTokens *mongo.Collection
+	attendance     *database.Collection
+	registers      *database.Collection
+	calendarTokens *database.Collection
 	// The version documents of the calendar tokens (calendar.go).
-	calendarVersions *mongo.Collection
+	calendarVersions *database.Collection
 	// A person's memberships, asked for on most pages, by user id. Memberships are only
 	// ever added, so a stale answer can only lack the newest cohort, for at most
 	// membershipsCacheFor; Enrol forgets the person's at once in this process. Kept: 46–100×
@@ -110,17 +108,15 @@ func NewStore(ctx context.Context, db *database.DB, opts ...StoreOption) (*Store
 		membershipCache: ttlcache.New[[]Membership](membershipsCacheFor, 100_000),
 		cohortCache:     ttlcache.New[Cohort](10*time.Minute, 10_000),
 	}
-	// A fresh options value for each index: the driver writes the default name into it.
-	unique := func() *options.IndexOptionsBuilder { return options.Index().SetUnique(true) }
-	if err := database.EnsureIndexes(ctx, s.trusts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique()}); err != nil {
+	if err := database.EnsureIndexes(ctx, s.trusts, database.Index{Keys: []string{"name"}, Unique: true}); err != nil {
 		return nil, err
 	}
-	if err := database.EnsureIndexes(ctx, s.cohorts, mongo.IndexModel{Keys: bson.D{{Key: "name", Value: 1}}, Options: unique()}); err != nil {
+	if err := database.EnsureIndexes(ctx, s.cohorts, database.Index{Keys: []string{"name"}, Unique: true}); err != nil {
 		return nil, err
 	}
 	if err := database.EnsureIndexes(ctx, s.memberships,
-		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}, Options: unique()},
-		mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}}},
+		database.Index{Keys: []string{"cohortId", "userId"}, Unique: true},
+		database.Index{Keys: []string{"userId"}},
 	); err != nil {
 		return nil, err
 	}
@@ -416,14 +412,10 @@ func (s *Store) Members(ctx context.Context, cohortID string) ([]Membership, err
 	return s.listedMemberships(ctx, cohortList(cohortID))
 }
 
-func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M, sort bson.D) ([]T, error) {
-	cur, err := coll.Find(ctx, filter, options.Find().SetSort(sort))
-	if err != nil {
-		return nil, fmt.Errorf("find %s: %w", coll.Name(), err)
-	}
+func findAll[T any](ctx context.Context, coll *database.Collection, filter bson.M, sort bson.D) ([]T, error) {
 	out := []T{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read %s: %w", coll.Name(), err)
+	if err := coll.ScanAll(ctx, filter, database.Scan{Sort: sort}, &out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

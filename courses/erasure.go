@@ -5,9 +5,9 @@ import (
 	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
 
@@ -49,11 +49,11 @@ func (j *Journals) Erase(ctx context.Context, v Viewer, userID string, awards Aw
 		return ErasureReport{}, err
 	}
 	var entryIDs []string
-	if err := j.revisions.Distinct(ctx, "entryId", bson.M{"ownerId": userID}).Decode(&entryIDs); err != nil {
+	if err := j.revisions.Distinct(ctx, "entryId", bson.M{"ownerId": userID}, &entryIDs); err != nil {
 		return ErasureReport{}, fmt.Errorf("erase journal of %s: %w", userID, err)
 	}
 	var commentIDs []string
-	if err := j.comments.Distinct(ctx, "_id", bson.M{"authorId": userID}).Decode(&commentIDs); err != nil {
+	if err := j.comments.Distinct(ctx, "_id", bson.M{"authorId": userID}, &commentIDs); err != nil {
 		return ErasureReport{}, fmt.Errorf("erase journal of %s: %w", userID, err)
 	}
 	report := ErasureReport{UserID: userID, Deleted: map[string]int64{}, MediaKeys: []string{}}
@@ -97,7 +97,7 @@ func (j *Journals) erasePass(ctx context.Context, userID string, deleted map[str
 	trainee := bson.M{"traineeId": userID}
 	var n int64
 	for _, d := range []struct {
-		coll   *mongo.Collection
+		coll   *database.Collection
 		filter bson.M
 	}{
 		{j.revisions, owner},
@@ -118,12 +118,12 @@ func (j *Journals) erasePass(ctx context.Context, userID string, deleted map[str
 		{j.db.Collection(practiceMonthsColl), owner},
 		{j.db.Collection(supervisionListsColl), owner},
 	} {
-		res, err := d.coll.DeleteMany(ctx, d.filter)
+		gone, err := d.coll.DeleteWhere(ctx, d.filter)
 		if err != nil {
 			return 0, fmt.Errorf("erase %s of %s: %w", d.coll.Name(), userID, err)
 		}
-		deleted[d.coll.Name()] += res.DeletedCount
-		n += res.DeletedCount
+		deleted[d.coll.Name()] += gone
+		n += gone
 	}
 	return n, nil
 }

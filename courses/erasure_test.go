@@ -149,7 +149,7 @@ func TestEraseLeavesNothingPersonal(t *testing.T) {
 	if err != nil || len(cs) != 1 || cs[0].AuthorID != w.otherTrainee.UserID {
 		t.Errorf("Pat's thread after the supervisor's erasure: %+v, %v; want Pat's own comment only", cs, err)
 	}
-	n, _ := w.db.Collection("journal_comments").CountDocuments(ctx, bson.M{"authorId": w.supervisor.UserID})
+	n, _ := w.db.Collection("journal_comments").Count(ctx, bson.M{"authorId": w.supervisor.UserID})
 	if n != 0 {
 		t.Errorf("%d comments by the erased supervisor remain", n)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
@@ -91,8 +90,8 @@ type ExportJob struct {
 // runs answers with it, and asking after it finished starts afresh and drops the old one.
 type ExportJobs struct {
 	journals *Journals
-	coll     *mongo.Collection
-	lists    *mongo.Collection
+	coll     *database.Collection
+	lists    *database.Collection
 	archives ExportArchives
 	open     OpenMedia
 	opts     ExportJobOptions
@@ -121,8 +120,8 @@ func NewExportJobs(ctx context.Context, j *Journals, archives ExportArchives, op
 	x := &ExportJobs{journals: j, coll: j.db.Collection(exportJobsColl), lists: j.db.Collection(exportListsColl), archives: archives, open: open, opts: opts}
 	x.ctx, x.cancel = context.WithCancel(context.Background())
 	err := database.EnsureIndexes(ctx, x.coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "ownerId", Value: 1}}},
-		mongo.IndexModel{Keys: bson.D{{Key: "state", Value: 1}, {Key: "leaseUntil", Value: 1}}})
+		database.Index{Keys: []string{"ownerId"}},
+		database.Index{Keys: []string{"state", "leaseUntil"}})
 	if err == nil {
 		err = j.db.EnsureCollections(ctx)
 	}
@@ -204,38 +203,14 @@ func (x *ExportJobs) unlist(ctx context.Context, ownerID, id string) error {
 }
 
 // updateIf sets fields of job id if it is still at attempt (and running, when running is
-// set), and says whether it was. On MongoDB the condition is part of the update's filter,
-// which the server checks with the write; on embedded FerretDB, where such a filter reads
-// the whole collection and updates are not atomic anyway, this process is the database's
-// one writer, and it reads the job by _id and writes it holding the job's lock.
+// set), and says whether it was: a compare-and-set (database.Collection.UpdateIf), so that
+// of two workers holding the same lease only one writes.
 func (x *ExportJobs) updateIf(ctx context.Context, id string, attempt int, running bool, set bson.M) (bool, error) {
-	db := x.journals.db
-	if !db.Embedded() {
-		cond := bson.M{"_id": id, "attempt": attempt}
-		if running {
-			cond["state"] = ExportRunning
-		}
-		res, err := x.coll.UpdateOne(ctx, cond, bson.M{"$set": set})
-		if err != nil {
-			return false, database.Translate(err)
-		}
-		return res.MatchedCount == 1, nil
+	cond := bson.M{"attempt": attempt}
+	if running {
+		cond["state"] = ExportRunning
 	}
-	defer db.Serialize(exportJobsColl, id)()
-	j, err := database.FindByID[ExportJob](ctx, x.coll, id)
-	if errors.Is(err, failure.ErrNotFound) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	if j.Attempt != attempt || (running && j.State != ExportRunning) {
-		return false, nil
-	}
-	if _, err := x.coll.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$set": set}); err != nil {
-		return false, database.Translate(err)
-	}
-	return true, nil
+	return x.coll.UpdateIf(ctx, id, cond, bson.M{"$set": set})
 }
 
 // Status is v's export id; anyone else's, and an expired one, does not exist for them.

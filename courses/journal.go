@@ -10,9 +10,6 @@ import (
 	"regexp"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"polyphony/content"
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
@@ -176,9 +173,9 @@ type Journals struct {
 	soleWriter bool
 	now        func() time.Time
 
-	entries, revisions, shares, access, comments, notifications *mongo.Collection
-	authors, tails, opened, threads, inbox                      *mongo.Collection
-	supervision, resolutions, practice, practiceSettings        *mongo.Collection
+	entries, revisions, shares, access, comments, notifications *database.Collection
+	authors, tails, opened, threads, inbox                      *database.Collection
+	supervision, resolutions, practice, practiceSettings        *database.Collection
 
 	// latestRevs keeps the latest revision seen of each entry.
 	latestRevs *revisionCache
@@ -209,14 +206,8 @@ func NewJournals(ctx context.Context, db *database.DB, cohorts *Store, opts Jour
 	// The queries by other fields serve exports, erasure and the start-up migration, never
 	// a request: on MongoDB through these indexes, on embedded FerretDB by reading the
 	// collection.
-	byField := func(fields ...string) mongo.IndexModel {
-		keys := bson.D{}
-		for _, f := range fields {
-			keys = append(keys, bson.E{Key: f, Value: 1})
-		}
-		return mongo.IndexModel{Keys: keys}
-	}
-	for coll, models := range map[*mongo.Collection][]mongo.IndexModel{
+	byField := func(fields ...string) database.Index { return database.Index{Keys: fields} }
+	for coll, models := range map[*database.Collection][]database.Index{
 		j.entries:          {byField("ownerId")},
 		j.revisions:        {byField("entryId", "version"), byField("ownerId"), byField("entryId", "idem")},
 		j.shares:           {byField("entryId", "seq"), byField("ownerId")},

@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -166,12 +165,12 @@ func (j *Journals) changeAttachments(ctx context.Context, v Viewer, entryID, kin
 		}
 		rev := latest.next(latest.draft(), kind, j.clock())
 		rev.Attachments = list
-		_, err = j.revisions.InsertOne(ctx, rev)
+		err = j.revisions.Insert(ctx, rev)
 		if err == nil {
 			j.stored(ctx, rev)
 			return rev.entry(), nil
 		}
-		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
+		if !errors.Is(err, database.ErrDuplicate) {
 			return Entry{}, fmt.Errorf("save journal entry %s: %w", entryID, err)
 		}
 		// Note the revision that took the number, so that the next try builds on it.
@@ -247,16 +246,12 @@ func (j *Journals) MediaKeys(ctx context.Context) ([]string, error) {
 }
 
 func (j *Journals) mediaKeys(ctx context.Context, filter bson.M) ([]string, error) {
-	cur, err := j.revisions.Find(ctx, filter, options.Find().SetProjection(bson.M{"attachments.key": 1}))
-	if err != nil {
-		return nil, fmt.Errorf("list media keys: %w", err)
-	}
 	var docs []struct {
 		Attachments []struct {
 			Key string `bson:"key"`
 		} `bson:"attachments"`
 	}
-	if err := cur.All(ctx, &docs); err != nil {
+	if err := j.revisions.ScanAll(ctx, filter, database.Scan{Fields: []string{"attachments.key"}}, &docs); err != nil {
 		return nil, fmt.Errorf("list media keys: %w", err)
 	}
 	seen := map[string]bool{}

@@ -81,7 +81,7 @@ func BenchmarkB8Autosave(b *testing.B) {
 				CreatedAt: time.Now(), SavedAt: time.Now(), Idem: database.NewID(), Request: "r",
 			}
 			t0 := time.Now()
-			_, err := coll.InsertOne(ctx, doc)
+			err := coll.Insert(ctx, doc)
 			return time.Since(t0), err
 		})
 	})
@@ -105,14 +105,14 @@ func seedB8(b *testing.B, db *database.DB, body string) []revisionDoc {
 			revisions = append(revisions, rev)
 			seeded = append(seeded, rev)
 		}
-		if _, err := db.Collection(journalEntriesColl).InsertMany(ctx, entries); err != nil {
+		if err := db.Collection(journalEntriesColl).InsertMany(ctx, entries, database.InsertManyOptions{}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := db.Collection(journalRevisionsColl).InsertMany(ctx, revisions); err != nil {
+		if err := db.Collection(journalRevisionsColl).InsertMany(ctx, revisions, database.InsertManyOptions{}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	n, err := db.Collection(journalRevisionsColl).CountDocuments(ctx, bson.M{})
+	n, err := db.Collection(journalRevisionsColl).Count(ctx, bson.M{})
 	if err != nil || n != b8Entries {
 		b.Fatalf("seeded %d revisions, %v", n, err)
 	}

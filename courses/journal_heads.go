@@ -7,8 +7,6 @@ import (
 	"log/slog"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -45,12 +43,12 @@ type authorDoc struct {
 // already stored, so a failure here, or a hint overwritten by a racing update, loses
 // nothing: the next reader finds the revision by probing, and the error is not the save's.
 func (j *Journals) noteLatest(ctx context.Context, rev revisionDoc) {
-	_, _ = j.entries.UpdateOne(ctx, bson.M{"_id": rev.EntryID}, bson.M{"$set": bson.M{"latest": rev}})
+	_ = j.entries.Update(ctx, rev.EntryID, bson.M{"$set": bson.M{"latest": rev}})
 }
 
 // noteShare raises the entry record's hint of its latest sharing state to n.
 func (j *Journals) noteShare(ctx context.Context, entryID string, n int) {
-	_, _ = j.entries.UpdateOne(ctx, bson.M{"_id": entryID}, bson.M{"$max": bson.M{"shareSeq": n}})
+	_ = j.entries.Update(ctx, entryID, bson.M{"$max": bson.M{"shareSeq": n}})
 }
 
 // listEntry adds the entry to its author's record; adding it again changes nothing. The
@@ -59,12 +57,11 @@ func (j *Journals) noteShare(ctx context.Context, entryID string, n int) {
 func (j *Journals) listEntry(ctx context.Context, ownerID, entryID string) error {
 	defer j.db.Serialize(journalAuthorsColl, ownerID)()
 	add := func() error {
-		_, err := j.authors.UpdateOne(ctx, bson.M{"_id": ownerID}, bson.M{"$addToSet": bson.M{"entries": entryID}},
-			options.UpdateOne().SetUpsert(true))
+		err := j.authors.Upsert(ctx, ownerID, bson.M{"$addToSet": bson.M{"entries": entryID}})
 		return err
 	}
 	err := add()
-	if errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if errors.Is(err, database.ErrDuplicate) {
 		// Two first entries raced to make the record: the other made it, so this add finds it.
 		err = add()
 	}
@@ -139,12 +136,11 @@ func (j *Journals) shareFrom(ctx context.Context, entryID string, hint int) (sha
 // entries, comments, notifications and reads would be missing from the pages. It reads the
 // collections once, at start-up, and says so in the log.
 func (j *Journals) migrateLayout(ctx context.Context, log *slog.Logger) error {
-	err := j.authors.FindOne(ctx, bson.M{"_id": layoutMark}).Err()
-	if err == nil {
-		return nil
-	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
+	switch done, err := j.authors.Exists(ctx, layoutMark); {
+	case err != nil:
 		return fmt.Errorf("journal layout: %w", err)
+	case done:
+		return nil
 	}
 	entries, err := findAll[entryDoc](ctx, j.entries, bson.M{}, bson.D{{Key: "createdAt", Value: 1}, {Key: "_id", Value: 1}})
 	if err != nil {
@@ -199,7 +195,7 @@ func (j *Journals) migrateAccess(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	if len(recs) > 0 {
-		if _, err := j.access.DeleteMany(ctx, flat); err != nil {
+		if _, err := j.access.DeleteWhere(ctx, flat); err != nil {
 			return 0, fmt.Errorf("journal layout: %w", err)
 		}
 	}

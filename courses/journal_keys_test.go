@@ -12,6 +12,7 @@ import (
 	"go.mongodb.org/mongo-driver/v2/bson"
 
 	"polyphony/courses"
+	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/failure"
 )
@@ -166,26 +167,29 @@ func TestJournalOpensEarlierLayout(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := w.db.Collection("journal_entries").UpdateMany(ctx, bson.M{}, bson.M{"$unset": bson.M{"latest": "", "shareSeq": ""}}); err != nil {
+	entries := w.db.Collection("journal_entries")
+	var ids []string
+	if err := entries.Distinct(ctx, "_id", nil, &ids); err != nil {
 		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := entries.Update(ctx, id, bson.M{"$unset": bson.M{"latest": "", "shareSeq": ""}}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	access := w.db.Collection("journal_access")
 	var pages []struct {
 		Records []courses.AccessRecord `bson:"records"`
 	}
-	cur, err := access.Find(ctx, bson.M{})
-	if err != nil {
+	if err := access.ScanAll(ctx, nil, database.Scan{}, &pages); err != nil {
 		t.Fatal(err)
 	}
-	if err := cur.All(ctx, &pages); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := access.DeleteMany(ctx, bson.M{}); err != nil {
+	if _, err := access.DeleteWhere(ctx, bson.M{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range pages {
 		for _, r := range p.Records {
-			if _, err := access.InsertOne(ctx, r); err != nil {
+			if err := access.Insert(ctx, r); err != nil {
 				t.Fatal(err)
 			}
 		}

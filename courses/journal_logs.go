@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -84,8 +82,13 @@ func (j *Journals) lastAccessPage(ctx context.Context, ownerID string) (int, err
 		known = t.N
 	}
 	n, _, err := lastInChain(known, struct{}{}, func(n int) (struct{}, error) {
-		err := j.access.FindOne(ctx, bson.M{"_id": accessPageID(ownerID, n)}, options.FindOne().SetProjection(bson.M{"_id": 1})).Err()
-		return struct{}{}, database.Translate(err)
+		switch ok, err := j.access.Exists(ctx, accessPageID(ownerID, n)); {
+		case err != nil:
+			return struct{}{}, err
+		case !ok:
+			return struct{}{}, failure.ErrNotFound
+		}
+		return struct{}{}, nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("access log of %s: %w", ownerID, err)
@@ -102,14 +105,13 @@ func (j *Journals) appendAccess(ctx context.Context, ownerID string, recs []Acce
 	}
 	for range 100 {
 		n++
-		_, err := j.access.InsertOne(ctx, accessPage{ID: accessPageID(ownerID, n), OwnerID: ownerID, Seq: n, Records: recs})
+		err := j.access.Insert(ctx, accessPage{ID: accessPageID(ownerID, n), OwnerID: ownerID, Seq: n, Records: recs})
 		if err == nil {
 			j.heads.put(accessChain(ownerID), n, nil)
-			_, _ = j.tails.UpdateOne(ctx, bson.M{"_id": accessChain(ownerID)},
-				bson.M{"$max": bson.M{"n": n}, "$set": bson.M{"ownerId": ownerID}}, options.UpdateOne().SetUpsert(true))
+			_ = j.tails.Upsert(ctx, accessChain(ownerID), bson.M{"$max": bson.M{"n": n}, "$set": bson.M{"ownerId": ownerID}})
 			return nil
 		}
-		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
+		if !errors.Is(err, database.ErrDuplicate) {
 			return fmt.Errorf("write access log: %w", err)
 		}
 	}
@@ -164,11 +166,11 @@ func (j *Journals) noteOpened(ctx context.Context, viewerID string, versions map
 	// The embedded engine's update is a read and a write; the lock keeps two raises whole.
 	defer j.db.Serialize(journalOpenedColl, viewerID)()
 	up := func() error {
-		_, err := j.opened.UpdateOne(ctx, bson.M{"_id": viewerID}, bson.M{"$max": set}, options.UpdateOne().SetUpsert(true))
+		err := j.opened.Upsert(ctx, viewerID, bson.M{"$max": set})
 		return err
 	}
 	err := up()
-	if errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if errors.Is(err, database.ErrDuplicate) {
 		err = up()
 	}
 	if err != nil {
@@ -178,18 +180,18 @@ func (j *Journals) noteOpened(ctx context.Context, viewerID string, versions map
 }
 
 // addToList adds id to the list record listID; adding it again changes nothing.
-func (j *Journals) addToList(ctx context.Context, coll *mongo.Collection, listID, ownerID, id string) error {
+func (j *Journals) addToList(ctx context.Context, coll *database.Collection, listID, ownerID, id string) error {
 	defer j.db.Serialize(coll.Name(), listID)()
 	update := bson.M{"$addToSet": bson.M{"ids": id}}
 	if ownerID != "" {
 		update["$set"] = bson.M{"ownerId": ownerID}
 	}
 	add := func() error {
-		_, err := coll.UpdateOne(ctx, bson.M{"_id": listID}, update, options.UpdateOne().SetUpsert(true))
+		err := coll.Upsert(ctx, listID, update)
 		return err
 	}
 	err := add()
-	if errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if errors.Is(err, database.ErrDuplicate) {
 		err = add() // a racing first add made the record
 	}
 	if err != nil {
@@ -199,11 +201,11 @@ func (j *Journals) addToList(ctx context.Context, coll *mongo.Collection, listID
 }
 
 // removeFromList takes the ids off the list record listID.
-func (j *Journals) removeFromList(ctx context.Context, coll *mongo.Collection, listID string, ids []string) error {
+func (j *Journals) removeFromList(ctx context.Context, coll *database.Collection, listID string, ids []string) error {
 	defer j.db.Serialize(coll.Name(), listID)()
 	for _, id := range ids {
 		// One id at a time: the embedded engine's $pull matches a value, not a condition.
-		if _, err := coll.UpdateOne(ctx, bson.M{"_id": listID}, bson.M{"$pull": bson.M{"ids": id}}); err != nil {
+		if err := coll.Update(ctx, listID, bson.M{"$pull": bson.M{"ids": id}}); err != nil {
 			return fmt.Errorf("unlist %s in %s: %w", id, coll.Name(), err)
 		}
 	}
@@ -211,7 +213,7 @@ func (j *Journals) removeFromList(ctx context.Context, coll *mongo.Collection, l
 }
 
 // listed reads the ids of the list record listID (none when there is no record).
-func listed(ctx context.Context, coll *mongo.Collection, listID string) ([]string, error) {
+func listed(ctx context.Context, coll *database.Collection, listID string) ([]string, error) {
 	d, err := findByID[listDoc](ctx, coll, listID)
 	if errors.Is(err, failure.ErrNotFound) {
 		return nil, nil
@@ -220,7 +222,7 @@ func listed(ctx context.Context, coll *mongo.Collection, listID string) ([]strin
 }
 
 // readListed reads the documents with the ids, each by _id, skipping any that is gone.
-func readListed[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
+func readListed[T any](ctx context.Context, coll *database.Collection, ids []string) ([]T, error) {
 	return database.FindEachByID[T](ctx, coll, ids)
 }
 
@@ -239,7 +241,7 @@ func (j *Journals) eraseFromLists(ctx context.Context, userID string, entryIDs, 
 		}
 		return false
 	}
-	for _, coll := range []*mongo.Collection{j.threads, j.inbox} {
+	for _, coll := range []*database.Collection{j.threads, j.inbox} {
 		docs, err := findAll[listDoc](ctx, coll, bson.M{}, bson.D{})
 		if err != nil {
 			return err
@@ -264,7 +266,7 @@ func (j *Journals) eraseFromLists(ctx context.Context, userID string, entryIDs, 
 			}
 		}
 		if len(unset) > 0 {
-			if _, err := j.opened.UpdateOne(ctx, bson.M{"_id": d.ID}, bson.M{"$unset": unset}); err != nil {
+			if err := j.opened.Update(ctx, d.ID, bson.M{"$unset": unset}); err != nil {
 				return fmt.Errorf("erase from %s: %w", journalOpenedColl, err)
 			}
 		}

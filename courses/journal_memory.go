@@ -5,8 +5,8 @@ import (
 	"errors"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
+	"polyphony/internal/database"
 	"polyphony/internal/failure"
 	"polyphony/internal/lru"
 )
@@ -83,7 +83,7 @@ func (m *headMemo) drop(chain string) {
 // the query filter (sorted by field "seq"), or, for a store that is the only writer and has
 // seen the chain, by probing the number after the one it saw, which on embedded FerretDB is
 // a far cheaper read. none is the answer for an empty chain.
-func chainHead[T any](ctx context.Context, j *Journals, coll *mongo.Collection, chain string, filter bson.M, id func(int) string, seq func(T) int, none T) (T, error) {
+func chainHead[T any](ctx context.Context, j *Journals, coll *database.Collection, chain string, filter bson.M, id func(int) string, seq func(T) int, none T) (T, error) {
 	get := func(n int) (T, error) { return findByID[T](ctx, coll, id(n)) }
 	if h, ok := j.heads.get(chain); ok && j.soleWriter {
 		n, doc, err := lastInChain(h.n, h.doc.(T), get)

@@ -284,17 +284,12 @@ func (j *Journals) summary(ctx context.Context, v Viewer, entryID string, rel re
 // version, keeping no bodies; the latest revision of each entry, body and all, goes to
 // memory, so that opening one of the entries listed costs no query for a sole writer.
 func (j *Journals) revisionHeads(ctx context.Context, ownerID string) (map[string]map[int]revisionDoc, error) {
-	cur, err := j.revisions.Find(ctx, bson.M{"ownerId": ownerID})
-	if err != nil {
-		return nil, fmt.Errorf("list journal entries: %w", err)
-	}
-	defer cur.Close(ctx)
 	out := map[string]map[int]revisionDoc{}
 	latest := map[string]revisionDoc{}
-	for cur.Next(ctx) {
+	err := j.revisions.ScanEach(ctx, bson.M{"ownerId": ownerID}, database.Scan{}, func(decode func(any) error) error {
 		var d revisionDoc
-		if err := cur.Decode(&d); err != nil {
-			return nil, fmt.Errorf("list journal entries: %w", err)
+		if err := decode(&d); err != nil {
+			return err
 		}
 		if d.Version > latest[d.EntryID].Version {
 			latest[d.EntryID] = d
@@ -304,8 +299,9 @@ func (j *Journals) revisionHeads(ctx context.Context, ownerID string) (map[strin
 		}
 		d.Body, d.Attachments = "", nil
 		out[d.EntryID][d.Version] = d
-	}
-	if err := cur.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		return nil, fmt.Errorf("list journal entries: %w", err)
 	}
 	for _, d := range latest {

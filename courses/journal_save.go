@@ -129,8 +129,8 @@ func (j *Journals) Create(ctx context.Context, v Viewer, d Draft, key string) (E
 	rev.Idem, rev.Request = key, fingerprint(revSave, 0, 0, d)
 	// The entry record first, as the claim on the id; should the revision's insert fail, a
 	// retry finds the record and adds the revision.
-	_, err = j.entries.InsertOne(ctx, entryDoc{ID: rev.EntryID, OwnerID: v.UserID, CreatedAt: now})
-	if errors.Is(database.Translate(err), database.ErrDuplicate) {
+	err = j.entries.Insert(ctx, entryDoc{ID: rev.EntryID, OwnerID: v.UserID, CreatedAt: now})
+	if errors.Is(err, database.ErrDuplicate) {
 		return j.createAgain(ctx, rev)
 	}
 	if err != nil {
@@ -150,8 +150,8 @@ func (j *Journals) insertFirst(ctx context.Context, rev revisionDoc) error {
 	if err := j.listEntry(ctx, rev.OwnerID, rev.EntryID); err != nil {
 		return err
 	}
-	if _, err := j.revisions.InsertOne(ctx, rev); err != nil {
-		return fmt.Errorf("save journal entry: %w", database.Translate(err))
+	if err := j.revisions.Insert(ctx, rev); err != nil {
+		return fmt.Errorf("save journal entry: %w", err)
 	}
 	j.stored(ctx, rev)
 	return nil
@@ -272,7 +272,7 @@ func (j *Journals) commit(ctx context.Context, v Viewer, entryID string, baseVer
 		}
 		return Entry{}, err
 	}
-	if _, err := j.revisions.InsertOne(ctx, rev); errors.Is(database.Translate(err), database.ErrDuplicate) {
+	if err := j.revisions.Insert(ctx, rev); errors.Is(err, database.ErrDuplicate) {
 		return j.afterClash(ctx, rev, baseVersion)
 	} else if err != nil {
 		return Entry{}, fmt.Errorf("save journal entry %s: %w", entryID, err)
@@ -335,10 +335,10 @@ func (j *Journals) afterClash(ctx context.Context, rev revisionDoc, baseVersion 
 		}
 		rev.Version, rev.ID = latest.Version+1, revisionID(rev.EntryID, latest.Version+1)
 		rev.Attachments = nonNil(clone(latest.Attachments))
-		if _, err := j.revisions.InsertOne(ctx, rev); err == nil {
+		if err := j.revisions.Insert(ctx, rev); err == nil {
 			j.stored(ctx, rev)
 			return rev.entry(), nil
-		} else if !errors.Is(database.Translate(err), database.ErrDuplicate) {
+		} else if !errors.Is(err, database.ErrDuplicate) {
 			return Entry{}, fmt.Errorf("save journal entry %s: %w", rev.EntryID, err)
 		}
 	}

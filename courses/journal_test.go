@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
@@ -149,19 +148,15 @@ func newKey() string {
 func snapshot(t testing.TB, db *database.DB) string {
 	t.Helper()
 	ctx := context.Background()
-	names, err := db.ListCollectionNames(ctx, bson.M{})
+	names, err := db.CollectionNames(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	sort.Strings(names)
 	var b strings.Builder
 	for _, name := range names {
-		cur, err := db.Collection(name).Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-		if err != nil {
-			t.Fatal(err)
-		}
 		var docs []bson.Raw
-		if err := cur.All(ctx, &docs); err != nil {
+		if err := db.Collection(name).ScanAll(ctx, nil, database.Scan{Sort: bson.D{{Key: "_id", Value: 1}}}, &docs); err != nil {
 			t.Fatal(err)
 		}
 		fmt.Fprintf(&b, "== %s (%d)\n", name, len(docs))
@@ -176,7 +171,7 @@ func snapshot(t testing.TB, db *database.DB) string {
 // countRevisions counts the stored revisions of an entry, under the store.
 func countRevisions(t testing.TB, db *database.DB, entryID string) int64 {
 	t.Helper()
-	n, err := db.Collection("journal_revisions").CountDocuments(context.Background(), bson.M{"entryId": entryID})
+	n, err := db.Collection("journal_revisions").Count(context.Background(), bson.M{"entryId": entryID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,8 +10,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -244,7 +242,7 @@ func (s *Store) migrateExportJobs(ctx context.Context) (int, error) {
 type ownedList struct{ id, owner string }
 
 // addEach adds the values gathered for each list, in the order the lists were first named.
-func (s *Store) addEach(ctx context.Context, coll *mongo.Collection, field string, order []ownedList, values map[ownedList][]any) error {
+func (s *Store) addEach(ctx context.Context, coll *database.Collection, field string, order []ownedList, values map[ownedList][]any) error {
 	for _, l := range order {
 		if err := addOwned(ctx, s.db, coll, l.id, l.owner, field, bson.M{"$each": values[l]}); err != nil {
 			return err
@@ -389,23 +387,12 @@ func (s *Store) migrateProgrammes(ctx context.Context) (int, error) {
 }
 
 // dropIndex drops the collection's index of that name, if it has one.
-func dropIndex(ctx context.Context, coll *mongo.Collection, name string) error {
-	cur, err := coll.Indexes().List(ctx)
-	if err != nil {
+func dropIndex(ctx context.Context, coll *database.Collection, name string) error {
+	names, err := coll.IndexNames(ctx)
+	if err != nil || !slices.Contains(names, name) {
 		return err
 	}
-	var specs []struct {
-		Name string `bson:"name"`
-	}
-	if err := cur.All(ctx, &specs); err != nil {
-		return err
-	}
-	for _, spec := range specs {
-		if spec.Name == name {
-			return coll.Indexes().DropOne(ctx, name)
-		}
-	}
-	return nil
+	return coll.DropIndex(ctx, name)
 }
 
 // Collections of list documents of the journal domain's logs, each with the ownerId of the
@@ -418,13 +405,10 @@ const (
 // addOwned adds value to the array field of the list document id, made on first use with
 // the owner's id, once: adding it again changes nothing. As with database.DB.AddToList,
 // the add holds the document's lock in this process.
-func addOwned(ctx context.Context, db *database.DB, coll *mongo.Collection, id, owner, field string, value any) error {
+func addOwned(ctx context.Context, db *database.DB, coll *database.Collection, id, owner, field string, value any) error {
 	defer db.Serialize(coll.Name(), id)()
 	update := bson.M{"$addToSet": bson.M{field: value}, "$set": bson.M{"ownerId": owner}}
-	add := func() error {
-		_, err := coll.UpdateOne(ctx, bson.M{"_id": id}, update, options.UpdateOne().SetUpsert(true))
-		return database.Translate(err)
-	}
+	add := func() error { return coll.Upsert(ctx, id, update) }
 	err := add()
 	if errors.Is(err, database.ErrDuplicate) {
 		// Two first adds raced to make the document: it exists now.

@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
@@ -32,18 +30,14 @@ func TestCoursesOpenEarlierLayout(t *testing.T) {
 	insert := func(coll string, docs ...any) {
 		t.Helper()
 		for _, d := range docs {
-			if _, err := db.Collection(coll).InsertOne(ctx, d); err != nil {
+			if err := db.Collection(coll).Insert(ctx, d); err != nil {
 				t.Fatalf("insert into %s: %v", coll, err)
 			}
 		}
 	}
 	unique := func(coll string, fields ...string) {
 		t.Helper()
-		keys := bson.D{}
-		for _, f := range fields {
-			keys = append(keys, bson.E{Key: f, Value: 1})
-		}
-		if _, err := db.Collection(coll).Indexes().CreateOne(ctx, mongo.IndexModel{Keys: keys, Options: options.Index().SetUnique(true)}); err != nil {
+		if err := database.EnsureIndexes(ctx, db.Collection(coll), database.Index{Keys: fields, Unique: true}); err != nil {
 			t.Fatal(err)
 		}
 	}

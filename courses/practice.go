@@ -435,12 +435,12 @@ func (j *Journals) SetPracticeVisibility(ctx context.Context, v Viewer, vis Prac
 			return nil
 		}
 		doc := practiceSettingDoc{ID: practiceSettingID(v.UserID, cur.Seq+1), OwnerID: v.UserID, Seq: cur.Seq + 1, Visibility: vis, At: j.clock()}
-		_, err = j.practiceSettings.InsertOne(ctx, doc)
+		err = j.practiceSettings.Insert(ctx, doc)
 		if err == nil {
 			j.heads.put("pv:"+v.UserID, doc.Seq, doc)
 			return nil
 		}
-		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
+		if !errors.Is(err, database.ErrDuplicate) {
 			return fmt.Errorf("choose practice visibility: %w", err)
 		}
 	}

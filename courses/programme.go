@@ -9,8 +9,6 @@ import (
 	_ "time/tzdata" // the programme runs on UK time wherever the server's zone files are missing
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -355,8 +353,8 @@ func (s *Store) openProgrammes(ctx context.Context, db *database.DB) error {
 	// The attendance collection holds the marks of the layout before the registers' lists,
 	// read once by migrateAttendance.
 	return database.EnsureIndexes(ctx, s.attendance,
-		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "occasion", Value: 1}, {Key: "userId", Value: 1}}},
-		mongo.IndexModel{Keys: bson.D{{Key: "cohortId", Value: 1}, {Key: "userId", Value: 1}}},
+		database.Index{Keys: []string{"cohortId", "occasion", "userId"}},
+		database.Index{Keys: []string{"cohortId", "userId"}},
 	)
 }
 
@@ -418,8 +416,7 @@ func (s *Store) latestProgramme(ctx context.Context, cohortID string) (Programme
 // noteProgramme raises the hint of the cohort's latest programme version to n. The version
 // is stored already, so a failure here loses nothing.
 func (s *Store) noteProgramme(ctx context.Context, cohortID string, n int) {
-	_, _ = s.lists.UpdateOne(ctx, bson.M{"_id": programmeHeadID(cohortID)}, bson.M{"$max": bson.M{"version": n}},
-		options.UpdateOne().SetUpsert(true))
+	_ = s.lists.Upsert(ctx, programmeHeadID(cohortID), bson.M{"$max": bson.M{"version": n}})
 }
 
 // SaveProgramme stores p as the version after baseVersion (0 for a cohort's first

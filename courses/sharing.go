@@ -86,13 +86,13 @@ func (j *Journals) SetSharing(ctx context.Context, v Viewer, entryID string, aud
 		}
 		next.ChangedAt = j.clock()
 		doc := shareDoc{ID: shareID(entryID, cur.Seq+1), EntryID: entryID, OwnerID: latest.OwnerID, Seq: cur.Seq + 1, Sharing: next}
-		_, err = j.shares.InsertOne(ctx, doc)
+		err = j.shares.Insert(ctx, doc)
 		if err == nil {
 			j.heads.put("share:"+entryID, doc.Seq, doc)
 			j.noteShare(ctx, entryID, doc.Seq)
 			return next, nil
 		}
-		if !errors.Is(database.Translate(err), database.ErrDuplicate) {
+		if !errors.Is(err, database.ErrDuplicate) {
 			return Sharing{}, fmt.Errorf("share journal entry %s: %w", entryID, err)
 		}
 	}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -383,7 +381,7 @@ func (j *Journals) SupervisionToConfirm(ctx context.Context, v Viewer) ([]Superv
 
 // findEachByID reads the documents with the ids, one read by _id each, leaving out those
 // that do not exist (erased with their trainee's account).
-func findEachByID[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
+func findEachByID[T any](ctx context.Context, coll *database.Collection, ids []string) ([]T, error) {
 	return database.FindEachByID[T](ctx, coll, slices.Compact(slices.Sorted(slices.Values(ids))))
 }
 

@@ -8,8 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/failure"
 )
 
@@ -66,12 +64,12 @@ func TestRestartRebuildsTheWholeRoom(t *testing.T) {
 			if tc.noSnapshot {
 				// As when a process is killed: only the events are stored.
 				stop(t, e)
-				if _, err := store.snapshots.DeleteMany(context.Background(), bson.D{}); err != nil {
+				if _, err := store.snapshots.DeleteWhere(context.Background(), nil); err != nil {
 					t.Fatal(err)
 				}
 			} else {
 				stop(t, e)
-				n, err := store.snapshots.CountDocuments(context.Background(), bson.D{})
+				n, err := store.snapshots.Count(context.Background(), nil)
 				if err != nil || n != 2 {
 					t.Fatalf("%d snapshots stored (%v), want 2", n, err)
 				}
@@ -209,7 +207,7 @@ func TestEventsReadThroughBlocks(t *testing.T) {
 	}
 	for _, first := range []uint64{1, 129} {
 		var b storedBlock
-		if err := e.store.blocks.FindOne(ctx, bson.D{{Key: "_id", Value: blockKey("r1", first)}}).Decode(&b); err != nil {
+		if err := e.store.blocks.Get(ctx, blockKey("r1", first), &b); err != nil {
 			t.Fatalf("block from %d: %v", first, err)
 		}
 		events, err := b.events()
@@ -221,7 +219,7 @@ func TestEventsReadThroughBlocks(t *testing.T) {
 		}
 	}
 	// One by one, with no blocks, gives the same.
-	if _, err := e.store.blocks.DeleteMany(ctx, bson.D{}); err != nil {
+	if _, err := e.store.blocks.DeleteWhere(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range [][2]int{{0, 1000}, {100, 50}, {127, 3}, {250, 7}} {

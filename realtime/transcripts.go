@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -27,12 +25,12 @@ import (
 //   - a snapshot of each room's state (room_snapshots) lets a room start again without
 //     reading its timeline from the beginning.
 type Transcripts struct {
-	events      *mongo.Collection
-	blocks      *mongo.Collection
-	snapshots   *mongo.Collection
-	withdrawals *mongo.Collection
-	withdrawn   *mongo.Collection
-	layout      *mongo.Collection
+	events      *database.Collection
+	blocks      *database.Collection
+	snapshots   *database.Collection
+	withdrawals *database.Collection
+	withdrawn   *database.Collection
+	layout      *database.Collection
 	db          *database.DB
 	group       *database.GroupInserter
 }
@@ -166,12 +164,9 @@ func (t *Transcripts) listEarlierWithdrawals(ctx context.Context, log *slog.Logg
 	if err == nil || !errors.Is(err, failure.ErrNotFound) {
 		return err
 	}
-	cur, err := t.withdrawals.Find(ctx, bson.D{})
-	if err != nil {
-		return fmt.Errorf("read withdrawals: %w", err)
-	}
+	// Once, at start-up: a scan of every withdrawal record.
 	var docs []withdrawal
-	if err := cur.All(ctx, &docs); err != nil {
+	if err := t.withdrawals.ScanAll(ctx, nil, database.Scan{}, &docs); err != nil {
 		return fmt.Errorf("read withdrawals: %w", err)
 	}
 	rooms := map[string]bool{}
@@ -246,8 +241,8 @@ func (t *Transcripts) saveTail(ctx context.Context, roomID string, events []Even
 	if err != nil {
 		return err
 	}
-	_, err = t.blocks.ReplaceOne(ctx, bson.D{{Key: "_id", Value: b.ID}}, b, options.Replace().SetUpsert(true))
-	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
+	err = t.blocks.Put(ctx, b.ID, b)
+	if err != nil && !errors.Is(err, database.ErrDuplicate) {
 		return fmt.Errorf("store room events tail: %w", err)
 	}
 	return nil
@@ -402,8 +397,8 @@ func (t *Transcripts) readBlock(ctx context.Context, roomID string, first uint64
 
 // saveSnapshot stores the room's state, replacing the last snapshot.
 func (t *Transcripts) saveSnapshot(ctx context.Context, s snapshot) error {
-	_, err := t.snapshots.ReplaceOne(ctx, bson.D{{Key: "_id", Value: s.ID}}, s, options.Replace().SetUpsert(true))
-	if err != nil && !errors.Is(database.Translate(err), database.ErrDuplicate) {
+	err := t.snapshots.Put(ctx, s.ID, s)
+	if err != nil && !errors.Is(err, database.ErrDuplicate) {
 		return fmt.Errorf("store room snapshot: %w", err)
 	}
 	return nil
@@ -412,9 +407,8 @@ func (t *Transcripts) saveSnapshot(ctx context.Context, s snapshot) error {
 // loadSnapshot reads the room's last snapshot; failure.ErrNotFound when it has none.
 func (t *Transcripts) loadSnapshot(ctx context.Context, roomID string) (snapshot, error) {
 	var s snapshot
-	err := t.snapshots.FindOne(ctx, bson.D{{Key: "_id", Value: roomID}}).Decode(&s)
-	if err != nil {
-		return snapshot{}, database.Translate(err)
+	if err := t.snapshots.Get(ctx, roomID, &s); err != nil {
+		return snapshot{}, err
 	}
 	return s, nil
 }
@@ -430,9 +424,9 @@ func (t *Transcripts) Withdraw(ctx context.Context, roomID string, seq uint64, u
 // withdraw is Withdraw, reporting whether this call recorded the withdrawal.
 func (t *Transcripts) withdraw(ctx context.Context, roomID string, seq uint64, userID string) (bool, error) {
 	var doc storedEvent
-	err := t.events.FindOne(ctx, bson.D{{Key: "_id", Value: eventKey(roomID, seq)}}).Decode(&doc)
+	err := t.events.Get(ctx, eventKey(roomID, seq), &doc)
 	if err != nil {
-		return false, database.Translate(err)
+		return false, err
 	}
 	if doc.Type != EventSay {
 		return false, failure.Invalid("seq", "only a turn (say) can be withdrawn")

@@ -34,7 +34,7 @@ func BenchmarkTimelineRead(b *testing.B) {
 		}
 		for first := 1; first+blockSize-1 <= n; first += blockSize {
 			id := blockKey("earlier", uint64(first))
-			if _, err := store.blocks.ReplaceOne(ctx, bson.M{"_id": id}, bson.M{"_id": id, "room": "earlier",
+			if err := store.blocks.Replace(ctx, id, bson.M{"_id": id, "room": "earlier",
 				"first": first, "events": events[first-1 : first-1+blockSize]}); err != nil {
 				b.Fatal(err)
 			}

@@ -89,7 +89,7 @@ func TestEventsReadPackedBlocksTailsAndEarlierBlocks(t *testing.T) {
 	read("packed")
 
 	// The first block as the earlier layout stored it.
-	if _, err := store.blocks.ReplaceOne(ctx, bson.M{"_id": blockKey("r1", 1)},
+	if err := store.blocks.Replace(ctx, blockKey("r1", 1),
 		bson.M{"_id": blockKey("r1", 1), "room": "r1", "first": 1, "events": want[:blockSize]}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 )
 
@@ -51,12 +51,8 @@ func TestGroupedAppendsStoreEveryRoom(t *testing.T) {
 		t.Fatal(err)
 	}
 	// One read of the whole collection (reading each event by _id scans it on FerretDB).
-	cur, err := store.events.Find(ctx, bson.D{}, options.Find().SetSort(bson.D{{Key: "_id", Value: 1}}))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var docs []storedEvent
-	if err := cur.All(ctx, &docs); err != nil {
+	if err := store.events.ScanAll(ctx, nil, database.Scan{Sort: bson.D{{Key: "_id", Value: 1}}}, &docs); err != nil {
 		t.Fatal(err)
 	}
 	byRoom := map[string][]Event{}

@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
+	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 )
 
@@ -141,11 +140,11 @@ func TestWithdrawalsOfTheEarlierLayoutAreListed(t *testing.T) {
 	// The earlier layout: withdrawal records and no lists, no mark.
 	for _, w := range []withdrawal{{Room: "r1", Seq: 3}, {Room: "r1", Seq: 7}, {Room: "r2", Seq: 5}} {
 		w.ID, w.UserID = eventKey(w.Room, w.Seq), "u1"
-		if _, err := store.withdrawals.InsertOne(ctx, w); err != nil {
+		if err := store.withdrawals.Insert(ctx, w); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, c := range []*mongo.Collection{store.withdrawn, store.layout} {
+	for _, c := range []*database.Collection{store.withdrawn, store.layout} {
 		if err := c.Drop(ctx); err != nil {
 			t.Fatal(err)
 		}

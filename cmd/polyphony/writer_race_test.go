@@ -11,8 +11,6 @@ import (
 	"sync"
 	"testing"
 
-	"go.mongodb.org/mongo-driver/v2/bson"
-
 	"polyphony/internal/database"
 )
 
@@ -166,7 +164,7 @@ func TestUserCommandsRaceTheServer(t *testing.T) {
 				Version  int64 `bson:"version"`
 			} `bson:"account"`
 		}
-		if err := db.Collection("user_versions").FindOne(ctx, bson.M{"_id": fmt.Sprintf("%s/%d", id, v)}).Decode(&rec); err != nil {
+		if err := db.Collection("user_versions").Get(ctx, fmt.Sprintf("%s/%d", id, v), &rec); err != nil {
 			t.Fatalf("version %d of %d: %v", v, got.Version, err)
 		}
 		kinds[rec.Change]++

@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
@@ -385,7 +383,7 @@ func earlierLayout(t *testing.T, db *database.DB, failed map[string]int) {
 	for email, n := range failed {
 		for range n {
 			f := bson.M{"_id": database.NewID(), "key": accountKey(email), "at": time.Now().UTC().Truncate(time.Millisecond)}
-			if _, err := db.Collection("login_failures").InsertOne(ctx, f); err != nil {
+			if err := db.Collection("login_failures").Insert(ctx, f); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -401,15 +399,15 @@ func earlierLayout(t *testing.T, db *database.DB, failed map[string]int) {
 		t.Fatal(err)
 	}
 	for _, r := range recs {
-		if _, err := tokens.DeleteOne(ctx, bson.M{"_id": r.Key}); err != nil {
+		if _, err := tokens.Delete(ctx, r.Key); err != nil {
 			t.Fatal(err)
 		}
 		old := legacyToken{ID: r.ID, Hash: r.Hash, UserID: r.UserID, Name: r.Name, CreatedAt: r.CreatedAt, LastUsed: r.LastUsed, ExpiresAt: r.ExpiresAt}
-		if _, err := tokens.InsertOne(ctx, old); err != nil {
+		if err := tokens.Insert(ctx, old); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := database.EnsureIndexes(ctx, tokens, mongo.IndexModel{Keys: bson.D{{Key: "hash", Value: 1}}, Options: options.Index().SetUnique(true)}); err != nil {
+	if err := database.EnsureIndexes(ctx, tokens, database.Index{Keys: []string{"hash"}, Unique: true}); err != nil {
 		t.Fatal(err)
 	}
 	versions := db.Collection(versionsCollection)
@@ -423,7 +421,7 @@ func earlierLayout(t *testing.T, db *database.DB, failed map[string]int) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := versions.UpdateOne(ctx, bson.M{"_id": v.ID}, bson.M{"$set": bson.M{"account.passwordHash": old}}); err != nil {
+			if err := versions.Update(ctx, v.ID, bson.M{"$set": bson.M{"account.passwordHash": old}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -477,7 +475,7 @@ func TestAccountsOpenEarlierLayout(t *testing.T) {
 	third := mustUser(t, svc, "guessed@example.org", RoleTrainee)
 	earlierLayout(t, db, map[string]int{third.Email: testConfig.Throttle.PerAccount})
 	versions := db.Collection(versionsCollection)
-	withHash, err := versions.CountDocuments(ctx, bson.M{"account.passwordHash": bson.M{"$ne": ""}})
+	withHash, err := versions.Count(ctx, bson.M{"account.passwordHash": bson.M{"$ne": ""}})
 	if err != nil || withHash < 4 {
 		t.Fatalf("%d versions with a password hash in the earlier layout, %v", withHash, err)
 	}
@@ -583,7 +581,7 @@ func TestThrottleSweepEndsChains(t *testing.T) {
 	if err := th.Sweep(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := db.Collection("login_failures").CountDocuments(ctx, bson.M{}); err != nil || n != 0 {
+	if n, err := db.Collection("login_failures").Count(ctx, nil); err != nil || n != 0 {
 		t.Errorf("%d documents after the sweep, %v; want none", n, err)
 	}
 	for i := range 3 {

@@ -112,7 +112,7 @@ func TestCachedSessionLifetime(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Another process deletes every session behind this one's back.
-	if _, err := svc.Sessions.coll.DeleteMany(ctx, bson.M{}); err != nil {
+	if _, err := svc.Sessions.coll.DeleteWhere(ctx, bson.M{}); err != nil {
 		t.Fatal(err)
 	}
 	clock = start.Add(DefaultCacheFor / 2)
@@ -163,7 +163,7 @@ func TestCachedSessionKeepsAlive(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stored Session
-	if err := svc.Sessions.coll.FindOne(ctx, bson.M{"_id": secretID(secret)}).Decode(&stored); err != nil {
+	if err := svc.Sessions.coll.Get(ctx, secretID(secret), &stored); err != nil {
 		t.Fatal(err)
 	}
 	if stored.LastSeen.Before(start.Add(time.Minute)) {

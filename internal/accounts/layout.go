@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -21,14 +20,10 @@ const layoutMark = "layout:by-id-1"
 
 // findAll reads every document of coll that matches filter. Only the start-up migration and
 // the background sweeps use it: on embedded FerretDB it reads the whole collection.
-func findAll[T any](ctx context.Context, coll *mongo.Collection, filter bson.M) ([]T, error) {
-	cur, err := coll.Find(ctx, filter)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", coll.Name(), err)
-	}
+func findAll[T any](ctx context.Context, coll *database.Collection, filter bson.M) ([]T, error) {
 	out := []T{}
-	if err := cur.All(ctx, &out); err != nil {
-		return nil, fmt.Errorf("read %s: %w", coll.Name(), err)
+	if err := coll.ScanAll(ctx, filter, database.Scan{}, &out); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

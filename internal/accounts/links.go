@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"go.mongodb.org/mongo-driver/v2/mongo"
-
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -62,7 +60,7 @@ const linksCollection = "password_links"
 
 // Links makes and checks one-time links that let a person set their password.
 type Links struct {
-	coll  *mongo.Collection
+	coll  *database.Collection
 	users *Users
 	now   func() time.Time
 }

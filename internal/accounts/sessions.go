@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -41,8 +40,8 @@ type SessionConfig struct {
 // _id.
 type Sessions struct {
 	db    *database.DB
-	coll  *mongo.Collection
-	lists *mongo.Collection
+	coll  *database.Collection
+	lists *database.Collection
 	cfg   SessionConfig
 	now   func() time.Time
 }
@@ -69,8 +68,8 @@ const touchEvery = time.Minute
 func NewSessions(ctx context.Context, db *database.DB, cfg SessionConfig) (*Sessions, error) {
 	coll := db.Collection("sessions")
 	if err := database.EnsureIndexes(ctx, coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}}},
-		mongo.IndexModel{Keys: bson.D{{Key: "expiresAt", Value: 1}}},
+		database.Index{Keys: []string{"userId"}},
+		database.Index{Keys: []string{"expiresAt"}},
 	); err != nil {
 		return nil, err
 	}
@@ -106,8 +105,8 @@ func (s *Sessions) Lookup(ctx context.Context, secret string) (Session, error) {
 		return Session{}, failure.ErrUnauthenticated
 	}
 	var sess Session
-	err := s.coll.FindOne(ctx, bson.M{"_id": secretID(secret)}).Decode(&sess)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	err := s.coll.Get(ctx, secretID(secret), &sess)
+	if errors.Is(err, failure.ErrNotFound) {
 		return Session{}, ErrSessionExpired
 	}
 	if err != nil {
@@ -115,7 +114,7 @@ func (s *Sessions) Lookup(ctx context.Context, secret string) (Session, error) {
 	}
 	now := s.now()
 	if s.timedOut(sess, now) {
-		if _, err := s.coll.DeleteOne(ctx, bson.M{"_id": sess.ID}); err != nil {
+		if _, err := s.coll.Delete(ctx, sess.ID); err != nil {
 			return Session{}, fmt.Errorf("end expired session: %w", err)
 		}
 		return Session{}, ErrSessionExpired
@@ -134,7 +133,7 @@ func (s *Sessions) keepAlive(ctx context.Context, sess Session, now time.Time) (
 		return sess, nil
 	}
 	sess.LastSeen = now.UTC().Truncate(time.Millisecond)
-	if _, err := s.coll.UpdateOne(ctx, bson.M{"_id": sess.ID}, bson.M{"$set": bson.M{"lastSeen": sess.LastSeen}}); err != nil {
+	if err := s.coll.Update(ctx, sess.ID, bson.M{"$set": bson.M{"lastSeen": sess.LastSeen}}); err != nil {
 		return Session{}, fmt.Errorf("touch session: %w", err)
 	}
 	return sess, nil

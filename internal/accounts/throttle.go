@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -41,7 +39,7 @@ var DefaultThrottle = ThrottleConfig{PerAccount: 10, PerIP: 100, Window: 15 * ti
 // reader starts from and goes past while the next number is stored, so a hint written late
 // or lost costs a read, never a count.
 type Throttle struct {
-	coll *mongo.Collection
+	coll *database.Collection
 	cfg  ThrottleConfig
 	now  func() time.Time
 	// prefix keeps the keys of one use of the throttle apart from another's ("" for sign-in).
@@ -84,7 +82,7 @@ const failAttempts = 64
 // NewThrottle returns the sign-in throttle, creating its index if it is missing.
 func NewThrottle(ctx context.Context, db *database.DB, cfg ThrottleConfig) (*Throttle, error) {
 	coll := db.Collection("login_failures")
-	if err := database.EnsureIndexes(ctx, coll, mongo.IndexModel{Keys: bson.D{{Key: "at", Value: 1}}}); err != nil {
+	if err := database.EnsureIndexes(ctx, coll, database.Index{Keys: []string{"at"}}); err != nil {
 		return nil, err
 	}
 	return &Throttle{coll: coll, cfg: cfg, now: time.Now}, nil
@@ -204,8 +202,8 @@ func (t *Throttle) record(ctx context.Context, key string, next func([]time.Time
 		}
 		// The hint; another writer's racing it may leave it a number behind, which the next
 		// reader goes past.
-		_, err = t.coll.UpdateOne(ctx, bson.M{"_id": failureHeadID(key)}, bson.M{"$max": bson.M{"n": doc.N, "at": now}}, options.UpdateOne().SetUpsert(true))
-		if err := database.Translate(err); err != nil && !errors.Is(err, database.ErrDuplicate) {
+		err = t.coll.Upsert(ctx, failureHeadID(key), bson.M{"$max": bson.M{"n": doc.N, "at": now}})
+		if err != nil && !errors.Is(err, database.ErrDuplicate) {
 			slog.Warn("accounts: the hint of a key's sign-in failures was not written", "err", err)
 		}
 		return nil
@@ -279,6 +277,6 @@ func (t *Throttle) migrateChains(ctx context.Context) (int, error) {
 // collection to do it (on embedded FerretDB any query but one by _id does). A key whose
 // last link is swept reads as no failures, and its next failure is stored after its hint.
 func (t *Throttle) Sweep(ctx context.Context) error {
-	_, err := t.coll.DeleteMany(ctx, bson.M{"at": bson.M{"$lte": t.now().Add(-t.cfg.Window)}})
+	_, err := t.coll.DeleteWhere(ctx, bson.M{"at": bson.M{"$lte": t.now().Add(-t.cfg.Window)}})
 	return err
 }

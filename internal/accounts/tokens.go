@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -60,8 +60,8 @@ const maxTokenEntries = 10_000
 
 // Tokens stores personal API tokens in the "tokens" collection.
 type Tokens struct {
-	coll    *mongo.Collection
-	entries *mongo.Collection
+	coll    *database.Collection
+	entries *database.Collection
 	now     func() time.Time
 }
 
@@ -69,7 +69,7 @@ type Tokens struct {
 func NewTokens(ctx context.Context, db *database.DB) (*Tokens, error) {
 	coll := db.Collection("tokens")
 	if err := database.EnsureIndexes(ctx, coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "userId", Value: 1}}},
+		database.Index{Keys: []string{"userId"}},
 	); err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Tokens) Lookup(ctx context.Context, secret string) (Token, error) {
 	}
 	if now.Sub(t.LastUsed) > touchEvery {
 		t.LastUsed = now.UTC().Truncate(time.Millisecond)
-		if _, err := s.coll.UpdateOne(ctx, bson.M{"_id": rec.Key}, bson.M{"$set": bson.M{"lastUsed": t.LastUsed}}); err != nil {
+		if err := s.coll.Update(ctx, rec.Key, bson.M{"$set": bson.M{"lastUsed": t.LastUsed}}); err != nil {
 			return Token{}, fmt.Errorf("touch token: %w", err)
 		}
 	}
@@ -200,11 +200,11 @@ func (s *Tokens) Revoke(ctx context.Context, userID, id string) error {
 		if e.TokenID != id {
 			continue
 		}
-		res, err := s.coll.DeleteOne(ctx, bson.M{"_id": e.Hash})
+		deleted, err := s.coll.Delete(ctx, e.Hash)
 		if err != nil {
 			return fmt.Errorf("revoke token: %w", err)
 		}
-		if res.DeletedCount > 0 {
+		if deleted {
 			return nil
 		}
 	}
@@ -244,15 +244,13 @@ const legacyHashIndex = "hash_1"
 // user, and returns how many it moved. Stopped half way, it is run again at the next start:
 // a token listed twice is shown once.
 func (s *Tokens) migrateKeys(ctx context.Context) (int, error) {
-	specs, err := s.coll.Indexes().ListSpecifications(ctx)
+	names, err := s.coll.IndexNames(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("list indexes on %s: %w", s.coll.Name(), err)
+		return 0, err
 	}
-	for _, spec := range specs {
-		if spec.Name == legacyHashIndex {
-			if err := s.coll.Indexes().DropOne(ctx, legacyHashIndex); err != nil {
-				return 0, fmt.Errorf("drop index %s: %w", legacyHashIndex, err)
-			}
+	if slices.Contains(names, legacyHashIndex) {
+		if err := s.coll.DropIndex(ctx, legacyHashIndex); err != nil {
+			return 0, err
 		}
 	}
 	old, err := findAll[legacyToken](ctx, s.coll, bson.M{"tokenId": bson.M{"$exists": false}})

@@ -11,8 +11,6 @@ import (
 	"unicode/utf8"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -20,19 +18,19 @@ import (
 
 // User is one person's account.
 type User struct {
-	ID           string    `bson:"_id" json:"id"`
-	Email        string    `bson:"email" json:"email"`
-	Name         string    `bson:"name" json:"name"`
-	Role         Role      `bson:"role" json:"role"`
-	TrustID      string    `bson:"trustId,omitempty" json:"trustId,omitempty"`
-	PeerWorker   bool      `bson:"peerWorker,omitempty" json:"peerWorker,omitempty"`
-	PasswordHash string    `bson:"passwordHash" json:"-"`
-	Disabled     bool      `bson:"disabled" json:"disabled"`
+	ID           string `bson:"_id" json:"id"`
+	Email        string `bson:"email" json:"email"`
+	Name         string `bson:"name" json:"name"`
+	Role         Role   `bson:"role" json:"role"`
+	TrustID      string `bson:"trustId,omitempty" json:"trustId,omitempty"`
+	PeerWorker   bool   `bson:"peerWorker,omitempty" json:"peerWorker,omitempty"`
+	PasswordHash string `bson:"passwordHash" json:"-"`
+	Disabled     bool   `bson:"disabled" json:"disabled"`
 	// DisabledReason is what the administrator gave when disabling the account.
 	DisabledReason string    `bson:"disabledReason,omitempty" json:"disabledReason,omitempty"`
-	CreatedAt    time.Time `bson:"createdAt" json:"createdAt"`
-	UpdatedAt    time.Time `bson:"updatedAt" json:"updatedAt"`
-	Version      int64     `bson:"version" json:"version"`
+	CreatedAt      time.Time `bson:"createdAt" json:"createdAt"`
+	UpdatedAt      time.Time `bson:"updatedAt" json:"updatedAt"`
+	Version        int64     `bson:"version" json:"version"`
 }
 
 // HasPassword reports whether the account has a password; one invited has none until the
@@ -55,10 +53,10 @@ type NewUser struct {
 // it (see versionsCollection). Every read a request makes is by _id: an account by its id,
 // and by its email address through the address's key document (see emailsCollection).
 type Users struct {
-	coll     *mongo.Collection
-	versions *mongo.Collection
-	emails   *mongo.Collection
-	names    *mongo.Collection
+	coll     *database.Collection
+	versions *database.Collection
+	emails   *database.Collection
+	names    *database.Collection
 	db       *database.DB
 	now      func() time.Time
 	// onChange is called after an account is changed, so cached copies are forgotten.
@@ -69,7 +67,7 @@ type Users struct {
 func NewUsers(ctx context.Context, db *database.DB) (*Users, error) {
 	coll := db.Collection("users")
 	err := database.EnsureIndexes(ctx, coll,
-		mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true).SetName("email_unique")},
+		database.Index{Keys: []string{"email"}, Unique: true, Name: "email_unique"},
 	)
 	if err != nil {
 		return nil, err
@@ -151,8 +149,8 @@ func (s *Users) releaseEmail(ctx context.Context, key emailKey, email string) er
 		return err
 	}
 	var holder User
-	err := s.coll.FindOne(ctx, bson.M{"email": email}).Decode(&holder)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	err := s.coll.ScanFirst(ctx, bson.M{"email": email}, database.Scan{}, &holder)
+	if errors.Is(err, failure.ErrNotFound) {
 		return nil
 	}
 	if err != nil {
@@ -231,12 +229,12 @@ func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
 	if err := s.claimEmail(ctx, key, email); err != nil {
 		return User{}, err
 	}
-	if _, err := s.coll.InsertOne(ctx, u); err != nil {
+	if err := s.coll.Insert(ctx, u); err != nil {
 		// The address is not this account's after all.
 		if derr := s.releaseEmail(ctx, key, email); derr != nil {
 			slog.Warn("accounts: the key of an address whose account was not stored is left behind", "email", email, "err", derr)
 		}
-		if errors.Is(database.Translate(err), database.ErrDuplicate) {
+		if errors.Is(err, database.ErrDuplicate) {
 			return User{}, failure.Conflict(fmt.Sprintf("an account with the email %s already exists", email))
 		}
 		return User{}, fmt.Errorf("insert user: %w", err)
@@ -248,9 +246,8 @@ func (s *Users) Create(ctx context.Context, nu NewUser) (User, error) {
 // ByID returns the account with id.
 func (s *Users) ByID(ctx context.Context, id string) (User, error) {
 	var u User
-	err := s.coll.FindOne(ctx, bson.M{"_id": id}).Decode(&u)
-	if err != nil {
-		return User{}, fmt.Errorf("user %s: %w", id, database.Translate(err))
+	if err := s.coll.Get(ctx, id, &u); err != nil {
+		return User{}, fmt.Errorf("user %s: %w", id, err)
 	}
 	return s.latest(ctx, u)
 }
@@ -295,12 +292,9 @@ func (s *Users) ByEmail(ctx context.Context, email string) (User, error) {
 // nothing but the accounts: the work is the answer's size, and only the administrators'
 // pages and the command line ask for it.
 func (s *Users) List(ctx context.Context) ([]User, error) {
-	cur, err := s.coll.Find(ctx, bson.M{}, options.Find().SetSort(bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}))
-	if err != nil {
-		return nil, fmt.Errorf("list users: %w", err)
-	}
 	users := []User{}
-	if err := cur.All(ctx, &users); err != nil {
+	err := s.coll.ScanAll(ctx, nil, database.Scan{Sort: bson.D{{Key: "name", Value: 1}, {Key: "_id", Value: 1}}}, &users)
+	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
 	}
 	for i := range users {
@@ -313,7 +307,7 @@ func (s *Users) List(ctx context.Context) ([]User, error) {
 
 // Count returns how many accounts there are, reading the "users" collection like List.
 func (s *Users) Count(ctx context.Context) (int64, error) {
-	return s.coll.CountDocuments(ctx, bson.M{})
+	return s.coll.Count(ctx, nil)
 }
 
 // SetDisabled disables or re-enables an account. Ending the person's sessions is the

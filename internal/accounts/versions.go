@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -78,12 +77,12 @@ func versionKey(id string, version int64) string { return fmt.Sprintf("%s/%d", i
 func (s *Users) latest(ctx context.Context, u User) (User, error) {
 	for passed := false; ; passed = true {
 		var v userVersion
-		err := s.versions.FindOne(ctx, bson.M{"_id": versionKey(u.ID, u.Version+1)}).Decode(&v)
-		if errors.Is(err, mongo.ErrNoDocuments) {
+		err := s.versions.Get(ctx, versionKey(u.ID, u.Version+1), &v)
+		if errors.Is(err, failure.ErrNotFound) {
 			return u, nil
 		}
 		if err != nil {
-			return User{}, fmt.Errorf("user %s version %d: %w", u.ID, u.Version+1, database.Translate(err))
+			return User{}, fmt.Errorf("user %s version %d: %w", u.ID, u.Version+1, err)
 		}
 		if passed && u.PasswordHash != "" {
 			s.scrub(ctx, u.ID, u.Version) // left by a writer that stopped
@@ -95,7 +94,7 @@ func (s *Users) latest(ctx context.Context, u User) (User, error) {
 // scrub removes the password hash from the stored version of the account, which a later
 // version supersedes. It is the only update a version gets, and two at once write the same.
 func (s *Users) scrub(ctx context.Context, id string, version int64) {
-	_, err := s.versions.UpdateOne(ctx, bson.M{"_id": versionKey(id, version)}, bson.M{"$unset": bson.M{"account.passwordHash": ""}})
+	err := s.versions.Update(ctx, versionKey(id, version), bson.M{"$unset": bson.M{"account.passwordHash": ""}})
 	if err != nil {
 		slog.Warn("accounts: a superseded account version keeps its password hash until the next reader passes it", "user", id, "version", version, "err", err)
 	}
@@ -118,7 +117,7 @@ func (s *Users) scrubSuperseded(ctx context.Context) (int, error) {
 		if v.Account.PasswordHash == "" || v.Account.Version >= last[v.Account.ID] {
 			continue
 		}
-		if _, err := s.versions.UpdateOne(ctx, bson.M{"_id": v.ID}, bson.M{"$unset": bson.M{"account.passwordHash": ""}}); err != nil {
+		if err := s.versions.Update(ctx, v.ID, bson.M{"$unset": bson.M{"account.passwordHash": ""}}); err != nil {
 			return n, fmt.Errorf("scrub %s: %w", v.ID, err)
 		}
 		n++
@@ -148,8 +147,8 @@ func (s *Users) change(ctx context.Context, id string, base int64, what string, 
 		apply(&next)
 		next.Version = cur.Version + 1
 		next.UpdatedAt = s.now().UTC().Truncate(time.Millisecond)
-		_, err = s.versions.InsertOne(ctx, userVersion{ID: versionKey(id, next.Version), Change: what, Account: next})
-		if errors.Is(database.Translate(err), database.ErrDuplicate) {
+		err = s.versions.Insert(ctx, userVersion{ID: versionKey(id, next.Version), Change: what, Account: next})
+		if errors.Is(err, database.ErrDuplicate) {
 			continue
 		}
 		if err != nil {
@@ -158,7 +157,7 @@ func (s *Users) change(ctx context.Context, id string, base int64, what string, 
 		// The change is made. Should the write of the account document fail, or land after
 		// a later version's, readers still find the account through the versions. Then the
 		// version this one supersedes gives up its password hash.
-		if _, err := s.coll.ReplaceOne(ctx, bson.M{"_id": id}, next); err != nil {
+		if err := s.coll.Replace(ctx, id, next); err != nil {
 			slog.Warn("accounts: the account document was not brought up to date; its versions still hold the change", "user", id, "version", next.Version, "err", err)
 		}
 		s.scrub(ctx, id, cur.Version)

@@ -119,7 +119,7 @@ func checkHistory(t *testing.T, db *database.DB, first User) {
 	prev.PasswordHash = ""
 	for v := int64(2); v <= got.Version; v++ {
 		var rec userVersion
-		if err := db.Collection(versionsCollection).FindOne(ctx, bson.M{"_id": fmt.Sprintf("%s/%d", id, v)}).Decode(&rec); err != nil {
+		if err := db.Collection(versionsCollection).Get(ctx, fmt.Sprintf("%s/%d", id, v), &rec); err != nil {
 			t.Fatalf("version %d of %d: %v", v, got.Version, err)
 		}
 		if rec.Account.Version != v {
@@ -181,7 +181,7 @@ func TestAccountDocumentLeftBehindIsNotTakenForTheAccount(t *testing.T) {
 	if _, err := users.SetDisabled(ctx, first.ID, true); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection("users").ReplaceOne(ctx, bson.M{"_id": first.ID}, first); err != nil {
+	if err := db.Collection("users").Replace(ctx, first.ID, first); err != nil {
 		t.Fatal(err)
 	}
 
@@ -228,7 +228,7 @@ func TestAccountFromBeforeVersionsAreStored(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection("users").UpdateOne(ctx, bson.M{"_id": old.ID}, bson.M{"$set": bson.M{"version": 7, "disabled": true}}); err != nil {
+	if err := db.Collection("users").Update(ctx, old.ID, bson.M{"$set": bson.M{"version": 7, "disabled": true}}); err != nil {
 		t.Fatal(err)
 	}
 	u, err := users.ByID(ctx, old.ID)
@@ -239,7 +239,7 @@ func TestAccountFromBeforeVersionsAreStored(t *testing.T) {
 		t.Fatalf("enable: version %d, %v; want 8", u.Version, err)
 	}
 	var rec userVersion
-	if err := db.Collection(versionsCollection).FindOne(ctx, bson.M{"_id": old.ID + "/8"}).Decode(&rec); err != nil || rec.Change != changeEnabled || rec.Account.Disabled {
+	if err := db.Collection(versionsCollection).Get(ctx, old.ID+"/8", &rec); err != nil || rec.Change != changeEnabled || rec.Account.Disabled {
 		t.Errorf("version 8 stored: %+v, %v; want the enable", rec, err)
 	}
 }
@@ -263,10 +263,10 @@ func TestReaderScrubsAPasswordHashLeftInASupersededVersion(t *testing.T) {
 		}
 	}
 	versions := db.Collection(versionsCollection)
-	if _, err := versions.UpdateOne(ctx, bson.M{"_id": first.ID + "/2"}, bson.M{"$set": bson.M{"account.passwordHash": "left behind"}}); err != nil {
+	if err := versions.Update(ctx, first.ID+"/2", bson.M{"$set": bson.M{"account.passwordHash": "left behind"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.Collection("users").ReplaceOne(ctx, bson.M{"_id": first.ID}, first); err != nil {
+	if err := db.Collection("users").Replace(ctx, first.ID, first); err != nil {
 		t.Fatal(err)
 	}
 	u, err := users.ByID(ctx, first.ID)
@@ -277,7 +277,7 @@ func TestReaderScrubsAPasswordHashLeftInASupersededVersion(t *testing.T) {
 		t.Error("the account read does not have its last password")
 	}
 	var rec userVersion
-	if err := versions.FindOne(ctx, bson.M{"_id": first.ID + "/2"}).Decode(&rec); err != nil || rec.Account.PasswordHash != "" {
+	if err := versions.Get(ctx, first.ID+"/2", &rec); err != nil || rec.Account.PasswordHash != "" {
 		t.Errorf("version 2 after a reader passed it: hash %q, %v; want none", rec.Account.PasswordHash, err)
 	}
 }

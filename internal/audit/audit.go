@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -99,8 +97,8 @@ func Diff(fields []string, before, after map[string]string) []Change {
 // the numbers of each one's entries, so that filtering by them reads only those entries.
 type Log struct {
 	db      *database.DB
-	entries *mongo.Collection
-	lists   *mongo.Collection
+	entries *database.Collection
+	lists   *database.Collection
 	now     func() time.Time
 }
 
@@ -179,7 +177,7 @@ func (l *Log) Record(ctx context.Context, e Entry) (Entry, error) {
 		}
 	}
 	// The hint, the lists: an entry missing from a list is still in the whole log.
-	_, _ = l.entries.UpdateOne(ctx, bson.M{"_id": headID}, bson.M{"$max": bson.M{"n": e.N}}, options.UpdateOne().SetUpsert(true))
+	_ = l.entries.Upsert(ctx, headID, bson.M{"$max": bson.M{"n": e.N}})
 	if err := l.db.AddToList(ctx, l.lists, subjectList(e.SubjectID), "ns", e.N); err != nil {
 		return e, fmt.Errorf("audit: list the entry: %w", err)
 	}

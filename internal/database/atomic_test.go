@@ -8,6 +8,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 )
 
@@ -20,7 +21,7 @@ func TestSerializeMakesReadCheckWriteAtomic(t *testing.T) {
 	db := dbtest.New(t)
 	ctx := context.Background()
 	coll := db.Collection("counters")
-	if _, err := coll.InsertOne(ctx, bson.M{"_id": "c", "n": 0, "version": 1}); err != nil {
+	if err := coll.Insert(ctx, bson.M{"_id": "c", "n": 0, "version": 1}); err != nil {
 		t.Fatal(err)
 	}
 	const workers = 20
@@ -31,14 +32,14 @@ func TestSerializeMakesReadCheckWriteAtomic(t *testing.T) {
 			defer wg.Done()
 			unlock := db.Serialize("counters", "c")
 			defer unlock()
-			if _, err := coll.UpdateOne(ctx, bson.M{"_id": "c"}, bson.M{"$inc": bson.M{"n": 1}}); err != nil {
+			if err := coll.Update(ctx, "c", bson.M{"$inc": bson.M{"n": 1}}); err != nil {
 				t.Error(err)
 			}
 		}()
 	}
 	wg.Wait()
 	var doc struct{ N int }
-	coll.FindOne(ctx, bson.M{"_id": "c"}).Decode(&doc)
+	coll.Get(ctx, "c", &doc)
 	if doc.N != workers {
 		t.Errorf("after %d concurrent $inc: n = %d", workers, doc.N)
 	}
@@ -50,7 +51,9 @@ func TestSerializeMakesReadCheckWriteAtomic(t *testing.T) {
 			defer wg.Done()
 			unlock := db.Serialize("counters", "c")
 			defer unlock()
-			res, err := coll.UpdateOne(ctx, bson.M{"_id": "c", "version": 1}, bson.M{"$set": bson.M{"version": 2}})
+			// The driver's own conditional update, under the lock: what UpdateIf does on
+			// FerretDB, by hand.
+			res, err := database.Driver(coll).UpdateOne(ctx, bson.M{"_id": "c", "version": 1}, bson.M{"$set": bson.M{"version": 2}})
 			if err != nil {
 				t.Error(err)
 				return
@@ -72,7 +75,7 @@ func TestSingleDocumentWritesAreWhole(t *testing.T) {
 	db := dbtest.New(t)
 	ctx := context.Background()
 	coll := db.Collection("whole")
-	if _, err := coll.InsertOne(ctx, bson.M{"_id": "d", "a": 0, "b": 0, "list": bson.A{0}}); err != nil {
+	if err := coll.Insert(ctx, bson.M{"_id": "d", "a": 0, "b": 0, "list": bson.A{0}}); err != nil {
 		t.Fatal(err)
 	}
 	const writes = 100
@@ -94,7 +97,7 @@ func TestSingleDocumentWritesAreWhole(t *testing.T) {
 					A, B int
 					List []int
 				}
-				if err := coll.FindOne(ctx, bson.M{"_id": "d"}).Decode(&d); err != nil {
+				if err := coll.Get(ctx, "d", &d); err != nil {
 					t.Error(err)
 					return
 				}
@@ -110,7 +113,7 @@ func TestSingleDocumentWritesAreWhole(t *testing.T) {
 		for j := range list {
 			list[j] = j
 		}
-		if _, err := coll.UpdateOne(ctx, bson.M{"_id": "d"}, bson.M{"$set": bson.M{"a": i, "b": i, "list": list}}); err != nil {
+		if err := coll.Update(ctx, "d", bson.M{"$set": bson.M{"a": i, "b": i, "list": list}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -134,7 +137,7 @@ func TestUniqueInsertRace(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := coll.InsertOne(ctx, bson.M{"_id": "only-once"}); err == nil {
+			if err := coll.Insert(ctx, bson.M{"_id": "only-once"}); err == nil {
 				wins.Add(1)
 			}
 		}()

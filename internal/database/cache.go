@@ -10,9 +10,8 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
+	"polyphony/internal/failure"
 	"polyphony/internal/ttlcache"
 )
 
@@ -52,8 +51,7 @@ func (db *DB) Touch(ctx context.Context, name string) error {
 	defer db.touched.bump(name)
 	b := make([]byte, 12)
 	rand.Read(b)
-	_, err := db.Collection(stampsCollection).UpdateOne(ctx, bson.M{"_id": name},
-		bson.M{"$set": bson.M{"v": hex.EncodeToString(b)}}, options.UpdateOne().SetUpsert(true))
+	err := db.Collection(stampsCollection).Upsert(ctx, name, bson.M{"$set": bson.M{"v": hex.EncodeToString(b)}})
 	if err != nil {
 		return fmt.Errorf("stamp %s: %w", name, err)
 	}
@@ -64,8 +62,8 @@ func (db *DB) stamp(ctx context.Context, name string) (string, error) {
 	var doc struct {
 		V string `bson:"v"`
 	}
-	err := db.Collection(stampsCollection).FindOne(ctx, bson.M{"_id": name}).Decode(&doc)
-	if errors.Is(err, mongo.ErrNoDocuments) {
+	err := db.Collection(stampsCollection).Get(ctx, name, &doc)
+	if errors.Is(err, failure.ErrNotFound) {
 		return "", nil
 	}
 	return doc.V, err

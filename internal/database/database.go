@@ -46,7 +46,8 @@ type Config struct {
 
 // DB is one client and the database every store works in.
 type DB struct {
-	*mongo.Database
+	// mdb is the driver's database; no store sees it (Collection is their way in).
+	mdb      *mongo.Database
 	client   *mongo.Client
 	embedded *Embedded
 	uri      string
@@ -100,7 +101,7 @@ func Open(ctx context.Context, cfg Config) (*DB, error) {
 		db.Close(context.Background())
 		return nil, fmt.Errorf("reach database at %s: %w", Redact(db.uri), err)
 	}
-	db.Database = client.Database(cfg.Name)
+	db.mdb = client.Database(cfg.Name)
 	if db.embedded != nil || db.shared || cfg.Server != nil {
 		if err := db.locks.openStripes(cfg.Dir); err != nil {
 			db.Close(context.Background())
@@ -149,8 +150,25 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.client.Ping(ctx, readpref.Primary())
 }
 
-// Client is the one driver client.
-func (db *DB) Client() *mongo.Client { return db.client }
+// Name is the database's name.
+func (db *DB) Name() string { return db.mdb.Name() }
+
+// CollectionNames lists the collections the database holds, for tests and tools.
+func (db *DB) CollectionNames(ctx context.Context) ([]string, error) {
+	names, err := db.mdb.ListCollectionNames(ctx, bson.M{})
+	if err != nil {
+		return nil, fmt.Errorf("list collections: %w", err)
+	}
+	return names, nil
+}
+
+// Drop removes the database and everything in it (a test's, a benchmark's).
+func (db *DB) Drop(ctx context.Context) error {
+	if err := db.mdb.Drop(ctx); err != nil {
+		return fmt.Errorf("drop database %s: %w", db.Name(), err)
+	}
+	return nil
+}
 
 // Close disconnects and stops the embedded server, if any.
 func (db *DB) Close(ctx context.Context) error {
@@ -251,57 +269,6 @@ func Redact(uri string) string {
 	return uri
 }
 
-// EnsureIndexes creates the indexes that are missing; it is safe to call at every start. It
-// creates them one at a time and skips those that exist by name, because FerretDB fails when
-// one createIndexes command repeats several existing indexes.
-func EnsureIndexes(ctx context.Context, coll *mongo.Collection, models ...mongo.IndexModel) error {
-	existing := map[string]bool{}
-	specs, err := coll.Indexes().ListSpecifications(ctx)
-	if err != nil {
-		return fmt.Errorf("list indexes on %s: %w", coll.Name(), err)
-	}
-	for _, s := range specs {
-		existing[s.Name] = true
-	}
-	for _, m := range models {
-		name, err := indexName(m)
-		if err != nil {
-			return err
-		}
-		if existing[name] {
-			continue
-		}
-		if _, err := coll.Indexes().CreateOne(ctx, m); err != nil {
-			return fmt.Errorf("create index %s on %s: %w", name, coll.Name(), err)
-		}
-	}
-	return nil
-}
-
-// indexName is the name an index is given: its own, or the driver's default (field_1_...).
-func indexName(m mongo.IndexModel) (string, error) {
-	if m.Options != nil {
-		var o options.IndexOptions
-		for _, set := range m.Options.List() {
-			if err := set(&o); err != nil {
-				return "", err
-			}
-		}
-		if o.Name != nil {
-			return *o.Name, nil
-		}
-	}
-	keys, ok := m.Keys.(bson.D)
-	if !ok {
-		return "", fmt.Errorf("index keys must be a bson.D, got %T", m.Keys)
-	}
-	var parts []string
-	for _, k := range keys {
-		parts = append(parts, fmt.Sprintf("%s_%v", k.Key, k.Value))
-	}
-	return strings.Join(parts, "_"), nil
-}
-
 // secretsCollection holds the secrets SharedSecret makes.
 const secretsCollection = "secrets"
 
@@ -315,19 +282,19 @@ func SharedSecret(ctx context.Context, db *DB, name string, size int) ([]byte, e
 	var doc struct {
 		Value []byte `bson:"value"`
 	}
-	err := coll.FindOne(ctx, bson.M{"_id": name}).Decode(&doc)
+	err := coll.Get(ctx, name, &doc)
 	if err == nil {
 		return doc.Value, nil
 	}
-	if !errors.Is(err, mongo.ErrNoDocuments) {
+	if !errors.Is(err, failure.ErrNotFound) {
 		return nil, fmt.Errorf("read secret %s: %w", name, err)
 	}
 	value := make([]byte, size)
 	if _, err := rand.Read(value); err != nil {
 		return nil, err
 	}
-	_, err = coll.InsertOne(ctx, bson.M{"_id": name, "value": value})
-	if err = Translate(err); errors.Is(err, ErrDuplicate) {
+	err = coll.Insert(ctx, bson.M{"_id": name, "value": value})
+	if errors.Is(err, ErrDuplicate) {
 		// Another instance made it first: use theirs.
 		return SharedSecret(ctx, db, name, size)
 	}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/database"
@@ -21,24 +20,25 @@ func TestTranslate(t *testing.T) {
 	db := dbtest.New(t)
 	ctx := context.Background()
 	coll := db.Collection("things")
-	if err := database.EnsureIndexes(ctx, coll, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true)}); err != nil {
+	if err := database.EnsureIndexes(ctx, coll, database.Index{Keys: []string{"email"}, Unique: true}); err != nil {
 		t.Fatal(err)
 	}
 	// A second call must be harmless: indexes are created at every start.
-	if err := database.EnsureIndexes(ctx, coll, mongo.IndexModel{Keys: bson.D{{Key: "email", Value: 1}}, Options: options.Index().SetUnique(true)}); err != nil {
+	if err := database.EnsureIndexes(ctx, coll, database.Index{Keys: []string{"email"}, Unique: true}); err != nil {
 		t.Fatalf("second EnsureIndexes: %v", err)
 	}
-	if _, err := coll.InsertOne(ctx, bson.M{"email": "a@example.org"}); err != nil {
+	if err := coll.Insert(ctx, bson.M{"email": "a@example.org"}); err != nil {
 		t.Fatal(err)
 	}
-	_, err := coll.InsertOne(ctx, bson.M{"email": "a@example.org"})
+	err := coll.Insert(ctx, bson.M{"email": "a@example.org"})
 	if got := database.Translate(err); !errors.Is(got, failure.ErrConflict) {
 		t.Errorf("duplicate insert: got %v, want ErrConflict", got)
 	}
 	if got := database.Translate(err); !errors.Is(got, database.ErrDuplicate) {
 		t.Errorf("duplicate insert: got %v, want ErrDuplicate", got)
 	}
-	err = coll.FindOne(ctx, bson.M{"email": "nobody"}).Err()
+	var none bson.M
+	err = coll.ScanFirst(ctx, bson.M{"email": "nobody"}, database.Scan{}, &none)
 	if got := database.Translate(err); !errors.Is(got, failure.ErrNotFound) {
 		t.Errorf("missing find: got %v, want ErrNotFound", got)
 	}
@@ -49,7 +49,8 @@ func TestTranslate(t *testing.T) {
 func TestTranslateGroupedInserts(t *testing.T) {
 	db := dbtest.New(t)
 	ctx := context.Background()
-	coll := db.Collection("grouped")
+	// The driver's own errors, which Translate translates.
+	coll := database.Driver(db.Collection("grouped"))
 	if _, err := coll.InsertOne(ctx, bson.M{"_id": "a"}); err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestEmbeddedFolderIsShared(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close(ctx)
-	if _, err := first.Collection("c").InsertOne(ctx, bson.M{"_id": "x"}); err != nil {
+	if err := first.Collection("c").Insert(ctx, bson.M{"_id": "x"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := database.Open(ctx, database.Config{Dir: dir, Listen: "127.0.0.1:0", Name: "p"}); !errors.Is(err, database.ErrInUse) {
@@ -118,7 +119,7 @@ func TestEmbeddedFolderIsShared(t *testing.T) {
 	if !second.Shared() || second.Embedded() {
 		t.Errorf("second: shared=%v embedded=%v, want true false", second.Shared(), second.Embedded())
 	}
-	n, err := second.Collection("c").CountDocuments(ctx, bson.M{"_id": "x"})
+	n, err := second.Collection("c").Count(ctx, bson.M{"_id": "x"})
 	if err != nil || n != 1 {
 		t.Errorf("count through shared listener = %d, %v; want 1", n, err)
 	}
@@ -130,7 +131,7 @@ func TestEmbeddedFolderIsShared(t *testing.T) {
 		t.Fatalf("reopen: %v", err)
 	}
 	defer third.Close(ctx)
-	n, _ = third.Collection("c").CountDocuments(ctx, bson.M{"_id": "x"})
+	n, _ = third.Collection("c").Count(ctx, bson.M{"_id": "x"})
 	if n != 1 {
 		t.Errorf("after restart count = %d, want 1", n)
 	}

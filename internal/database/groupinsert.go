@@ -48,7 +48,7 @@ const DefaultGroupMax = 1024
 
 // GroupDoc is one document for a GroupInserter, and the collection it goes into.
 type GroupDoc struct {
-	Coll *mongo.Collection
+	Coll *Collection
 	Doc  any
 }
 
@@ -61,7 +61,7 @@ type groupWrite struct {
 
 // Insert stores docs in coll, grouped with other writers', and returns each document's
 // outcome in order (see GroupInserter).
-func (g *GroupInserter) Insert(ctx context.Context, coll *mongo.Collection, docs ...any) []error {
+func (g *GroupInserter) Insert(ctx context.Context, coll *Collection, docs ...any) []error {
 	gd := make([]GroupDoc, len(docs))
 	for i, d := range docs {
 		gd[i] = GroupDoc{Coll: coll, Doc: d}
@@ -157,8 +157,8 @@ type slot struct {
 func (g *GroupInserter) store(ctx context.Context, batch []*groupWrite) {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout())
 	defer cancel()
-	var order []*mongo.Collection
-	slots := map[*mongo.Collection][]slot{}
+	var order []*Collection
+	slots := map[*Collection][]slot{}
 	for _, w := range batch {
 		for i, d := range w.docs {
 			if slots[d.Coll] == nil {
@@ -188,7 +188,7 @@ func (g *GroupInserter) store(ctx context.Context, batch []*groupWrite) {
 }
 
 // alone inserts each write's documents of a failed group on their own.
-func (g *GroupInserter) alone(ctx context.Context, coll *mongo.Collection, ss []slot) {
+func (g *GroupInserter) alone(ctx context.Context, coll *Collection, ss []slot) {
 	var writes []*groupWrite
 	mine := map[*groupWrite][]slot{}
 	for _, s := range ss {
@@ -209,10 +209,10 @@ func (g *GroupInserter) alone(ctx context.Context, coll *mongo.Collection, ss []
 	}
 }
 
-func (g *GroupInserter) insertMany(ctx context.Context, coll *mongo.Collection, docs []any) error {
+func (g *GroupInserter) insertMany(ctx context.Context, coll *Collection, docs []any) error {
 	insert := func() error {
 		g.inserts.Add(1)
-		_, err := coll.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
+		_, err := coll.c.InsertMany(ctx, docs, options.InsertMany().SetOrdered(false))
 		return err
 	}
 	if g.Run != nil {
@@ -232,7 +232,7 @@ func wholeWrite(err error) bool {
 }
 
 // wrapInsert names the collection in an error; errors.Is still finds ErrDuplicate in it.
-func wrapInsert(coll *mongo.Collection, err error) error {
+func wrapInsert(coll *Collection, err error) error {
 	if err == nil {
 		return nil
 	}

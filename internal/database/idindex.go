@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	// FerretDB's own SQLite driver; the second connection must use the same library, whose
 	// locks are shared by every connection to a file within one process.
@@ -155,10 +154,14 @@ func quote(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"
 // Collection returns the named collection and remembers that the application uses it, so
 // that EnsureCollections makes it and its _id index. Stores get every collection here when
 // they are constructed.
-func (db *DB) Collection(name string, opts ...options.Lister[options.CollectionOptions]) *mongo.Collection {
+func (db *DB) Collection(name string) *Collection {
 	db.names.Store(name, struct{}{})
-	return db.Database.Collection(name, opts...)
+	return &Collection{db: db, c: db.mdb.Collection(name)}
 }
+
+// ferret reports whether the server is FerretDB on SQLite: embedded in this process, in
+// another (Share), or shared by several databases (Config.Server).
+func (db *DB) ferret() bool { return db.ids != nil }
 
 // EnsureCollections makes every collection got through Collection that does not exist yet
 // and, on embedded FerretDB, gives each the _id index FerretDB's reads can use (see
@@ -173,7 +176,7 @@ func (db *DB) EnsureCollections(ctx context.Context) error {
 		names = append(names, k.(string))
 		return true
 	})
-	existing, err := db.ListCollectionNames(ctx, map[string]any{})
+	existing, err := db.mdb.ListCollectionNames(ctx, map[string]any{})
 	if err != nil {
 		return fmt.Errorf("list collections: %w", err)
 	}
@@ -185,7 +188,7 @@ func (db *DB) EnsureCollections(ctx context.Context) error {
 		if exists[n] {
 			continue
 		}
-		err := db.CreateCollection(ctx, n)
+		err := db.mdb.CreateCollection(ctx, n)
 		var se mongo.ServerError
 		if err != nil && !(errors.As(err, &se) && se.HasErrorCode(namespaceExists)) {
 			return fmt.Errorf("create collection %s: %w", n, err)

@@ -154,7 +154,7 @@ func TestEveryCollectionIsReadByIDThroughAnIndex(t *testing.T) {
 	checkIDSearches(t, sqliteFile(t, dir), tables)
 
 	// FerretDB's reads by _id still find what they should, by string and by ObjectID.
-	coll := db.Collection("journal_revisions")
+	coll := database.Driver(db.Collection("journal_revisions"))
 	oid := bson.NewObjectID()
 	if _, err := coll.InsertMany(ctx, []any{bson.M{"_id": "s1", "n": 1}, bson.M{"_id": oid, "n": 2}}); err != nil {
 		t.Fatal(err)
@@ -175,7 +175,7 @@ func TestIDIndexIsMadeAgainWithItsCollection(t *testing.T) {
 	dir := t.TempDir()
 	db := openFolder(t, dir, nil)
 	ctx := context.Background()
-	coll := db.Collection("things")
+	coll := database.Driver(db.Collection("things"))
 	if err := db.EnsureCollections(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -215,12 +215,12 @@ func TestFolderWithoutIDIndexesGetsThem(t *testing.T) {
 		for i := range docs {
 			docs[i] = bson.M{"_id": fmt.Sprintf("%s-%d", name, i), "n": i}
 		}
-		if _, err := first.Collection(name).InsertMany(ctx, docs); err != nil {
+		if _, err := database.Driver(first.Collection(name)).InsertMany(ctx, docs); err != nil {
 			t.Fatal(err)
 		}
 	}
 	oid := bson.NewObjectID()
-	if _, err := first.Collection("users").InsertOne(ctx, bson.M{"_id": oid, "n": -1}); err != nil {
+	if _, err := database.Driver(first.Collection("users")).InsertOne(ctx, bson.M{"_id": oid, "n": -1}); err != nil {
 		t.Fatal(err)
 	}
 	first.Close(ctx)
@@ -263,7 +263,7 @@ func TestFolderWithoutIDIndexesGetsThem(t *testing.T) {
 		t.Errorf("log does not count the %d collections: %s", len(tables), logged.String())
 	}
 	for _, name := range names {
-		coll := db.Collection(name)
+		coll := database.Driver(db.Collection(name))
 		n, err := coll.CountDocuments(ctx, bson.M{})
 		want := int64(perCollection)
 		if name == "users" {
@@ -280,7 +280,7 @@ func TestFolderWithoutIDIndexesGetsThem(t *testing.T) {
 		}
 	}
 	var doc struct{ N int }
-	if err := db.Collection("users").FindOne(ctx, bson.M{"_id": oid}).Decode(&doc); err != nil || doc.N != -1 {
+	if err := database.Driver(db.Collection("users")).FindOne(ctx, bson.M{"_id": oid}).Decode(&doc); err != nil || doc.N != -1 {
 		t.Errorf("record by ObjectID: %+v, %v", doc, err)
 	}
 	checkIDSearches(t, sqliteFile(t, dir), tables)
@@ -302,7 +302,7 @@ func BenchmarkFindByID(b *testing.B) {
 	db := openFolder(b, dir, nil)
 	ctx := context.Background()
 	const n = 20_000
-	coll := db.Collection("bench")
+	coll := database.Driver(db.Collection("bench"))
 	for start := 0; start < n; start += 1000 {
 		docs := make([]any, 1000)
 		for i := range docs {

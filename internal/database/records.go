@@ -3,32 +3,27 @@ package database
 import (
 	"context"
 	"errors"
-	"fmt"
 
 	"go.mongodb.org/mongo-driver/v2/bson"
-	"go.mongodb.org/mongo-driver/v2/mongo"
-	"go.mongodb.org/mongo-driver/v2/mongo/options"
 
 	"polyphony/internal/failure"
 )
 
-// The stores reach their records through these few calls. Each reads or writes one
-// document by exactly {_id: id}, the only filter that embedded FerretDB answers through an
+// These helpers, over Collection's calls by id, are what the stores use most. Each reads or
+// writes one document by exactly {_id: id}, the only filter that embedded FerretDB answers through an
 // index (see idindex.go), so what a request costs does not grow with what is stored. On a
 // MongoDB server the same calls are ordinary reads by the primary key.
 
 // FindByID reads one document by _id. A missing document is failure.ErrNotFound.
-func FindByID[T any](ctx context.Context, coll *mongo.Collection, id string) (T, error) {
+func FindByID[T any](ctx context.Context, coll *Collection, id string) (T, error) {
 	var doc T
-	if err := coll.FindOne(ctx, bson.M{"_id": id}).Decode(&doc); err != nil {
-		return doc, fmt.Errorf("%s %s: %w", coll.Name(), id, Translate(err))
-	}
-	return doc, nil
+	err := coll.Get(ctx, id, &doc)
+	return doc, err
 }
 
 // FindEachByID reads the documents with the given ids, one read by _id each (a filter on
 // $in scans on embedded FerretDB), in the order of ids; ids with no document are left out.
-func FindEachByID[T any](ctx context.Context, coll *mongo.Collection, ids []string) ([]T, error) {
+func FindEachByID[T any](ctx context.Context, coll *Collection, ids []string) ([]T, error) {
 	out := make([]T, 0, len(ids))
 	for _, id := range ids {
 		d, err := FindByID[T](ctx, coll, id)
@@ -45,16 +40,13 @@ func FindEachByID[T any](ctx context.Context, coll *mongo.Collection, ids []stri
 
 // Insert stores doc under its _id. A document already stored under it is ErrDuplicate (a
 // failure.ErrConflict), whatever the engine.
-func Insert(ctx context.Context, coll *mongo.Collection, doc any) error {
-	if _, err := coll.InsertOne(ctx, doc); err != nil {
-		return fmt.Errorf("insert into %s: %w", coll.Name(), Translate(err))
-	}
-	return nil
+func Insert(ctx context.Context, coll *Collection, doc any) error {
+	return coll.Insert(ctx, doc)
 }
 
 // InsertOnce stores doc under its _id unless a document is stored there already: a retry,
 // or another instance storing the same record, is not an error.
-func InsertOnce(ctx context.Context, coll *mongo.Collection, doc any) error {
+func InsertOnce(ctx context.Context, coll *Collection, doc any) error {
 	if err := Insert(ctx, coll, doc); err != nil && !errors.Is(err, ErrDuplicate) {
 		return err
 	}
@@ -62,11 +54,9 @@ func InsertOnce(ctx context.Context, coll *mongo.Collection, doc any) error {
 }
 
 // DeleteByID removes the document with that _id, if there is one.
-func DeleteByID(ctx context.Context, coll *mongo.Collection, id string) error {
-	if _, err := coll.DeleteOne(ctx, bson.M{"_id": id}); err != nil {
-		return fmt.Errorf("delete %s %s: %w", coll.Name(), id, Translate(err))
-	}
-	return nil
+func DeleteByID(ctx context.Context, coll *Collection, id string) error {
+	_, err := coll.Delete(ctx, id)
+	return err
 }
 
 // AddToList adds value to the array field of the list document id (made on first use),
@@ -74,38 +64,28 @@ func DeleteByID(ctx context.Context, coll *mongo.Collection, id string) error {
 // of one owner by _id (an author's entries, an assessment's results) instead of by a filter.
 // The embedded engine carries out an update as a read and a write, so the add holds the
 // document's lock (Serialize), which on that engine every process writing the folder honours.
-func (db *DB) AddToList(ctx context.Context, coll *mongo.Collection, id, field string, value any) error {
+func (db *DB) AddToList(ctx context.Context, coll *Collection, id, field string, value any) error {
 	return db.updateList(ctx, coll, id, bson.M{"$addToSet": bson.M{field: value}})
 }
 
 // RemoveFromList takes value out of the array field of the list document id.
-func (db *DB) RemoveFromList(ctx context.Context, coll *mongo.Collection, id, field string, value any) error {
+func (db *DB) RemoveFromList(ctx context.Context, coll *Collection, id, field string, value any) error {
 	defer db.Serialize(coll.Name(), id)()
-	if _, err := coll.UpdateOne(ctx, bson.M{"_id": id}, bson.M{"$pull": bson.M{field: value}}); err != nil {
-		return fmt.Errorf("remove from %s %s: %w", coll.Name(), id, Translate(err))
-	}
-	return nil
+	return coll.Update(ctx, id, bson.M{"$pull": bson.M{field: value}})
 }
 
-func (db *DB) updateList(ctx context.Context, coll *mongo.Collection, id string, update bson.M) error {
+func (db *DB) updateList(ctx context.Context, coll *Collection, id string, update bson.M) error {
 	defer db.Serialize(coll.Name(), id)()
-	add := func() error {
-		_, err := coll.UpdateOne(ctx, bson.M{"_id": id}, update, options.UpdateOne().SetUpsert(true))
-		return Translate(err)
-	}
-	err := add()
+	err := coll.Upsert(ctx, id, update)
 	if errors.Is(err, ErrDuplicate) {
 		// Two first adds raced to make the document (another process): it exists now.
-		err = add()
+		err = coll.Upsert(ctx, id, update)
 	}
-	if err != nil {
-		return fmt.Errorf("add to %s %s: %w", coll.Name(), id, err)
-	}
-	return nil
+	return err
 }
 
 // AddField sets one field (a dotted path) of the document id, made on first use, holding
 // the document's lock like AddToList.
-func (db *DB) AddField(ctx context.Context, coll *mongo.Collection, id, field string, value any) error {
+func (db *DB) AddField(ctx context.Context, coll *Collection, id, field string, value any) error {
 	return db.updateList(ctx, coll, id, bson.M{"$set": bson.M{field: value}})
 }
