@@ -24,6 +24,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/sso"
 	"polyphony/realtime"
 )
 
@@ -80,6 +81,8 @@ type Deps struct {
 	Journals *courses.Journals
 	// Exports runs each person's export of everything they hold, on any instance.
 	Exports *courses.ExportJobs
+	// SSO, when set, is the organisation's OpenID provider people may sign in through.
+	SSO *sso.Provider
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -252,6 +255,7 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/signin", Public, s.signinPage)
 	s.add(http.MethodPost, "/signin", Public, s.signin)
 	s.add(http.MethodPost, "/signout", SignedIn, s.signout)
+	s.ssoRoutes()
 	s.add(http.MethodGet, "/", SignedIn, s.home)
 	s.add(http.MethodGet, "/account", SignedIn, s.accountPage)
 	s.add(http.MethodPost, "/account/tokens", SignedIn, s.accountCreateToken)
