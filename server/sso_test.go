@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/browsertest"
 	"polyphony/internal/sso"
 	"polyphony/internal/ssotest"
 	"polyphony/server"
@@ -332,4 +333,52 @@ func between(s, start, end string) string {
 	}
 	v, _, _ := strings.Cut(after, end)
 	return v
+}
+
+func TestBrowserSSOSignIn(t *testing.T) {
+	sf := newSSOFixture(t, ssotest.Options{}, false)
+	browser := browsertest.New(t)
+
+	t.Run("signs in", func(t *testing.T) {
+		b := browser.NewIsolatedTab().For(t)
+		b.Navigate(sf.ts.URL + "/journal")
+		wantPath(t, b, sf.ts.URL, "/signin")
+		wantText(t, b, "#signin-sso", "Sign in with your organisation account")
+		screenshot(b, "signin-sso")
+		b.AssertNoAxeViolations(t)
+
+		b.ClickAndWait("#signin-sso")
+		if !strings.HasPrefix(b.URL(), sf.op.Issuer+"/login/") {
+			t.Fatalf("after the button, on %s, want the provider's login page", b.URL())
+		}
+		b.Fill("#username", ssoNurse.Email)
+		b.Fill("#password", ssoNurse.Password)
+		b.Submit("#password")
+		wantPath(t, b, sf.ts.URL, "/journal")
+		if b.Status() != http.StatusOK {
+			t.Errorf("/journal after the organisation sign-in: status %d", b.Status())
+		}
+		b.Navigate(sf.ts.URL + "/account")
+		wantText(t, b, ".nhsuk-summary-list", ssoNurse.Email)
+		if c := b.Cookie("polyphony-sso"); c != nil {
+			t.Errorf("the sign-in's state cookie is still there: %+v", c)
+		}
+	})
+	t.Run("unknown person", func(t *testing.T) {
+		b := browser.NewIsolatedTab().For(t)
+		b.Navigate(sf.ts.URL + "/signin")
+		b.ClickAndWait("#signin-sso")
+		b.Fill("#username", ssoStranger.Email)
+		b.Fill("#password", ssoStranger.Password)
+		b.Submit("#password")
+		wantPath(t, b, sf.ts.URL, server.SSOCallbackPath)
+		wantText(t, b, "h1", "You are not on Polyphony yet")
+		wantText(t, b, "#refusal", "Your organisation account (stranger@nhs.example) is not on Polyphony yet: ask your programme administrator to add you.")
+		screenshot(b, "signin-sso-refused")
+		b.AssertNoAxeViolations(t)
+		b.ClickAndWait(`main a[href="/signin"]`)
+		wantPath(t, b, sf.ts.URL, "/signin")
+		b.Navigate(sf.ts.URL + "/")
+		wantPath(t, b, sf.ts.URL, "/signin")
+	})
 }

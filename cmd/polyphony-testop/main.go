@@ -80,7 +80,12 @@ func run(args []string) error {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	router := exampleop.SetupServer(issuer, store, logger, false)
 
-	srv := &http.Server{Handler: router, ReadHeaderTimeout: 10 * time.Second}
+	// A browser asks for a favicon on the login page; a 404 would be reported by the browser
+	// tests as a failed resource.
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	mux.Handle("/", router)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	fmt.Printf("issuer %s\n", issuer)
