@@ -81,7 +81,7 @@ func (s *Server) ssoBegin(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	c.SetCookie(s.ssoCookie(state, int(sso.DefaultStateLifetime.Seconds())))
+	c.SetCookie(s.ssoCookie(state, int(s.deps.SSO.StateLifetime().Seconds())))
 	return c.Redirect(http.StatusSeeOther, authURL)
 }
 

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -381,4 +382,32 @@ func TestBrowserSSOSignIn(t *testing.T) {
 		b.Navigate(sf.ts.URL + "/")
 		wantPath(t, b, sf.ts.URL, "/signin")
 	})
+}
+
+// A provider that cannot be reached: Polyphony still starts, and the button leads to a page
+// saying so instead of an error.
+func TestSSOProviderUnreachable(t *testing.T) {
+	f := newFixture(t, func(t testing.TB, f *fixture, deps *server.Deps) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		issuer := "http://" + ln.Addr().String()
+		ln.Close() // nothing answers there now
+		p, err := sso.New(context.Background(), f.db, sso.Config{Issuer: issuer, ClientID: "polyphony", ClientSecret: "s",
+			RedirectURL: f.ts.URL + server.SSOCallbackPath})
+		if err != nil {
+			t.Fatal(err)
+		}
+		deps.SSO = p
+	})
+	c := f.client(t)
+	res, body := pageGet(c, "/signin/sso")
+	wantRefused(t, c, res, body, http.StatusServiceUnavailable, "Your organisation&#39;s sign-in cannot be reached",
+		"Polyphony cannot reach your organisation&#39;s sign-in just now. Try again in a few minutes")
+	for _, ck := range res.Cookies() {
+		if ck.Name == "polyphony-sso" {
+			t.Errorf("a sign-in that could not begin set the state cookie")
+		}
+	}
 }

@@ -33,6 +33,9 @@ import (
 // DefaultStateLifetime is how long a person has to sign in at their provider.
 const DefaultStateLifetime = 10 * time.Minute
 
+// defaultTimeout bounds each request to the provider.
+const defaultTimeout = 15 * time.Second
+
 // Config is how Polyphony reaches its organisation's provider.
 type Config struct {
 	// Issuer is the provider's issuer URL, where /.well-known/openid-configuration is found.
@@ -48,7 +51,8 @@ type Config struct {
 	PasswordsOff bool
 	// StateLifetime bounds a sign-in in progress; zero is DefaultStateLifetime.
 	StateLifetime time.Duration
-	// HTTPClient reaches the provider; nil is http.DefaultClient.
+	// HTTPClient reaches the provider; nil is a client that gives up after 15 s, so a
+	// provider that hangs does not hold a sign-in for ever.
 	HTTPClient *http.Client
 	// Now is the clock for states and token expiry; nil is time.Now.
 	Now func() time.Time
@@ -105,7 +109,7 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Provider, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = http.DefaultClient
+		cfg.HTTPClient = &http.Client{Timeout: defaultTimeout}
 	}
 	domains := make([]string, 0, len(cfg.Domains))
 	for _, d := range cfg.Domains {
@@ -137,6 +141,9 @@ func (p *Provider) Covers(email string) bool {
 func (p *Provider) PasswordsOff(email string) bool {
 	return p.cfg.PasswordsOff && len(p.cfg.Domains) > 0 && p.Covers(email)
 }
+
+// StateLifetime is how long a sign-in begun now may take.
+func (p *Provider) StateLifetime() time.Duration { return p.cfg.StateLifetime }
 
 // Domains lists the email domains the provider covers.
 func (p *Provider) Domains() []string { return slices.Clone(p.cfg.Domains) }
