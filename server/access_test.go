@@ -30,6 +30,8 @@ var expectedAccess = map[string]string{
 	"GET /signin":                      "anyone",
 	"POST /signin":                     "anyone",
 	"POST /signout":                    "signed-in",
+	"GET /signin/sso":                  "anyone", // registered when an OpenID provider is configured
+	"GET /signin/sso/callback":         "anyone",
 	"GET /":                            "signed-in",
 	"GET /account":                     "signed-in",
 	"POST /account/tokens":             "signed-in",
