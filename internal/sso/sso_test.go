@@ -234,3 +234,25 @@ func TestDomains(t *testing.T) {
 		t.Error("with no domains, every address is covered and no password is turned off")
 	}
 }
+
+// A sign-in begun on one instance finishes on another sharing the database, once.
+func TestAnotherInstanceFinishes(t *testing.T) {
+	op := ssotest.Start(t, ssotest.Options{RedirectURI: redirect, Users: people})
+	db := dbtest.New(t)
+	instance := func() *sso.Provider {
+		p, err := sso.New(context.Background(), db, sso.Config{Issuer: op.Issuer, ClientID: op.ClientID,
+			ClientSecret: op.ClientSecret, RedirectURL: redirect, Domains: []string{"nhs.example"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	one, two := instance(), instance()
+	state, code := signIn(t, one, op, "ada@nhs.example", "pass-ada")
+	if id, err := two.Finish(context.Background(), state, code); err != nil || id.Email != "ada@nhs.example" {
+		t.Fatalf("the other instance: %+v, %v", id, err)
+	}
+	if _, err := one.Finish(context.Background(), state, code); !errors.Is(err, sso.ErrState) {
+		t.Errorf("the first instance after the other used the state: %v, want ErrState", err)
+	}
+}
