@@ -278,6 +278,14 @@ func TestSSOWrongAudience(t *testing.T) {
 		"Polyphony could not confirm that your organisation&#39;s answer was meant for it")
 }
 
+func TestSSOOtherNonce(t *testing.T) {
+	sf := newSSOFixture(t, ssotest.Options{Nonce: "a-nonce-of-another-sign-in"}, false)
+	c := sf.client(t)
+	res, body, _ := sf.signInAt(t, c, ssoNurse, "/")
+	wantRefused(t, c, res, body, http.StatusUnauthorized, "Your organisation&#39;s sign-in could not be checked",
+		"Polyphony could not confirm that your organisation&#39;s answer was meant for it")
+}
+
 func TestSSOExpiredToken(t *testing.T) {
 	sf := newSSOFixture(t, ssotest.Options{IDTokenLifetime: -time.Minute}, false)
 	c := sf.client(t)

@@ -4,9 +4,9 @@
 // listens on loopback, prints "issuer <url>" on its first line of output once it answers,
 // and runs until it is sent SIGTERM or SIGINT.
 //
-// Two flags make it misbehave on purpose, so that tests can show Polyphony refusing what a
-// broken or hostile provider sends: -audience issues id tokens for another client, and a
-// negative -id-token-lifetime issues them already expired.
+// Three flags make it misbehave on purpose, so that tests can show Polyphony refusing what a
+// broken or hostile provider sends: -audience issues id tokens for another client, -nonce
+// puts another nonce in them, and a negative -id-token-lifetime issues them already expired.
 //
 //	polyphony-testop -client-id polyphony -client-secret s \
 //	    -redirect-uri http://127.0.0.1:8080/signin/sso/callback \
@@ -52,6 +52,7 @@ func run(args []string) error {
 	secret := fs.String("client-secret", "secret", "the client's secret")
 	audience := fs.String("audience", "", "audience of the id tokens issued (default: the client id); another value makes tokens for another client")
 	lifetime := fs.Duration("id-token-lifetime", time.Hour, "how long an id token is valid; negative issues tokens already expired")
+	nonce := fs.String("nonce", "", "a nonce to put in every id token instead of the client's (default: the client's, as it should be)")
 	var redirects, users listFlag
 	fs.Var(&redirects, "redirect-uri", "a redirect URI registered for the client (repeatable)")
 	fs.Var(&users, "user", "a person who can sign in, as email:password or email:password:unverified (repeatable); the email is also the username")
@@ -76,7 +77,7 @@ func run(args []string) error {
 	issuer := "http://" + ln.Addr().String()
 
 	storage.RegisterClients(storage.WebClient(*clientID, *secret, redirects...))
-	store := &testStorage{Storage: storage.NewStorage(people), audience: *audience, lifetime: *lifetime}
+	store := &testStorage{Storage: storage.NewStorage(people), audience: *audience, nonce: *nonce, lifetime: *lifetime}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	router := exampleop.SetupServer(issuer, store, logger, false)
 
@@ -138,6 +139,7 @@ func (p people) ExampleClientID() string { return storage.ServiceUserID }
 type testStorage struct {
 	*storage.Storage
 	audience string
+	nonce    string
 	lifetime time.Duration
 }
 
@@ -151,10 +153,10 @@ func (s *testStorage) GetClientByClientID(ctx context.Context, id string) (op.Cl
 
 func (s *testStorage) AuthRequestByCode(ctx context.Context, code string) (op.AuthRequest, error) {
 	r, err := s.Storage.AuthRequestByCode(ctx, code)
-	if err != nil || s.audience == "" {
+	if err != nil || (s.audience == "" && s.nonce == "") {
 		return r, err
 	}
-	return otherAudience{AuthRequest: r, audience: s.audience}, nil
+	return altered{AuthRequest: r, audience: s.audience, nonce: s.nonce}, nil
 }
 
 type testClient struct {
@@ -173,12 +175,30 @@ func (c testClient) GetID() string {
 func (c testClient) IDTokenLifetime() time.Duration       { return c.lifetime }
 func (c testClient) IDTokenUserinfoClaimsAssertion() bool { return true }
 
-// otherAudience is an authorisation request whose tokens are for another client: their
-// audience and authorised party name it, and nothing else.
-type otherAudience struct {
+// altered is an authorisation request whose tokens are for another client (their audience
+// and authorised party name it, and nothing else) or carry another nonce, as set.
+type altered struct {
 	op.AuthRequest
-	audience string
+	audience, nonce string
 }
 
-func (r otherAudience) GetAudience() []string { return []string{r.audience} }
-func (r otherAudience) GetClientID() string   { return r.audience }
+func (r altered) GetAudience() []string {
+	if r.audience == "" {
+		return r.AuthRequest.GetAudience()
+	}
+	return []string{r.audience}
+}
+
+func (r altered) GetClientID() string {
+	if r.audience == "" {
+		return r.AuthRequest.GetClientID()
+	}
+	return r.audience
+}
+
+func (r altered) GetNonce() string {
+	if r.nonce == "" {
+		return r.AuthRequest.GetNonce()
+	}
+	return r.nonce
+}

@@ -256,3 +256,13 @@ func TestAnotherInstanceFinishes(t *testing.T) {
 		t.Errorf("the first instance after the other used the state: %v, want ErrState", err)
 	}
 }
+
+func TestOtherNonceRefused(t *testing.T) {
+	op := ssotest.Start(t, ssotest.Options{RedirectURI: redirect, Users: people, Nonce: "a-nonce-of-another-sign-in"})
+	p, _ := newProvider(t, op, op.ClientID, nil)
+	state, code := signIn(t, p, op, "ada@nhs.example", "pass-ada")
+	_, err := p.Finish(context.Background(), state, code)
+	if !errors.Is(err, sso.ErrTokenInvalid) || !strings.Contains(err.Error(), "nonce") {
+		t.Errorf("Finish: %v, want ErrTokenInvalid for the nonce", err)
+	}
+}

@@ -55,6 +55,8 @@ type Options struct {
 	// IDTokenLifetime, when not zero, is how long id tokens last; negative ones are issued
 	// already expired.
 	IDTokenLifetime time.Duration
+	// Nonce, when set, is put in every id token instead of the client's.
+	Nonce string
 }
 
 // Provider is a running provider.
@@ -79,6 +81,9 @@ func Start(t testing.TB, opts Options) *Provider {
 	args := []string{"-client-id", opts.ClientID, "-client-secret", opts.ClientSecret, "-redirect-uri", opts.RedirectURI}
 	if opts.Audience != "" {
 		args = append(args, "-audience", opts.Audience)
+	}
+	if opts.Nonce != "" {
+		args = append(args, "-nonce", opts.Nonce)
 	}
 	if opts.IDTokenLifetime != 0 {
 		args = append(args, "-id-token-lifetime", opts.IDTokenLifetime.String())
