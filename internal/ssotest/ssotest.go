@@ -1,7 +1,7 @@
 // Package ssotest runs a real OpenID provider on a loopback port for tests: the program in
 // cmd/polyphony-testop, built on the provider of github.com/zitadel/oidc. It is taken from
-// the POLYPHONY_TESTOP_BIN environment variable, else built once per test binary with
-// `go build` (quick after the first time, from Go's build cache), which needs nothing but
+// the POLYPHONY_TESTOP_BIN environment variable, else built with `go build` into the
+// git-ignored .cache/ssotest (once for each version of its source), which needs nothing but
 // this module and its dependencies: a fresh clone runs these tests with no step before.
 //
 //	op := ssotest.Start(t, ssotest.Options{RedirectURI: base + "/signin/sso/callback",
@@ -13,6 +13,7 @@ package ssotest
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -174,22 +175,48 @@ func binary() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "ssotest-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		built = filepath.Join(dir, "polyphony-testop")
-		ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, "go", "build", "-o", built, "./cmd/polyphony-testop")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("build the OpenID provider: %v\n%s", err, out)
-		}
-	})
+	buildOnce.Do(func() { built, buildErr = build(root) })
 	return built, buildErr
+}
+
+// build builds the provider into <module root>/.cache/ssotest, named for a hash of its source
+// and of go.sum, so that test binaries of one version share one build and a changed program
+// gets a new one. It builds to a file of its own and renames it into place: test binaries of
+// several packages run at once.
+func build(root string) (string, error) {
+	h := sha256.New()
+	for _, f := range []string{filepath.Join("cmd", "polyphony-testop", "main.go"), "go.mod", "go.sum"} {
+		b, err := os.ReadFile(filepath.Join(root, f))
+		if err != nil {
+			return "", err
+		}
+		h.Write(b)
+	}
+	dir := filepath.Join(root, ".cache", "ssotest")
+	bin := filepath.Join(dir, fmt.Sprintf("polyphony-testop-%x", h.Sum(nil)[:8]))
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(dir, "build-*")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	ctx, cancel := context.WithTimeout(context.Background(), StartTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", tmp.Name(), "./cmd/polyphony-testop")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build the OpenID provider: %v\n%s", err, out)
+	}
+	if err := os.Rename(tmp.Name(), bin); err != nil {
+		return "", err
+	}
+	return bin, nil
 }
 
 var (
