@@ -1,5 +1,6 @@
 # Polyphony: `make run` starts the platform on its embedded defaults; `make test` installs what
 # the tests need (front-end packages, a MinIO server, Debian's chromium) and runs them all.
+# The tests build the OpenID provider they sign in through (cmd/polyphony-testop) themselves.
 
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 CACHE         := $(CURDIR)/.cache

@@ -39,6 +39,8 @@ var expectedAccess = map[string]string{
 	"POST /api/v1/password-links":        "anyone",
 	"POST /api/v1/me/password":           "signed-in",
 	"POST /api/v1/users/:id/invitations": "admin",
+	"GET /signin/sso":                    "anyone", // registered when an OpenID provider is configured
+	"GET /signin/sso/callback":           "anyone",
 	"POST /signout":                      "signed-in",
 	"GET /":                              "signed-in",
 	"GET /account":                       "signed-in",

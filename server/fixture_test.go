@@ -45,13 +45,16 @@ type fixture struct {
 	byRole      map[accounts.Role]demo.Login
 }
 
-func newFixture(t testing.TB) *fixture {
+func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
 	t.Helper()
-	return newFixtureOn(t, dbtest.New(t))
+	return newFixtureOn(t, dbtest.New(t), opts...)
 }
 
+// fixtureOption changes the services the server is built with, once its address is known.
+type fixtureOption func(t testing.TB, f *fixture, deps *server.Deps)
+
 // newFixtureOn is newFixture on the given database.
-func newFixtureOn(t testing.TB, db *database.DB) *fixture {
+func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	acc, err := accounts.NewService(ctx, db, accounts.Config{
@@ -102,8 +105,12 @@ func newFixtureOn(t testing.TB, db *database.DB) *fixture {
 		t.Fatal(err)
 	}
 	f.exports = newExports(t, f.journals, f.media, courses.ExportJobOptions{})
-	f.srv, err = server.New(server.Config{PublicURL: u}, server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
-		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports})
+	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
+		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports}
+	for _, o := range opts {
+		o(t, f, &deps)
+	}
+	f.srv, err = server.New(server.Config{PublicURL: u}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
@@ -60,7 +61,7 @@ func (s *Server) signinPage(c echo.Context) error {
 	if currentUser(c) != nil {
 		return c.Redirect(http.StatusSeeOther, "/")
 	}
-	data := pageData{Title: "Sign in", CSRF: s.signinToken(c), Values: map[string]string{"next": c.QueryParam("next")}}
+	data := pageData{Title: "Sign in", CSRF: s.signinToken(c), Values: map[string]string{"next": c.QueryParam("next")}, Data: s.signinOptions()}
 	if c.QueryParam("ended") != "" {
 		data.Notice = "Your session has ended. Sign in again to carry on."
 	}
@@ -76,7 +77,7 @@ func (s *Server) signinPage(c echo.Context) error {
 
 func (s *Server) signin(c echo.Context) error {
 	email, password := strings.TrimSpace(c.FormValue("email")), c.FormValue("password")
-	data := pageData{Title: "Sign in", Values: map[string]string{"email": email, "next": c.FormValue("next")}}
+	data := pageData{Title: "Sign in", Values: map[string]string{"email": email, "next": c.FormValue("next")}, Data: s.signinOptions()}
 	fail := func(status int, errs ...fieldError) error {
 		data.CSRF = s.signinToken(c)
 		data.Errors = errs
@@ -103,6 +104,8 @@ func (s *Server) signin(c echo.Context) error {
 		return fail(http.StatusTooManyRequests, fieldError{Field: "email", Message: "Too many attempts to sign in. Wait " + throttled.RetryAfter.String() + " and try again."})
 	case errors.Is(err, accounts.ErrDisabled):
 		return fail(http.StatusForbidden, fieldError{Field: "email", Message: "This account is disabled. Ask your programme administrator."})
+	case errors.Is(err, errPasswordsOff):
+		return fail(http.StatusForbidden, fieldError{Field: "email", Message: passwordsOffMessage})
 	case errors.Is(err, failure.ErrUnauthenticated):
 		return fail(http.StatusUnauthorized, fieldError{Field: "email", Message: "The email address or password is not right"})
 	case err != nil:
@@ -112,16 +115,30 @@ func (s *Server) signin(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, localPath(c.FormValue("next")))
 }
 
-// login checks the credentials and starts a new session, ending any session the browser
-// already had, so a session id is never carried across a sign-in.
+// login checks the credentials and starts a new session (see startSession). A person whose
+// organisation signs them in, with passwords turned off for it, is refused before the
+// password is looked at.
 func (s *Server) login(c echo.Context, email, password string) (accounts.User, error) {
+	if s.passwordsOff(email) {
+		return accounts.User{}, errPasswordsOff
+	}
+	return s.startSession(c, func(ctx context.Context) (accounts.User, string, accounts.Session, error) {
+		return s.deps.Accounts.Login(ctx, email, password, c.RealIP(), c.Request().UserAgent())
+	})
+}
+
+// startSession signs in with begin, which checks who the person is and starts their
+// session, and sets the session cookie. Any session the browser already had is ended first,
+// so a session id is never carried across a sign-in. Both password sign-in and the
+// organisation's sign-in (sso.go) come through here.
+func (s *Server) startSession(c echo.Context, begin func(ctx context.Context) (accounts.User, string, accounts.Session, error)) (accounts.User, error) {
 	ctx := c.Request().Context()
 	if old, err := c.Cookie(s.sessionCookieName()); err == nil && old.Value != "" {
 		if err := s.deps.Accounts.Logout(ctx, old.Value); err != nil {
 			return accounts.User{}, err
 		}
 	}
-	u, secret, sess, err := s.deps.Accounts.Login(ctx, email, password, c.RealIP(), c.Request().UserAgent())
+	u, secret, sess, err := begin(ctx)
 	if err != nil {
 		return accounts.User{}, err
 	}

@@ -24,6 +24,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/sso"
 	"polyphony/realtime"
 )
 
@@ -82,6 +83,8 @@ type Deps struct {
 	Exports *courses.ExportJobs
 	// Mail sends the emails about passwords and invitations; nil sends none.
 	Mail AccountMail
+	// SSO, when set, is the organisation's OpenID provider people may sign in through.
+	SSO *sso.Provider
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -255,6 +258,7 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/signin", Public, s.signin)
 	s.passwordRoutes()
 	s.add(http.MethodPost, "/signout", SignedIn, s.signout)
+	s.ssoRoutes()
 	s.add(http.MethodGet, "/", SignedIn, s.home)
 	s.add(http.MethodGet, "/account", SignedIn, s.accountPage)
 	s.add(http.MethodPost, "/account/tokens", SignedIn, s.accountCreateToken)

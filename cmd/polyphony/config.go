@@ -57,6 +57,11 @@ var settings = []setting{
 	{"upload-min-kbps", "POLYPHONY_UPLOAD_MIN_KBPS", "4", "slowest average an upload may arrive at, in kilobytes a second", false},
 	{"max-conns-per-ip", "POLYPHONY_MAX_CONNS_PER_IP", "256", "connections open at once from one client address (trusted proxies not counted)", false},
 	{"shutdown-timeout", "POLYPHONY_SHUTDOWN_TIMEOUT", "15s", "how long requests in flight may take to finish on SIGTERM", false},
+	{"sso-issuer", "POLYPHONY_SSO_ISSUER", "", "issuer URL of the organisation's OpenID Connect provider (for Entra ID, https://login.microsoftonline.com/<tenant>/v2.0); when set, people may sign in with their organisation account", false},
+	{"sso-client-id", "POLYPHONY_SSO_CLIENT_ID", "", "Polyphony's client (application) id at the provider", false},
+	{"sso-client-secret", "POLYPHONY_SSO_CLIENT_SECRET", "", "Polyphony's client secret at the provider", true},
+	{"sso-domains", "POLYPHONY_SSO_DOMAINS", "", "comma-separated email domains the provider covers (nhs.net); an address outside them is refused (empty: any)", false},
+	{"sso-passwords-off", "POLYPHONY_SSO_PASSWORDS_OFF", "false", "refuse passwords for addresses in --sso-domains, who must sign in with their organisation account", false},
 	{"log-level", "POLYPHONY_LOG_LEVEL", "info", "debug, info, warn or error", false},
 	{"log-format", "POLYPHONY_LOG_FORMAT", "text", "text or json", false},
 }
@@ -96,6 +101,12 @@ type Config struct {
 	UploadLimits media.Limits
 	// Fonts is the folder of the NHS.UK font files, or "" for none (see server.Config).
 	Fonts string
+	// SSO is the organisation's OpenID provider; SSOIssuer "" is none.
+	SSOIssuer       string
+	SSOClientID     string
+	SSOClientSecret string
+	SSODomains      []string
+	SSOPasswordsOff bool
 
 	raw map[string]string
 }
@@ -258,6 +269,9 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 			}
 		}
 	}
+	if err := c.loadSSO(raw); err != nil {
+		return nil, err
+	}
 	if err := c.LogLevel.UnmarshalText([]byte(raw["log-level"])); err != nil {
 		return nil, settingError("log-level", "%q is not one of debug, info, warn, error", raw["log-level"])
 	}
@@ -265,6 +279,56 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 		return nil, settingError("log-format", "%q is not text or json", c.LogFormat)
 	}
 	return c, nil
+}
+
+// loadSSO reads the organisation sign-in settings. The issuer is https, or http on
+// loopback only (a test provider): id tokens and the client secret travel to it.
+func (c *Config) loadSSO(raw map[string]string) error {
+	c.SSOIssuer, c.SSOClientID, c.SSOClientSecret = raw["sso-issuer"], raw["sso-client-id"], raw["sso-client-secret"]
+	var err error
+	if c.SSOPasswordsOff, err = strconv.ParseBool(raw["sso-passwords-off"]); err != nil {
+		return settingError("sso-passwords-off", "%q is not true or false", raw["sso-passwords-off"])
+	}
+	for _, d := range strings.Split(raw["sso-domains"], ",") {
+		d = strings.ToLower(strings.TrimPrefix(strings.TrimSpace(d), "@"))
+		if d == "" {
+			continue
+		}
+		if strings.ContainsAny(d, "@/: ") || !strings.Contains(d, ".") || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") {
+			return settingError("sso-domains", "%q is not an email domain such as nhs.net", d)
+		}
+		c.SSODomains = append(c.SSODomains, d)
+	}
+	if c.SSOIssuer == "" {
+		for _, name := range []string{"sso-client-id", "sso-client-secret", "sso-domains"} {
+			if raw[name] != "" {
+				return settingError(name, "is set but --sso-issuer is not")
+			}
+		}
+		if c.SSOPasswordsOff {
+			return settingError("sso-passwords-off", "needs --sso-issuer and --sso-domains")
+		}
+		return nil
+	}
+	u, err := url.Parse(c.SSOIssuer)
+	loopback := false
+	if err == nil {
+		ip := net.ParseIP(u.Hostname())
+		loopback = u.Hostname() == "localhost" || (ip != nil && ip.IsLoopback())
+	}
+	if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" || (u.Scheme != "https" && !(u.Scheme == "http" && loopback)) {
+		return settingError("sso-issuer", "%q is not an https:// issuer URL (http:// is allowed on loopback only)", c.SSOIssuer)
+	}
+	if c.SSOClientID == "" {
+		return settingError("sso-client-id", "is required when --sso-issuer is set")
+	}
+	if c.SSOClientSecret == "" {
+		return settingError("sso-client-secret", "is required when --sso-issuer is set")
+	}
+	if c.SSOPasswordsOff && len(c.SSODomains) == 0 {
+		return settingError("sso-passwords-off", "needs --sso-domains, the addresses whose passwords are turned off")
+	}
+	return nil
 }
 
 // fontFolder reads the fonts setting: nhsuk, none, or the address of a folder.

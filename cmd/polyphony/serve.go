@@ -13,6 +13,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/internal/sso"
 	"polyphony/realtime"
 	"polyphony/server"
 )
@@ -74,12 +75,21 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	defer exports.Close()
+	var provider *sso.Provider
+	if cfg.SSOIssuer != "" {
+		provider, err = sso.New(ctx, a.db, sso.Config{Issuer: cfg.SSOIssuer, ClientID: cfg.SSOClientID, ClientSecret: cfg.SSOClientSecret,
+			RedirectURL: cfg.PublicURL.String() + server.SSOCallbackPath, Domains: cfg.SSODomains, PasswordsOff: cfg.SSOPasswordsOff})
+		if err != nil {
+			return err
+		}
+		log.Info("people may sign in with their organisation account", "issuer", cfg.SSOIssuer, "domains", strings.Join(cfg.SSODomains, ","), "passwords-off", cfg.SSOPasswordsOff)
+	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
-		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports})
+		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider})
 	if err != nil {
 		return err
 	}
@@ -90,6 +100,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	sweepCtx, stopSweep := context.WithCancel(ctx)
 	defer stopSweep()
 	go a.accounts.SweepEvery(sweepCtx, 10*time.Minute, func(err error) { log.Warn("session sweep", "err", err) })
+	if provider != nil {
+		go provider.SweepEvery(sweepCtx, 10*time.Minute, func(err error) { log.Warn("sign-in state sweep", "err", err) })
+	}
 	// Attempts left open past their deadline are closed and marked.
 	go a.assessments.RunSweeper(sweepCtx, 0, log.With("component", "assessment"))
 	// Media objects that no journal revision refers to (an upload whose record was never
