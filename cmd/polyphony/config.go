@@ -339,7 +339,7 @@ func (c *Config) loadMail(raw map[string]string) error {
 // page the emails link to.
 func (c *Config) mailConfig(log *slog.Logger) mail.Config {
 	return mail.Config{Host: c.SMTPHost, Port: c.SMTPPort, TLS: c.SMTPTLS, User: c.SMTPUser, Password: c.SMTPPassword,
-		From: c.MailFrom, ReplyTo: c.MailReplyTo, AccountURL: c.PublicURL.String() + "/account", Logger: log}
+		From: c.MailFrom, ReplyTo: c.MailReplyTo, PublicURL: c.PublicURL.String(), Logger: log}
 }
 
 // fontFolder reads the fonts setting: nhsuk, none, or the address of a folder.

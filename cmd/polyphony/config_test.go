@@ -150,7 +150,7 @@ func TestConfigMailSettings(t *testing.T) {
 		t.Errorf("SMTP settings from the environment and a flag: %+v", c)
 	}
 	mc := c.mailConfig(nil)
-	if mc.Host != c.SMTPHost || mc.Port != 465 || mc.TLS != mail.ImplicitTLS || mc.AccountURL != "http://127.0.0.1:8080/account" {
+	if mc.Host != c.SMTPHost || mc.Port != 465 || mc.TLS != mail.ImplicitTLS || mc.PublicURL != "http://127.0.0.1:8080" {
 		t.Errorf("mail config %+v", mc)
 	}
 	c, err = configFrom(t, []string{"--smtp-host", "127.0.0.1", "--smtp-tls", "NONE", "--smtp-port", "2525", "--mail-from", "p@localhost"}, env)

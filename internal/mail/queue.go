@@ -57,9 +57,11 @@ type Config struct {
 	User, Password string
 	// From is the sender, an address or "Name <address>"; ReplyTo, if set, where replies go.
 	From, ReplyTo string
-	// AccountURL is the Your account page, which the emails a person can turn off link to.
-	AccountURL string
-	Logger     *slog.Logger
+	// PublicURL is the address people open (http(s)://host[:port]): the emails a person can
+	// turn off link to its Your account page, a changed-password notice to its page for a
+	// forgotten password.
+	PublicURL string
+	Logger    *slog.Logger
 	// TLSConfig, when set, is used to reach the server (tests give their own roots).
 	TLSConfig *tls.Config
 
@@ -157,6 +159,20 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 		q.send = t
 	}
 	return q, nil
+}
+
+// The pages the emails themselves link to.
+const (
+	accountPath = "/account"
+	forgotPath  = "/signin/forgot"
+)
+
+// pageURL is the address of one of the platform's pages, "" with no PublicURL.
+func (q *Queue) pageURL(path string) string {
+	if q.cfg.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(q.cfg.PublicURL, "/") + path
 }
 
 // Loopback reports whether host names this machine: localhost or a loopback address.
@@ -379,7 +395,7 @@ func (q *Queue) claim(ctx context.Context, r record, now time.Time) (int, bool, 
 // deliver makes attempt at r and records how it went.
 func (q *Queue) deliver(ctx context.Context, sess session, r record, attempt int) error {
 	log := q.log.With("id", r.ID, "kind", r.Kind, "to", r.To, "attempt", attempt)
-	out, err := render(r.message(), q.cfg.AccountURL)
+	out, err := render(r.message(), q.pageURL(accountPath))
 	if err == nil {
 		err = sess.send(ctx, q.envelope(r, out))
 	}

@@ -19,8 +19,8 @@ import (
 func testConfig(srv *mailtest.Server) Config {
 	return Config{Host: srv.Host(), Port: srv.SMTPPort(), TLS: NoTLS,
 		From: "Polyphony <polyphony@trust.example>", ReplyTo: "programme@trust.example",
-		AccountURL: "https://polyphony.example/account",
-		Poll:       50 * time.Millisecond, Timeout: 5 * time.Second, Lease: 15 * time.Second,
+		PublicURL: "https://polyphony.example",
+		Poll:      50 * time.Millisecond, Timeout: 5 * time.Second, Lease: 15 * time.Second,
 		RetryBase: 50 * time.Millisecond, RetryCap: 400 * time.Millisecond}
 }
 

@@ -19,20 +19,30 @@ package mailtest
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/bcrypt"
 )
 
 // BinEnv names the environment variable that gives the Mailpit binary's path.
@@ -53,6 +63,13 @@ type Options struct {
 	// AllowedRecipients, when set, is a regular expression: Mailpit refuses every other
 	// recipient with a permanent (5xx) answer.
 	AllowedRecipients string
+	// TLS gives the server a certificate of its own (see CertPool) and makes it refuse any
+	// client that does not upgrade with STARTTLS; with ImplicitTLS it speaks TLS from the
+	// first byte instead.
+	TLS, ImplicitTLS bool
+	// Users, when set, are the only user names and passwords the server accepts, and it
+	// accepts no message without them.
+	Users map[string]string
 }
 
 // Server is a running (or stopped) Mailpit.
@@ -62,11 +79,65 @@ type Server struct {
 	smtpPort int
 	httpPort int
 	opts     Options
+	certs    *x509.CertPool
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
 	out  *syncBuffer
+}
+
+// CertPool holds the certificate the server presents with Options.TLS, for a client to
+// trust; nil without TLS.
+func (s *Server) CertPool() *x509.CertPool { return s.certs }
+
+// prepare writes the files the options need: a certificate for 127.0.0.1 and its key, and
+// the password file (bcrypt hashes, as htpasswd writes them).
+func (s *Server) prepare() error {
+	if s.opts.TLS || s.opts.ImplicitTLS {
+		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			return err
+		}
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "mailtest"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
+			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+		if err != nil {
+			return err
+		}
+		cert, err := x509.ParseCertificate(der)
+		if err != nil {
+			return err
+		}
+		s.certs = x509.NewCertPool()
+		s.certs.AddCert(cert)
+		keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(s.dir, "cert.pem"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(s.dir, "key.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
+			return err
+		}
+	}
+	if len(s.opts.Users) > 0 {
+		var b strings.Builder
+		for user, pw := range s.opts.Users {
+			h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(&b, "%s:%s\n", user, h)
+		}
+		if err := os.WriteFile(filepath.Join(s.dir, "smtp-users"), []byte(b.String()), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Host is the loopback address the server listens on.
@@ -134,6 +205,9 @@ func Start(t testing.TB, opts ...Options) *Server {
 	if len(opts) > 0 {
 		s.opts = opts[0]
 	}
+	if err := s.prepare(); err != nil {
+		t.Fatal(err)
+	}
 	// A port picked here may be taken before Mailpit binds it; try again with fresh ones.
 	for attempt := 1; ; attempt++ {
 		if s.smtpPort, err = freePort(); err == nil {
@@ -199,6 +273,17 @@ func (s *Server) launch() error {
 	}
 	if s.opts.AllowedRecipients != "" {
 		args = append(args, "--smtp-allowed-recipients", s.opts.AllowedRecipients)
+	}
+	if s.opts.TLS || s.opts.ImplicitTLS {
+		args = append(args, "--smtp-tls-cert", filepath.Join(s.dir, "cert.pem"), "--smtp-tls-key", filepath.Join(s.dir, "key.pem"))
+		if s.opts.ImplicitTLS {
+			args = append(args, "--smtp-require-tls")
+		} else {
+			args = append(args, "--smtp-require-starttls")
+		}
+	}
+	if len(s.opts.Users) > 0 {
+		args = append(args, "--smtp-auth-file", filepath.Join(s.dir, "smtp-users"))
 	}
 	out := &syncBuffer{}
 	cmd := exec.Command(s.bin, args...)
