@@ -24,6 +24,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/mail"
 	"polyphony/realtime"
 )
 
@@ -80,6 +81,8 @@ type Deps struct {
 	Journals *courses.Journals
 	// Exports runs each person's export of everything they hold, on any instance.
 	Exports *courses.ExportJobs
+	// Email queues the emails and keeps each person's choice of them; nil sends none.
+	Email *mail.Queue
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -256,6 +259,7 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/account", SignedIn, s.accountPage)
 	s.add(http.MethodPost, "/account/tokens", SignedIn, s.accountCreateToken)
 	s.add(http.MethodPost, "/account/tokens/:id/revoke", SignedIn, s.accountRevokeToken)
+	s.accountEmailRoutes()
 	s.add(http.MethodGet, "/admin", AdminOnly, s.adminPage)
 	s.add(http.MethodPost, "/admin/people", AdminOnly, s.adminAddPerson)
 	s.add(http.MethodPost, "/admin/people/:id/disable", AdminOnly, s.adminDisablePerson)

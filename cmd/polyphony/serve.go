@@ -79,7 +79,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
-		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports})
+		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports,
+		Email: a.mail})
 	if err != nil {
 		return err
 	}
