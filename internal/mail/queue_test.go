@@ -449,3 +449,64 @@ func TestQueueReadsAndWritesByIDOnly(t *testing.T) {
 	}
 	log.Check(t, "the email queue")
 }
+
+// A server that answers "try later" (451) keeps the email waiting, retried with backoff;
+// once the server takes it, it arrives once.
+func TestTemporaryRefusalRetriedUntilAccepted(t *testing.T) {
+	ctx := context.Background()
+	srv := mailtest.Start(t, mailtest.Options{Chaos: true})
+	srv.SetRecipientRefusal(t, 451, 100)
+	q, err := New(ctx, dbtest.New(t), testConfig(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, q)
+	id, err := q.Send(ctx, sample(KindEntryComment, "ann@trust.example", "u1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		s, err := q.Status(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.State != StatePending {
+			t.Fatalf("refused with 451 the email is %s (%s), want pending", s.State, s.LastError)
+		}
+		if s.Tries >= 3 {
+			if !strings.Contains(s.LastError, "451") {
+				t.Errorf("last error %q does not give the server's 451", s.LastError)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d tries in 15s", s.Tries)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	srv.SetRecipientRefusal(t, 451, 0)
+	waitState(t, q, id, StateSent, 15*time.Second)
+	time.Sleep(300 * time.Millisecond)
+	if got := srv.Messages(t); len(got) != 1 {
+		t.Errorf("received %d emails, want 1", len(got))
+	}
+}
+
+// Each wait doubles from RetryBase up to RetryCap, and is a random part (half to all) of it.
+func TestBackoffDoublesUpToTheCapWithJitter(t *testing.T) {
+	q := &Queue{cfg: Config{RetryBase: 30 * time.Second, RetryCap: 30 * time.Minute}}
+	for n, full := range map[int]time.Duration{1: 30 * time.Second, 2: time.Minute, 3: 2 * time.Minute, 6: 16 * time.Minute, 7: 30 * time.Minute, 40: 30 * time.Minute} {
+		seen := map[time.Duration]bool{}
+		for range 200 {
+			d := q.backoff(n)
+			if d < full/2 || d > full {
+				t.Fatalf("backoff(%d) = %s, want within [%s, %s]", n, d, full/2, full)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 50 {
+			t.Errorf("backoff(%d) took only %d values in 200 draws: no jitter", n, len(seen))
+		}
+	}
+}

@@ -67,6 +67,8 @@ type Options struct {
 	// client that does not upgrade with STARTTLS; with ImplicitTLS it speaks TLS from the
 	// first byte instead.
 	TLS, ImplicitTLS bool
+	// Chaos lets SetRecipientRefusal make the server refuse recipients on demand.
+	Chaos bool
 	// Users, when set, are the only user names and passwords the server accepts, and it
 	// accepts no message without them.
 	Users map[string]string
@@ -285,6 +287,9 @@ func (s *Server) launch() error {
 	if len(s.opts.Users) > 0 {
 		args = append(args, "--smtp-auth-file", filepath.Join(s.dir, "smtp-users"))
 	}
+	if s.opts.Chaos {
+		args = append(args, "--enable-chaos")
+	}
 	out := &syncBuffer{}
 	cmd := exec.Command(s.bin, args...)
 	// Mailpit reads MP_* variables as settings; the test's own are left out.
@@ -424,6 +429,27 @@ func (s *Server) getJSON(t testing.TB, path string, into any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(into); err != nil {
 		t.Fatalf("mailtest: GET %s: %v", path, err)
+	}
+}
+
+// SetRecipientRefusal makes the server (started with Options.Chaos) answer every RCPT TO
+// with code (451: try later) at the given probability in percent; 0 stops it. A restart
+// forgets it.
+func (s *Server) SetRecipientRefusal(t testing.TB, code, percent int) {
+	t.Helper()
+	body := fmt.Sprintf(`{"Recipient":{"ErrorCode":%d,"Probability":%d}}`, code, percent)
+	req, err := http.NewRequest(http.MethodPut, s.APIURL()+"/api/v1/chaos", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("mailtest: set chaos: %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("mailtest: set chaos: %s (was the server started with Options.Chaos?)", resp.Status)
 	}
 }
 
