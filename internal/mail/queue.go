@@ -79,6 +79,8 @@ type Config struct {
 	// GiveUpAfter is how long a message keeps being retried before it is recorded as
 	// failed: 72h, about as long as mail servers keep trying.
 	GiveUpAfter time.Duration
+	// Keep is how long the record of a sent or failed message is kept: 30 days.
+	Keep time.Duration
 	// Now is the clock: time.Now.
 	Now func() time.Time
 }
@@ -116,6 +118,7 @@ func New(ctx context.Context, db *database.DB, cfg Config) (*Queue, error) {
 	def(&cfg.RetryBase, 30*time.Second)
 	def(&cfg.RetryCap, 30*time.Minute)
 	def(&cfg.GiveUpAfter, 72*time.Hour)
+	def(&cfg.Keep, 30*24*time.Hour)
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
@@ -280,12 +283,23 @@ func (q *Queue) Failed(ctx context.Context) ([]Status, error) {
 	return out, nil
 }
 
+// sweepEvery is how often Run removes the records older than Keep.
+const sweepEvery = time.Hour
+
 // Run delivers messages until ctx ends; it then finishes the message it is sending, so
-// that stopping never cuts a conversation with the server short, and returns.
+// that stopping never cuts a conversation with the server short, and returns. Every hour
+// it also removes the records of messages finished longer ago than Keep.
 func (q *Queue) Run(ctx context.Context) {
 	t := time.NewTicker(q.cfg.Poll)
 	defer t.Stop()
+	var swept time.Time
 	for {
+		if now := q.cfg.Now(); now.Sub(swept) >= sweepEvery {
+			swept = now
+			if err := q.Sweep(ctx); err != nil && ctx.Err() == nil {
+				q.log.Warn("email queue: removing old records", "err", err)
+			}
+		}
 		if err := q.Tend(ctx); err != nil && ctx.Err() == nil {
 			q.log.Warn("email queue", "err", err)
 		}
@@ -424,6 +438,12 @@ func (q *Queue) deliver(ctx context.Context, sess session, r record, attempt int
 		log.Warn("email not delivered yet: will try again", "err", err, "next", set["nextAt"])
 	}
 	set["tries"] = attempt
+	if _, done := set["state"]; done {
+		// Listed under its day first, for Sweep to remove once it is older than Keep.
+		if err := q.st.listDone(ctx, now, r.ID); err != nil {
+			return err
+		}
+	}
 	if err := q.st.update(ctx, r.ID, set); err != nil {
 		return err
 	}
@@ -435,6 +455,41 @@ func (q *Queue) deliver(ctx context.Context, sess session, r record, attempt int
 		errs = append(errs, q.st.unlist(ctx, pendingList, r.ID))
 	}
 	errs = append(errs, q.st.dropClaim(ctx, claimID(r.ID, attempt)))
+	return errors.Join(errs...)
+}
+
+// Sweep removes the records of the messages that finished (sent or failed) on a day that
+// ended longer ago than Keep: a record names a person and an address, so it is not kept
+// for ever. The records are reached through one list document per day, not a scan. Several
+// instances sweeping at once remove the same records, which is no error.
+func (q *Queue) Sweep(ctx context.Context) error {
+	now := q.cfg.Now()
+	days, err := q.st.listed(ctx, daysList)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, day := range days {
+		t, err := time.Parse(time.DateOnly, day)
+		if err != nil || now.Sub(t.Add(24*time.Hour)) <= q.cfg.Keep {
+			continue
+		}
+		ids, err := q.st.listed(ctx, dayList(day))
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		dayErrs := 0
+		for _, id := range ids {
+			if err := q.st.removeDone(ctx, id); err != nil {
+				errs = append(errs, err)
+				dayErrs++
+			}
+		}
+		if dayErrs == 0 {
+			errs = append(errs, q.st.dropDay(ctx, day))
+		}
+	}
 	return errors.Join(errs...)
 }
 

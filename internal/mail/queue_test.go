@@ -510,3 +510,56 @@ func TestBackoffDoublesUpToTheCapWithJitter(t *testing.T) {
 		}
 	}
 }
+
+// The records of finished messages (sent or failed) are removed once older than Keep,
+// through their day's list and by _id; newer ones, and those still waiting, stay.
+func TestSweepRemovesRecordsOlderThanKeep(t *testing.T) {
+	ctx := context.Background()
+	srv := mailtest.Start(t, mailtest.Options{AllowedRecipients: `@trust\.example$`})
+	clock := testclock.New(time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC))
+	cfg := testConfig(srv)
+	cfg.Now, cfg.Keep = clock.Now, 7*24*time.Hour
+	log := dbtest.NewFilterLog("mail")
+	q, err := New(ctx, dbtest.NewLogged(t, log), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent, _ := q.Send(ctx, sample(KindEntryShared, "a@trust.example", "u1"))
+	failed, _ := q.Send(ctx, sample(KindEntryShared, "b@elsewhere.example", "u2"))
+	if err := q.Tend(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(6 * 24 * time.Hour)
+	newer, _ := q.Send(ctx, sample(KindEntryShared, "c@trust.example", "u3"))
+	if err := q.Tend(ctx); err != nil {
+		t.Fatal(err)
+	}
+	srv.Stop() // the next one waits
+	waiting, _ := q.Send(ctx, sample(KindEntryShared, "d@trust.example", "u4"))
+	if err := q.Tend(ctx); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * 24 * time.Hour) // the first day ended more than 7 days ago; the newer one's not
+	log.Record(true)
+	if err := q.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log.Check(t, "the sweep")
+	for _, id := range []string{sent, failed} {
+		if s, err := q.Status(ctx, id); err == nil {
+			t.Errorf("a record older than Keep is still there: %+v", s)
+		}
+	}
+	if f, _ := q.Failed(ctx); len(f) != 0 {
+		t.Errorf("the failed list still names %+v", f)
+	}
+	if s, err := q.Status(ctx, newer); err != nil || s.State != StateSent {
+		t.Errorf("a newer record: %+v, %v", s, err)
+	}
+	if s, err := q.Status(ctx, waiting); err != nil || s.State != StatePending {
+		t.Errorf("a waiting message: %+v, %v", s, err)
+	}
+	if days, _ := q.st.listed(ctx, daysList); len(days) != 1 || days[0] != "2026-12-09" {
+		t.Errorf("days listed after the sweep: %v, want only 2026-12-09", days)
+	}
+}

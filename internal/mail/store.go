@@ -28,7 +28,12 @@ const (
 
 	pendingList = "pending"
 	failedList  = "failed"
+	// daysList names the days that have a dayList of finished messages.
+	daysList = "days"
 )
+
+// dayList lists the messages that finished (were sent or failed) on day (2006-01-02, UTC).
+func dayList(day string) string { return "done/" + day }
 
 // The states of a stored message.
 const (
@@ -130,6 +135,42 @@ func (s *store) unlist(ctx context.Context, list, id string) error {
 
 func (s *store) list(ctx context.Context, list, id string) error {
 	return s.db.AddToList(ctx, s.lists, list, "ids", id)
+}
+
+// listDone lists message id under the day it finished, at.
+func (s *store) listDone(ctx context.Context, at time.Time, id string) error {
+	day := at.UTC().Format(time.DateOnly)
+	if err := s.db.AddToList(ctx, s.lists, daysList, "ids", day); err != nil {
+		return err
+	}
+	return s.db.AddToList(ctx, s.lists, dayList(day), "ids", id)
+}
+
+// removeDone deletes the record of a finished message (and takes it off the failed list).
+// A message listed under a day but not finished (its state was never written) is left.
+func (s *store) removeDone(ctx context.Context, id string) error {
+	r, err := s.record(ctx, id)
+	switch {
+	case errors.Is(err, failure.ErrNotFound):
+		return nil
+	case err != nil:
+		return err
+	case r.State == StatePending:
+		return nil
+	case r.State == StateFailed:
+		if err := s.unlist(ctx, failedList, id); err != nil {
+			return err
+		}
+	}
+	return database.DeleteByID(ctx, s.messages, id)
+}
+
+// dropDay removes a day's list once its records are gone.
+func (s *store) dropDay(ctx context.Context, day string) error {
+	if err := database.DeleteByID(ctx, s.lists, dayList(day)); err != nil {
+		return err
+	}
+	return s.unlist(ctx, daysList, day)
 }
 
 func (s *store) record(ctx context.Context, id string) (record, error) {
