@@ -317,7 +317,8 @@ func (q *Queue) Run(ctx context.Context) {
 const pendingGrace = 10 * time.Minute
 
 // Tend makes one pass over the pending messages: each one due is claimed and delivered.
-// Run calls it; ctx ending stops it between messages.
+// Run calls it; ctx ending stops it between messages. Call it directly only on a queue
+// whose Run is not running (a test, a one-off command): it keeps the worker's pause.
 func (q *Queue) Tend(ctx context.Context) error {
 	now := q.cfg.Now()
 	if now.Before(q.pauseUntil) {
