@@ -74,3 +74,14 @@ func TestAccountEmailsDoNotDeliverWithoutHost(t *testing.T) {
 		t.Error("a changed-password notice with no public address for its link was queued")
 	}
 }
+
+// accountMail is the server's AccountMail interface as the password pages declare it;
+// AccountEmails must keep fitting it.
+type accountMail interface {
+	Delivers() bool
+	Invitation(ctx context.Context, to accounts.User, link string, expires time.Time, invitedBy string) error
+	ResetLink(ctx context.Context, to accounts.User, link string, expires time.Time) error
+	PasswordChanged(ctx context.Context, to accounts.User) error
+}
+
+var _ accountMail = (*AccountEmails)(nil)
