@@ -1,16 +1,19 @@
 # Polyphony: `make run` starts the platform on its embedded defaults; `make test` installs what
-# the tests need (front-end packages, a MinIO server, Debian's chromium) and runs them all.
-# The tests build the OpenID provider they sign in through (cmd/polyphony-testop) themselves.
+# the tests need (front-end packages, a MinIO server, a Mailpit mail server, Debian's chromium)
+# and runs them all. The tests build the OpenID provider they sign in through
+# (cmd/polyphony-testop) themselves.
 
 MINIO_VERSION := v0.0.0-20260212201848-7aac2a2c5b7c
 CACHE         := $(CURDIR)/.cache
 MINIO_BIN     := $(CACHE)/bin/minio
+MAILPIT_VERSION := v1.33.1
+MAILPIT_BIN   := $(CACHE)/bin/mailpit
 NHSUK_DIST    := node_modules/nhsuk-frontend/dist/nhsuk
 STATIC_NHSUK  := server/static/nhsuk
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: run build assets minio chromium test vet fmt-check clean b10-year b10
+.PHONY: run build assets minio mailpit chromium test vet fmt-check clean b10-year b10
 
 run: build
 	./bin/polyphony demo
@@ -40,6 +43,13 @@ $(MINIO_BIN):
 	@echo "Building MinIO $(MINIO_VERSION) into $(CACHE)/bin (the first time takes several minutes)"
 	GOBIN=$(CACHE)/bin go install github.com/minio/minio@$(MINIO_VERSION)
 
+# A real mail server (Mailpit) for the email tests, installed once into the git-ignored cache.
+mailpit: $(MAILPIT_BIN)
+
+$(MAILPIT_BIN):
+	@echo "Installing Mailpit $(MAILPIT_VERSION) into $(CACHE)/bin"
+	GOBIN=$(CACHE)/bin go install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
 # Debian's chromium for the browser tests.
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -63,8 +73,8 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-test: assets minio chromium fmt-check vet
-	POLYPHONY_MINIO_BIN=$(MINIO_BIN) go test $(GO_TEST_FLAGS) ./...
+test: assets minio mailpit chromium fmt-check vet
+	POLYPHONY_MINIO_BIN=$(MINIO_BIN) POLYPHONY_MAILPIT_BIN=$(MAILPIT_BIN) go test $(GO_TEST_FLAGS) ./...
 
 clean:
 	rm -rf bin $(STATIC_NHSUK)

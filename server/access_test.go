@@ -46,6 +46,8 @@ var expectedAccess = map[string]string{
 	"GET /account":                       "signed-in",
 	"POST /account/tokens":               "signed-in",
 	"POST /account/tokens/:id/revoke":    "signed-in",
+	"GET /account/email":                 "signed-in",
+	"POST /account/email":                "signed-in",
 	"GET /admin":                         "admin",
 	"POST /admin/people":                 "admin",
 	"POST /admin/people/:id/disable":     "admin",

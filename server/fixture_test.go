@@ -22,6 +22,7 @@ import (
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/demo"
+	"polyphony/internal/mail"
 	"polyphony/realtime"
 	"polyphony/server"
 )
@@ -40,6 +41,7 @@ type fixture struct {
 	assessments *assessment.Store
 	journals    *courses.Journals
 	exports     *courses.ExportJobs
+	email       *mail.Queue
 	db          *database.DB
 	logins      map[string]demo.Login // by email
 	byRole      map[accounts.Role]demo.Login
@@ -105,8 +107,13 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 		t.Fatal(err)
 	}
 	f.exports = newExports(t, f.journals, f.media, courses.ExportJobOptions{})
+	// No SMTP host: emails queued are written to the log once a worker runs.
+	if f.email, err = mail.New(ctx, db, mail.Config{PublicURL: f.ts.URL}); err != nil {
+		t.Fatal(err)
+	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
-		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports}
+		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports,
+		Email: f.email, Mail: f.email.Accounts()}
 	for _, o := range opts {
 		o(t, f, &deps)
 	}

@@ -25,6 +25,7 @@ import (
 	"polyphony/courses"
 	"polyphony/internal/accounts"
 	"polyphony/internal/sso"
+	"polyphony/internal/mail"
 	"polyphony/realtime"
 )
 
@@ -85,6 +86,8 @@ type Deps struct {
 	Mail AccountMail
 	// SSO, when set, is the organisation's OpenID provider people may sign in through.
 	SSO *sso.Provider
+	// Email queues the emails and keeps each person's choice of them; nil sends none.
+	Email *mail.Queue
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -263,6 +266,7 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/account", SignedIn, s.accountPage)
 	s.add(http.MethodPost, "/account/tokens", SignedIn, s.accountCreateToken)
 	s.add(http.MethodPost, "/account/tokens/:id/revoke", SignedIn, s.accountRevokeToken)
+	s.accountEmailRoutes()
 	s.add(http.MethodGet, "/admin", AdminOnly, s.adminPage)
 	s.add(http.MethodPost, "/admin/people", AdminOnly, s.adminAddPerson)
 	s.add(http.MethodPost, "/admin/people/:id/disable", AdminOnly, s.adminDisablePerson)

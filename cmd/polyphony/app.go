@@ -12,6 +12,7 @@ import (
 	"polyphony/courses"
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
+	"polyphony/internal/mail"
 )
 
 // app is everything a command works with, opened from the configuration.
@@ -25,6 +26,8 @@ type app struct {
 	assessments *assessment.Store
 	// journals keeps reflective journals and the supervision and practice logs.
 	journals *courses.Journals
+	// mail queues emails; `serve` runs the worker that delivers them.
+	mail *mail.Queue
 }
 
 // openApp connects to the database (starting the embedded one, or sharing a running
@@ -57,6 +60,9 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 		a.journals, err = courses.NewJournals(ctx, db, a.courses, courses.JournalOptions{
 			PageExists: a.pages.Exists, SoleWriter: db.Embedded(), Logger: log,
 		})
+	}
+	if err == nil {
+		a.mail, err = mail.New(ctx, db, cfg.mailConfig(log))
 	}
 	if err == nil {
 		// The stores above have named every collection they use.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	netmail "net/mail"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"polyphony/content/media"
 	"polyphony/internal/database"
+	"polyphony/internal/mail"
 	"polyphony/server"
 )
 
@@ -40,6 +42,13 @@ var settings = []setting{
 	{"minio-bucket", "MINIO_BUCKET", "polyphony", "MinIO bucket (created if missing)", false},
 	{"minio-secure", "MINIO_SECURE", "false", "use TLS to reach MinIO", false},
 	{"nats-url", "NATS_URL", "", "NATS server with JetStream (nats://host:4222); when set, every instance using it shares the dialogue rooms", true},
+	{"smtp-host", "POLYPHONY_SMTP_HOST", "", "SMTP server that sends the emails; when not set, each email is written to the log in full instead", false},
+	{"smtp-port", "POLYPHONY_SMTP_PORT", "", "the SMTP server's port (default 587 with starttls, 465 with tls, 25 with none)", false},
+	{"smtp-tls", "POLYPHONY_SMTP_TLS", "starttls", "how the connection to the SMTP server is protected: starttls, tls (TLS from the start) or none (plain text, to a loopback host only)", false},
+	{"smtp-user", "POLYPHONY_SMTP_USER", "", "user to sign in to the SMTP server as (not set: no sign-in)", false},
+	{"smtp-password", "POLYPHONY_SMTP_PASSWORD", "", "password for --smtp-user", true},
+	{"mail-from", "POLYPHONY_MAIL_FROM", "", "sender of the emails, an address or \"Name <address>\"; required with --smtp-host", false},
+	{"mail-reply-to", "POLYPHONY_MAIL_REPLY_TO", "", "address replies to the emails go to (not set: the sender)", false},
 	{"media-secret", "POLYPHONY_MEDIA_SECRET", "", "key that signs local media URLs (default: generated once and kept in the database)", true},
 	{"session-idle", "POLYPHONY_SESSION_IDLE", "30m", "a session ends after this long without use", false},
 	{"session-absolute", "POLYPHONY_SESSION_ABSOLUTE", "12h", "a session ends this long after sign-in, however used", false},
@@ -107,6 +116,15 @@ type Config struct {
 	SSOClientSecret string
 	SSODomains      []string
 	SSOPasswordsOff bool
+	// SMTPHost is where emails go; "" writes each one to the log instead. SMTPPort is set
+	// from the TLS mode when not given.
+	SMTPHost     string
+	SMTPPort     int
+	SMTPTLS      mail.TLSMode
+	SMTPUser     string
+	SMTPPassword string
+	MailFrom     string
+	MailReplyTo  string
 
 	raw map[string]string
 }
@@ -147,7 +165,8 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 		MongoDatabase: raw["mongodb-database"], MinIOEndpoint: raw["minio-endpoint"],
 		MinIOAccessKey: raw["minio-access-key"], MinIOSecretKey: raw["minio-secret-key"],
 		MinIOBucket: raw["minio-bucket"], MediaSecret: raw["media-secret"], ClientIP: raw["client-ip"],
-		TLSCert: raw["tls-cert"], TLSKey: raw["tls-key"], LogFormat: raw["log-format"], MongoListen: raw["mongo-listen"], NATSURL: raw["nats-url"]}
+		TLSCert: raw["tls-cert"], TLSKey: raw["tls-key"], LogFormat: raw["log-format"], MongoListen: raw["mongo-listen"], NATSURL: raw["nats-url"],
+		SMTPHost: raw["smtp-host"], SMTPUser: raw["smtp-user"], SMTPPassword: raw["smtp-password"], MailFrom: raw["mail-from"], MailReplyTo: raw["mail-reply-to"]}
 
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
 		return nil, settingError("addr", "%q is not a host:port address", c.Addr)
@@ -199,6 +218,9 @@ func loadConfig(flags map[string]*string, getenv func(string) string) (*Config, 
 	}
 	if c.MinIOSecure, err = strconv.ParseBool(raw["minio-secure"]); err != nil {
 		return nil, settingError("minio-secure", "%q is not true or false", raw["minio-secure"])
+	}
+	if err := c.loadMail(raw); err != nil {
+		return nil, err
 	}
 	if c.MediaSecret != "" && len(c.MediaSecret) < 32 {
 		return nil, settingError("media-secret", "must be at least 32 characters")
@@ -329,6 +351,59 @@ func (c *Config) loadSSO(raw map[string]string) error {
 		return settingError("sso-passwords-off", "needs --sso-domains, the addresses whose passwords are turned off")
 	}
 	return nil
+}
+
+// loadMail checks the SMTP settings: a usable host and port, a TLS mode (plain text only to
+// this machine), both or neither of user and password, and the sender's address.
+func (c *Config) loadMail(raw map[string]string) error {
+	c.SMTPTLS = mail.TLSMode(strings.ToLower(raw["smtp-tls"]))
+	switch c.SMTPTLS {
+	case mail.STARTTLS, mail.ImplicitTLS, mail.NoTLS:
+	default:
+		return settingError("smtp-tls", "%q is not one of starttls, tls, none", raw["smtp-tls"])
+	}
+	c.SMTPPort = c.SMTPTLS.DefaultPort()
+	if p := raw["smtp-port"]; p != "" {
+		v, err := strconv.Atoi(p)
+		if err != nil || v < 1 || v > 65535 {
+			return settingError("smtp-port", "%q is not a port number from 1 to 65535", p)
+		}
+		c.SMTPPort = v
+	}
+	if c.SMTPHost == "" {
+		return nil
+	}
+	if strings.ContainsAny(c.SMTPHost, "/@ ") || (strings.Contains(c.SMTPHost, ":") && net.ParseIP(c.SMTPHost) == nil) {
+		return settingError("smtp-host", "%q is not a host name or address (give the port as --smtp-port)", c.SMTPHost)
+	}
+	if c.SMTPTLS == mail.NoTLS && !mail.Loopback(c.SMTPHost) {
+		return settingError("smtp-tls", "none sends in plain text, so only to a loopback host (127.0.0.1, ::1, localhost), not %s", c.SMTPHost)
+	}
+	if c.SMTPUser != "" && c.SMTPPassword == "" {
+		return settingError("smtp-password", "is required with --smtp-user")
+	}
+	if c.SMTPUser == "" && c.SMTPPassword != "" {
+		return settingError("smtp-user", "is required with --smtp-password")
+	}
+	if c.MailFrom == "" {
+		return settingError("mail-from", "is required with --smtp-host")
+	}
+	if _, err := netmail.ParseAddress(c.MailFrom); err != nil {
+		return settingError("mail-from", "%q is not an address or \"Name <address>\"", c.MailFrom)
+	}
+	if c.MailReplyTo != "" {
+		if _, err := netmail.ParseAddress(c.MailReplyTo); err != nil {
+			return settingError("mail-reply-to", "%q is not an address or \"Name <address>\"", c.MailReplyTo)
+		}
+	}
+	return nil
+}
+
+// mailConfig is the email queue's configuration: the SMTP settings, and the Your account
+// page the emails link to.
+func (c *Config) mailConfig(log *slog.Logger) mail.Config {
+	return mail.Config{Host: c.SMTPHost, Port: c.SMTPPort, TLS: c.SMTPTLS, User: c.SMTPUser, Password: c.SMTPPassword,
+		From: c.MailFrom, ReplyTo: c.MailReplyTo, PublicURL: c.PublicURL.String(), Logger: log}
 }
 
 // fontFolder reads the fonts setting: nhsuk, none, or the address of a folder.

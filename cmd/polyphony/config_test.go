@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"polyphony/internal/mail"
 )
 
 // configFrom resolves the settings from a command line and an environment, as run does.
@@ -42,6 +44,10 @@ func TestConfigDefaults(t *testing.T) {
 		{"MinIOEndpoint", c.MinIOEndpoint, ""},
 		{"MinIOBucket", c.MinIOBucket, "polyphony"},
 		{"MinIOSecure", c.MinIOSecure, false},
+		{"SMTPHost", c.SMTPHost, ""},
+		{"SMTPPort", c.SMTPPort, 587},
+		{"SMTPTLS", c.SMTPTLS, mail.STARTTLS},
+		{"MailFrom", c.MailFrom, ""},
 		{"MediaSecret", c.MediaSecret, ""},
 		{"SessionIdle", c.SessionIdle, 30 * time.Minute},
 		{"SessionAbsolute", c.SessionAbsolute, 12 * time.Hour},
@@ -130,6 +136,39 @@ func TestConfigFlagBeatsEnvironmentBeatsDefault(t *testing.T) {
 	}
 }
 
+// The SMTP settings come from flags and the environment like the others; the port follows
+// the TLS mode unless given, and plain text is allowed to a loopback host.
+func TestConfigMailSettings(t *testing.T) {
+	env := map[string]string{"POLYPHONY_SMTP_HOST": "smtp.trust.example", "POLYPHONY_SMTP_TLS": "tls",
+		"POLYPHONY_SMTP_USER": "polyphony", "POLYPHONY_SMTP_PASSWORD": "pw", "POLYPHONY_MAIL_FROM": "Polyphony <polyphony@trust.example>"}
+	c, err := configFrom(t, []string{"--mail-reply-to", "programme@trust.example"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPHost != "smtp.trust.example" || c.SMTPTLS != mail.ImplicitTLS || c.SMTPPort != 465 || c.SMTPUser != "polyphony" ||
+		c.SMTPPassword != "pw" || c.MailFrom != "Polyphony <polyphony@trust.example>" || c.MailReplyTo != "programme@trust.example" {
+		t.Errorf("SMTP settings from the environment and a flag: %+v", c)
+	}
+	mc := c.mailConfig(nil)
+	if mc.Host != c.SMTPHost || mc.Port != 465 || mc.TLS != mail.ImplicitTLS || mc.PublicURL != "http://127.0.0.1:8080" {
+		t.Errorf("mail config %+v", mc)
+	}
+	c, err = configFrom(t, []string{"--smtp-host", "127.0.0.1", "--smtp-tls", "NONE", "--smtp-port", "2525", "--mail-from", "p@localhost"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SMTPTLS != mail.NoTLS || c.SMTPPort != 2525 {
+		t.Errorf("--smtp-tls none --smtp-port 2525: %s %d", c.SMTPTLS, c.SMTPPort)
+	}
+	r := runIn(t, env, "", "config")
+	if r.code != 0 || strings.Contains(r.stdout, "pw ") {
+		t.Fatalf("config: %v", r)
+	}
+	if row := configRows(t, r.stdout)["--smtp-password"]; row[1] != "(set, hidden)" || row[2] != "environment" {
+		t.Errorf("config --smtp-password row %v, want it hidden", row)
+	}
+}
+
 // Each bad value stops the program with exit 2 and one line that names the setting.
 func TestConfigBadValues(t *testing.T) {
 	cert := filepath.Join(t.TempDir(), "cert.pem")
@@ -161,6 +200,15 @@ func TestConfigBadValues(t *testing.T) {
 		{args: []string{"--minio-endpoint", "127.0.0.1:9000", "--minio-access-key", "ak"}, want: []string{"MINIO_SECRET_KEY"}},
 		{args: []string{"--minio-endpoint", "http://127.0.0.1:9000", "--minio-access-key", "a", "--minio-secret-key", "b"}, want: []string{"--minio-endpoint"}},
 		{args: []string{"--minio-secure", "maybe"}, want: []string{"--minio-secure"}},
+		{args: []string{"--smtp-tls", "ssl"}, want: []string{"--smtp-tls", "POLYPHONY_SMTP_TLS", `"ssl"`}},
+		{args: []string{"--smtp-port", "70000"}, want: []string{"--smtp-port", "POLYPHONY_SMTP_PORT"}},
+		{env: map[string]string{"POLYPHONY_SMTP_HOST": "smtp.trust.example"}, want: []string{"--mail-from", "POLYPHONY_MAIL_FROM"}},
+		{args: []string{"--smtp-host", "smtp.trust.example:587", "--mail-from", "p@trust.example"}, want: []string{"--smtp-host", "--smtp-port"}},
+		{args: []string{"--smtp-host", "smtp.trust.example", "--smtp-tls", "none", "--mail-from", "p@trust.example"}, want: []string{"--smtp-tls", "loopback"}},
+		{args: []string{"--smtp-host", "smtp.trust.example", "--smtp-user", "u", "--mail-from", "p@trust.example"}, want: []string{"--smtp-password", "POLYPHONY_SMTP_PASSWORD"}},
+		{args: []string{"--smtp-host", "smtp.trust.example", "--smtp-password", "secretpw", "--mail-from", "p@trust.example"}, want: []string{"--smtp-user"}},
+		{args: []string{"--smtp-host", "smtp.trust.example", "--mail-from", "polyphony at trust"}, want: []string{"--mail-from", `"polyphony at trust"`}},
+		{args: []string{"--smtp-host", "smtp.trust.example", "--mail-from", "p@trust.example", "--mail-reply-to", "nobody"}, want: []string{"--mail-reply-to"}},
 		{args: []string{"--public-url", "ftp://x"}, want: []string{"--public-url", `"ftp://x"`}},
 		{args: []string{"--public-url", "https://polyphony.example/app"}, want: []string{"--public-url"}},
 		{args: []string{"--public-url", "polyphony.example"}, want: []string{"--public-url"}},

@@ -89,7 +89,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
-		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider})
+		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
+		Email: a.mail, Mail: a.mail.Accounts()})
 	if err != nil {
 		return err
 	}
@@ -111,6 +112,17 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	// sweep: the worst they do is delete the same orphan twice, which is not an error.
 	go sweepMediaEvery(sweepCtx, store, a.journals, time.Hour, log.With("component", "media-sweep"))
 	go exports.Run(sweepCtx)
+	// The email worker finishes the message it is sending before serve returns and the
+	// database closes; what is still queued waits in the database for the next start.
+	mailDone := make(chan struct{})
+	go func() {
+		defer close(mailDone)
+		a.mail.Run(sweepCtx)
+	}()
+	defer func() {
+		stopSweep()
+		<-mailDone
+	}()
 
 	url := cfg.PublicURL.String() + "/"
 	if cfg.raw["public-url"] == "" {
@@ -130,7 +142,11 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	}
 	// The banner is one write, so whoever reads the output sees all of it or none.
 	var banner strings.Builder
-	fmt.Fprintf(&banner, "Polyphony is running. Open %s\n  database: %s\n  media:    %s\n", url, dbDesc, mediaDesc)
+	mailDesc := fmt.Sprintf("SMTP at %s:%d (%s)", cfg.SMTPHost, cfg.SMTPPort, cfg.SMTPTLS)
+	if a.mail.Logging() {
+		mailDesc = "written to the log in full (no --smtp-host set)"
+	}
+	fmt.Fprintf(&banner, "Polyphony is running. Open %s\n  database: %s\n  media:    %s\n  email:    %s\n", url, dbDesc, mediaDesc, mailDesc)
 	if n == 0 {
 		banner.WriteString("  There are no accounts yet: run `polyphony demo`, or `polyphony user add --role admin ...`.\n")
 	}

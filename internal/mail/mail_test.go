@@ -1,0 +1,186 @@
+package mail
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"text/template/parse"
+	"time"
+)
+
+var sessionAt = time.Date(2026, 12, 4, 14, 30, 0, 0, time.UTC)
+
+// sample is a message of kind k with every field its templates use.
+func sample(k Kind, to, userID string) Message {
+	return Message{Kind: k, To: to, UserID: userID, Name: "Ann Smith", Link: "https://polyphony.example/go/" + string(k) + "?t=abc",
+		Values: Values{Person: "Bea Jones", Cohort: "North 2026", Room: "Oak room", Assessment: "Module 1 MCQ",
+			When: sessionAt, Expires: sessionAt.Add(30 * time.Minute)}}
+}
+
+// The type an email is made from has only these fields, each a name, an address, a link, a
+// kind or a time: no field can carry journal content. Adding one fails here on purpose;
+// think again before changing the list.
+func TestMessageHoldsOnlyTypedFields(t *testing.T) {
+	want := map[reflect.Type][]string{
+		reflect.TypeFor[Message](): {"Kind Kind", "To string", "UserID string", "Name string", "Link string", "Values Values"},
+		reflect.TypeFor[Values]():  {"Person string", "Cohort string", "Room string", "Assessment string", "When Time", "Expires Time"},
+	}
+	for typ, fields := range want {
+		var got []string
+		for f := range typ.Fields() {
+			got = append(got, f.Name+" "+f.Type.Name())
+		}
+		if !reflect.DeepEqual(got, fields) {
+			t.Errorf("%s has fields %v, want exactly %v", typ.Name(), got, fields)
+		}
+	}
+}
+
+// The templates use nothing but the typed fields (and what the package adds: the subject,
+// the button's words and the Your account link), and call no function but datetime.
+func TestTemplatesUseOnlyTheTypedFields(t *testing.T) {
+	allowed := map[string]bool{".Name": true, ".Link": true, ".Subject": true, ".Heading": true, ".Button": true,
+		".AccountURL": true, ".Label": true, ".Values.Person": true, ".Values.Cohort": true, ".Values.Room": true,
+		".Values.Assessment": true, ".Values.When": true, ".Values.Expires": true, ".Values.When.IsZero": true}
+	funcsAllowed := map[string]bool{"datetime": true, "not": true}
+	seen := map[string]bool{}
+	var walk func(where string, n parse.Node)
+	walk = func(where string, n parse.Node) {
+		switch n := n.(type) {
+		case *parse.ListNode:
+			if n != nil {
+				for _, c := range n.Nodes {
+					walk(where, c)
+				}
+			}
+		case *parse.ActionNode:
+			walk(where, n.Pipe)
+		case *parse.PipeNode:
+			if n == nil {
+				return
+			}
+			for _, c := range n.Cmds {
+				walk(where, c)
+			}
+		case *parse.CommandNode:
+			for _, a := range n.Args {
+				walk(where, a)
+			}
+		case *parse.FieldNode:
+			name := "." + strings.Join(n.Ident, ".")
+			seen[name] = true
+			if !allowed[name] {
+				t.Errorf("%s uses %s, which is not one of the typed fields", where, name)
+			}
+		case *parse.ChainNode:
+			t.Errorf("%s uses a chain %s", where, n)
+		case *parse.VariableNode:
+			t.Errorf("%s uses a variable %s", where, n)
+		case *parse.IdentifierNode:
+			// html/template adds its escapers to a tree once it has run.
+			if !funcsAllowed[n.Ident] && !strings.HasPrefix(n.Ident, "_html_template_") {
+				t.Errorf("%s calls %s", where, n.Ident)
+			}
+		case *parse.IfNode:
+			walk(where, n.Pipe)
+			walk(where, n.List)
+			walk(where, n.ElseList)
+		case *parse.WithNode:
+			walk(where, n.Pipe)
+			walk(where, n.List)
+			walk(where, n.ElseList)
+		case *parse.RangeNode:
+			t.Errorf("%s ranges over %s", where, n.Pipe)
+		case *parse.TemplateNode:
+			walk(where, n.Pipe)
+		}
+	}
+	for k, tmpl := range templates {
+		for _, tt := range tmpl.text.Templates() {
+			walk(string(k)+".txt "+tt.Name(), tt.Root)
+		}
+		for _, ht := range tmpl.html.Templates() {
+			walk(string(k)+".html "+ht.Name(), ht.Tree.Root)
+		}
+	}
+	for _, f := range []string{".Name", ".Link", ".Values.Person", ".Values.Room", ".Values.When", ".Values.Expires", ".Values.Assessment"} {
+		if !seen[f] {
+			t.Errorf("no template uses %s: the walk above looked at nothing", f)
+		}
+	}
+}
+
+// Every kind renders: a one-line subject, a plain text body and an HTML body in the NHS.UK
+// look, each greeting the person and holding the link; names are escaped in the HTML.
+func TestEveryKindRendersBothBodies(t *testing.T) {
+	for _, info := range Kinds() {
+		m := sample(info.Kind, "ann@trust.example", "u1")
+		m.Name = `Ann <b>"Smith"</b> & co`
+		r, err := render(m, "https://polyphony.example/account")
+		if err != nil {
+			t.Fatalf("%s: %v", info.Kind, err)
+		}
+		if r.Subject == "" || strings.ContainsAny(r.Subject, "\r\n") || len(r.Subject) > 90 {
+			t.Errorf("%s: subject %q", info.Kind, r.Subject)
+		}
+		if !strings.HasPrefix(r.Text, "Dear "+m.Name+",\n") || !strings.Contains(r.Text, m.Link) {
+			t.Errorf("%s: text body lacks the greeting or the link:\n%s", info.Kind, r.Text)
+		}
+		for _, want := range []string{`<html lang="en-GB">`, `name="viewport"`, "background-color:#005eb8", ">Polyphony<",
+			"Dear Ann &lt;b&gt;&#34;Smith&#34;&lt;/b&gt; &amp; co,", `href="https://polyphony.example/go/` + string(info.Kind) + `?t=abc"`} {
+			if !strings.Contains(r.HTML, want) {
+				t.Errorf("%s: HTML body lacks %s", info.Kind, want)
+			}
+		}
+		if strings.Contains(r.HTML, "<b>") {
+			t.Errorf("%s: a name reached the HTML unescaped", info.Kind)
+		}
+		footer := strings.Contains(r.Text, "https://polyphony.example/account") && strings.Contains(r.HTML, `href="https://polyphony.example/account"`)
+		if footer == info.Always {
+			t.Errorf("%s (always sent: %v): the Your account link is there: %v", info.Kind, info.Always, footer)
+		}
+	}
+	r, _ := render(sample(KindSessionTomorrow, "ann@trust.example", "u1"), "")
+	if !strings.Contains(r.Text, "Friday 4 December 2026 at 2:30pm") || !strings.Contains(r.Text, "Oak room") {
+		t.Errorf("session reminder does not give the UK time and the room:\n%s", r.Text)
+	}
+}
+
+func TestMessagesNotMadeFromBadFields(t *testing.T) {
+	ok := sample(KindEntryComment, "ann@trust.example", "u1")
+	if err := ok.check(); err != nil {
+		t.Fatal(err)
+	}
+	for name, change := range map[string]func(*Message){
+		"unknown kind":    func(m *Message) { m.Kind = "newsletter" },
+		"bad address":     func(m *Message) { m.To = "ann at trust" },
+		"named address":   func(m *Message) { m.To = "Ann <ann@trust.example>" },
+		"two addresses":   func(m *Message) { m.To = "ann@trust.example, bob@trust.example" },
+		"no account":      func(m *Message) { m.UserID = "" },
+		"relative link":   func(m *Message) { m.Link = "/journal/1" },
+		"javascript link": func(m *Message) { m.Link = "javascript:alert(1)" },
+		"newline in name": func(m *Message) { m.Name = "Ann\r\nBcc: x@y.z" },
+		"long name":       func(m *Message) { m.Values.Person = strings.Repeat("x", 201) },
+		"no person":       func(m *Message) { m.Values.Person = " " },
+		"no greeting":     func(m *Message) { m.Name = "" },
+	} {
+		m := ok
+		change(&m)
+		if err := m.check(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	inv := sample(KindInvitation, "new@trust.example", "")
+	if err := inv.check(); err != nil {
+		t.Errorf("an invitation to someone with no account yet: %v", err)
+	}
+	inv.Values.Expires = time.Time{}
+	if err := inv.check(); err == nil {
+		t.Error("an invitation without the link's expiry: accepted")
+	}
+	s := sample(KindSessionTomorrow, "ann@trust.example", "u1")
+	s.Values.Room = ""
+	if err := s.check(); err == nil {
+		t.Error("a session reminder without its room: accepted")
+	}
+}
