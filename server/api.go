@@ -3,6 +3,7 @@ package server
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/failure"
 )
 
@@ -174,6 +176,12 @@ func (s *Server) createPerson(c echo.Context, req createUserRequest) (accounts.U
 		}
 	}
 	s.log.Info("account created", "user", u.ID, "role", u.Role, "by", currentUser(c).ID)
+	s.record(c, audit.Entry{Action: audit.PersonAdded, SubjectID: u.ID, SubjectName: u.Name,
+		Changes: audit.Diff(accounts.FieldNames, nil, u.Fields())})
+	if req.CohortID != "" {
+		s.record(c, audit.Entry{Action: audit.MemberAdded, SubjectID: req.CohortID, SubjectName: s.cohortName(c, req.CohortID),
+			Changes: []audit.Change{{Field: "member", After: u.Name + " (" + string(role) + ")"}}})
+	}
 	return u, nil
 }
 
@@ -248,6 +256,12 @@ func (s *Server) setDisabled(c echo.Context, id string, disabled bool) (accounts
 		return accounts.User{}, err
 	}
 	s.log.Info("account disabled changed", "user", id, "disabled", disabled, "by", currentUser(c).ID)
+	action := audit.PersonEnabled
+	if disabled {
+		action = audit.PersonDisabled
+	}
+	s.record(c, audit.Entry{Action: action, SubjectID: u.ID, SubjectName: u.Name, Reason: u.DisabledReason,
+		Changes: []audit.Change{{Field: "disabled", Before: strconv.FormatBool(!disabled), After: strconv.FormatBool(disabled)}}})
 	return u, nil
 }
 
@@ -272,6 +286,7 @@ func (s *Server) apiCreateTrust(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.record(c, audit.Entry{Action: audit.TrustAdded, SubjectID: t.ID, SubjectName: t.Name})
 	return c.JSON(http.StatusCreated, t)
 }
 
@@ -350,6 +365,8 @@ func (s *Server) apiCreateCohort(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.record(c, audit.Entry{Action: audit.CohortAdded, SubjectID: co.ID, SubjectName: co.Name,
+		Changes: []audit.Change{{Field: "start", After: co.StartDate.Format("2006-01-02")}}})
 	return c.JSON(http.StatusCreated, co)
 }
 
@@ -383,5 +400,7 @@ func (s *Server) apiAddMember(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.record(c, audit.Entry{Action: audit.MemberAdded, SubjectID: m.CohortID, SubjectName: s.cohortName(c, m.CohortID),
+		Changes: []audit.Change{{Field: "member", After: u.Name + " (" + string(m.Role) + ")"}}})
 	return c.JSON(http.StatusCreated, m)
 }

@@ -19,6 +19,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/demo"
@@ -41,6 +42,7 @@ type fixture struct {
 	assessments *assessment.Store
 	journals    *courses.Journals
 	exports     *courses.ExportJobs
+	audit       *audit.Log
 	email       *mail.Queue
 	db          *database.DB
 	logins      map[string]demo.Login // by email
@@ -107,13 +109,16 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 		t.Fatal(err)
 	}
 	f.exports = newExports(t, f.journals, f.media, courses.ExportJobOptions{})
+	if f.audit, err = audit.New(ctx, db); err != nil {
+		t.Fatal(err)
+	}
 	// No SMTP host: emails queued are written to the log once a worker runs.
 	if f.email, err = mail.New(ctx, db, mail.Config{PublicURL: f.ts.URL}); err != nil {
 		t.Fatal(err)
 	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
 		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports,
-		Email: f.email, Mail: f.email.Accounts()}
+		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit}
 	for _, o := range opts {
 		o(t, f, &deps)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 )
 
 type adminPerson struct {
@@ -118,7 +119,11 @@ func (s *Server) adminAddCohort(c echo.Context) error {
 		err = joinProblems([]error{err}, nc.Validate())
 	} else {
 		nc.StartDate = start
-		_, _, err = s.deps.Courses.CreateCohortFromTemplate(ctx, nc, currentUser(c).ID)
+		var co courses.Cohort
+		if co, _, err = s.deps.Courses.CreateCohortFromTemplate(ctx, nc, currentUser(c).ID); err == nil {
+			s.record(c, audit.Entry{Action: audit.CohortAdded, SubjectID: co.ID, SubjectName: co.Name,
+				Changes: []audit.Change{{Field: "start", After: co.StartDate.Format("2006-01-02")}}})
+		}
 	}
 	if err != nil {
 		errs, err := formErrors(err, map[string]string{"name": "cohort-name", "startDate": "cohort-start", "trustIds": "cohort-trusts", "": "cohort-name"})
@@ -132,6 +137,9 @@ func (s *Server) adminAddCohort(c echo.Context) error {
 
 func (s *Server) adminAddTrust(c echo.Context) error {
 	t, err := s.deps.Courses.CreateTrust(c.Request().Context(), c.FormValue("name"))
+	if err == nil {
+		s.record(c, audit.Entry{Action: audit.TrustAdded, SubjectID: t.ID, SubjectName: t.Name})
+	}
 	if err != nil {
 		errs, err := formErrors(err, map[string]string{"name": "trust-name", "": "trust-name"})
 		if err != nil {

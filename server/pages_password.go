@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/failure"
 )
 
@@ -267,6 +268,7 @@ func (s *Server) invite(c echo.Context, userID string) (invitation, accounts.Use
 		inv.Link = link
 	}
 	s.log.Info("invitation made", "user", u.ID, "by", me.ID, "emailed", inv.Emailed)
+	s.record(c, audit.Entry{Action: audit.PersonInvited, SubjectID: u.ID, SubjectName: u.Name})
 	return inv, u, nil
 }
 

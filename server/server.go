@@ -24,6 +24,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/sso"
 	"polyphony/internal/mail"
 	"polyphony/realtime"
@@ -84,6 +85,8 @@ type Deps struct {
 	Exports *courses.ExportJobs
 	// Mail sends the emails about passwords and invitations; nil sends none.
 	Mail AccountMail
+	// Audit logs every administrative change; nil logs none.
+	Audit *audit.Log
 	// SSO, when set, is the organisation's OpenID provider people may sign in through.
 	SSO *sso.Provider
 	// Email queues the emails and keeps each person's choice of them; nil sends none.

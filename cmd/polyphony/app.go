@@ -11,6 +11,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/database"
 	"polyphony/internal/mail"
 )
@@ -28,6 +29,8 @@ type app struct {
 	journals *courses.Journals
 	// mail queues emails; `serve` runs the worker that delivers them.
 	mail *mail.Queue
+	// audit logs every administrative change, from the pages, the API and the command line.
+	audit *audit.Log
 }
 
 // openApp connects to the database (starting the embedded one, or sharing a running
@@ -63,6 +66,9 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 	}
 	if err == nil {
 		a.mail, err = mail.New(ctx, db, cfg.mailConfig(log))
+	}
+	if err == nil {
+		a.audit, err = audit.New(ctx, db)
 	}
 	if err == nil {
 		// The stores above have named every collection they use.
