@@ -49,6 +49,10 @@ var expectedAccess = map[string]string{
 	"GET /account/email":                 "signed-in",
 	"POST /account/email":                "signed-in",
 	"GET /admin":                         "admin",
+	"GET /admin/people/:id":              "admin",
+	"POST /admin/people/:id":             "admin",
+	"GET /admin/audit":                   "admin",
+	"GET /api/v1/audit":                  "admin",
 	"POST /admin/people":                 "admin",
 	"POST /admin/people/:id/disable":     "admin",
 	"POST /admin/people/:id/enable":      "admin",
@@ -620,7 +624,10 @@ var successRequests = map[string]func(w *accessWorld) request{
 	"POST /api/v1/users": func(w *accessWorld) request {
 		return jsonBody(map[string]any{"email": randomWord() + "@nhs.example", "name": "New Person", "role": "trainee", "password": "a long enough password"})
 	},
-	"PATCH /api/v1/users/:id":          func(w *accessWorld) request { return jsonBody(map[string]any{"disabled": false}) },
+	"PATCH /api/v1/users/:id": func(w *accessWorld) request { return jsonBody(map[string]any{"disabled": false}) },
+	"POST /admin/people/:id": func(w *accessWorld) request {
+		return form("name", "Renamed Person", "email", w.personEmail, "role", "trainee")
+	},
 	"POST /api/v1/cohorts/:id/members": func(w *accessWorld) request { return jsonBody(map[string]any{"userId": w.person}) },
 	"POST /admin/people/:id/erase":     func(w *accessWorld) request { return form("confirm", w.personEmail) },
 	"POST /api/v1/users/:id/erase":     func(w *accessWorld) request { return jsonBody(map[string]any{"confirm": w.erasedEmail}) },

@@ -227,9 +227,18 @@ func (s *Server) apiGetUser(c echo.Context) error {
 	return c.JSON(http.StatusOK, u)
 }
 
-// patchUserRequest holds the only account field an administrator changes through the API.
+// patchUserRequest holds what an administrator changes of an account through the API: any
+// of its details, and whether it is disabled (with the reason). Version, when given, must be
+// the account's version, or the change is refused as made on a stale copy.
 type patchUserRequest struct {
-	Disabled *bool `json:"disabled"`
+	Name       *string `json:"name"`
+	Email      *string `json:"email"`
+	Role       *string `json:"role"`
+	TrustID    *string `json:"trustId"`
+	PeerWorker *bool   `json:"peerWorker"`
+	Disabled   *bool   `json:"disabled"`
+	Reason     string  `json:"reason"`
+	Version    int64   `json:"version"`
 }
 
 func (s *Server) apiPatchUser(c echo.Context) error {
@@ -237,21 +246,41 @@ func (s *Server) apiPatchUser(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Disabled == nil {
-		return failure.Invalid("disabled", "is required (true or false)")
+	id := c.Param("id")
+	edit := accounts.Edit{Name: req.Name, Email: req.Email, TrustID: req.TrustID, PeerWorker: req.PeerWorker}
+	if req.Role != nil {
+		r := accounts.Role(*req.Role)
+		edit.Role = &r
 	}
-	u, err := s.setDisabled(c, c.Param("id"), *req.Disabled)
+	details := edit != (accounts.Edit{})
+	if !details && req.Disabled == nil {
+		return failure.Problem("", "Give at least one of name, email, role, trustId, peerWorker and disabled")
+	}
+	u, err := s.deps.Accounts.Users.ByID(c.Request().Context(), id)
 	if err != nil {
 		return err
+	}
+	if details {
+		if u, err = s.editPerson(c, id, req.Version, edit); err != nil {
+			return err
+		}
+	}
+	if req.Disabled != nil && *req.Disabled != u.Disabled {
+		if req.Version > 0 && !details && u.Version != req.Version {
+			return failure.Conflict("the account was changed by someone else; reload and try again")
+		}
+		if u, err = s.setDisabled(c, id, *req.Disabled, req.Reason); err != nil {
+			return err
+		}
 	}
 	return c.JSON(http.StatusOK, u)
 }
 
-func (s *Server) setDisabled(c echo.Context, id string, disabled bool) (accounts.User, error) {
+func (s *Server) setDisabled(c echo.Context, id string, disabled bool, reason string) (accounts.User, error) {
 	if id == currentUser(c).ID && disabled {
 		return accounts.User{}, failure.Invalid("disabled", "you cannot disable your own account")
 	}
-	u, err := s.deps.Accounts.SetDisabled(c.Request().Context(), id, disabled)
+	u, err := s.deps.Accounts.SetDisabledBecause(c.Request().Context(), id, disabled, reason)
 	if err != nil {
 		return accounts.User{}, err
 	}

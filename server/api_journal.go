@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"polyphony/courses"
+	"polyphony/internal/audit"
 	"polyphony/internal/failure"
 )
 
@@ -636,7 +637,7 @@ func (s *Server) apiEraseUser(c echo.Context) error {
 	if !strings.EqualFold(strings.TrimSpace(req.Confirm), u.Email) {
 		return failure.Invalid("confirm", "must be the email address of the account to erase, to show that it is the right one")
 	}
-	if _, err := s.setDisabled(c, id, true); err != nil {
+	if _, err := s.setDisabled(c, id, true, "Personal data erased"); err != nil {
 		return err
 	}
 	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), id, nil)
@@ -646,6 +647,12 @@ func (s *Server) apiEraseUser(c echo.Context) error {
 	if err := s.eraseExports(c, id); err != nil {
 		return err
 	}
+	if s.deps.Audit != nil {
+		if err := s.deps.Audit.Redact(ctx, id); err != nil {
+			return err
+		}
+	}
+	s.record(c, audit.Entry{Action: audit.PersonErased, SubjectID: id, SubjectName: audit.Erased})
 	for _, key := range report.MediaKeys {
 		if err := s.deps.Media.Delete(ctx, key); err != nil {
 			s.log.Warn("erase: media object left for the sweep", "user", id, "key", key, "err", err)

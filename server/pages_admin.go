@@ -151,21 +151,33 @@ func (s *Server) adminAddTrust(c echo.Context) error {
 }
 
 func (s *Server) adminDisablePerson(c echo.Context) error {
-	u, err := s.setDisabled(c, c.Param("id"), true)
+	reason := c.FormValue("reason")
+	u, err := s.setDisabled(c, c.Param("id"), true, reason)
 	if err != nil {
-		errs, err := formErrors(err, nil)
+		errs, err := formErrors(err, map[string]string{"reason": "disable-reason", "disabled": "disable-reason"})
 		if err != nil {
 			return err
 		}
+		if c.FormValue("from") == "person" {
+			return s.personRender(c, http.StatusBadRequest, c.Param("id"), "", errs, nil)
+		}
 		return s.adminRender(c, http.StatusBadRequest, "", errs, nil)
 	}
-	return adminDone(c, "Disabled "+u.Name+"'s account and ended their sessions.")
+	return s.adminBack(c, u, "Disabled "+u.Name+"'s account and ended their sessions.")
+}
+
+// adminBack redirects after a change to a person, to their page when the form was there.
+func (s *Server) adminBack(c echo.Context, u accounts.User, notice string) error {
+	if c.FormValue("from") == "person" {
+		return c.Redirect(http.StatusSeeOther, "/admin/people/"+u.ID+"?done="+url.QueryEscape(notice))
+	}
+	return adminDone(c, notice)
 }
 
 func (s *Server) adminEnablePerson(c echo.Context) error {
-	u, err := s.setDisabled(c, c.Param("id"), false)
+	u, err := s.setDisabled(c, c.Param("id"), false, "")
 	if err != nil {
 		return err
 	}
-	return adminDone(c, "Enabled "+u.Name+"'s account.")
+	return s.adminBack(c, u, "Enabled "+u.Name+"'s account.")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 )
 
 // Export of everything a person holds, and erasure of an account's personal data.
@@ -63,7 +64,7 @@ func (s *Server) eraseForm(c echo.Context) error {
 			Errors: errs, Values: map[string]string{"erase-confirm": confirm}, Data: eraseData{Person: u}})
 	}
 	if !u.Disabled {
-		if _, err := s.setDisabled(c, u.ID, true); err != nil {
+		if _, err := s.setDisabled(c, u.ID, true, "Personal data erased"); err != nil {
 			errs, err := formErrors(err, map[string]string{"disabled": "erase-confirm", "": "erase-confirm"})
 			if err != nil {
 				return err
@@ -79,6 +80,12 @@ func (s *Server) eraseForm(c echo.Context) error {
 	if err := s.eraseExports(c, u.ID); err != nil {
 		return err
 	}
+	if s.deps.Audit != nil {
+		if err := s.deps.Audit.Redact(ctx, u.ID); err != nil {
+			return err
+		}
+	}
+	s.record(c, audit.Entry{Action: audit.PersonErased, SubjectID: u.ID, SubjectName: audit.Erased})
 	// Records first, then objects: an object left behind by a failed delete is an orphan,
 	// which the sweep removes; a record without its object would be a broken page.
 	kept := 0

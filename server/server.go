@@ -263,6 +263,7 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/signin", Public, s.signinPage)
 	s.add(http.MethodPost, "/signin", Public, s.signin)
 	s.passwordRoutes()
+	s.peopleRoutes()
 	s.add(http.MethodPost, "/signout", SignedIn, s.signout)
 	s.ssoRoutes()
 	s.add(http.MethodGet, "/", SignedIn, s.home)

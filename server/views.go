@@ -16,6 +16,7 @@ import (
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/failure"
 )
 
@@ -54,9 +55,10 @@ var viewFuncs = template.FuncMap{
 		}
 		return t.Format("2 January 2006")
 	},
-	"datetime": viewDatetime,
-	"isoDate":  func(t time.Time) string { return t.Format("2006-01-02") },
-	"add":      func(a, b int) int { return a + b },
+	"datetime":    viewDatetime,
+	"auditAction": audit.ActionLabel,
+	"isoDate":     func(t time.Time) string { return t.Format("2006-01-02") },
+	"add":         func(a, b int) int { return a + b },
 	"activityKind": func(k courses.ActivityKind) string {
 		switch k {
 		case courses.ActivityReading:

@@ -275,3 +275,54 @@ func (l *Log) List(ctx context.Context, f Filter) (Page, error) {
 	}
 	return page, nil
 }
+
+// Erased is what stands in the log for an erased person's name and details.
+const Erased = "(erased)"
+
+// Redact removes an erased person's name and details from the log: from the entries about
+// them (their name, and every value changed) and from those they made (their name). What
+// happened, and when, stays.
+func (l *Log) Redact(ctx context.Context, personID string) error {
+	for _, list := range []string{subjectList(personID), actorList(personID)} {
+		ns, err := database.FindByID[numbers](ctx, l.lists, list)
+		if errors.Is(err, failure.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("audit: %w", err)
+		}
+		for _, n := range ns.Ns {
+			e, err := database.FindByID[Entry](ctx, l.entries, entryID(n))
+			if errors.Is(err, failure.ErrNotFound) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("audit: %w", err)
+			}
+			set := bson.M{}
+			if e.SubjectID == personID {
+				set["subjectName"] = Erased
+				changes := make([]Change, len(e.Changes))
+				for i, c := range e.Changes {
+					changes[i] = Change{Field: c.Field, Before: redacted(c.Before), After: redacted(c.After)}
+				}
+				set["changes"] = changes
+				set["reason"] = redacted(e.Reason)
+			}
+			if e.ActorID == personID {
+				set["actorName"] = Erased
+			}
+			if err := l.entries.Update(ctx, e.ID, bson.M{"$set": set}); err != nil {
+				return fmt.Errorf("audit: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func redacted(v string) string {
+	if v == "" {
+		return ""
+	}
+	return Erased
+}

@@ -125,3 +125,44 @@ func TestConcurrentRecordsAreAllKept(t *testing.T) {
 		}
 	}
 }
+
+func TestRedactAnErasedPerson(t *testing.T) {
+	ctx := context.Background()
+	log, err := audit.New(ctx, dbtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := func(e audit.Entry) {
+		if _, err := log.Record(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(audit.Entry{ActorID: "admin", ActorName: "Ada Admin", Action: audit.PersonAdded, SubjectID: "p", SubjectName: "Pat Person",
+		Changes: []audit.Change{{Field: "email", After: "pat@example.org"}}})
+	record(audit.Entry{ActorID: "p", ActorName: "Pat Person", Action: audit.PersonEdited, SubjectID: "q", SubjectName: "Quinn Other",
+		Changes: []audit.Change{{Field: "name", Before: "Q", After: "Quinn Other"}}})
+	record(audit.Entry{ActorID: "admin", ActorName: "Ada Admin", Action: audit.PersonDisabled, SubjectID: "p", SubjectName: "Pat Person", Reason: "Pat asked"})
+	if err := log.Redact(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	page, err := log.List(ctx, audit.Filter{})
+	if err != nil || len(page.Entries) != 3 {
+		t.Fatalf("%v %v", page, err)
+	}
+	for _, e := range page.Entries {
+		for _, s := range []string{e.SubjectName, e.ActorName, e.Reason} {
+			if s == "Pat Person" || s == "Pat asked" {
+				t.Errorf("entry %d still names the erased person: %+v", e.N, e)
+			}
+		}
+		for _, c := range e.Changes {
+			if e.SubjectID == "p" && (c.After == "pat@example.org") {
+				t.Errorf("entry %d keeps the erased person's address", e.N)
+			}
+		}
+	}
+	// Another person's entry keeps what it says of them.
+	if e := page.Entries[1]; e.SubjectName != "Quinn Other" || e.Changes[0].After != "Quinn Other" || e.ActorName != audit.Erased {
+		t.Errorf("the entry about someone else: %+v", e)
+	}
+}
