@@ -25,8 +25,8 @@ import (
 	"polyphony/courses"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
-	"polyphony/internal/sso"
 	"polyphony/internal/mail"
+	"polyphony/internal/sso"
 	"polyphony/realtime"
 )
 
