@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"polyphony/content"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/demo"
 	"polyphony/internal/failure"
 )
@@ -89,6 +91,12 @@ func cmdUserAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 					return err
 				}
 			}
+			a.record(ctx, env, audit.Entry{Action: audit.PersonAdded, SubjectID: u.ID, SubjectName: u.Name,
+				Changes: audit.Diff(accounts.FieldNames, nil, u.Fields())})
+			if co.ID != "" {
+				a.record(ctx, env, audit.Entry{Action: audit.MemberAdded, SubjectID: co.ID, SubjectName: co.Name,
+					Changes: []audit.Change{{Field: "member", After: u.Name + " (" + string(u.Role) + ")"}}})
+			}
 			fmt.Fprintf(env.stdout, "Added %s <%s> as %s (id %s)\n", u.Name, u.Email, u.Role, u.ID)
 			if co.ID != "" {
 				fmt.Fprintf(env.stdout, "Enrolled in %s\n", co.Name)
@@ -123,6 +131,7 @@ func printInvitation(ctx context.Context, env *cmdEnv, a *app, u accounts.User, 
 	if err != nil {
 		return err
 	}
+	a.record(ctx, env, audit.Entry{Action: audit.PersonInvited, SubjectID: u.ID, SubjectName: u.Name})
 	link := a.cfg.PublicURL.String() + "/password?" + url.Values{"link": {secret}}.Encode()
 	fmt.Fprintf(env.stdout, "Invitation link for %s (works once, until %s; pass it on privately):\n%s\n",
 		u.Email, time.Now().Add(accounts.InvitationLasts).Format("2 January 2006 15:04"), link)
@@ -192,6 +201,12 @@ func cmdUserDisable(disable bool) command {
 				if _, err := a.accounts.SetDisabled(ctx, u.ID, disable); err != nil {
 					return err
 				}
+				action := audit.PersonEnabled
+				if disable {
+					action = audit.PersonDisabled
+				}
+				a.record(ctx, env, audit.Entry{Action: action, SubjectID: u.ID, SubjectName: u.Name,
+					Changes: []audit.Change{{Field: "disabled", Before: strconv.FormatBool(!disable), After: strconv.FormatBool(disable)}}})
 				word := "Enabled"
 				if disable {
 					word = "Disabled (every session ended)"
@@ -226,6 +241,8 @@ func cmdCohortAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			if err != nil {
 				return err
 			}
+			a.record(ctx, env, audit.Entry{Action: audit.CohortAdded, SubjectID: c.ID, SubjectName: c.Name,
+				Changes: []audit.Change{{Field: "start", After: c.StartDate.Format("2006-01-02")}}})
 			fmt.Fprintf(env.stdout, "Added cohort %s, starting %s (id %s), with the standard nine-month programme:\n", c.Name, c.StartDate.Format("2 January 2006"), c.ID)
 			for _, m := range p.Modules {
 				fmt.Fprintf(env.stdout, "  module %d: %s to %s\n", m.Number, m.Start.Format("Mon 2 Jan 2006"), m.End.Format("Mon 2 Jan 2006"))
@@ -260,6 +277,7 @@ func cmdTrustAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			if err != nil {
 				return err
 			}
+			a.record(ctx, env, audit.Entry{Action: audit.TrustAdded, SubjectID: t.ID, SubjectName: t.Name})
 			fmt.Fprintf(env.stdout, "Added trust %s (id %s)\n", t.Name, t.ID)
 			return nil
 		})
@@ -336,5 +354,13 @@ func cmdContentImport(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			fmt.Fprintf(env.stdout, "Imported %d pages: %d new, %d changed, %d unchanged\n", len(pack.Pages), res.Created, res.Updated, res.Unchanged)
 			return nil
 		})
+	}
+}
+
+// record adds a change the command line made to the audit log, where the administrators'
+// own changes are: the change is made already, so a log that cannot be written is a warning.
+func (a *app) record(ctx context.Context, env *cmdEnv, e audit.Entry) {
+	if _, err := a.audit.Record(ctx, e); err != nil {
+		fmt.Fprintf(env.stderr, "warning: the change was made but not written to the audit log: %v\n", err)
 	}
 }

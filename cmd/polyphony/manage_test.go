@@ -16,6 +16,7 @@ import (
 
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 )
@@ -398,5 +399,29 @@ func TestUnreachableMongoDBURIHidesPassword(t *testing.T) {
 	}
 	if strings.Contains(stderr.String()+stdout.String(), "secretpw") {
 		t.Errorf("the password was printed: %q", stderr.String())
+	}
+}
+
+// What the command line changes is in the audit log beside the administrators' changes.
+func TestCommandsWriteTheAuditLog(t *testing.T) {
+	data := t.TempDir()
+	mustRun(t, nil, testPassword, "user", "add", "--data", data, "--email", "logged@example.org", "--name", "Logged Person", "--role", "trainee", "--password-stdin")
+	mustRun(t, nil, "", "user", "disable", "--data", data, "--email", "logged@example.org")
+	mustRun(t, nil, "", "trust", "add", "--data", data, "--name", "Logged Trust")
+	log, err := audit.New(context.Background(), openData(t, data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := log.List(context.Background(), audit.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range page.Entries {
+		got = append(got, e.Action+" "+e.SubjectName+" by "+e.ActorName)
+	}
+	want := []string{"trust.added Logged Trust by the command line", "person.disabled Logged Person by the command line", "person.added Logged Person by the command line"}
+	if strings.Join(got, "; ") != strings.Join(want, "; ") {
+		t.Errorf("audit log:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
 }
