@@ -199,6 +199,8 @@ type World interface {
 	UserByEmail(ctx context.Context, email string) (accounts.User, bool, error)
 	TrustByName(ctx context.Context, name string) (id string, ok bool, err error)
 	Members(ctx context.Context, cohortID string) ([]Member, error)
+	// TraineeElsewhere names the other cohort the person is a trainee in, or "".
+	TraineeElsewhere(ctx context.Context, userID, cohortID string) (string, error)
 }
 
 // Step is what importing does with one row.
@@ -209,11 +211,9 @@ type Step struct {
 	UserID string
 	// NewAccount: an account is made, and the person is sent an invitation.
 	NewAccount bool
-	// Join: the person is added to the cohort in the row's role. Change: they are in it
-	// already with another role, which becomes the row's.
-	Join, Change bool
-	// OldRole is their role in the cohort before, when Change.
-	OldRole accounts.Role
+	// Join: the person is added to the cohort in the row's role (a person's role in a
+	// cohort is their account's).
+	Join bool
 	// Supervise: the trainee gets Row.Supervisor as their supervisor.
 	Supervise bool
 	// Kept lists what stays as it is although the file differs (an account's own name or
@@ -222,7 +222,7 @@ type Step struct {
 }
 
 // Unchanged says the row changes nothing.
-func (s Step) Unchanged() bool { return !s.NewAccount && !s.Join && !s.Change && !s.Supervise }
+func (s Step) Unchanged() bool { return !s.NewAccount && !s.Join && !s.Supervise }
 
 // Plan is what importing a file into a cohort would do.
 type Plan struct {
@@ -230,7 +230,7 @@ type Plan struct {
 }
 
 // Counts sums a plan up for the preview.
-func (p Plan) Counts() (newAccounts, joins, changes, supervisors, unchanged int) {
+func (p Plan) Counts() (newAccounts, joins, supervisors, unchanged int) {
 	for _, s := range p.Steps {
 		switch {
 		case s.Unchanged():
@@ -241,9 +241,6 @@ func (p Plan) Counts() (newAccounts, joins, changes, supervisors, unchanged int)
 			}
 			if s.Join {
 				joins++
-			}
-			if s.Change {
-				changes++
 			}
 			if s.Supervise {
 				supervisors++
@@ -313,18 +310,28 @@ func MakePlan(ctx context.Context, w World, cohortID string, rows []Row) (Plan, 
 			lp("the account of %s is disabled: enable it first, or take the line out", r.Email)
 		case u.Role == accounts.RoleAdmin:
 			lp("%s is an administrator, who is not a member of a cohort", r.Email)
+		case u.Role != r.Role:
+			lp("%s has a %s's account, so they can be a %s in the cohort, not a %s: change the role in the file, or edit their account first",
+				r.Email, u.Role, u.Role, r.Role)
 		default:
 			st.UserID = u.ID
+			if r.Role == accounts.RoleTrainee {
+				other, err := w.TraineeElsewhere(ctx, u.ID, cohortID)
+				if err != nil {
+					return Plan{}, err
+				}
+				if other != "" {
+					lp("%s is a trainee in %s: a trainee is in one cohort at a time, so remove them from it first", r.Email, other)
+				}
+			}
 			if u.Name != r.Name {
 				st.Kept = append(st.Kept, fmt.Sprintf("their name stays %q", u.Name))
 			}
 			if r.Trust != "" && st.TrustID != u.TrustID {
 				st.Kept = append(st.Kept, "their trust stays as it is")
 			}
-			if m, in := byUser[u.ID]; !in {
+			if _, in := byUser[u.ID]; !in {
 				st.Join = true
-			} else if m.Role != r.Role {
-				st.Change, st.OldRole = true, m.Role
 			}
 		}
 		if r.Supervisor != "" {
