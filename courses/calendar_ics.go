@@ -19,38 +19,80 @@ import (
 // event carries as its URL and LOCATION and in its description, so that the room is one
 // click away in the calendar app; it is nil for someone who takes no part in the rooms.
 func ICS(cohort Cohort, p Programme, now time.Time, roomURL func(sessionID string) string) []byte {
+	return CalendarFeed([]CohortCalendar{{Cohort: cohort, Programme: p, RoomURL: roomURL}}, now)
+}
+
+// CohortCalendar is one cohort's part of a person's calendar feed: its programme, and the
+// rooms' addresses when the person takes part in them (see ICS).
+type CohortCalendar struct {
+	Cohort    Cohort
+	Programme Programme
+	RoomURL   func(sessionID string) string
+}
+
+// CalendarFeed writes the programmes of every cohort a person belongs to as one feed, as
+// ICS writes one: a facilitator running two cohorts, or a supervisor working with two,
+// subscribes once. With several cohorts each event's summary begins with its cohort's name,
+// so that two cohorts' module days on one date can be told apart; the UIDs carry the cohort
+// already.
+func CalendarFeed(cohorts []CohortCalendar, now time.Time) []byte {
+	names := make([]string, len(cohorts))
+	for i, c := range cohorts {
+		names[i] = c.Cohort.Name
+	}
 	w := &icsWriter{}
 	w.raw("BEGIN", "VCALENDAR")
 	w.raw("VERSION", "2.0")
 	w.raw("PRODID", "-//Polyphony//POD programme//EN")
 	w.raw("CALSCALE", "GREGORIAN")
 	w.raw("METHOD", "PUBLISH")
-	w.text("X-WR-CALNAME", "POD programme: "+cohort.Name)
-	w.text("X-WR-CALDESC", "The residential modules and facilitated dialogue sessions of "+cohort.Name+
-		", Foundation Diploma in Peer-supported Open Dialogue")
+	switch len(cohorts) {
+	case 0:
+		w.text("X-WR-CALNAME", "POD programme")
+		w.text("X-WR-CALDESC", "The residential modules and facilitated dialogue sessions of the Foundation Diploma in Peer-supported Open Dialogue")
+	default:
+		w.text("X-WR-CALNAME", "POD programme: "+strings.Join(names, ", "))
+		w.text("X-WR-CALDESC", "The residential modules and facilitated dialogue sessions of "+joinNames(names)+
+			", Foundation Diploma in Peer-supported Open Dialogue")
+	}
 	w.raw("REFRESH-INTERVAL;VALUE=DURATION", "PT12H")
 	w.raw("X-PUBLISHED-TTL", "PT12H")
 	stamp := icsUTC(now)
-	for _, o := range p.Occasions() {
-		w.raw("BEGIN", "VEVENT")
-		w.raw("UID", o.ID+"@"+cohort.ID+".polyphony")
-		w.raw("DTSTAMP", stamp)
-		if !p.SavedAt.IsZero() {
-			w.raw("LAST-MODIFIED", icsUTC(p.SavedAt))
+	for _, c := range cohorts {
+		p := c.Programme
+		prefix := ""
+		if len(cohorts) > 1 {
+			prefix = c.Cohort.Name + ": "
 		}
-		w.raw("SEQUENCE", fmt.Sprint(p.Version))
-		if o.Kind == OccasionResidential {
-			p.writeModuleDay(w, o)
-		} else {
-			p.writeSession(w, o, roomURL)
+		for _, o := range p.Occasions() {
+			w.raw("BEGIN", "VEVENT")
+			w.raw("UID", o.ID+"@"+c.Cohort.ID+".polyphony")
+			w.raw("DTSTAMP", stamp)
+			if !p.SavedAt.IsZero() {
+				w.raw("LAST-MODIFIED", icsUTC(p.SavedAt))
+			}
+			w.raw("SEQUENCE", fmt.Sprint(p.Version))
+			if o.Kind == OccasionResidential {
+				p.writeModuleDay(w, o, prefix)
+			} else {
+				p.writeSession(w, o, prefix, c.RoomURL)
+			}
+			w.raw("END", "VEVENT")
 		}
-		w.raw("END", "VEVENT")
 	}
 	w.raw("END", "VCALENDAR")
 	return w.buf.Bytes()
 }
 
-func (p Programme) writeModuleDay(w *icsWriter, o Occasion) {
+// joinNames writes names as a sentence does: "A", "A and B", "A, B and C".
+func joinNames(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+}
+
+func (p Programme) writeModuleDay(w *icsWriter, o Occasion, prefix string) {
 	var mod Module
 	var slots []Slot
 	for _, m := range p.Modules {
@@ -72,7 +114,7 @@ func (p Programme) writeModuleDay(w *icsWriter, o Occasion) {
 		w.raw("DTSTART;VALUE=DATE", o.Date.Format("20060102"))
 		w.raw("DTEND;VALUE=DATE", o.Date.AddDate(0, 0, 1).Format("20060102"))
 	}
-	w.text("SUMMARY", o.Title)
+	w.text("SUMMARY", prefix+o.Title)
 	if mod.Venue != "" {
 		w.text("LOCATION", mod.Venue)
 	}
@@ -85,11 +127,11 @@ func (p Programme) writeModuleDay(w *icsWriter, o Occasion) {
 	w.raw("TRANSP", "OPAQUE")
 }
 
-func (p Programme) writeSession(w *icsWriter, o Occasion, roomURL func(string) string) {
+func (p Programme) writeSession(w *icsWriter, o Occasion, prefix string, roomURL func(string) string) {
 	a, after, _ := p.Activity(o.ID)
 	w.raw("DTSTART", icsUTC(a.Session.Start))
 	w.raw("DTEND", icsUTC(a.Session.End()))
-	w.text("SUMMARY", a.Title)
+	w.text("SUMMARY", prefix+a.Title)
 	link := ""
 	if roomURL != nil {
 		link = roomURL(a.ID)

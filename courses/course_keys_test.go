@@ -115,22 +115,43 @@ func testCourseRequestsReadByIDOnly(t *testing.T, sole bool) {
 	if len(cs) != 3 {
 		t.Errorf("cohorts: %d, want 3", len(cs))
 	}
-	m1, err := s.Enrol(ctx, c.ID, w.trainee.UserID, accounts.RoleTrainee)
+	m1, err := s.Enrol(ctx, c.ID, w.facilitator.UserID, accounts.RoleFacilitator)
 	must("enrol", err)
-	m2, err := s.Enrol(ctx, c.ID, w.trainee.UserID, accounts.RoleTrainee)
+	m2, err := s.Enrol(ctx, c.ID, w.facilitator.UserID, accounts.RoleFacilitator)
 	must("enrol again", err)
 	if m1.ID != m2.ID {
 		t.Errorf("enrolling again: %s, want the first membership %s", m2.ID, m1.ID)
 	}
-	ms, err := s.MembershipsOf(ctx, w.trainee.UserID)
+	ms, err := s.MembershipsOf(ctx, w.facilitator.UserID)
 	must("memberships", err)
 	if len(ms) != 2 {
-		t.Errorf("memberships of the trainee: %d, want 2", len(ms))
+		t.Errorf("memberships of the facilitator: %d, want 2", len(ms))
 	}
 	members, err := s.Members(ctx, w.near.ID)
 	must("members", err)
-	if len(members) != 6 {
-		t.Errorf("members of the near cohort: %d, want 6", len(members))
+	if len(members) != 7 {
+		t.Errorf("members of the near cohort: %d, want 7", len(members))
+	}
+	// Staffing: a trainee refused a second cohort, a supervisor given trainees, a member
+	// removed.
+	if _, err := s.Enrol(ctx, c.ID, w.trainee.UserID, accounts.RoleTrainee); err == nil {
+		t.Error("a trainee of the near cohort enrolled as a trainee of another")
+	}
+	_, err = s.Enrol(ctx, c.ID, "keys-trainee", accounts.RoleTrainee)
+	must("enrol a trainee", err)
+	_, err = s.Enrol(ctx, c.ID, w.supervisor.UserID, accounts.RoleSupervisor)
+	must("enrol a supervisor", err)
+	_, after, err := s.ChangeMember(ctx, c.ID, w.supervisor.UserID, courses.MemberChange{Role: accounts.RoleSupervisor, Supervises: []string{"keys-trainee"}})
+	must("change member", err)
+	if len(after.Supervises) != 1 {
+		t.Errorf("supervises %v, want the trainee", after.Supervises)
+	}
+	_, err = s.Member(ctx, c.ID, w.supervisor.UserID)
+	must("member", err)
+	_, err = s.RemoveMember(ctx, c.ID, "keys-trainee")
+	must("remove member", err)
+	if m, err := s.Member(ctx, c.ID, w.supervisor.UserID); err != nil || len(m.Supervises) != 0 {
+		t.Errorf("supervisor after the trainee left: %+v, %v; want no trainees", m, err)
 	}
 
 	// The programme and its modules.

@@ -36,7 +36,8 @@ import (
 // never changes once stored.
 //
 // Supervisors of a trainee are the members with the supervisor role of a cohort in which
-// the trainee is a trainee; assessors likewise, with the assessor role. Administrators have
+// the trainee is a trainee whose membership lists the trainee among those they supervise;
+// assessors are the members with the assessor role of such a cohort. Administrators have
 // no way in: they can erase an account's data, but never read an entry.
 
 // Collections of the journal domain.

@@ -20,7 +20,8 @@ var errNothing = errors.New("nothing of the trainee's")
 // TestJournalAccessMatrix runs every read and write of the journal domain as every kind of
 // person and compares who succeeded with who should have: the author; another trainee of
 // the cohort and one of another cohort; the trainee's supervisor (named in the supervision
-// log), another supervisor of the cohort and one of another cohort; the cohort's assessor
+// log), another of the trainee's supervisors, a supervisor of the cohort who supervises
+// only the other trainee, and one of another cohort; the cohort's assessor
 // and another cohort's; a facilitator; an administrator; and someone not signed in. The
 // trainee has a private entry (P), one shared with supervisors (S) and one submitted to
 // assessors and edited since (A).
@@ -62,6 +63,7 @@ func testJournalAccessMatrix(t *testing.T, w *journalWorld) {
 	}{
 		{"owner", w.trainee}, {"other trainee", w.otherTrainee}, {"far trainee", w.farTrainee},
 		{"supervisor", w.supervisor}, {"supervisor 2", w.supervisor2}, {"far supervisor", w.farSupervisor},
+		{"cohort supervisor", w.cohortSupervisor},
 		{"assessor", w.assessor}, {"far assessor", w.farAssessor}, {"facilitator", w.facilitator},
 		{"admin", w.admin}, {"anonymous", w.anonymous},
 	}

@@ -22,7 +22,7 @@ type grant struct {
 }
 
 // authorize is the one access check of every read of an entry. The author reads the
-// latest revision; a supervisor of the author's cohort reads the latest while the entry is
+// latest revision; one of the author's supervisors reads the latest while the entry is
 // shared with supervisors; an assessor of the author's cohort reads the submitted revision
 // while it is shared with assessors. Anyone else, administrators included, gets
 // failure.ErrNotFound, as if the entry did not exist. Sharing and memberships are read

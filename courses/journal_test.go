@@ -32,6 +32,9 @@ type journalWorld struct {
 
 	trainee, otherTrainee, supervisor, supervisor2, assessor, facilitator courses.Viewer
 	farTrainee, farSupervisor, farAssessor, admin, anonymous              courses.Viewer
+	// cohortSupervisor is a supervisor of the near cohort who supervises the other trainee
+	// only: nothing the trainee shares with "my supervisor" is theirs to read.
+	cohortSupervisor courses.Viewer
 }
 
 // knownPages are the curriculum pages the journal's links may point at in these tests.
@@ -84,6 +87,21 @@ func newJournalWorldOn(t testing.TB, db *database.DB, soleWriter bool) *journalW
 	w.farTrainee = enrol(w.far, "fred-trainee-far", accounts.RoleTrainee)
 	w.farSupervisor = enrol(w.far, "fay-supervisor-far", accounts.RoleSupervisor)
 	w.farAssessor = enrol(w.far, "fin-assessor-far", accounts.RoleAssessor)
+	w.cohortSupervisor = enrol(w.near, "cy-supervisor-6f", accounts.RoleSupervisor)
+	supervise := func(c courses.Cohort, sup courses.Viewer, trainees ...courses.Viewer) {
+		t.Helper()
+		ch := courses.MemberChange{Role: accounts.RoleSupervisor}
+		for _, tr := range trainees {
+			ch.Supervises = append(ch.Supervises, tr.UserID)
+		}
+		if _, _, err := w.store.ChangeMember(ctx, c.ID, sup.UserID, ch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	supervise(w.near, w.supervisor, w.trainee, w.otherTrainee)
+	supervise(w.near, w.supervisor2, w.trainee)
+	supervise(w.near, w.cohortSupervisor, w.otherTrainee)
+	supervise(w.far, w.farSupervisor, w.farTrainee)
 	w.admin = courses.Viewer{UserID: "alex-admin-0b", Role: accounts.RoleAdmin}
 	return w
 }
@@ -536,8 +554,11 @@ func TestJournalBadInput(t *testing.T) {
 		{"long reflection", "reflection", "2000 characters or fewer", func() error {
 			return logSupervision(func(s *courses.NewSupervision) { s.Reflection = strings.Repeat("r", 2001) })
 		}},
-		{"supervisor of another cohort", "supervisorId", "Select a supervisor of your cohort", func() error {
+		{"supervisor of another cohort", "supervisorId", "Select one of your supervisors", func() error {
 			return logSupervision(func(s *courses.NewSupervision) { s.SupervisorID = w.farSupervisor.UserID })
+		}},
+		{"another trainee's supervisor", "supervisorId", "Select one of your supervisors", func() error {
+			return logSupervision(func(s *courses.NewSupervision) { s.SupervisorID = w.cohortSupervisor.UserID })
 		}},
 		{"unknown supervision kind", "kind", "Select the kind of supervision", func() error { return logSupervision(func(s *courses.NewSupervision) { s.Kind = "coaching" }) }},
 		{"supervision in the future", "date", "future", func() error {

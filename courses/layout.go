@@ -11,6 +11,7 @@ import (
 
 	"go.mongodb.org/mongo-driver/v2/bson"
 
+	"polyphony/internal/accounts"
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
 )
@@ -197,6 +198,62 @@ func (s *Store) migrateCourses(ctx context.Context, log *slog.Logger) error {
 	}
 	if total > 0 {
 		log.Info("course records brought to the layout read by id", attrs...)
+	}
+	return nil
+}
+
+// superviseesMark is the _id of the name key that says every supervisor membership has the
+// list of the trainees it supervises. Memberships stored before the lists existed let every
+// supervisor of a cohort read what its trainees shared with "my supervisor"; the first start
+// after them keeps that, once, by giving each supervisor every trainee of the cohort at that
+// moment (migrateSupervisees), for an administrator to narrow on the cohort page.
+const superviseesMark = "layout:supervisees-1"
+
+// migrateSupervisees gives each supervisor of each cohort every trainee of the cohort, once,
+// and says in the log how many it gave. It reads the list of cohorts and each cohort's
+// members by _id.
+func (s *Store) migrateSupervisees(ctx context.Context, log *slog.Logger) error {
+	_, err := database.FindByID[nameKeyDoc](ctx, s.keys, superviseesMark)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, failure.ErrNotFound) {
+		return fmt.Errorf("supervisors' trainees: %w", err)
+	}
+	ids, err := s.listIDs(ctx, cohortsList)
+	if err != nil {
+		return fmt.Errorf("supervisors' trainees: %w", err)
+	}
+	supervisors, trainees := 0, 0
+	for _, id := range ids {
+		members, err := s.Members(ctx, id)
+		if err != nil {
+			return fmt.Errorf("supervisors' trainees: cohort %s: %w", id, err)
+		}
+		var all []string
+		for _, m := range members {
+			if m.Role == accounts.RoleTrainee {
+				all = append(all, m.UserID)
+			}
+		}
+		for _, m := range members {
+			if m.Role != accounts.RoleSupervisor || m.Supervises != nil || len(all) == 0 {
+				continue
+			}
+			m.Supervises = slices.Clone(all)
+			if err := s.putMembership(ctx, m); err != nil {
+				return fmt.Errorf("supervisors' trainees: cohort %s: %w", id, err)
+			}
+			supervisors++
+			trainees += len(all)
+		}
+	}
+	if err := database.InsertOnce(ctx, s.keys, nameKeyDoc{ID: superviseesMark}); err != nil {
+		return err
+	}
+	if supervisors > 0 {
+		log.Info("supervisors given every trainee of their cohort, as before the supervisors' own lists",
+			"supervisors", supervisors, "trainees", trainees)
 	}
 	return nil
 }

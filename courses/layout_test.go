@@ -140,6 +140,9 @@ func TestCoursesOpenEarlierLayout(t *testing.T) {
 	if ms, err := s.Members(ctx, cohort.ID); err != nil || len(ms) != 2 || ms[0].UserID != trainee || ms[1].UserID != supervisor {
 		t.Errorf("members: %+v, %v; want both, in the order they joined", ms, err)
 	}
+	if ms, err := s.MembershipsOf(ctx, supervisor); err != nil || len(ms) != 1 || len(ms[0].Supervises) != 1 || ms[0].Supervises[0] != trainee {
+		t.Errorf("the supervisor's membership: %+v, %v; want the cohort's trainee given", ms, err)
+	}
 	if m, err := s.Enrol(ctx, cohort.ID, trainee, accounts.RoleTrainee); err != nil || m.ID != oldMembership.ID {
 		t.Errorf("enrolling again: %+v, %v; want the old membership", m, err)
 	}

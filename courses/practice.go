@@ -287,7 +287,7 @@ type PracticeSummary struct {
 
 // PracticeSummary sums a trainee's practice from one date to another. The trainee gets
 // the totals by kind, the streaks (counted in UK days, up to today) and the minutes of
-// every day; a supervisor of the trainee's cohort gets the totals only, and only when the
+// every day; one of the trainee's supervisors gets the totals only, and only when the
 // trainee has chosen PracticeTotalsOnly (logged as a read). Anyone else gets
 // failure.ErrNotFound.
 func (j *Journals) PracticeSummary(ctx context.Context, v Viewer, ownerID string, from, to time.Time) (PracticeSummary, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -145,8 +146,9 @@ func (j *Journals) shareHistory(ctx context.Context, entryID string) ([]shareDoc
 	return out, nil
 }
 
-// relation is what a person is to a trainee: a supervisor or an assessor of a cohort in
-// which the trainee is a trainee. It is worked out from the memberships on every request.
+// relation is what a person is to a trainee: one of the trainee's own supervisors in a
+// cohort in which the trainee is a trainee (a supervisor membership that lists the trainee),
+// or an assessor of such a cohort. It is worked out from the memberships on every request.
 type relation struct{ supervisor, assessor bool }
 
 func (j *Journals) relation(ctx context.Context, viewerID, traineeID string) (relation, error) {
@@ -164,7 +166,7 @@ func (j *Journals) relation(ctx context.Context, viewerID, traineeID string) (re
 	}
 	for _, m := range ms {
 		if cohorts[m.CohortID] {
-			rel.supervisor = rel.supervisor || m.Role == accounts.RoleSupervisor
+			rel.supervisor = rel.supervisor || m.Role == accounts.RoleSupervisor && slices.Contains(m.Supervises, traineeID)
 			rel.assessor = rel.assessor || m.Role == accounts.RoleAssessor
 		}
 	}
@@ -187,7 +189,8 @@ func (j *Journals) traineeCohorts(ctx context.Context, userID string) (map[strin
 }
 
 // audienceOf lists the people an audience of the trainee's entries is made of: the
-// supervisors, or the assessors, of the cohorts in which the trainee is a trainee.
+// trainee's own supervisors, or the assessors, of the cohorts in which the trainee is a
+// trainee.
 func (j *Journals) audienceOf(ctx context.Context, traineeID string, a Audience) ([]string, error) {
 	role := accounts.RoleSupervisor
 	if a == AudienceAssessors {
@@ -205,6 +208,9 @@ func (j *Journals) audienceOf(ctx context.Context, traineeID string, a Audience)
 			return nil, err
 		}
 		for _, m := range members {
+			if role == accounts.RoleSupervisor && !slices.Contains(m.Supervises, traineeID) {
+				continue
+			}
 			if m.Role == role && !seen[m.UserID] && m.UserID != traineeID {
 				seen[m.UserID] = true
 				out = append(out, m.UserID)

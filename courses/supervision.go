@@ -84,7 +84,7 @@ func checkLogDate(d time.Time, now time.Time) (time.Time, error) {
 }
 
 // LogSupervision records a supervision session in the viewer's log. The supervisor must
-// be a supervisor of a cohort in which the viewer is a trainee. A retry with the same key
+// be one of the viewer's supervisors in the cohort they are a trainee of. A retry with the same key
 // returns the session the first attempt logged.
 func (j *Journals) LogSupervision(ctx context.Context, v Viewer, ns NewSupervision) (SupervisionSession, error) {
 	if err := signedIn(v); err != nil {
@@ -218,7 +218,7 @@ func (j *Journals) checkSupervision(ctx context.Context, v Viewer, ns NewSupervi
 			return SupervisionSession{}, err
 		}
 		if !rel.supervisor {
-			problems = append(problems, failure.Problem("supervisorId", "Select a supervisor of your cohort from the list"))
+			problems = append(problems, failure.Problem("supervisorId", "Select one of your supervisors from the list"))
 		}
 	}
 	peer := strings.Join(strings.Fields(ns.PeerWorker), " ")
@@ -264,7 +264,7 @@ func (j *Journals) ConfirmSupervision(ctx context.Context, v Viewer, sessionID s
 		return SupervisionSession{}, err
 	}
 	if !rel.supervisor {
-		return SupervisionSession{}, fmt.Errorf("you are no longer a supervisor of this trainee's cohort: %w", failure.ErrForbidden)
+		return SupervisionSession{}, fmt.Errorf("you are no longer one of this trainee's supervisors: %w", failure.ErrForbidden)
 	}
 	doc := resolutionDoc{ID: s.ID, TraineeID: s.TraineeID, SupervisorID: v.UserID, At: j.clock()}
 	if err := insertOnce(ctx, j.resolutions, doc); err != nil {

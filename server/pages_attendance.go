@@ -88,7 +88,9 @@ func (s *Server) calendarFeed(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var out []byte
+	// One feed for every cohort the person belongs to, in the order they joined them; a
+	// cohort without a programme yet has nothing to put in it.
+	var feed []courses.CohortCalendar
 	for _, m := range ms {
 		co, err := s.deps.Courses.Cohort(ctx, m.CohortID)
 		if err != nil {
@@ -98,16 +100,13 @@ func (s *Server) calendarFeed(c echo.Context) error {
 		if err != nil {
 			continue
 		}
-		var rooms func(string) string
+		cal := courses.CohortCalendar{Cohort: co, Programme: p}
 		if m.Role == accounts.RoleTrainee || m.Role == accounts.RoleFacilitator {
-			rooms = func(sessionID string) string { return s.cfg.PublicURL.String() + roomPath(co.ID, sessionID) }
+			cal.RoomURL = func(sessionID string) string { return s.cfg.PublicURL.String() + roomPath(co.ID, sessionID) }
 		}
-		out = courses.ICS(co, p, time.Now(), rooms)
-		break // one cohort per person; a feed per cohort can come when someone is in several
+		feed = append(feed, cal)
 	}
-	if out == nil {
-		out = courses.ICS(courses.Cohort{Name: "Polyphony"}, courses.Programme{}, time.Now(), nil)
-	}
+	out := courses.CalendarFeed(feed, time.Now())
 	c.Response().Header().Set("Cache-Control", "private, max-age=900")
 	return c.Blob(http.StatusOK, "text/calendar; charset=utf-8", out)
 }

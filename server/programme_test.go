@@ -252,5 +252,67 @@ func TestCalendarFeed(t *testing.T) {
 	if res, _ := http.Get(rotated.URL); res.StatusCode != 200 {
 		t.Errorf("new calendar address: %d", res.StatusCode)
 	}
+}
 
+// TestCalendarFeedOfSeveralCohorts puts the demo facilitator in a second cohort and reads
+// their feed: every event of both programmes, each cohort's under its own UIDs and named
+// with its cohort, and the rooms of both linked; a supervisor of one of them gets that
+// cohort's events without rooms.
+func TestCalendarFeedOfSeveralCohorts(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	demoCohort := f.demoCohort(t)
+	second, p2, err := f.courses.CreateCohortFromTemplate(ctx, courses.NewCohort{Name: "Second cohort", StartDate: demoCohort.StartDate.AddDate(0, 6, 0)}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fac := f.byRole[accounts.RoleFacilitator]
+	if _, err := f.courses.Enrol(ctx, second.ID, f.userID(t, fac.Email), accounts.RoleFacilitator); err != nil {
+		t.Fatal(err)
+	}
+	p1, err := f.courses.Programme(ctx, demoCohort.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed := func(c *client) string {
+		t.Helper()
+		_, body := c.do("GET", "/api/v1/me/calendar", nil)
+		var cal struct{ URL string }
+		json.Unmarshal(body, &cal)
+		res, err := http.Get(cal.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		ics, _ := io.ReadAll(res.Body)
+		if res.StatusCode != 200 {
+			t.Fatalf("feed: %d", res.StatusCode)
+		}
+		// Unfold the lines (RFC 5545 3.1), so that a long one is read whole.
+		return strings.ReplaceAll(strings.ReplaceAll(string(ics), "\r\n ", ""), "\\,", ",")
+	}
+	ics := feed(f.signedIn(t, accounts.RoleFacilitator))
+	n1, n2 := len(p1.Occasions()), len(p2.Occasions())
+	if got := strings.Count(ics, "BEGIN:VEVENT"); got != n1+n2 {
+		t.Errorf("%d events, want %d of the demo cohort and %d of the second", got, n1, n2)
+	}
+	for _, c := range []courses.Cohort{demoCohort, second} {
+		if got := strings.Count(ics, "@"+c.ID+".polyphony"); got != map[string]int{demoCohort.ID: n1, second.ID: n2}[c.ID] {
+			t.Errorf("%s: %d events", c.Name, got)
+		}
+		if !strings.Contains(ics, "SUMMARY:"+c.Name+": ") {
+			t.Errorf("no event named with %s", c.Name)
+		}
+		if !strings.Contains(ics, "URL:"+f.ts.URL+"/rooms/"+c.ID+"/") {
+			t.Errorf("no room of %s linked", c.Name)
+		}
+	}
+	if !strings.Contains(ics, "X-WR-CALNAME:POD programme: "+demo.CohortName+", Second cohort") {
+		t.Errorf("calendar name: want both cohorts in %q", ics[:400])
+	}
+
+	sup := feed(f.signedIn(t, accounts.RoleSupervisor))
+	if got := strings.Count(sup, "BEGIN:VEVENT"); got != n1 || strings.Contains(sup, "URL:") || strings.Contains(sup, "Second cohort") {
+		t.Errorf("supervisor's feed: %d events (want %d), rooms or the second cohort in it", got, n1)
+	}
 }
