@@ -52,6 +52,11 @@ var expectedAccess = map[string]string{
 	"GET /admin/people/:id":              "admin",
 	"POST /admin/people/:id":             "admin",
 	"GET /admin/audit":                   "admin",
+	"GET /cohorts/:id/import":            "admin",
+	"POST /cohorts/:id/import":           "admin",
+	"GET /cohorts/:id/people.csv":        "admin",
+	"POST /api/v1/cohorts/:id/people":    "admin",
+	"GET /api/v1/cohorts/:id/people":     "admin",
 	"GET /api/v1/audit":                  "admin",
 	"POST /admin/people":                 "admin",
 	"POST /admin/people/:id/disable":     "admin",
@@ -625,6 +630,12 @@ var successRequests = map[string]func(w *accessWorld) request{
 		return jsonBody(map[string]any{"email": randomWord() + "@nhs.example", "name": "New Person", "role": "trainee", "password": "a long enough password"})
 	},
 	"PATCH /api/v1/users/:id": func(w *accessWorld) request { return jsonBody(map[string]any{"disabled": false}) },
+	"POST /cohorts/:id/import": func(w *accessWorld) request {
+		return form("csv", "email,name,role\nmatrix-"+randomWord()+"@nhs.example,Matrix Person,assessor\n")
+	},
+	"POST /api/v1/cohorts/:id/people": func(w *accessWorld) request {
+		return request{body: plainText("email,name,role\nmatrix-" + randomWord() + "@nhs.example,Matrix Person,assessor\n"), query: "?preview=true"}
+	},
 	"POST /admin/people/:id": func(w *accessWorld) request {
 		return form("name", "Renamed Person", "email", w.personEmail, "role", "trainee")
 	},

@@ -264,6 +264,7 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/signin", Public, s.signin)
 	s.passwordRoutes()
 	s.peopleRoutes()
+	s.importRoutes()
 	s.add(http.MethodPost, "/signout", SignedIn, s.signout)
 	s.ssoRoutes()
 	s.add(http.MethodGet, "/", SignedIn, s.home)

@@ -26,6 +26,9 @@ Usage:
   polyphony user disable --email E            (and: user enable)
   polyphony cohort add --name N --start YYYY-MM-DD [--trust T]...
   polyphony cohort list
+  polyphony people import --cohort C [--preview] FILE
+                                             add a cohort's people from a CSV file (columns in the README)
+  polyphony people export --cohort C [FILE|-]   the cohort's people as the same CSV file
   polyphony trust add --name N
   polyphony token add --email E --name N [--days D]   make a personal API token for a script
   polyphony content import DIR               load a content pack (a folder of Markdown pages); all or nothing
@@ -57,7 +60,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return 0
 	}
 	name := args[0]
-	if (name == "user" || name == "cohort" || name == "trust" || name == "token" || name == "content" || name == "questions" || name == "banks") && len(args) > 1 {
+	if (name == "user" || name == "cohort" || name == "people" || name == "trust" || name == "token" || name == "content" || name == "questions" || name == "banks") && len(args) > 1 {
 		name += " " + args[1]
 		args = args[1:]
 	}
@@ -120,6 +123,8 @@ var commands = map[string]command{
 	"user disable":     cmdUserDisable(true),
 	"user enable":      cmdUserDisable(false),
 	"cohort add":       cmdCohortAdd,
+	"people import":    cmdPeopleImport,
+	"people export":    cmdPeopleExport,
 	"cohort list":      cmdCohortList,
 	"trust add":        cmdTrustAdd,
 	"token add":        cmdTokenAdd,
@@ -131,7 +136,7 @@ var commands = map[string]command{
 }
 
 // takesArguments lists the commands that take arguments after their flags.
-var takesArguments = map[string]bool{"content import": true, "banks add": true, "questions import": true, "questions export": true}
+var takesArguments = map[string]bool{"people import": true, "people export": true, "content import": true, "banks add": true, "questions import": true, "questions export": true}
 
 func cmdServe(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 	return func(ctx context.Context, env *cmdEnv) error {

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"polyphony/internal/accounts"
+	"polyphony/internal/roster"
+)
+
+// cmdPeopleImport imports a cohort's people from a CSV file, as the cohort's import page does.
+func cmdPeopleImport(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	cohort := fs.String("cohort", "", "cohort name or id (required)")
+	preview := fs.Bool("preview", false, "say what the import would do, and store nothing")
+	return func(ctx context.Context, env *cmdEnv) error {
+		if fs.NArg() != 1 {
+			fmt.Fprintln(env.stderr, "polyphony people import: give the CSV file, as in: polyphony people import --cohort C FILE")
+			return errUsage
+		}
+		text, err := readFileArg(env, fs.Arg(0))
+		if err != nil {
+			return err
+		}
+		return withApp(ctx, env, func(a *app) error {
+			co, err := findCohort(ctx, a.courses, *cohort)
+			if err != nil {
+				return err
+			}
+			st := a.rosterStores(env)
+			rows, err := roster.Parse(strings.NewReader(text))
+			if err == nil {
+				var plan roster.Plan
+				if plan, err = roster.MakePlan(ctx, st.World(), co.ID, rows); err == nil {
+					return runImport(ctx, env, st, co.ID, co.Name, plan, *preview, a)
+				}
+			}
+			var ps roster.Problems
+			if errors.As(err, &ps) {
+				fmt.Fprintf(env.stderr, "The file was not imported; nothing was stored. Its problems:\n  %s\n", strings.Join(ps, "\n  "))
+				return fmt.Errorf("%d %s in the file", len(ps), map[bool]string{true: "problem", false: "problems"}[len(ps) == 1])
+			}
+			return err
+		})
+	}
+}
+
+func runImport(ctx context.Context, env *cmdEnv, st roster.Stores, cohortID, cohortName string, plan roster.Plan, preview bool, a *app) error {
+	for _, s := range plan.Steps {
+		what := "already in the cohort: nothing changes"
+		switch {
+		case s.NewAccount:
+			what = "new account, sent an invitation; added to the cohort"
+		case s.Join:
+			what = "has an account; added to the cohort"
+		}
+		if s.Supervise {
+			what += "; supervised by " + s.Supervisor
+		}
+		fmt.Fprintf(env.stdout, "line %d: %s (%s): %s\n", s.Line, s.Email, s.Role, what)
+	}
+	if preview {
+		fmt.Fprintln(env.stdout, "Nothing was stored (--preview).")
+		return nil
+	}
+	co, err := a.courses.Cohort(ctx, cohortID)
+	if err != nil {
+		return err
+	}
+	res, err := roster.Apply(ctx, st, co, plan, roster.Actor{})
+	if err != nil {
+		return fmt.Errorf("import into %s stopped (importing the file again finishes it): %w", cohortName, err)
+	}
+	fmt.Fprintf(env.stdout, "Imported into %s: %d new accounts, %d added to the cohort, %d given a supervisor, %d unchanged.\n",
+		cohortName, res.Created, res.Joined, res.Supervised, res.Unchanged)
+	for _, inv := range res.Invitations {
+		if inv.Emailed {
+			fmt.Fprintf(env.stdout, "Invitation emailed to %s\n", inv.Email)
+		} else {
+			fmt.Fprintf(env.stdout, "Invitation link for %s (works once, for 7 days; pass it on privately):\n%s\n", inv.Email, inv.Link)
+		}
+	}
+	return nil
+}
+
+// cmdPeopleExport writes a cohort's people as the CSV file an import reads.
+func cmdPeopleExport(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
+	cohort := fs.String("cohort", "", "cohort name or id (required)")
+	return func(ctx context.Context, env *cmdEnv) error {
+		return withApp(ctx, env, func(a *app) error {
+			co, err := findCohort(ctx, a.courses, *cohort)
+			if err != nil {
+				return err
+			}
+			rows, err := roster.Export(ctx, a.rosterStores(env), co.ID)
+			if err != nil {
+				return err
+			}
+			out := env.stdout
+			if fs.NArg() == 1 && fs.Arg(0) != "-" {
+				f, err := os.Create(fs.Arg(0))
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				out = f
+			}
+			return roster.Write(out, rows)
+		})
+	}
+}
+
+// readFileArg reads a file named on the command line, or standard input for "-".
+func readFileArg(env *cmdEnv, name string) (string, error) {
+	var r io.Reader = env.stdin
+	if name != "-" {
+		f, err := os.Open(name)
+		if err != nil {
+			return "", err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, 1<<20))
+	return string(b), err
+}
+
+// rosterStores are the stores an import works on from the command line: invitations are
+// queued for the server's mail worker to send where email is set up, and printed otherwise.
+func (a *app) rosterStores(env *cmdEnv) roster.Stores {
+	return roster.Stores{Accounts: a.accounts, Courses: a.courses, Audit: a.audit,
+		Invite: func(ctx context.Context, u accounts.User) (roster.Invitation, error) {
+			secret, _, err := a.accounts.Invite(ctx, u.ID, "")
+			if err != nil {
+				return roster.Invitation{}, err
+			}
+			link := a.cfg.PublicURL.String() + "/password?" + url.Values{"link": {secret}}.Encode()
+			inv := roster.Invitation{Email: u.Email, Name: u.Name}
+			mails := a.mail.Accounts()
+			if err := mails.Invitation(ctx, u, link, time.Now().Add(accounts.InvitationLasts), "your programme administrator"); err != nil {
+				return roster.Invitation{}, err
+			}
+			if inv.Emailed = mails.Delivers(); !inv.Emailed {
+				inv.Link = link
+			}
+			return inv, nil
+		}}
+}
