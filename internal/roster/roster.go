@@ -50,8 +50,8 @@ func (p Problems) Error() string { return strings.Join(p, "; ") }
 var columnNames = map[string]string{
 	"email": "email", "email address": "email", "e-mail": "email",
 	"name": "name", "full name": "name",
-	"role": "role",
-	"trust": "trust",
+	"role":        "role",
+	"trust":       "trust",
 	"peer worker": "peer worker", "peer_worker": "peer worker", "peerworker": "peer worker", "peer support worker": "peer worker",
 	"supervisor email": "supervisor email", "supervisor": "supervisor email", "supervisor_email": "supervisor email", "supervisor's email": "supervisor email",
 }
