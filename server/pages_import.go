@@ -161,7 +161,7 @@ func (s *Server) importPost(c echo.Context) error {
 		d.Problems = problems
 		errs := make([]fieldError, len(problems))
 		for i, p := range problems {
-			errs[i] = fieldError{Field: "import-file", Message: sentenceStart(p)}
+			errs[i] = fieldError{Field: "import-file", Message: p}
 		}
 		return s.renderStatus(c, http.StatusBadRequest, "import", pageData{Title: title, Nav: "admin", Data: d, Errors: errs})
 	}
