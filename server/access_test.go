@@ -52,6 +52,8 @@ var expectedAccess = map[string]string{
 	"GET /admin/people/:id":              "admin",
 	"POST /admin/people/:id":             "admin",
 	"GET /admin/audit":                   "admin",
+	"GET /api/v1/me/emails":              "signed-in",
+	"PUT /api/v1/me/emails":              "signed-in",
 	"GET /cohorts/:id/import":            "admin",
 	"POST /cohorts/:id/import":           "admin",
 	"GET /cohorts/:id/people.csv":        "admin",
@@ -630,6 +632,7 @@ var successRequests = map[string]func(w *accessWorld) request{
 		return jsonBody(map[string]any{"email": randomWord() + "@nhs.example", "name": "New Person", "role": "trainee", "password": "a long enough password"})
 	},
 	"PATCH /api/v1/users/:id": func(w *accessWorld) request { return jsonBody(map[string]any{"disabled": false}) },
+	"PUT /api/v1/me/emails":   func(w *accessWorld) request { return jsonBody(map[string]any{"off": []string{"entry-comment"}}) },
 	"POST /cohorts/:id/import": func(w *accessWorld) request {
 		return form("csv", "email,name,role\nmatrix-"+randomWord()+"@nhs.example,Matrix Person,assessor\n")
 	},

@@ -1,11 +1,13 @@
 package server
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
+	"polyphony/internal/failure"
 	"polyphony/internal/mail"
 )
 
@@ -16,6 +18,8 @@ import (
 func (s *Server) accountEmailRoutes() {
 	s.add(http.MethodGet, "/account/email", SignedIn, s.accountEmailPage)
 	s.add(http.MethodPost, "/account/email", SignedIn, s.accountEmailSave)
+	s.add(http.MethodGet, "/api/v1/me/emails", SignedIn, s.apiGetEmails)
+	s.add(http.MethodPut, "/api/v1/me/emails", SignedIn, s.apiPutEmails)
 }
 
 // emailChoice is one kind of email on the page.
@@ -76,4 +80,63 @@ func (s *Server) accountEmailSave(c echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/account/email?done="+url.QueryEscape("Your choice of emails is saved."))
+}
+
+// emailKindJSON is one kind of email as the API shows it: whether the person gets it, and
+// whether it can be turned off at all.
+type emailKindJSON struct {
+	Kind   mail.Kind `json:"kind"`
+	Label  string    `json:"label"`
+	On     bool      `json:"on"`
+	Always bool      `json:"always"`
+}
+
+func (s *Server) emailKinds(c echo.Context) ([]emailKindJSON, error) {
+	out := []emailKindJSON{}
+	if s.deps.Email == nil {
+		return out, nil
+	}
+	p, err := s.deps.Email.Preferences(c.Request().Context(), currentUser(c).ID)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range mail.Kinds() {
+		out = append(out, emailKindJSON{Kind: k.Kind, Label: k.Label, On: k.Always || p.On(k.Kind), Always: k.Always})
+	}
+	return out, nil
+}
+
+func (s *Server) apiGetEmails(c echo.Context) error {
+	ks, err := s.emailKinds(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, ks)
+}
+
+// emailsRequest lists the kinds of email the person turns off; every other kind is on.
+type emailsRequest struct {
+	Off []mail.Kind `json:"off"`
+}
+
+func (s *Server) apiPutEmails(c echo.Context) error {
+	var req emailsRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if s.deps.Email == nil {
+		return failure.Conflict("email is not part of this platform")
+	}
+	for _, k := range req.Off {
+		if !k.Valid() {
+			return failure.Problem("off", fmt.Sprintf("%q is not a kind of email: see GET /api/v1/me/emails", k))
+		}
+		if k.Always() {
+			return failure.Problem("off", fmt.Sprintf("%q is always sent and cannot be turned off", k))
+		}
+	}
+	if err := s.deps.Email.SetPreferences(c.Request().Context(), currentUser(c).ID, req.Off); err != nil {
+		return err
+	}
+	return s.apiGetEmails(c)
 }

@@ -91,3 +91,33 @@ func TestEditPersonAndReadTheAuditLog(t *testing.T) {
 		t.Errorf("the role change is not logged with its values: %s", raw)
 	}
 }
+
+// A person chooses their emails through the API: a kind turned off stays off, and a kind
+// always sent cannot be.
+func TestEmailChoicesThroughTheAPI(t *testing.T) {
+	f := newFixture(t)
+	c := f.signedIn(t, accounts.RoleTrainee)
+	res, raw := c.do("PUT", "/api/v1/me/emails", map[string]any{"off": []string{"entry-comment"}})
+	var kinds []struct {
+		Kind       string
+		On, Always bool
+	}
+	if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &kinds) != nil {
+		t.Fatalf("PUT: %d %s", res.StatusCode, raw)
+	}
+	on := map[string]bool{}
+	for _, k := range kinds {
+		on[k.Kind] = k.On
+	}
+	if on["entry-comment"] || !on["entry-shared"] || !on["password-reset"] {
+		t.Errorf("after turning off comments: %s", raw)
+	}
+	res, raw = c.do("PUT", "/api/v1/me/emails", map[string]any{"off": []string{"password-changed"}})
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), "always sent") {
+		t.Errorf("turning off a security email: %d %s", res.StatusCode, raw)
+	}
+	res, raw = c.do("GET", "/api/v1/me/emails", nil)
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(raw), `"kind":"entry-comment","label"`) || strings.Contains(string(raw), `"kind":"entry-comment","label":"","on":true`) {
+		t.Errorf("GET: %d %s", res.StatusCode, raw)
+	}
+}
