@@ -23,54 +23,56 @@ import (
 // own table so that a route registered with the wrong access is caught. A new route must be
 // added here, or the test fails.
 var expectedAccess = map[string]string{
-	"GET /healthz":                               "anyone",
-	"GET /readyz":                                "anyone",
-	"GET /static/*":                              "anyone",
-	"GET /media/*":                               "signed-url",
-	"GET /signin":                                "anyone",
-	"POST /signin":                               "anyone",
-	"GET /signin/forgot":                         "anyone",
-	"POST /signin/forgot":                        "anyone",
-	"GET /password":                              "anyone",
-	"POST /password":                             "anyone",
-	"POST /account/password":                     "signed-in",
-	"POST /admin/people/:id/invite":              "admin",
-	"POST /api/v1/password-resets":               "anyone",
-	"POST /api/v1/password-links":                "anyone",
-	"POST /api/v1/me/password":                   "signed-in",
-	"POST /api/v1/users/:id/invitations":         "admin",
-	"GET /signin/sso":                            "anyone", // registered when an OpenID provider is configured
-	"GET /signin/sso/callback":                   "anyone",
-	"POST /signout":                              "signed-in",
-	"GET /":                                      "signed-in",
-	"GET /account":                               "signed-in",
-	"POST /account/tokens":                       "signed-in",
-	"POST /account/tokens/:id/revoke":            "signed-in",
-	"GET /account/email":                         "signed-in",
-	"POST /account/email":                        "signed-in",
-	"GET /admin":                                 "admin",
-	"POST /admin/people":                         "admin",
-	"POST /admin/people/:id/disable":             "admin",
-	"POST /admin/people/:id/enable":              "admin",
-	"POST /admin/cohorts":                        "admin",
-	"POST /admin/trusts":                         "admin",
-	"GET /api/v1/openapi.json":                   "anyone",
-	"POST /api/v1/session":                       "anyone",
-	"DELETE /api/v1/session":                     "signed-in",
-	"GET /api/v1/me":                             "signed-in",
-	"GET /api/v1/tokens":                         "signed-in",
-	"POST /api/v1/tokens":                        "signed-in",
-	"DELETE /api/v1/tokens/:id":                  "signed-in",
-	"GET /api/v1/users":                          "admin",
-	"POST /api/v1/users":                         "admin",
-	"GET /api/v1/users/:id":                      "admin",
-	"PATCH /api/v1/users/:id":                    "admin",
-	"GET /api/v1/trusts":                         "admin",
-	"POST /api/v1/trusts":                        "admin",
-	"GET /api/v1/cohorts":                        "admin",
-	"POST /api/v1/cohorts":                       "admin",
-	"GET /api/v1/cohorts/:id/members":            "admin",
-	"POST /api/v1/cohorts/:id/members":           "admin",
+	"GET /healthz":                       "anyone",
+	"GET /readyz":                        "anyone",
+	"GET /static/*":                      "anyone",
+	"GET /media/*":                       "signed-url",
+	"GET /signin":                        "anyone",
+	"POST /signin":                       "anyone",
+	"GET /signin/forgot":                 "anyone",
+	"POST /signin/forgot":                "anyone",
+	"GET /password":                      "anyone",
+	"POST /password":                     "anyone",
+	"POST /account/password":             "signed-in",
+	"POST /admin/people/:id/invite":      "admin",
+	"POST /api/v1/password-resets":       "anyone",
+	"POST /api/v1/password-links":        "anyone",
+	"POST /api/v1/me/password":           "signed-in",
+	"POST /api/v1/users/:id/invitations": "admin",
+	"GET /signin/sso":                    "anyone", // registered when an OpenID provider is configured
+	"GET /signin/sso/callback":           "anyone",
+	"POST /signout":                      "signed-in",
+	"GET /":                              "signed-in",
+	"GET /account":                       "signed-in",
+	"POST /account/tokens":               "signed-in",
+	"POST /account/tokens/:id/revoke":    "signed-in",
+	"GET /account/email":                 "signed-in",
+	"POST /account/email":                "signed-in",
+	"GET /admin":                         "admin",
+	"POST /admin/people":                 "admin",
+	"POST /admin/people/:id/disable":     "admin",
+	"POST /admin/people/:id/enable":      "admin",
+	"POST /admin/cohorts":                "admin",
+	"POST /admin/trusts":                 "admin",
+	"GET /api/v1/openapi.json":           "anyone",
+	"POST /api/v1/session":               "anyone",
+	"DELETE /api/v1/session":             "signed-in",
+	"GET /api/v1/me":                     "signed-in",
+	"GET /api/v1/tokens":                 "signed-in",
+	"POST /api/v1/tokens":                "signed-in",
+	"DELETE /api/v1/tokens/:id":          "signed-in",
+	"GET /api/v1/users":                  "admin",
+	"POST /api/v1/users":                 "admin",
+	"GET /api/v1/users/:id":              "admin",
+	"PATCH /api/v1/users/:id":            "admin",
+	"GET /api/v1/trusts":                 "admin",
+	"POST /api/v1/trusts":                "admin",
+	"GET /api/v1/cohorts":                "admin",
+	"POST /api/v1/cohorts":               "admin",
+	"GET /api/v1/cohorts/:id/members":    "admin",
+	"POST /api/v1/cohorts/:id/members":   "admin",
+
+	// Staffing a cohort, from its page and the API.
 	"PUT /api/v1/cohorts/:id/members/:userId":    "admin",
 	"DELETE /api/v1/cohorts/:id/members/:userId": "admin",
 	"POST /cohorts/:id/members":                  "admin",
@@ -370,14 +372,15 @@ type accessWorld struct {
 	calendarToken, mediaKey    string
 	mediaURL, detachKey        string
 	erasedPerson, erasedEmail  string
+	questions                  []string
+	turn                       string
+	traineeID                  string
+	trainee, facilitator       *client
+	assessor, admin            *client
+
 	// staffMember is a supervisor whom the staffing routes add to the demo cohort, change
 	// and remove.
 	staffMember, staffEmail string
-	questions               []string
-	turn                    string
-	traineeID               string
-	trainee, facilitator    *client
-	assessor, admin         *client
 }
 
 // invitation makes a person with no password yet and returns their invitation link's secret.
@@ -643,20 +646,29 @@ var successRequests = map[string]func(w *accessWorld) request{
 	},
 	"PATCH /api/v1/users/:id":          func(w *accessWorld) request { return jsonBody(map[string]any{"disabled": false}) },
 	"POST /api/v1/cohorts/:id/members": func(w *accessWorld) request { return jsonBody(map[string]any{"userId": w.person}) },
+	"POST /admin/people/:id/erase":     func(w *accessWorld) request { return form("confirm", w.personEmail) },
+	"POST /api/v1/users/:id/erase":     func(w *accessWorld) request { return jsonBody(map[string]any{"confirm": w.erasedEmail}) },
+
 	// The staff member is enrolled again before each request that changes or removes them.
 	"PUT /api/v1/cohorts/:id/members/:userId": func(w *accessWorld) request {
 		w.enrolStaffMember()
 		return jsonBody(map[string]any{"role": "supervisor", "supervises": []string{w.traineeID}})
 	},
-	"DELETE /api/v1/cohorts/:id/members/:userId": func(w *accessWorld) request { w.enrolStaffMember(); return request{} },
-	"POST /cohorts/:id/members":                  func(w *accessWorld) request { return form("email", w.staffEmail, "supervises", w.traineeID) },
+	"DELETE /api/v1/cohorts/:id/members/:userId": func(w *accessWorld) request {
+		w.enrolStaffMember()
+		return request{}
+	},
+	"POST /cohorts/:id/members": func(w *accessWorld) request {
+		return form("email", w.staffEmail, "supervises", w.traineeID)
+	},
 	"POST /cohorts/:id/members/:userId": func(w *accessWorld) request {
 		w.enrolStaffMember()
 		return form("supervises", w.traineeID)
 	},
-	"POST /cohorts/:id/members/:userId/remove": func(w *accessWorld) request { w.enrolStaffMember(); return form() },
-	"POST /admin/people/:id/erase":             func(w *accessWorld) request { return form("confirm", w.personEmail) },
-	"POST /api/v1/users/:id/erase":             func(w *accessWorld) request { return jsonBody(map[string]any{"confirm": w.erasedEmail}) },
+	"POST /cohorts/:id/members/:userId/remove": func(w *accessWorld) request {
+		w.enrolStaffMember()
+		return form()
+	},
 
 	"PUT /api/v1/cohorts/:id/programme": func(w *accessWorld) request {
 		path := "/api/v1/cohorts/" + w.cohort + "/programme"
