@@ -15,8 +15,9 @@ import (
 // TestBrowserCohortStaffing staffs a new cohort on its page, as an administrator: the page
 // warns that the rooms cannot open while it has fewer than two facilitators; the demo
 // facilitator (who runs the demo cohort already) and a new one are added and the warning goes;
-// a trainee, then a supervisor with that trainee ticked; the demo trainee, a trainee of the
-// demo cohort, is refused with the reason beside the field. The page fits a phone.
+// a trainee, then a supervisor with that trainee ticked; the supervisor's trainees changed and
+// a facilitator removed (the warning comes back); the demo trainee, a trainee of the demo
+// cohort, is refused with the reason beside the field. The page fits a phone.
 func TestBrowserCohortStaffing(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -77,6 +78,22 @@ func TestBrowserCohortStaffing(t *testing.T) {
 		t.Error("Tom is not ticked in Sid's trainees")
 	}
 	checkPage(t, b, "cohort-staffed")
+
+	// Tom untied from Sid, and Fiona removed: the warning is back.
+	b.Click(`label[for="supervises-` + sid.ID + `-` + tom.ID + `"]`)
+	b.Submit("#member-" + sid.ID + " form[action$='/members/" + sid.ID + "'] button")
+	wantNotice(t, b, "Saved the trainees Sid Supervisor supervises.")
+	wantText(t, b, "#member-"+sid.ID, "Sid Supervisor, Supervisor: supervises no trainee yet")
+	b.Submit("#member-" + fiona.ID + " form[action$='/remove'] button")
+	wantNotice(t, b, "Removed Fiona Facilitator from the cohort.")
+	wantText(t, b, "#facilitator-warning", "This cohort has one facilitator")
+	if b.Exists("#member-" + fiona.ID) {
+		t.Error("Fiona is still listed after her removal")
+	}
+	// Sid supervises Tom again, from his own form.
+	b.Click(`label[for="supervises-` + sid.ID + `-` + tom.ID + `"]`)
+	b.Submit("#member-" + sid.ID + " form[action$='/members/" + sid.ID + "'] button")
+	wantText(t, b, "#member-"+sid.ID, "supervises Tom Trainee")
 
 	// A trainee of another cohort is refused, saying why.
 	b.Fill("#member-email", f.byRole[accounts.RoleTrainee].Email)
