@@ -12,6 +12,7 @@ import (
 	"polyphony/courses"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
+	"polyphony/internal/demo"
 )
 
 // TestCohortStaffingAPI staffs a new cohort through the API: two facilitators (one of them
@@ -136,4 +137,36 @@ func TestCohortStaffingAPI(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("audit log:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 	}
+}
+
+// TestDemoSupervisorSupervisesTheTrainees checks that polyphony demo gives the demo
+// supervisor both demo trainees, and that seeding again keeps it so.
+func TestDemoSupervisorSupervisesTheTrainees(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	cohort := f.demoCohort(t)
+	check := func(when string) {
+		t.Helper()
+		m, err := f.courses.Member(ctx, cohort.ID, f.userID(t, f.byRole[accounts.RoleSupervisor].Email))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want []string
+		for _, l := range f.logins {
+			if l.Role == accounts.RoleTrainee {
+				want = append(want, f.userID(t, l.Email))
+			}
+		}
+		got := slices.Clone(m.Supervises)
+		slices.Sort(got)
+		slices.Sort(want)
+		if len(want) != 2 || !slices.Equal(got, want) {
+			t.Errorf("%s: the demo supervisor supervises %v, want the demo trainees %v", when, got, want)
+		}
+	}
+	check("first seed")
+	if _, err := demo.Seed(ctx, f.accounts.Users, f.courses, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	check("second seed")
 }
