@@ -115,7 +115,7 @@ func (s *Store) ChangeMember(ctx context.Context, cohortID, userID string, ch Me
 			roleErr = err
 		}
 	}
-	supervises, supErr := checkSupervises(ch, members, userID)
+	supervises, supErr := CheckSupervises(members, ch, userID)
 	if err := failure.Problems(roleErr, supErr); err != nil {
 		return Membership{}, Membership{}, err
 	}
@@ -132,9 +132,9 @@ func (s *Store) ChangeMember(ctx context.Context, cohortID, userID string, ch Me
 	return before, after.normal(), nil
 }
 
-// checkSupervises is the list of trainees the change gives a supervisor, once each in the
-// order given, or the problem with it.
-func checkSupervises(ch MemberChange, members []Membership, self string) ([]string, error) {
+// CheckSupervises is the list of trainees the change gives a supervisor among the cohort's
+// members (self being the supervisor), once each in the order given, or the problem with it.
+func CheckSupervises(members []Membership, ch MemberChange, self string) ([]string, error) {
 	if len(ch.Supervises) == 0 {
 		return nil, nil
 	}

@@ -83,6 +83,13 @@ var expectedAccess = map[string]string{
 	"GET /api/v1/cohorts/:id/members":    "admin",
 	"POST /api/v1/cohorts/:id/members":   "admin",
 
+	// Staffing a cohort, from its page and the API.
+	"PUT /api/v1/cohorts/:id/members/:userId":    "admin",
+	"DELETE /api/v1/cohorts/:id/members/:userId": "admin",
+	"POST /cohorts/:id/members":                  "admin",
+	"POST /cohorts/:id/members/:userId":          "admin",
+	"POST /cohorts/:id/members/:userId/remove":   "admin",
+
 	"GET /programme":                                     "signed-in",
 	"GET /modules/:n":                                    "signed-in",
 	"GET /schedule":                                      "signed-in",
@@ -381,6 +388,10 @@ type accessWorld struct {
 	traineeID                  string
 	trainee, facilitator       *client
 	assessor, admin            *client
+
+	// staffMember is a supervisor whom the staffing routes add to the demo cohort, change
+	// and remove.
+	staffMember, staffEmail string
 }
 
 // invitation makes a person with no password yet and returns their invitation link's secret.
@@ -470,6 +481,12 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 		t.Fatal(err)
 	}
 	w.erasedPerson = erased.ID
+	w.staffEmail = "staff@nhs.example"
+	staff, err := f.accounts.Users.Create(ctx, accounts.NewUser{Email: w.staffEmail, Name: "S", Role: accounts.RoleSupervisor, Password: "staff password 1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.staffMember = staff.ID
 	w.turn = w.sayInRoom(t)
 	return w
 }
@@ -492,6 +509,13 @@ func (w *accessWorld) sayInRoom(t *testing.T) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprint(int64(next(t, conn, "ack")["ackSeq"].(float64)))
+}
+
+// enrolStaffMember makes the staff member a supervisor of the demo cohort, if they are not.
+func (w *accessWorld) enrolStaffMember() {
+	if _, err := w.f.courses.Enrol(context.Background(), w.cohort, w.staffMember, accounts.RoleSupervisor); err != nil {
+		w.t.Fatal(err)
+	}
 }
 
 // etag is the version c reads of path, as its ETag holds it: `"3"`.
@@ -548,7 +572,7 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 	}
 	path := strings.NewReplacer(":id", id, "*", star, ":slug", "risk-and-governance", ":n", "1",
 		":occasion", w.occasion, ":token", "not-a-token", ":cohort", w.cohort, ":room", room, ":seq", w.turn,
-		":bank", w.bank, ":q", "1", ":audience", "supervisor").Replace(pattern)
+		":bank", w.bank, ":q", "1", ":audience", "supervisor", ":userId", w.staffMember).Replace(pattern)
 	return path, !strings.Contains(path, ":") && (id != "" || !strings.Contains(pattern, ":id"))
 }
 
@@ -645,6 +669,27 @@ var successRequests = map[string]func(w *accessWorld) request{
 	"POST /api/v1/cohorts/:id/members": func(w *accessWorld) request { return jsonBody(map[string]any{"userId": w.person}) },
 	"POST /admin/people/:id/erase":     func(w *accessWorld) request { return form("confirm", w.personEmail) },
 	"POST /api/v1/users/:id/erase":     func(w *accessWorld) request { return jsonBody(map[string]any{"confirm": w.erasedEmail}) },
+
+	// The staff member is enrolled again before each request that changes or removes them.
+	"PUT /api/v1/cohorts/:id/members/:userId": func(w *accessWorld) request {
+		w.enrolStaffMember()
+		return jsonBody(map[string]any{"role": "supervisor", "supervises": []string{w.traineeID}})
+	},
+	"DELETE /api/v1/cohorts/:id/members/:userId": func(w *accessWorld) request {
+		w.enrolStaffMember()
+		return request{}
+	},
+	"POST /cohorts/:id/members": func(w *accessWorld) request {
+		return form("email", w.staffEmail, "supervises", w.traineeID)
+	},
+	"POST /cohorts/:id/members/:userId": func(w *accessWorld) request {
+		w.enrolStaffMember()
+		return form("supervises", w.traineeID)
+	},
+	"POST /cohorts/:id/members/:userId/remove": func(w *accessWorld) request {
+		w.enrolStaffMember()
+		return form()
+	},
 
 	"PUT /api/v1/cohorts/:id/programme": func(w *accessWorld) request {
 		path := "/api/v1/cohorts/" + w.cohort + "/programme"

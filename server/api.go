@@ -399,10 +399,6 @@ func (s *Server) apiCreateCohort(c echo.Context) error {
 	return c.JSON(http.StatusCreated, co)
 }
 
-type addMemberRequest struct {
-	UserID string `json:"userId"`
-}
-
 func (s *Server) apiListMembers(c echo.Context) error {
 	ctx := c.Request().Context()
 	if _, err := s.deps.Courses.Cohort(ctx, c.Param("id")); err != nil {
@@ -413,23 +409,4 @@ func (s *Server) apiListMembers(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, ms)
-}
-
-func (s *Server) apiAddMember(c echo.Context) error {
-	var req addMemberRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	u, err := s.deps.Accounts.Users.ByID(ctx, req.UserID)
-	if err != nil {
-		return failure.Invalidf("userId", "no account has the id %q", req.UserID)
-	}
-	m, err := s.deps.Courses.Enrol(ctx, c.Param("id"), u.ID, u.Role)
-	if err != nil {
-		return err
-	}
-	s.record(c, audit.Entry{Action: audit.MemberAdded, SubjectID: m.CohortID, SubjectName: s.cohortName(c, m.CohortID),
-		Changes: []audit.Change{{Field: "member", After: u.Name + " (" + string(m.Role) + ")"}}})
-	return c.JSON(http.StatusCreated, m)
 }

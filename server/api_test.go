@@ -267,13 +267,21 @@ func TestCohortsAPI(t *testing.T) {
 	} else if _, field := errorBody(t, body); field != "startDate" {
 		t.Errorf("bad date names %q", field)
 	}
-	trainee, _ := f.accounts.Users.ByEmail(context.Background(), f.byRole[accounts.RoleTrainee].Email)
-	if res, body := admin.do("POST", "/api/v1/cohorts/"+cohort.ID+"/members", map[string]string{"userId": trainee.ID}); res.StatusCode != http.StatusCreated {
+	// The demo facilitator runs a second cohort; the demo trainee, a trainee of the demo
+	// cohort, cannot be one of this one too.
+	fac, _ := f.accounts.Users.ByEmail(context.Background(), f.byRole[accounts.RoleFacilitator].Email)
+	if res, body := admin.do("POST", "/api/v1/cohorts/"+cohort.ID+"/members", map[string]string{"userId": fac.ID}); res.StatusCode != http.StatusCreated {
 		t.Errorf("add member: %d %s", res.StatusCode, body)
 	}
 	res, body = admin.do("GET", "/api/v1/cohorts/"+cohort.ID+"/members", nil)
-	if res.StatusCode != 200 || !strings.Contains(string(body), trainee.ID) {
+	if res.StatusCode != 200 || !strings.Contains(string(body), fac.ID) {
 		t.Errorf("members: %d %s", res.StatusCode, body)
+	}
+	trainee, _ := f.accounts.Users.ByEmail(context.Background(), f.byRole[accounts.RoleTrainee].Email)
+	if res, body := admin.do("POST", "/api/v1/cohorts/"+cohort.ID+"/members", map[string]string{"userId": trainee.ID}); res.StatusCode != 400 {
+		t.Errorf("a trainee of another cohort: %d %s, want 400", res.StatusCode, body)
+	} else if msg, field := errorBody(t, body); field != "userId" || !strings.Contains(msg, "a trainee in "+f.demoCohort(t).Name) {
+		t.Errorf("a trainee of another cohort: %q about %q", msg, field)
 	}
 	if res, _ := admin.do("GET", "/api/v1/cohorts/nope/members", nil); res.StatusCode != 404 {
 		t.Errorf("members of unknown cohort: %d", res.StatusCode)

@@ -46,6 +46,23 @@ func TestJournalAccessMatrix(t *testing.T) {
 		}
 		return f.signInAs(t, email, "a long enough password")
 	}
+	// A supervisor of the demo cohort who supervises the other trainee only: what the owner
+	// shares with "my supervisor" is not theirs.
+	peersSupervisor := func() *client {
+		const email = "peers.supervisor@nhs.example"
+		u, err := f.accounts.Users.Create(ctx, accounts.NewUser{Email: email, Name: "Peer's Supervisor", Role: accounts.RoleSupervisor, Password: "a long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cohort := f.demoCohort(t)
+		if _, err := f.courses.Enrol(ctx, cohort.ID, u.ID, accounts.RoleSupervisor); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.courses.ChangeMember(ctx, cohort.ID, u.ID, courses.MemberChange{Role: accounts.RoleSupervisor, Supervises: []string{jc.peerID}}); err != nil {
+			t.Fatal(err)
+		}
+		return f.signInAs(t, email, "a long enough password")
+	}
 	callers := []struct {
 		name string
 		c    *client
@@ -55,6 +72,7 @@ func TestJournalAccessMatrix(t *testing.T) {
 		{"trainee of another cohort", outsider("other.trainee@nhs.example", accounts.RoleTrainee)},
 		{"supervisor", jc.supervisor},
 		{"supervisor of another cohort", outsider("other.supervisor@nhs.example", accounts.RoleSupervisor)},
+		{"the other trainee's supervisor", peersSupervisor()},
 		{"assessor", jc.assessor},
 		{"admin", jc.admin},
 		{"anonymous", f.client(t)},

@@ -115,13 +115,16 @@ type cohortPageData struct {
 	View      cohortView
 	Programme *courses.Programme
 	Trainees  []accounts.User
-	Staff     []memberRow
+	Staff     []staffRow
 	Occasions []courses.Occasion
-}
-
-type memberRow struct {
-	User accounts.User
-	Role accounts.Role
+	// Staffing says the reader may add, change and remove members: an administrator.
+	Staffing bool
+	// FacilitatorWarning says why the rooms cannot open yet; empty with two facilitators.
+	FacilitatorWarning string
+	// Choices are the cohort's trainees, for the add form's supervisor's trainees.
+	Choices []traineeChoice
+	// ModulesTyped says the module dates form was refused: its inputs show what was typed.
+	ModulesTyped bool
 }
 
 func (s *Server) cohortPage(c echo.Context) error {
@@ -144,22 +147,32 @@ func (s *Server) renderCohort(c echo.Context, status int, errs []fieldError) err
 	if err != nil {
 		return err
 	}
+	people := map[string]accounts.User{}
+	facilitators := 0
 	for _, m := range members {
 		u, err := s.deps.Accounts.Users.ByID(ctx, m.UserID)
 		if err != nil {
 			continue
 		}
-		if m.Role == accounts.RoleTrainee {
+		people[u.ID] = u
+		switch m.Role {
+		case accounts.RoleTrainee:
 			d.Trainees = append(d.Trainees, u)
-		} else {
-			d.Staff = append(d.Staff, memberRow{User: u, Role: m.Role})
+			d.Choices = append(d.Choices, traineeChoice{ID: u.ID, Name: u.Name})
+		case accounts.RoleFacilitator:
+			facilitators++
 		}
 	}
+	d.Staff = staffRows(members, people)
+	d.FacilitatorWarning = facilitatorWarning(facilitators)
+	d.Staffing = currentUser(c).Role == accounts.RoleAdmin
 	var typed map[string]string
 	if errs != nil {
-		typed = map[string]string{}
-		for _, id := range moduleFieldIDs() {
-			typed[id] = c.FormValue(id)
+		typed = map[string]string{"member-email": c.FormValue("email")}
+		if d.ModulesTyped = strings.HasSuffix(c.Path(), "/modules"); d.ModulesTyped {
+			for _, id := range moduleFieldIDs() {
+				typed[id] = c.FormValue(id)
+			}
 		}
 	}
 	return s.renderStatus(c, status, "cohort", pageData{Title: v.Cohort.Name, Nav: "cohort", Notice: c.QueryParam("done"), Errors: errs, Values: typed, Data: d})

@@ -212,7 +212,8 @@ func (s *Server) journalListPage(c echo.Context) error {
 	return s.render(c, "journal", pageData{Title: "Journal", Nav: "journal", Notice: c.QueryParam("done"), Data: d})
 }
 
-// traineesOf lists the trainees of the cohorts in which the person has one of roles.
+// traineesOf lists the trainees of the cohorts in which the person has one of roles: as a
+// supervisor, only the trainees they supervise.
 func (s *Server) traineesOf(ctx context.Context, userID string, roles ...accounts.Role) ([]accounts.User, error) {
 	ms, err := s.deps.Courses.MembershipsOf(ctx, userID)
 	if err != nil {
@@ -230,6 +231,9 @@ func (s *Server) traineesOf(ctx context.Context, userID string, roles ...account
 		}
 		for _, mm := range members {
 			if mm.Role != accounts.RoleTrainee || seen[mm.UserID] || mm.UserID == userID {
+				continue
+			}
+			if m.Role == accounts.RoleSupervisor && !slices.Contains(m.Supervises, mm.UserID) {
 				continue
 			}
 			seen[mm.UserID] = true

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -142,7 +143,8 @@ func ukToday() time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, time.UTC)
 }
 
-// cohortSupervisors lists the supervisors of the cohorts in which the person is a trainee.
+// cohortSupervisors lists the person's own supervisors in the cohorts in which they are a
+// trainee: those whose memberships list them.
 func (s *Server) cohortSupervisors(ctx context.Context, userID string) ([]linkOption, bool, error) {
 	ms, err := s.deps.Courses.MembershipsOf(ctx, userID)
 	if err != nil {
@@ -161,7 +163,7 @@ func (s *Server) cohortSupervisors(ctx context.Context, userID string) ([]linkOp
 			return nil, false, err
 		}
 		for _, mm := range members {
-			if mm.Role == accounts.RoleSupervisor && !seen[mm.UserID] {
+			if mm.Role == accounts.RoleSupervisor && slices.Contains(mm.Supervises, userID) && !seen[mm.UserID] {
 				seen[mm.UserID] = true
 				if u, err := s.deps.Accounts.Users.ByID(ctx, mm.UserID); err == nil && !u.Disabled {
 					out = append(out, linkOption{Value: u.ID, Label: u.Name})

@@ -298,6 +298,9 @@ func (s *Server) routes() {
 	s.add(http.MethodGet, "/cohorts", SignedIn, s.cohortsPage)
 	s.add(http.MethodGet, "/cohorts/:id", SignedIn, s.cohortPage)
 	s.add(http.MethodPost, "/cohorts/:id/modules", SignedIn, s.saveModuleDates)
+	s.add(http.MethodPost, "/cohorts/:id/members", AdminOnly, s.pageAddMember)
+	s.add(http.MethodPost, "/cohorts/:id/members/:userId", AdminOnly, s.pageChangeMember)
+	s.add(http.MethodPost, "/cohorts/:id/members/:userId/remove", AdminOnly, s.pageRemoveMember)
 	s.add(http.MethodGet, "/cohorts/:id/register/:occasion", SignedIn, s.registerPage)
 	s.add(http.MethodPost, "/cohorts/:id/register/:occasion", SignedIn, s.takeRegister)
 
@@ -334,6 +337,8 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/api/v1/cohorts", AdminOnly, s.apiCreateCohort)
 	s.add(http.MethodGet, "/api/v1/cohorts/:id/members", AdminOnly, s.apiListMembers)
 	s.add(http.MethodPost, "/api/v1/cohorts/:id/members", AdminOnly, s.apiAddMember)
+	s.add(http.MethodPut, "/api/v1/cohorts/:id/members/:userId", AdminOnly, s.apiChangeMember)
+	s.add(http.MethodDelete, "/api/v1/cohorts/:id/members/:userId", AdminOnly, s.apiRemoveMember)
 	s.add(http.MethodGet, "/api/v1/cohorts/:id/programme", SignedIn, s.apiGetProgramme)
 	s.add(http.MethodPut, "/api/v1/cohorts/:id/programme", SignedIn, s.apiPutProgramme)
 	s.add(http.MethodGet, "/api/v1/cohorts/:id/registers/:occasion", SignedIn, s.apiGetRegister)

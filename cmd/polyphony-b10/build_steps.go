@@ -16,7 +16,7 @@ import (
 )
 
 // people creates the trust: three cohorts a term apart, each with two facilitators, thirty
-// trainees and a supervisor; one assessor and one administrator.
+// trainees and a supervisor of them all; one assessor and one administrator.
 func (b *builder) people(ctx context.Context) error {
 	s := b.s
 	trust, err := s.courses.CreateTrust(ctx, "B10 Synthetic NHS Foundation Trust")
@@ -67,6 +67,14 @@ func (b *builder) people(ctx context.Context) error {
 			return err
 		}
 		b.p.trainees = append(b.p.trainees, trainees)
+		// The cohort's supervisor supervises its thirty trainees, and so reads what they share.
+		ids := make([]string, len(trainees))
+		for i, t := range trainees {
+			ids[i] = t.ID
+		}
+		if _, _, err := s.courses.ChangeMember(ctx, cohort.ID, sup.ID, courses.MemberChange{Role: accounts.RoleSupervisor, Supervises: ids}); err != nil {
+			return err
+		}
 	}
 	if b.p.assessor, err = add("assessor@b10.example", "Assessor", accounts.RoleAssessor); err != nil {
 		return err

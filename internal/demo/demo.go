@@ -64,6 +64,7 @@ func Seed(ctx context.Context, users *accounts.Users, store *courses.Store, now 
 		return nil, fmt.Errorf("demo cohort: %w", err)
 	}
 	var logins []Login
+	var trainees, supervisors []string
 	for _, p := range people {
 		password := NewPassword()
 		u, err := users.ByEmail(ctx, p.email)
@@ -81,7 +82,20 @@ func Seed(ctx context.Context, users *accounts.Users, store *courses.Store, now 
 				return nil, fmt.Errorf("enrol %s: %w", p.email, err)
 			}
 		}
+		switch p.role {
+		case accounts.RoleTrainee:
+			trainees = append(trainees, u.ID)
+		case accounts.RoleSupervisor:
+			supervisors = append(supervisors, u.ID)
+		}
 		logins = append(logins, Login{Role: p.role, Name: p.name, Email: p.email, Password: password})
+	}
+	// The demo supervisor supervises both demo trainees, so that what they share with "my
+	// supervisor" reaches someone.
+	for _, id := range supervisors {
+		if _, _, err := store.ChangeMember(ctx, cohort.ID, id, courses.MemberChange{Role: accounts.RoleSupervisor, Supervises: trainees}); err != nil {
+			return nil, fmt.Errorf("demo supervisor's trainees: %w", err)
+		}
 	}
 	return logins, nil
 }
