@@ -78,7 +78,11 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 		"title": "Module 1 open", "bankId": banks[0].ID, "cohortId": cohort.ID, "questions": []string{qs[0].ID}, "passMark": 50,
 	})
 	wantStatus(t, "an assessment open at once", res, body, http.StatusCreated)
+	// The notifier's job, which every instance runs.
 	if _, err := f.notify.SessionsTomorrow(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.notify.AssessmentsOpening(context.Background(), time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	res, body = trainee.do("GET", "/api/v1/journal/entries/jedoesnotexist0000", nil)
