@@ -7,6 +7,8 @@ import (
 	"time"
 	_ "time/tzdata" // a day of the programme is a UK day, whatever the machine's zone files
 
+	"go.mongodb.org/mongo-driver/v2/bson"
+
 	"polyphony/assessment"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
@@ -163,9 +165,29 @@ func (n *Notifier) Run(ctx context.Context, interval time.Duration) {
 	}
 }
 
-// Tend makes one pass of Run's work at the clock's time, logging what went wrong.
+// keepSent is how long the record of an email is kept: far longer than a retry of the
+// request that told its event comes, or than the day before a session lasts. The records
+// of assessments opening are kept for good (one per trainee and assessment): the
+// assessment may be saved again while it is open, which must not tell it again.
+const keepSent = 30 * 24 * time.Hour
+
+// Sweep removes the records of emails queued longer ago than keepSent, those of
+// assessments opening apart. It reads the whole collection: a background sweep, once a
+// day, not a request.
+func (n *Notifier) Sweep(ctx context.Context, now time.Time) (int64, error) {
+	return n.sent.DeleteWhere(ctx, bson.M{"at": bson.M{"$lt": now.Add(-keepSent)}, "kind": bson.M{"$ne": string(mail.KindAssessmentOpen)}})
+}
+
+// Tend makes one pass of Run's work at the clock's time, logging what went wrong; once a
+// day it also sweeps the old records.
 func (n *Notifier) Tend(ctx context.Context) {
 	now := n.cfg.Now()
+	if now.Sub(n.swept) >= 24*time.Hour {
+		n.swept = now
+		if _, err := n.Sweep(ctx, now); err != nil && ctx.Err() == nil {
+			n.log.Warn("removing old records of emails", "err", err)
+		}
+	}
 	if k, err := n.AssessmentsOpening(ctx, now); err != nil && ctx.Err() == nil {
 		n.log.Warn("emails of assessments opening", "err", err, "sent", k)
 	}

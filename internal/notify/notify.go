@@ -54,6 +54,8 @@ type Notifier struct {
 	assessments *assessment.Store
 	sent        *database.Collection
 	log         *slog.Logger
+	// swept is when Run last removed old records; only its goroutine touches it.
+	swept time.Time
 }
 
 // New opens the notifier's records in db. assessments may be nil (no assessment emails).
@@ -86,8 +88,9 @@ func New(ctx context.Context, db *database.DB, email *mail.Queue, users *account
 
 // sentRecord marks one email as queued.
 type sentRecord struct {
-	ID string    `bson:"_id"`
-	At time.Time `bson:"at"`
+	ID   string    `bson:"_id"`
+	Kind mail.Kind `bson:"kind"`
+	At   time.Time `bson:"at"`
 }
 
 // page is the absolute address of one of the platform's pages.
@@ -109,7 +112,7 @@ func (n *Notifier) once(ctx context.Context, event, userID string, m mail.Messag
 		return false, nil
 	}
 	id := string(m.Kind) + "/" + event + "/" + userID
-	if err := database.Insert(ctx, n.sent, sentRecord{ID: id, At: n.cfg.Now()}); errors.Is(err, database.ErrDuplicate) {
+	if err := database.Insert(ctx, n.sent, sentRecord{ID: id, Kind: m.Kind, At: n.cfg.Now()}); errors.Is(err, database.ErrDuplicate) {
 		return false, nil
 	} else if err != nil {
 		return false, err
