@@ -119,12 +119,28 @@ func TestJournalEventsEmailed(t *testing.T) {
 	if res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("comment from the page: %d", res.StatusCode)
 	}
+	// The author stops sharing on the page and shares again: a new sharing, told again.
+	tr := f.client(t)
+	if code := signInPage(t, tr, trainee.Email, trainee.Password); code != http.StatusSeeOther {
+		t.Fatalf("sign in: %d", code)
+	}
+	for _, shared := range []string{"false", "true"} {
+		tok := formToken(t, tr, "/journal/"+e.ID)
+		res, _ := tr.do("POST", "/journal/"+e.ID+"/sharing", url.Values{"csrf": {tok}, "audience": {"supervisor"}, "shared": {shared}})
+		if res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("share %s from the page: %d", shared, res.StatusCode)
+		}
+	}
 	deadline := time.Now().Add(mailWait)
-	for count(trainee.Email, "commented on your journal entry") < 2 {
+	for count(trainee.Email, "commented on your journal entry") < 2 || count(supervisor.Email, "shared a journal entry with you") < 2 {
 		if time.Now().After(deadline) {
-			t.Fatal("the comment made on the page was not emailed")
+			t.Fatalf("the comment and the sharing made on the pages were not emailed: %q, %q", f.mailsTo(t, trainee.Email), f.mailsTo(t, supervisor.Email))
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	f.settle()
+	if got := count(supervisor.Email, "shared a journal entry with you"); got != 2 {
+		t.Errorf("share emails to the supervisor: %d, want 2", got)
 	}
 }
 
