@@ -150,6 +150,7 @@ func (s *Server) apiCreateAssessment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.notifyAssessment(c.Request().Context(), a)
 	setETag(c, a.Version)
 	return c.JSON(http.StatusCreated, a)
 }
@@ -483,6 +484,7 @@ func (s *Server) apiUpdateAssessment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.notifyAssessment(ctx, a)
 	setETag(c, a.Version)
 	return c.JSON(http.StatusOK, a)
 }

@@ -360,7 +360,7 @@ func (s *Server) apiSetSharing(c echo.Context) error {
 	if req.Shared == nil {
 		return failure.Invalid("shared", "is required: true to share, false to stop sharing")
 	}
-	sh, err := s.deps.Journals.SetSharing(c.Request().Context(), viewerFrom(c), c.Param("id"), courses.Audience(c.Param("audience")), *req.Shared)
+	sh, err := s.setSharing(c, c.Param("id"), courses.Audience(c.Param("audience")), *req.Shared)
 	if err != nil {
 		return err
 	}
@@ -408,6 +408,7 @@ func (s *Server) apiAddComment(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.notifyComment(c.Request().Context(), cm)
 	return c.JSON(http.StatusCreated, cm)
 }
 

@@ -1,9 +1,11 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"regexp"
 	"testing"
+	"time"
 
 	"polyphony/internal/accounts"
 	"polyphony/internal/dbtest"
@@ -67,6 +69,22 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 	wantStatus(t, "open an entry", res, body, http.StatusOK)
 	res, body = trainee.send("PUT", "/api/v1/journal/entries/"+e.ID, map[string]any{"baseVersion": 1, "title": "Read by id", "body": "A second line.", "tags": []string{}}, idem("bykey-save"))
 	wantStatus(t, "autosave", res, body, http.StatusOK)
+	// Sharing, a comment and an assessment opening, with the emails they queue.
+	res, body = trainee.send("PUT", "/api/v1/journal/entries/"+e.ID+"/sharing/supervisor", map[string]bool{"shared": true}, nil)
+	wantStatus(t, "share", res, body, http.StatusOK)
+	res, body = jc.supervisor.send("POST", "/api/v1/journal/entries/"+e.ID+"/comments", map[string]string{"body": "A comment"}, idem("bykey-comment"))
+	wantStatus(t, "comment", res, body, http.StatusCreated)
+	res, body = assessor.do("POST", "/api/v1/assessments", map[string]any{
+		"title": "Module 1 open", "bankId": banks[0].ID, "cohortId": cohort.ID, "questions": []string{qs[0].ID}, "passMark": 50,
+	})
+	wantStatus(t, "an assessment open at once", res, body, http.StatusCreated)
+	// The notifier's job, which every instance runs.
+	if _, err := f.notify.SessionsTomorrow(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.notify.AssessmentsOpening(context.Background(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	res, body = trainee.do("GET", "/api/v1/journal/entries/jedoesnotexist0000", nil)
 	wantStatus(t, "a missing entry", res, body, http.StatusNotFound)
 	joined, _, err := trainee.dialRoom(room+"/ws", "")

@@ -24,6 +24,8 @@ import (
 	"polyphony/internal/dbtest"
 	"polyphony/internal/demo"
 	"polyphony/internal/mail"
+	"polyphony/internal/mailtest"
+	"polyphony/internal/notify"
 	"polyphony/realtime"
 	"polyphony/server"
 )
@@ -44,9 +46,12 @@ type fixture struct {
 	exports     *courses.ExportJobs
 	audit       *audit.Log
 	email       *mail.Queue
-	db          *database.DB
-	logins      map[string]demo.Login // by email
-	byRole      map[accounts.Role]demo.Login
+	notify      *notify.Notifier
+	// mailpit is the mail server the emails reach, with withMailServer; nil otherwise.
+	mailpit *mailtest.Server
+	db      *database.DB
+	logins  map[string]demo.Login // by email
+	byRole  map[accounts.Role]demo.Login
 }
 
 func newFixture(t testing.TB, opts ...fixtureOption) *fixture {
@@ -116,9 +121,12 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if f.email, err = mail.New(ctx, db, mail.Config{PublicURL: f.ts.URL}); err != nil {
 		t.Fatal(err)
 	}
+	if f.notify, err = notify.New(ctx, db, f.email, acc.Users, store, f.assessments, notify.Config{PublicURL: f.ts.URL}); err != nil {
+		t.Fatal(err)
+	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
 		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports,
-		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit}
+		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify}
 	for _, o := range opts {
 		o(t, f, &deps)
 	}
@@ -138,6 +146,40 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 		}
 	}
 	return f
+}
+
+// withMailServer sends the fixture's emails to a Mailpit of the test's own (f.mailpit),
+// through a queue whose worker runs until the test ends, retrying quickly.
+func withMailServer() fixtureOption {
+	return func(t testing.TB, f *fixture, deps *server.Deps) {
+		t.Helper()
+		ctx := context.Background()
+		f.mailpit = mailtest.Start(t)
+		q, err := mail.New(ctx, f.db, mail.Config{Host: f.mailpit.Host(), Port: f.mailpit.SMTPPort(), TLS: mail.NoTLS,
+			From: "Polyphony <polyphony@trust.example>", PublicURL: f.ts.URL,
+			Poll: 50 * time.Millisecond, Timeout: 5 * time.Second, Lease: 15 * time.Second,
+			RetryBase: 50 * time.Millisecond, RetryCap: 400 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n, err := notify.New(ctx, f.db, q, f.accounts.Users, f.courses, f.assessments, notify.Config{PublicURL: f.ts.URL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.email, f.notify = q, n
+		deps.Email, deps.Mail, deps.Notify = q, q.Accounts(), n
+		// Stopped before the mail server and the database (cleanups run last first).
+		run, cancel := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			q.Run(run)
+		}()
+		t.Cleanup(func() {
+			cancel()
+			<-done
+		})
+	}
 }
 
 // newExports is the export jobs of one instance, writing zips to store, stopped when the

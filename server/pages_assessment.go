@@ -874,6 +874,7 @@ func (s *Server) assessmentCreate(c echo.Context) error {
 	if err == nil {
 		var a assessment.Assessment
 		if a, err = s.deps.Assessments.CreateAssessment(ctx, actor(c), in); err == nil {
+			s.notifyAssessment(ctx, a)
 			return mcqRedirect(c, "/assessments/"+a.ID, "Set up the assessment "+a.Title+".")
 		}
 	} else {
@@ -940,6 +941,7 @@ func (s *Server) assessmentUpdate(c echo.Context) error {
 	if err == nil {
 		var a assessment.Assessment
 		if a, err = s.deps.Assessments.UpdateAssessment(ctx, actor(c), cur.ID, f.BaseVersion, in); err == nil {
+			s.notifyAssessment(ctx, a)
 			return mcqRedirect(c, "/assessments/"+a.ID, fmt.Sprintf("Saved version %d of the settings.", a.Version))
 		}
 	} else {

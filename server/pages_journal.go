@@ -446,7 +446,7 @@ func (s *Server) journalShareForm(c echo.Context) error {
 			return err
 		}
 	}
-	_, err := s.deps.Journals.SetSharing(c.Request().Context(), viewerFrom(c), id, audience, shared)
+	_, err := s.setSharing(c, id, audience, shared)
 	var invalid *failure.InvalidError
 	if errors.As(err, &invalid) {
 		return journalDone(c, "/journal/"+id+"#sharing", sentence(invalid.Error()))
@@ -486,7 +486,7 @@ func (s *Server) changedSinceConfirm(c echo.Context, id, confirmed string) (bool
 func (s *Server) journalCommentForm(c echo.Context) error {
 	id := c.Param("id")
 	nc := courses.NewComment{Audience: courses.Audience(c.FormValue("audience")), Body: c.FormValue("body"), Key: c.FormValue("key")}
-	_, err := s.deps.Journals.AddComment(c.Request().Context(), viewerFrom(c), id, nc)
+	cm, err := s.deps.Journals.AddComment(c.Request().Context(), viewerFrom(c), id, nc)
 	var invalid *failure.InvalidError
 	if errors.As(err, &invalid) {
 		return journalDone(c, "/journal/"+id+"#comments", "Your comment was not added. "+invalidMessage(invalid))
@@ -494,6 +494,7 @@ func (s *Server) journalCommentForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	s.notifyComment(c.Request().Context(), cm)
 	return journalDone(c, "/journal/"+id+"#comments", "Your comment was added.")
 }
 

@@ -26,6 +26,7 @@ import (
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/mail"
+	"polyphony/internal/notify"
 	"polyphony/internal/sso"
 	"polyphony/realtime"
 )
@@ -91,6 +92,9 @@ type Deps struct {
 	SSO *sso.Provider
 	// Email queues the emails and keeps each person's choice of them; nil sends none.
 	Email *mail.Queue
+	// Notify emails people of what happened (a comment, a shared entry, an assessment
+	// open); nil sends none of those.
+	Notify *notify.Notifier
 }
 
 // Server holds the echo instance and everything its handlers use.

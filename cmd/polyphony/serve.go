@@ -13,6 +13,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/internal/notify"
 	"polyphony/internal/sso"
 	"polyphony/realtime"
 	"polyphony/server"
@@ -84,13 +85,20 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		}
 		log.Info("people may sign in with their organisation account", "issuer", cfg.SSOIssuer, "domains", strings.Join(cfg.SSODomains, ","), "passwords-off", cfg.SSOPasswordsOff)
 	}
+	// The emails of what happens: after a request (a comment, a shared entry), or at a
+	// time (a session tomorrow, an assessment opening), by the job started below.
+	notifier, err := notify.New(ctx, a.db, a.mail, a.accounts.Users, a.courses, a.assessments,
+		notify.Config{PublicURL: cfg.PublicURL.String(), Logger: log})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
-		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit})
+		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier})
 	if err != nil {
 		return err
 	}
@@ -112,6 +120,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	// sweep: the worst they do is delete the same orphan twice, which is not an error.
 	go sweepMediaEvery(sweepCtx, store, a.journals, time.Hour, log.With("component", "media-sweep"))
 	go exports.Run(sweepCtx)
+	// Every instance may run it: each email's record, inserted under a unique _id before it
+	// is queued, keeps it to one.
+	go notifier.Run(sweepCtx, 0)
 	// The email worker finishes the message it is sending before serve returns and the
 	// database closes; what is still queued waits in the database for the next start.
 	mailDone := make(chan struct{})

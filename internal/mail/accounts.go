@@ -28,10 +28,11 @@ func (a *AccountEmails) Invitation(ctx context.Context, to accounts.User, link s
 	return err
 }
 
-// ResetLink queues the password reset link of to, which works until expires.
+// ResetLink queues the password reset link of to, which works until expires: the email
+// says for how long from now (When, the moment it was asked for) and until when.
 func (a *AccountEmails) ResetLink(ctx context.Context, to accounts.User, link string, expires time.Time) error {
 	_, err := a.q.Send(ctx, Message{Kind: KindPasswordReset, To: to.Email, UserID: to.ID, Name: to.Name, Link: link,
-		Values: Values{Expires: expires}})
+		Values: Values{When: a.q.cfg.Now(), Expires: expires}})
 	return err
 }
 

@@ -142,7 +142,8 @@ type Values struct {
 	Room string
 	// Assessment is the name of an assessment.
 	Assessment string
-	// When is when the session starts, or when the password was changed.
+	// When is when the session starts, when the password was changed, or when a reset link
+	// was asked for.
 	When time.Time
 	// Expires is when the link stops working.
 	Expires time.Time

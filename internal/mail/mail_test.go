@@ -42,7 +42,7 @@ func TestTemplatesUseOnlyTheTypedFields(t *testing.T) {
 	allowed := map[string]bool{".Name": true, ".Link": true, ".Subject": true, ".Heading": true, ".Button": true,
 		".AccountURL": true, ".Label": true, ".Values.Person": true, ".Values.Cohort": true, ".Values.Room": true,
 		".Values.Assessment": true, ".Values.When": true, ".Values.Expires": true, ".Values.When.IsZero": true}
-	funcsAllowed := map[string]bool{"datetime": true, "not": true}
+	funcsAllowed := map[string]bool{"datetime": true, "within": true, "not": true}
 	seen := map[string]bool{}
 	var walk func(where string, n parse.Node)
 	walk = func(where string, n parse.Node) {
@@ -182,5 +182,28 @@ func TestMessagesNotMadeFromBadFields(t *testing.T) {
 	s.Values.Room = ""
 	if err := s.check(); err == nil {
 		t.Error("a session reminder without its room: accepted")
+	}
+}
+
+// A reset email says how long its link works from when it was asked for, and until when.
+func TestResetEmailSaysHowLongItsLinkWorks(t *testing.T) {
+	asked := time.Date(2026, 12, 4, 14, 0, 0, 0, time.UTC)
+	m := Message{Kind: KindPasswordReset, To: "ann@trust.example", UserID: "u-ann", Name: "Ann", Link: "https://polyphony.example/password?link=x",
+		Values: Values{When: asked, Expires: asked.Add(30 * time.Minute)}}
+	out, err := render(m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "The link works once, within 30 minutes, until Friday 4 December 2026 at 2:30pm."
+	if !strings.Contains(out.Text, want) || !strings.Contains(out.HTML, want) {
+		t.Errorf("the reset email does not say %q:\n%s\n%s", want, out.Text, out.HTML)
+	}
+	for d, words := range map[time.Duration]string{time.Minute: "1 minute", 90 * time.Minute: "90 minutes", 3 * time.Hour: "3 hours", 7 * 24 * time.Hour: "7 days"} {
+		if got := within(asked, asked.Add(d)); got != words {
+			t.Errorf("within %s = %q, want %q", d, got, words)
+		}
+	}
+	if got := within(time.Time{}, asked); got != "" {
+		t.Errorf("within from an unknown time = %q, want nothing", got)
 	}
 }

@@ -33,7 +33,27 @@ func datetime(t time.Time) string {
 	return t.Format("Monday 2 January 2006") + " at " + clock
 }
 
-var funcs = map[string]any{"datetime": datetime}
+// within writes how long a link made at from works until to, in words ("30 minutes",
+// "7 days"); "" when from is not known.
+func within(from, to time.Time) string {
+	if from.IsZero() || !to.After(from) {
+		return ""
+	}
+	d := to.Sub(from).Round(time.Minute)
+	n, unit := int(d/time.Minute), "minute"
+	switch {
+	case d >= 48*time.Hour && d%(24*time.Hour) == 0:
+		n, unit = int(d/(24*time.Hour)), "day"
+	case d >= 2*time.Hour && d%time.Hour == 0:
+		n, unit = int(d/time.Hour), "hour"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s", n, unit)
+}
+
+var funcs = map[string]any{"datetime": datetime, "within": within}
 
 // view is everything a template is given: the message's typed fields and what this package
 // adds (the subject, the button's words, the Your account link).
