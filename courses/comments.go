@@ -142,7 +142,7 @@ type Notification struct {
 // audience, but not for the comment's writer. Notifications have ids made from the comment
 // and the person, so writing them again adds nothing.
 func (j *Journals) notify(ctx context.Context, c Comment) error {
-	people, err := j.audienceOf(ctx, c.OwnerID, c.Audience)
+	people, err := j.AudienceOf(ctx, c.OwnerID, c.Audience)
 	if err != nil {
 		return err
 	}

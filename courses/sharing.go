@@ -188,10 +188,10 @@ func (j *Journals) traineeCohorts(ctx context.Context, userID string) (map[strin
 	return out, nil
 }
 
-// audienceOf lists the people an audience of the trainee's entries is made of: the
+// AudienceOf lists the people an audience of the trainee's entries is made of: the
 // trainee's own supervisors, or the assessors, of the cohorts in which the trainee is a
 // trainee.
-func (j *Journals) audienceOf(ctx context.Context, traineeID string, a Audience) ([]string, error) {
+func (j *Journals) AudienceOf(ctx context.Context, traineeID string, a Audience) ([]string, error) {
 	role := accounts.RoleSupervisor
 	if a == AudienceAssessors {
 		role = accounts.RoleAssessor

@@ -160,6 +160,8 @@ func (s *Server) createPerson(c echo.Context, req createUserRequest) (accounts.U
 			cohortErr = failure.Problem("cohortId", "Select a cohort from the list")
 		} else if err != nil {
 			return accounts.User{}, err
+		} else if role == accounts.RoleAdmin {
+			cohortErr = failure.Problem("cohortId", "An administrator runs every cohort and is not a member of one: choose No cohort yet")
 		}
 	}
 	if err := failure.Problems(nu.Validate(), cohortErr, trustErr); err != nil {

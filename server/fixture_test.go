@@ -121,7 +121,7 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if f.email, err = mail.New(ctx, db, mail.Config{PublicURL: f.ts.URL}); err != nil {
 		t.Fatal(err)
 	}
-	if f.notify, err = notify.New(ctx, db, f.email, acc.Users, store, f.assessments, notify.Config{PublicURL: f.ts.URL}); err != nil {
+	if f.notify, err = notify.New(ctx, db, f.email, acc.Users, store, f.assessments, notify.Config{PublicURL: f.ts.URL, Audience: f.journals.AudienceOf}); err != nil {
 		t.Fatal(err)
 	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
@@ -162,7 +162,7 @@ func withMailServer() fixtureOption {
 		if err != nil {
 			t.Fatal(err)
 		}
-		n, err := notify.New(ctx, f.db, q, f.accounts.Users, f.courses, f.assessments, notify.Config{PublicURL: f.ts.URL})
+		n, err := notify.New(ctx, f.db, q, f.accounts.Users, f.courses, f.assessments, notify.Config{PublicURL: f.ts.URL, Audience: f.journals.AudienceOf})
 		if err != nil {
 			t.Fatal(err)
 		}

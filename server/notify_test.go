@@ -255,7 +255,7 @@ func TestSessionTomorrowEmailed(t *testing.T) {
 		t.Errorf("two days before: %d emails, %v; want none", n, err)
 	}
 	// Two instances run the job at the same moment: between them, each email is queued once.
-	other, err := notify.New(ctx, f.db, f.email, f.accounts.Users, f.courses, f.assessments, notify.Config{PublicURL: f.ts.URL})
+	other, err := notify.New(ctx, f.db, f.email, f.accounts.Users, f.courses, f.assessments, notify.Config{PublicURL: f.ts.URL, Audience: f.journals.AudienceOf})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -56,6 +56,9 @@ func cmdUserAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 		if err != nil {
 			return err
 		}
+		if *cohort != "" && r == accounts.RoleAdmin {
+			return fmt.Errorf("--cohort: an administrator runs every cohort and is not a member of one")
+		}
 		var password string
 		if *fromStdin {
 			line, err := bufio.NewReader(env.stdin).ReadString('\n')

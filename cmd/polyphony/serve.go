@@ -88,7 +88,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	// The emails of what happens: after a request (a comment, a shared entry), or at a
 	// time (a session tomorrow, an assessment opening), by the job started below.
 	notifier, err := notify.New(ctx, a.db, a.mail, a.accounts.Users, a.courses, a.assessments,
-		notify.Config{PublicURL: cfg.PublicURL.String(), Logger: log})
+		notify.Config{PublicURL: cfg.PublicURL.String(), Logger: log, Audience: a.journals.AudienceOf})
 	if err != nil {
 		return err
 	}

@@ -39,9 +39,9 @@ type Config struct {
 	Logger    *slog.Logger
 	// Now is the clock: time.Now.
 	Now func() time.Time
-	// Audience lists the people an audience of the trainee's entries is made of; nil, the
-	// supervisors or the assessors of the cohorts the trainee is a trainee in (see
-	// CohortAudience).
+	// Audience lists the people an audience of the trainee's entries is made of: the
+	// journals' own rule (courses.Journals.AudienceOf), so that nobody is told of an entry
+	// they cannot open. Required.
 	Audience func(ctx context.Context, traineeID string, a courses.Audience) ([]string, error)
 }
 
@@ -78,7 +78,7 @@ func New(ctx context.Context, db *database.DB, email *mail.Queue, users *account
 	n := &Notifier{cfg: cfg, email: email, users: users, courses: store, assessments: assessments,
 		sent: db.Collection(sentColl), log: cfg.Logger.With("component", "notify")}
 	if n.cfg.Audience == nil {
-		n.cfg.Audience = n.CohortAudience
+		return nil, errors.New("notify: Config.Audience is needed (courses.Journals.AudienceOf)")
 	}
 	if err := db.EnsureCollections(ctx); err != nil {
 		return nil, err
@@ -186,39 +186,6 @@ func (n *Notifier) Shared(ctx context.Context, ownerID, entryID string, audience
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// CohortAudience lists the supervisors, or the assessors, of the cohorts in which the
-// trainee is a trainee: those who read what the trainee shares with that audience (as
-// courses decides it when they open the entry). It reads the trainee's memberships and each
-// cohort's members, by _id.
-func (n *Notifier) CohortAudience(ctx context.Context, traineeID string, a courses.Audience) ([]string, error) {
-	role := accounts.RoleSupervisor
-	if a == courses.AudienceAssessors {
-		role = accounts.RoleAssessor
-	}
-	ms, err := n.courses.MembershipsOf(ctx, traineeID)
-	if err != nil {
-		return nil, err
-	}
-	seen := map[string]bool{traineeID: true}
-	var out []string
-	for _, m := range ms {
-		if m.Role != accounts.RoleTrainee {
-			continue
-		}
-		members, err := n.courses.Members(ctx, m.CohortID)
-		if err != nil {
-			return nil, err
-		}
-		for _, p := range members {
-			if p.Role == role && !seen[p.UserID] {
-				seen[p.UserID] = true
-				out = append(out, p.UserID)
-			}
-		}
-	}
-	return out, nil
 }
 
 // cohortPeople lists the cohort's members in the roles given, once each.
