@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -27,24 +26,7 @@ func TestListWritesFromCommandsAndServerAreAllKept(t *testing.T) {
 		t.Fatalf("demo: %v", r)
 	}
 	token := strings.TrimSpace(runBinary(t, "", "token", "add", "--data", data, "--email", "admin@polyphony.example", "--name", "lists").stdout)
-	api := func(method, path string, body any) (int, []byte) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = strings.NewReader(string(b))
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Errorf("%s %s: %v", method, path, err)
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
+	api := tokenAPI(t, base, token)
 	code, body := api(http.MethodPost, "/api/v1/cohorts", map[string]string{"name": "Race cohort", "startDate": "2027-01-04"})
 	var cohort struct{ ID string }
 	if code != http.StatusCreated || json.Unmarshal(body, &cohort) != nil {

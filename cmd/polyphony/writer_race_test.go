@@ -47,24 +47,7 @@ func TestUserCommandsRaceTheServer(t *testing.T) {
 	}
 	const target = "trainee@polyphony.example"
 	token := strings.TrimSpace(runBinary(t, "", "token", "add", "--data", data, "--email", "admin@polyphony.example", "--name", "race").stdout)
-	api := func(method, path string, body any) (int, []byte) {
-		var rd io.Reader
-		if body != nil {
-			b, _ := json.Marshal(body)
-			rd = strings.NewReader(string(b))
-		}
-		req, _ := http.NewRequest(method, base+path, rd)
-		req.Header.Set("Authorization", "Bearer "+token)
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := client.Do(req)
-		if err != nil {
-			t.Errorf("%s %s: %v", method, path, err)
-			return 0, nil
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, b
-	}
+	api := tokenAPI(t, base, token)
 	id := userRows(t, runBinary(t, "", "user", "list", "--data", data).stdout)[target][0]
 
 	tally := &raceTally{applied: map[bool]int{}}
@@ -184,5 +167,29 @@ func TestUserCommandsRaceTheServer(t *testing.T) {
 	row := userRows(t, runBinary(t, "", "user", "list", "--data", data).stdout)[target]
 	if want := map[bool]string{true: "disabled", false: "active"}[got.Disabled]; row == nil || row[len(row)-1] != want {
 		t.Errorf("user list shows %v, the server reads disabled=%v", row, got.Disabled)
+	}
+}
+
+// tokenAPI is a JSON API caller with a personal token, for tests that race the server's
+// API against commands: it answers the status and body, and reports a failed request as a
+// test error (0, nil).
+func tokenAPI(t *testing.T, base, token string) func(method, path string, body any) (int, []byte) {
+	return func(method, path string, body any) (int, []byte) {
+		var rd io.Reader
+		if body != nil {
+			b, _ := json.Marshal(body)
+			rd = strings.NewReader(string(b))
+		}
+		req, _ := http.NewRequest(method, base+path, rd)
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Errorf("%s %s: %v", method, path, err)
+			return 0, nil
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, b
 	}
 }
