@@ -30,7 +30,11 @@ func TestSweepRemovesOldRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(ctx, db, q, users, store, nil, Config{PublicURL: "https://polyphony.example", Now: clock.Now})
+	journals, err := courses.NewJournals(ctx, db, store, courses.JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(ctx, db, q, users, store, nil, Config{PublicURL: "https://polyphony.example", Now: clock.Now, Audience: journals.AudienceOf})
 	if err != nil {
 		t.Fatal(err)
 	}
