@@ -228,9 +228,19 @@ func TestUsersAPI(t *testing.T) {
 		t.Errorf("refused requests changed the accounts: %d → %d", before, after)
 	}
 
-	res, body = admin.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"role": "admin"})
+	// An administrator may change a role; a role that is not one, or a field that is not an
+	// account's, is refused.
+	res, body = admin.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"role": "chief"})
+	if _, field := errorBody(t, body); res.StatusCode != http.StatusBadRequest || field != "role" {
+		t.Errorf("PATCH an unknown role: %d %s, want 400 on role", res.StatusCode, body)
+	}
+	res, body = admin.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"passwordHash": "x"})
 	if res.StatusCode != http.StatusBadRequest {
-		t.Errorf("PATCH role: %d %s, want 400 (role is not taken from a body)", res.StatusCode, body)
+		t.Errorf("PATCH passwordHash: %d %s, want 400 (not a field of the request)", res.StatusCode, body)
+	}
+	res, body = admin.do("PATCH", "/api/v1/users/"+u.ID, map[string]any{"role": "admin"})
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(body), `"role":"admin"`) {
+		t.Errorf("PATCH role: %d %s, want 200", res.StatusCode, body)
 	}
 	me, _ := f.accounts.Users.ByEmail(context.Background(), f.byRole[accounts.RoleAdmin].Email)
 	if res, _ := admin.do("PATCH", "/api/v1/users/"+me.ID, map[string]any{"disabled": true}); res.StatusCode != http.StatusBadRequest {

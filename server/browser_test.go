@@ -278,7 +278,7 @@ func TestBrowserAdminForms(t *testing.T) {
 	b.Fill("#person-password", "lantern-harbour-quiet-47")
 	b.Submit("#add-person-button")
 	wantPath(t, b, f.ts.URL, "/admin")
-	wantText(t, b, ".nhsuk-inset-text", "Added Morgan Newcomer (Supervisor). They can sign in with morgan.newcomer@polyphony.example.")
+	wantText(t, b, ".nhsuk-inset-text", "Added Morgan Newcomer (Supervisor). They can sign in with morgan.newcomer@polyphony.example and the password you set.")
 	var row string
 	b.Eval(`[...document.querySelectorAll('#people-table tbody tr')].map(r => r.innerText).find(t => t.includes('morgan.newcomer@polyphony.example')) || ''`, &row)
 	for _, want := range []string{"Morgan Newcomer", "Supervisor", "Westfell 2027"} {
