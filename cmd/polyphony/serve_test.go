@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"polyphony/internal/proctest"
 	"regexp"
 	"strconv"
 	"strings"
@@ -23,8 +24,8 @@ import (
 type serveProc struct {
 	t      *testing.T
 	cmd    *exec.Cmd
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *proctest.Buffer
+	stderr *proctest.Buffer
 	done   chan struct{} // closed when the process has exited
 	code   int           // exit code, once done is closed
 }
@@ -33,7 +34,7 @@ type serveProc struct {
 func launchServe(t *testing.T, data string, extra ...string) *serveProc {
 	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--shutdown-timeout", "10s"}, extra...)
-	p := &serveProc{t: t, cmd: exec.Command(binary, args...), stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p := &serveProc{t: t, cmd: exec.Command(binary, args...), stdout: &proctest.Buffer{}, stderr: &proctest.Buffer{}, done: make(chan struct{})}
 	p.cmd.Env = processEnv()
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	if err := p.cmd.Start(); err != nil {

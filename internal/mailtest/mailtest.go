@@ -17,7 +17,6 @@
 package mailtest
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -28,13 +27,13 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"polyphony/internal/proctest"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,7 +85,7 @@ type Server struct {
 	mu   sync.Mutex
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  *syncBuffer
+	out  *proctest.Buffer
 }
 
 // CertPool holds the certificate the server presents with Options.TLS, for a client to
@@ -159,34 +158,7 @@ func (s *Server) APIURL() string {
 // BinaryPath returns the Mailpit binary to run: $POLYPHONY_MAILPIT_BIN if set, else
 // <module root>/.cache/bin/mailpit. The error wraps ErrBinaryMissing when there is none.
 func BinaryPath() (string, error) {
-	if p := os.Getenv(BinEnv); p != "" {
-		return checkBinary(p)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("mailtest: %w", err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
-			return checkBinary(filepath.Join(dir, ".cache", "bin", "mailpit"))
-		}
-		if filepath.Dir(dir) == dir {
-			return "", fmt.Errorf("%w: no go.mod above %s", ErrBinaryMissing, wd)
-		}
-	}
-}
-
-func checkBinary(p string) (string, error) {
-	fi, err := os.Stat(p)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("%w at %s", ErrBinaryMissing, p)
-	case err != nil:
-		return "", fmt.Errorf("mailtest: %w", err)
-	case fi.IsDir():
-		return "", fmt.Errorf("%w: %s is a directory", ErrBinaryMissing, p)
-	}
-	return p, nil
+	return proctest.CachedBinary(BinEnv, "mailpit", ErrBinaryMissing)
 }
 
 // Start runs a Mailpit of t's own on free loopback ports, waits until it answers, and stops
@@ -212,8 +184,8 @@ func Start(t testing.TB, opts ...Options) *Server {
 	}
 	// A port picked here may be taken before Mailpit binds it; try again with fresh ones.
 	for attempt := 1; ; attempt++ {
-		if s.smtpPort, err = freePort(); err == nil {
-			s.httpPort, err = freePort()
+		if s.smtpPort, err = proctest.FreePort(); err == nil {
+			s.httpPort, err = proctest.FreePort()
 		}
 		if err == nil {
 			err = s.launch()
@@ -290,7 +262,7 @@ func (s *Server) launch() error {
 	if s.opts.Chaos {
 		args = append(args, "--enable-chaos")
 	}
-	out := &syncBuffer{}
+	out := &proctest.Buffer{}
 	cmd := exec.Command(s.bin, args...)
 	// Mailpit reads MP_* variables as settings; the test's own are left out.
 	cmd.Env = withoutPrefix(os.Environ(), "MP_")
@@ -463,15 +435,6 @@ func (s *Server) Output() string {
 	return s.out.String()
 }
 
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("mailtest: pick port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 func withoutPrefix(env []string, prefix string) []string {
 	out := env[:0:0]
 	for _, kv := range env {
@@ -480,21 +443,4 @@ func withoutPrefix(env []string, prefix string) []string {
 		}
 	}
 	return out
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

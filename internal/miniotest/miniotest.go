@@ -20,18 +20,15 @@
 package miniotest
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io/fs"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"polyphony/internal/proctest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -72,50 +69,7 @@ func (s Server) URL() string { return "http://" + s.Endpoint }
 // else <module root>/.cache/bin/minio. The error wraps ErrBinaryMissing when
 // that file does not exist.
 func BinaryPath() (string, error) {
-	if p := os.Getenv(BinEnv); p != "" {
-		return checkBinary(p)
-	}
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("miniotest: %w", err)
-	}
-	root, err := ModuleRoot(wd)
-	if err != nil {
-		return "", err
-	}
-	return checkBinary(filepath.Join(root, ".cache", "bin", "minio"))
-}
-
-func checkBinary(p string) (string, error) {
-	fi, err := os.Stat(p)
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		return "", fmt.Errorf("%w at %s", ErrBinaryMissing, p)
-	case err != nil:
-		return "", fmt.Errorf("miniotest: %w", err)
-	case fi.IsDir():
-		return "", fmt.Errorf("%w: %s is a directory", ErrBinaryMissing, p)
-	}
-	return p, nil
-}
-
-// ModuleRoot returns the nearest directory at or above dir holding a
-// go.mod file.
-func ModuleRoot(dir string) (string, error) {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return "", fmt.Errorf("miniotest: %w", err)
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil && !fi.IsDir() {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("miniotest: no go.mod found above the working directory")
-		}
-		dir = parent
-	}
+	return proctest.CachedBinary(BinEnv, "minio", ErrBinaryMissing)
 }
 
 // StartMain starts a server for use from TestMain. The caller must call
@@ -233,24 +187,6 @@ func randHex(n int) string {
 
 var errExitedEarly = errors.New("miniotest: MinIO exited before becoming live")
 
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type process struct {
 	srv  Server
 	stop func()
@@ -258,11 +194,11 @@ type process struct {
 
 // launch runs one server and waits until it is live.
 func launch(bin string) (*process, error) {
-	apiPort, err := freePort()
+	apiPort, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
-	consolePort, err := freePort()
+	consolePort, err := proctest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +211,7 @@ func launch(bin string) (*process, error) {
 		AccessKey: "u" + randHex(10),
 		SecretKey: randHex(20),
 	}
-	out := &syncBuffer{}
+	out := &proctest.Buffer{}
 	cmd := exec.Command(bin, "server", dataDir,
 		"--address", srv.Endpoint,
 		"--console-address", fmt.Sprintf("127.0.0.1:%d", consolePort),
@@ -348,16 +284,6 @@ func waitLive(endpoint string, exited <-chan struct{}) error {
 		case <-tick.C:
 		}
 	}
-}
-
-// freePort returns a loopback TCP port that was free a moment ago.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("miniotest: pick port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // withoutMinIOEnv drops inherited MINIO_* settings so that the test server

@@ -82,24 +82,6 @@ func TestBinaryPathFromEnv(t *testing.T) {
 	}
 }
 
-func TestModuleRoot(t *testing.T) {
-	root, err := miniotest.ModuleRoot(".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "go.mod"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(data), "module polyphony") {
-		t.Fatalf("%s/go.mod is not the polyphony module", root)
-	}
-	sub := filepath.Join(root, "internal", "miniotest")
-	if got, err := miniotest.ModuleRoot(sub); err != nil || got != root {
-		t.Fatalf("ModuleRoot(%q) = %q, %v; want %q", sub, got, err, root)
-	}
-}
-
 func TestBucketName(t *testing.T) {
 	seen := map[string]bool{}
 	for i := range 3 {

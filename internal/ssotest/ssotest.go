@@ -22,14 +22,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"polyphony/internal/proctest"
 	"regexp"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
-
-	"polyphony/internal/miniotest"
 )
 
 // BinEnv names the environment variable that gives the provider's binary.
@@ -171,7 +170,7 @@ func binary() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	root, err := miniotest.ModuleRoot(wd)
+	root, err := proctest.ModuleRoot(wd)
 	if err != nil {
 		return "", err
 	}
