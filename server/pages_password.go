@@ -41,11 +41,14 @@ func (s *Server) passwordRoutes() {
 	s.add(http.MethodPost, "/api/v1/users/:id/invitations", AdminOnly, s.apiInvite)
 }
 
-// linkURL is the address of the page that sets a password through a link. The secret goes
-// in the query, which the request log leaves out (it logs the path).
-func (s *Server) linkURL(secret string) string {
-	return s.cfg.PublicURL.String() + "/password?" + url.Values{"link": {secret}}.Encode()
+// PasswordLinkURL is the address of the page that sets a password through a link (a
+// reset, an invitation), on the site at public. The secret goes in the query, which the
+// request log leaves out (it logs the path).
+func PasswordLinkURL(public *url.URL, secret string) string {
+	return public.String() + "/password?" + url.Values{"link": {secret}}.Encode()
 }
+
+func (s *Server) linkURL(secret string) string { return PasswordLinkURL(s.cfg.PublicURL, secret) }
 
 // anonymousFormOK checks the double-submit token of a form used before signing in (see
 // signinToken).

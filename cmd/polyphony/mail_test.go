@@ -57,6 +57,22 @@ func TestServeDeliversQueuedEmail(t *testing.T) {
 		full.From.Address != "polyphony@trust.example" || len(full.ReplyTo) != 1 {
 		t.Errorf("received %+v", full)
 	}
+
+	// An invitation from the command line beside it is queued, and the server emails it.
+	smtp := []string{"--smtp-host", srv.Host(), "--smtp-port", strconv.Itoa(srv.SMTPPort()), "--smtp-tls", "none", "--mail-from", "polyphony@trust.example"}
+	r := runBinary(t, "", append([]string{"user", "add", "--data", data, "--email", "cai@trust.example", "--name", "Cai Invited", "--role", "trainee"}, smtp...)...)
+	if r.code != 0 || !strings.Contains(r.stdout, "Invitation emailed to cai@trust.example") || strings.Contains(r.stdout, "ppl_") {
+		t.Errorf("user add with email set up: %v", r)
+	}
+	got = srv.WaitForCount(t, 2, 30*time.Second)
+	var invited bool
+	for _, m := range got {
+		full := srv.Message(t, m.ID)
+		invited = invited || len(full.To) == 1 && full.To[0].Address == "cai@trust.example" && strings.Contains(full.Text, "/password?link=ppl_")
+	}
+	if !invited {
+		t.Errorf("no invitation with its link reached cai@trust.example: %+v", got)
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +19,8 @@ import (
 	"polyphony/internal/audit"
 	"polyphony/internal/demo"
 	"polyphony/internal/failure"
+	"polyphony/internal/roster"
+	"polyphony/server"
 )
 
 // withApp opens the stores for a management command, sharing a running server's database.
@@ -105,7 +106,7 @@ func cmdUserAdd(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 				fmt.Fprintf(env.stdout, "Enrolled in %s\n", co.Name)
 			}
 			if password == "" {
-				return printInvitation(ctx, env, a, u, "")
+				return printInvitation(ctx, env, a, u)
 			}
 			return nil
 		})
@@ -121,24 +122,50 @@ func cmdUserInvite(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			if err != nil {
 				return err
 			}
-			return printInvitation(ctx, env, a, u, "")
+			return printInvitation(ctx, env, a, u)
 		})
 	}
 }
 
-// printInvitation makes an invitation for the account and prints its link, which works
-// once, for 7 days, and lets the person choose their password. by is who asked ("" for the
-// command line).
-func printInvitation(ctx context.Context, env *cmdEnv, a *app, u accounts.User, by string) error {
-	secret, _, err := a.accounts.Invite(ctx, u.ID, by)
+// invite makes an invitation for the account, as the pages do: it is logged, and queued
+// for the server's mail worker to email; where no email is set up, its link is returned to
+// pass on.
+func (a *app) invite(ctx context.Context, env *cmdEnv, u accounts.User) (roster.Invitation, error) {
+	secret, _, err := a.accounts.Invite(ctx, u.ID, "")
+	if err != nil {
+		return roster.Invitation{}, err
+	}
+	a.record(ctx, env, audit.Entry{Action: audit.PersonInvited, SubjectID: u.ID, SubjectName: u.Name})
+	link := server.PasswordLinkURL(a.cfg.PublicURL, secret)
+	mails := a.mail.Accounts()
+	if err := mails.Invitation(ctx, u, link, time.Now().Add(accounts.InvitationLasts), "your programme administrator"); err != nil {
+		return roster.Invitation{}, err
+	}
+	inv := roster.Invitation{Email: u.Email, Name: u.Name, Emailed: mails.Delivers()}
+	if !inv.Emailed {
+		inv.Link = link
+	}
+	return inv, nil
+}
+
+// printInvitation invites the person and says how: emailed, or the link to pass on, which
+// works once, for 7 days.
+func printInvitation(ctx context.Context, env *cmdEnv, a *app, u accounts.User) error {
+	inv, err := a.invite(ctx, env, u)
 	if err != nil {
 		return err
 	}
-	a.record(ctx, env, audit.Entry{Action: audit.PersonInvited, SubjectID: u.ID, SubjectName: u.Name})
-	link := a.cfg.PublicURL.String() + "/password?" + url.Values{"link": {secret}}.Encode()
-	fmt.Fprintf(env.stdout, "Invitation link for %s (works once, until %s; pass it on privately):\n%s\n",
-		u.Email, time.Now().Add(accounts.InvitationLasts).Format("2 January 2006 15:04"), link)
+	printInvited(env, inv)
 	return nil
+}
+
+func printInvited(env *cmdEnv, inv roster.Invitation) {
+	if inv.Emailed {
+		fmt.Fprintf(env.stdout, "Invitation emailed to %s\n", inv.Email)
+		return
+	}
+	fmt.Fprintf(env.stdout, "Invitation link for %s (works once, until %s; pass it on privately):\n%s\n",
+		inv.Email, time.Now().Add(accounts.InvitationLasts).Format("2 January 2006 15:04"), inv.Link)
 }
 
 func findUser(ctx context.Context, a *app, email string) (accounts.User, error) {

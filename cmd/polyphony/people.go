@@ -6,10 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"strings"
-	"time"
 
 	"polyphony/internal/accounts"
 	"polyphony/internal/roster"
@@ -80,11 +78,7 @@ func runImport(ctx context.Context, env *cmdEnv, st roster.Stores, cohortID, coh
 	fmt.Fprintf(env.stdout, "Imported into %s: %d new accounts, %d added to the cohort, %d given a supervisor, %d unchanged.\n",
 		cohortName, res.Created, res.Joined, res.Supervised, res.Unchanged)
 	for _, inv := range res.Invitations {
-		if inv.Emailed {
-			fmt.Fprintf(env.stdout, "Invitation emailed to %s\n", inv.Email)
-		} else {
-			fmt.Fprintf(env.stdout, "Invitation link for %s (works once, for 7 days; pass it on privately):\n%s\n", inv.Email, inv.Link)
-		}
+		printInvited(env, inv)
 	}
 	return nil
 }
@@ -131,24 +125,9 @@ func readFileArg(env *cmdEnv, name string) (string, error) {
 	return string(b), err
 }
 
-// rosterStores are the stores an import works on from the command line: invitations are
-// queued for the server's mail worker to send where email is set up, and printed otherwise.
+// rosterStores are the stores an import works on from the command line, inviting as
+// `polyphony user invite` does.
 func (a *app) rosterStores(env *cmdEnv) roster.Stores {
 	return roster.Stores{Accounts: a.accounts, Courses: a.courses, Audit: a.audit,
-		Invite: func(ctx context.Context, u accounts.User) (roster.Invitation, error) {
-			secret, _, err := a.accounts.Invite(ctx, u.ID, "")
-			if err != nil {
-				return roster.Invitation{}, err
-			}
-			link := a.cfg.PublicURL.String() + "/password?" + url.Values{"link": {secret}}.Encode()
-			inv := roster.Invitation{Email: u.Email, Name: u.Name}
-			mails := a.mail.Accounts()
-			if err := mails.Invitation(ctx, u, link, time.Now().Add(accounts.InvitationLasts), "your programme administrator"); err != nil {
-				return roster.Invitation{}, err
-			}
-			if inv.Emailed = mails.Delivers(); !inv.Emailed {
-				inv.Link = link
-			}
-			return inv, nil
-		}}
+		Invite: func(ctx context.Context, u accounts.User) (roster.Invitation, error) { return a.invite(ctx, env, u) }}
 }
