@@ -46,7 +46,7 @@ func (s *Server) adminData(c echo.Context) (adminData, error) {
 	for _, co := range cohorts {
 		names[co.ID] = co.Name
 	}
-	d := adminData{Cohorts: cohorts, Trusts: trusts, Roles: accounts.Roles, Emails: s.deps.Mail != nil && s.deps.Mail.Delivers()}
+	d := adminData{Cohorts: cohorts, Trusts: trusts, Roles: accounts.Roles, Emails: s.emailDelivers()}
 	for _, u := range users {
 		ms, err := s.deps.Courses.MembershipsOf(ctx, u.ID)
 		if err != nil {

@@ -50,6 +50,10 @@ func PasswordLinkURL(public *url.URL, secret string) string {
 
 func (s *Server) linkURL(secret string) string { return PasswordLinkURL(s.cfg.PublicURL, secret) }
 
+// emailDelivers reports whether the emails the pages send reach people, so that a page
+// says so, or shows an administrator the link to pass on.
+func (s *Server) emailDelivers() bool { return s.deps.Mail != nil && s.deps.Mail.Delivers() }
+
 // anonymousFormOK checks the double-submit token of a form used before signing in (see
 // signinToken).
 func (s *Server) anonymousFormOK(c echo.Context) bool {
@@ -124,22 +128,32 @@ type setPasswordData struct {
 	Unusable   bool
 }
 
+// linkPage is what the page setting a password through a working link shows, and its title.
+func linkPage(secret string, l accounts.Link, u accounts.User) (setPasswordData, string) {
+	d := setPasswordData{Link: secret, Invitation: l.Purpose == accounts.PurposeInvitation, Name: u.Name, Email: u.Email}
+	if d.Invitation {
+		return d, "Set your password"
+	}
+	return d, "Set a new password"
+}
+
+// linkUnusable is the page for a link that has expired or been used: 410, and where to ask
+// for another.
+func (s *Server) linkUnusable(c echo.Context, d setPasswordData) error {
+	d.Unusable = true
+	return s.renderStatus(c, http.StatusGone, "set_password", pageData{Title: "This link no longer works", Data: d})
+}
+
 func (s *Server) setPasswordPage(c echo.Context) error {
 	secret := c.QueryParam("link")
 	l, u, err := s.deps.Accounts.Links.Check(c.Request().Context(), secret)
-	d := setPasswordData{Link: secret}
 	switch {
 	case errors.Is(err, accounts.ErrLinkUnusable):
-		d.Unusable = true
-		return s.renderStatus(c, http.StatusGone, "set_password", pageData{Title: "This link no longer works", Data: d})
+		return s.linkUnusable(c, setPasswordData{Link: secret})
 	case err != nil:
 		return err
 	}
-	d.Invitation, d.Name, d.Email = l.Purpose == accounts.PurposeInvitation, u.Name, u.Email
-	title := "Set a new password"
-	if d.Invitation {
-		title = "Set your password"
-	}
+	d, title := linkPage(secret, l, u)
 	return s.render(c, "set_password", pageData{Title: title, CSRF: s.signinToken(c), Data: d})
 }
 
@@ -147,19 +161,13 @@ func (s *Server) setPassword(c echo.Context) error {
 	ctx := c.Request().Context()
 	secret, password, confirm := c.FormValue("link"), c.FormValue("password"), c.FormValue("confirm")
 	l, u, err := s.deps.Accounts.Links.Check(ctx, secret)
-	d := setPasswordData{Link: secret}
 	if errors.Is(err, accounts.ErrLinkUnusable) {
-		d.Unusable = true
-		return s.renderStatus(c, http.StatusGone, "set_password", pageData{Title: "This link no longer works", Data: d})
+		return s.linkUnusable(c, setPasswordData{Link: secret})
 	}
 	if err != nil {
 		return err
 	}
-	d.Invitation, d.Name, d.Email = l.Purpose == accounts.PurposeInvitation, u.Name, u.Email
-	title := "Set a new password"
-	if d.Invitation {
-		title = "Set your password"
-	}
+	d, title := linkPage(secret, l, u)
 	fail := func(status int, errs ...fieldError) error {
 		return s.renderStatus(c, status, "set_password", pageData{Title: title, CSRF: s.signinToken(c), Data: d, Errors: errs})
 	}
@@ -175,8 +183,7 @@ func (s *Server) setPassword(c echo.Context) error {
 	_, u, err = s.deps.Accounts.UseLink(ctx, secret, password)
 	switch {
 	case errors.Is(err, accounts.ErrLinkUnusable):
-		d.Unusable = true
-		return s.renderStatus(c, http.StatusGone, "set_password", pageData{Title: "This link no longer works", Data: d})
+		return s.linkUnusable(c, d)
 	case errors.Is(err, accounts.ErrDisabled):
 		return fail(http.StatusForbidden, fieldError{Field: "password", Message: "This account is disabled. Ask your programme administrator."})
 	case len(failure.Invalids(err)) > 0:
@@ -210,7 +217,7 @@ func (s *Server) accountChangePassword(c echo.Context) error {
 		return s.accountRender(c, http.StatusBadRequest, pageData{Errors: errs}, "")
 	}
 	done := "Your password has been changed, and you have been signed out everywhere else."
-	if s.deps.Mail != nil && s.deps.Mail.Delivers() {
+	if s.emailDelivers() {
 		done += " We have emailed " + u.Email + " to say so."
 	}
 	return c.Redirect(http.StatusSeeOther, "/account?done="+url.QueryEscape(done))

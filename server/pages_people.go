@@ -49,7 +49,7 @@ func (s *Server) personRender(c echo.Context, status int, id, notice string, err
 	if err != nil {
 		return err
 	}
-	d := personData{Person: u, Roles: accounts.Roles, Emails: s.deps.Mail != nil && s.deps.Mail.Delivers()}
+	d := personData{Person: u, Roles: accounts.Roles, Emails: s.emailDelivers()}
 	for _, m := range ms {
 		d.Cohorts = append(d.Cohorts, personCohort{ID: m.CohortID, Name: s.cohortName(c, m.CohortID), Role: m.Role})
 	}
