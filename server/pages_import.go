@@ -100,39 +100,6 @@ func (s *Server) preview(ctx context.Context, st roster.Stores, cohortID, text s
 	return plan, nil, err
 }
 
-func stepWords(st roster.Step) string {
-	var parts []string
-	switch {
-	case st.NewAccount:
-		parts = append(parts, "new account, sent an invitation; added to the cohort")
-	case st.Join:
-		parts = append(parts, "has an account; added to the cohort")
-	default:
-		parts = append(parts, "already in the cohort")
-	}
-	if st.Supervise {
-		parts = append(parts, "supervised by "+st.Supervisor)
-	}
-	parts = append(parts, st.Kept...)
-	if st.Unchanged() {
-		parts = append(parts, "nothing changes")
-	}
-	return strings.Join(parts, "; ")
-}
-
-func planSummary(p roster.Plan) string {
-	created, joined, supervised, unchanged := p.Counts()
-	return fmt.Sprintf("%d new %s, %d added to the cohort, %d given a supervisor, %d unchanged.",
-		created, plural(created, "account", "accounts"), joined, supervised, unchanged)
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}
-
 func (s *Server) importPost(c echo.Context) error {
 	ctx := c.Request().Context()
 	co, err := s.importCohort(c)
@@ -167,9 +134,9 @@ func (s *Server) importPost(c echo.Context) error {
 	}
 	if c.FormValue("confirm") != "yes" {
 		for _, st := range plan.Steps {
-			d.Steps = append(d.Steps, importStep{Step: st, What: stepWords(st)})
+			d.Steps = append(d.Steps, importStep{Step: st, What: st.Words()})
 		}
-		d.Changes, d.Summary = plan.Changes(), planSummary(plan)
+		d.Changes, d.Summary = plan.Changes(), plan.Summary()
 		return s.render(c, "import", pageData{Title: "Check the import into " + co.Name, Nav: "admin", Data: d})
 	}
 	res, err := roster.Apply(ctx, st, co, plan, roster.Actor{ID: currentUser(c).ID, Name: currentUser(c).Name})
@@ -179,8 +146,7 @@ func (s *Server) importPost(c echo.Context) error {
 	d.Result = &res
 	d.CSV = ""
 	return s.render(c, "import", pageData{Title: "People imported into " + co.Name, Nav: "admin", Data: d,
-		Notice: fmt.Sprintf("Imported: %d new %s, %d added to the cohort, %d given a supervisor, %d unchanged.",
-			res.Created, plural(res.Created, "account", "accounts"), res.Joined, res.Supervised, res.Unchanged)})
+		Notice: "Imported: " + res.Summary()})
 }
 
 // apiImportPeople imports a CSV body into the cohort, or with ?preview=true says what it
@@ -224,9 +190,9 @@ func (s *Server) apiImportPeople(c echo.Context) error {
 				sup = st.Supervisor
 			}
 			out = append(out, step{Line: st.Line, Email: st.Email, Role: string(st.Role), NewAccount: st.NewAccount, Join: st.Join,
-				Supervisor: sup, Unchanged: st.Unchanged(), What: stepWords(st)})
+				Supervisor: sup, Unchanged: st.Unchanged(), What: st.Words()})
 		}
-		return c.JSON(http.StatusOK, map[string]any{"steps": out, "summary": planSummary(plan)})
+		return c.JSON(http.StatusOK, map[string]any{"steps": out, "summary": plan.Summary()})
 	}
 	res, err := roster.Apply(ctx, st, co, plan, roster.Actor{ID: currentUser(c).ID, Name: currentUser(c).Name})
 	if err != nil {

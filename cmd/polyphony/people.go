@@ -51,17 +51,7 @@ func cmdPeopleImport(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 
 func runImport(ctx context.Context, env *cmdEnv, st roster.Stores, cohortID, cohortName string, plan roster.Plan, preview bool, a *app) error {
 	for _, s := range plan.Steps {
-		what := "already in the cohort: nothing changes"
-		switch {
-		case s.NewAccount:
-			what = "new account, sent an invitation; added to the cohort"
-		case s.Join:
-			what = "has an account; added to the cohort"
-		}
-		if s.Supervise {
-			what += "; supervised by " + s.Supervisor
-		}
-		fmt.Fprintf(env.stdout, "line %d: %s (%s): %s\n", s.Line, s.Email, s.Role, what)
+		fmt.Fprintf(env.stdout, "line %d: %s (%s): %s\n", s.Line, s.Email, s.Role, s.Words())
 	}
 	if preview {
 		fmt.Fprintln(env.stdout, "Nothing was stored (--preview).")
@@ -75,8 +65,7 @@ func runImport(ctx context.Context, env *cmdEnv, st roster.Stores, cohortID, coh
 	if err != nil {
 		return fmt.Errorf("import into %s stopped (importing the file again finishes it): %w", cohortName, err)
 	}
-	fmt.Fprintf(env.stdout, "Imported into %s: %d new accounts, %d added to the cohort, %d given a supervisor, %d unchanged.\n",
-		cohortName, res.Created, res.Joined, res.Supervised, res.Unchanged)
+	fmt.Fprintf(env.stdout, "Imported into %s: %s\n", cohortName, res.Summary())
 	for _, inv := range res.Invitations {
 		printInvited(env, inv)
 	}

@@ -40,6 +40,9 @@ type Result struct {
 	Invitations []Invitation `json:"invitations"`
 }
 
+// Summary counts what the import did, in a sentence.
+func (r Result) Summary() string { return summary(r.Created, r.Joined, r.Supervised, r.Unchanged) }
+
 // World is the stores as a plan reads them.
 func (st Stores) World() World { return world{st} }
 

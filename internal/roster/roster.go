@@ -250,6 +250,38 @@ func (p Plan) Counts() (newAccounts, joins, supervisors, unchanged int) {
 	return
 }
 
+// Words says what importing does with the row, as the preview shows it.
+func (s Step) Words() string {
+	var parts []string
+	switch {
+	case s.NewAccount:
+		parts = append(parts, "new account, sent an invitation; added to the cohort")
+	case s.Join:
+		parts = append(parts, "has an account; added to the cohort")
+	default:
+		parts = append(parts, "already in the cohort")
+	}
+	if s.Supervise {
+		parts = append(parts, "supervised by "+s.Supervisor)
+	}
+	parts = append(parts, s.Kept...)
+	if s.Unchanged() {
+		parts = append(parts, "nothing changes")
+	}
+	return strings.Join(parts, "; ")
+}
+
+// Summary counts what importing does, in a sentence.
+func (p Plan) Summary() string { return summary(p.Counts()) }
+
+func summary(created, joined, supervised, unchanged int) string {
+	accounts := "accounts"
+	if created == 1 {
+		accounts = "account"
+	}
+	return fmt.Sprintf("%d new %s, %d added to the cohort, %d given a supervisor, %d unchanged.", created, accounts, joined, supervised, unchanged)
+}
+
 // Changes reports whether the plan changes anything.
 func (p Plan) Changes() bool {
 	for _, s := range p.Steps {
