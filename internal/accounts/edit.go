@@ -113,12 +113,11 @@ func (s *Service) SetDisabledBecause(ctx context.Context, id string, disabled bo
 	if len([]rune(reason)) > 500 {
 		return User{}, failure.Problem("reason", "The reason must be 500 characters or fewer")
 	}
-	if !disabled || reason == "" {
-		return s.SetDisabled(ctx, id, disabled)
+	u, err := s.Users.setDisabled(ctx, id, disabled, reason)
+	if err != nil || !disabled {
+		return u, err
 	}
-	u, err := s.Users.change(ctx, id, 0, changeDisabled, func(u *User) { u.Disabled = true; u.DisabledReason = reason })
-	if err != nil {
-		return User{}, err
-	}
+	// The change has made every instance forget the person's cached sessions, and a session
+	// read from now on finds the account disabled and is not cached.
 	return u, s.endSessions(ctx, id, "")
 }

@@ -123,6 +123,8 @@ func (s *Service) endSessions(ctx context.Context, userID, keep string) error {
 	if err := s.Sessions.DeleteOthers(ctx, userID, keep); err != nil {
 		return fmt.Errorf("end the other sessions: %w", err)
 	}
+	// The account's change made every instance forget the person's sessions already; a
+	// request between that and the deletes may have cached one again, so forget once more.
 	s.forget(forgetUserPrefix + userID)
 	if s.OnUserEnded != nil {
 		s.OnUserEnded(userID)

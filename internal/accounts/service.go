@@ -238,21 +238,7 @@ func (s *Service) Logout(ctx context.Context, secret string) error {
 // SetDisabled disables or enables an account; disabling ends every session and revokes no
 // tokens (they stop working while the account is disabled, and work again if re-enabled).
 func (s *Service) SetDisabled(ctx context.Context, id string, disabled bool) (User, error) {
-	u, err := s.Users.SetDisabled(ctx, id, disabled)
-	if err != nil {
-		return User{}, err
-	}
-	if disabled {
-		// Users.SetDisabled has made every instance forget the person's cached sessions, and
-		// a session read from now on finds the account disabled and is not cached.
-		if err := s.Sessions.DeleteForUser(ctx, id); err != nil {
-			return User{}, err
-		}
-		if s.OnUserEnded != nil {
-			s.OnUserEnded(id)
-		}
-	}
-	return u, nil
+	return s.SetDisabledBecause(ctx, id, disabled, "")
 }
 
 // SweepEvery removes expired sessions and old sign-in failures every interval until ctx ends.

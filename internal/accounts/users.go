@@ -313,11 +313,19 @@ func (s *Users) Count(ctx context.Context) (int64, error) {
 // SetDisabled disables or re-enables an account. Ending the person's sessions is the
 // caller's part (see Service.SetDisabled).
 func (s *Users) SetDisabled(ctx context.Context, id string, disabled bool) (User, error) {
+	return s.setDisabled(ctx, id, disabled, "")
+}
+
+// setDisabled disables the account keeping the reason given, or enables it, forgetting the
+// reason.
+func (s *Users) setDisabled(ctx context.Context, id string, disabled bool, reason string) (User, error) {
 	what := changeEnabled
 	if disabled {
 		what = changeDisabled
+	} else {
+		reason = ""
 	}
-	return s.change(ctx, id, 0, what, func(u *User) { u.Disabled = disabled; u.DisabledReason = "" })
+	return s.change(ctx, id, 0, what, func(u *User) { u.Disabled, u.DisabledReason = disabled, reason })
 }
 
 // SetPassword checks and stores a new password.
