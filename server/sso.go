@@ -112,7 +112,9 @@ func (s *Server) ssoCallback(c echo.Context) error {
 	})
 	switch {
 	case errors.Is(err, accounts.ErrNotAdded):
-		s.log.Info("organisation sign-in of a person not added", "email", id.Email, "ip", c.RealIP())
+		// Only the address's domain: the log keeps nothing personal of someone not on Polyphony.
+		_, domain, _ := strings.Cut(id.Email, "@")
+		s.log.Info("organisation sign-in of a person not added", "domain", domain, "ip", c.RealIP())
 		return s.ssoRefuse(c, http.StatusForbidden, "You are not on Polyphony yet",
 			fmt.Sprintf("Your organisation account (%s) is not on Polyphony yet: ask your programme administrator to add you.", id.Email))
 	case errors.Is(err, accounts.ErrDisabled):
