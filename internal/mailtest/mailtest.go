@@ -346,15 +346,26 @@ type Message struct {
 // Messages lists every message received, newest first.
 func (s *Server) Messages(t testing.TB) []Summary {
 	t.Helper()
-	var page struct {
-		Total    int       `json:"total"`
-		Messages []Summary `json:"messages"`
+	const limit = 1000
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		var page struct {
+			Total    int       `json:"total"`
+			Messages []Summary `json:"messages"`
+		}
+		s.getJSON(t, fmt.Sprintf("/api/v1/messages?limit=%d", limit), &page)
+		switch {
+		case page.Total <= len(page.Messages):
+			return page.Messages
+		case len(page.Messages) >= limit:
+			t.Fatalf("mailtest: Mailpit holds %d messages, more than one page of %d", page.Total, limit)
+		case time.Now().After(deadline):
+			t.Fatalf("mailtest: Mailpit counts %d messages but lists %d", page.Total, len(page.Messages))
+		}
+		// Mailpit counts and lists in two steps: a message that arrived between them is
+		// in the total but not yet in the page. Ask again.
+		time.Sleep(10 * time.Millisecond)
 	}
-	s.getJSON(t, "/api/v1/messages?limit=1000", &page)
-	if page.Total > len(page.Messages) {
-		t.Fatalf("mailtest: Mailpit holds %d messages, more than one page of %d", page.Total, len(page.Messages))
-	}
-	return page.Messages
 }
 
 // Message reads one message in full, with its headers.
