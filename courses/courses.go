@@ -365,6 +365,9 @@ func (s *Store) Enrol(ctx context.Context, cohortID, userID string, role account
 			return Membership{}, err
 		}
 	} else if err != nil {
+		if role == accounts.RoleTrainee {
+			err = errors.Join(err, s.releaseTraineeSeat(ctx, cohortID, userID))
+		}
 		return Membership{}, fmt.Errorf("enrol: %w", err)
 	}
 	// Listed after the membership is stored, and again on a retry: a list that missed it

@@ -53,10 +53,10 @@ func CheckMemberRole(account, role accounts.Role) error {
 	return nil
 }
 
-// traineeElsewhere refuses a trainee of another cohort, as bad input in field. It reads the person's list when
-// asked: two enrolments of one person in two cohorts at the same moment could both pass,
-// which the cohort pages would show (the person listed on both) for an administrator to
-// take back.
+// traineeElsewhere refuses a trainee of another cohort, as bad input in field, and otherwise
+// claims the person's trainee seat for cohortID (see trainee_seat.go), which settles two
+// enrolments into two cohorts at the same moment. The person's list is read first because
+// trainees enrolled before seats were kept hold none.
 func (s *Store) traineeElsewhere(ctx context.Context, field, cohortID, userID string) error {
 	ms, err := s.listedMemberships(ctx, userList(userID))
 	if err != nil {
@@ -64,14 +64,10 @@ func (s *Store) traineeElsewhere(ctx context.Context, field, cohortID, userID st
 	}
 	for _, m := range ms {
 		if m.Role == accounts.RoleTrainee && m.CohortID != cohortID {
-			name := "another cohort"
-			if c, err := s.Cohort(ctx, m.CohortID); err == nil {
-				name = c.Name
-			}
-			return failure.Problem(field, "This person is a trainee in "+name+": remove them from it first, as a trainee is in one cohort at a time")
+			return s.seatTaken(ctx, field, m.CohortID)
 		}
 	}
-	return nil
+	return s.claimTraineeSeat(ctx, field, cohortID, userID)
 }
 
 // Member is the membership of the person in the cohort; failure.ErrNotFound when they are
@@ -110,22 +106,28 @@ func (s *Store) ChangeMember(ctx context.Context, cohortID, userID string, ch Me
 		return Membership{}, Membership{}, err
 	}
 	roleErr := checkCohortRole(ch.Role)
-	if roleErr == nil && ch.Role == accounts.RoleTrainee && before.Role != accounts.RoleTrainee {
-		if err := s.traineeElsewhere(ctx, "role", cohortID, userID); err != nil {
-			roleErr = err
-		}
-	}
 	supervises, supErr := CheckSupervises(members, ch, userID)
+	becomesTrainee := ch.Role == accounts.RoleTrainee && before.Role != accounts.RoleTrainee
+	if roleErr == nil && supErr == nil && becomesTrainee {
+		// The seat is claimed last, once nothing else can refuse the change.
+		roleErr = s.traineeElsewhere(ctx, "role", cohortID, userID)
+	}
 	if err := failure.Problems(roleErr, supErr); err != nil {
 		return Membership{}, Membership{}, err
 	}
 	after = before
 	after.Role, after.Supervises = ch.Role, supervises
 	if err := s.putMembership(ctx, after); err != nil {
+		if becomesTrainee {
+			err = errors.Join(err, s.releaseTraineeSeat(ctx, cohortID, userID))
+		}
 		return Membership{}, Membership{}, err
 	}
 	if before.Role == accounts.RoleTrainee && after.Role != accounts.RoleTrainee {
 		if err := s.unsupervise(ctx, cohortID, userID); err != nil {
+			return Membership{}, Membership{}, err
+		}
+		if err := s.releaseTraineeSeat(ctx, cohortID, userID); err != nil {
 			return Membership{}, Membership{}, err
 		}
 	}
@@ -181,6 +183,9 @@ func (s *Store) RemoveMember(ctx context.Context, cohortID, userID string) (Memb
 	}
 	if m.Role == accounts.RoleTrainee {
 		if err := s.unsupervise(ctx, cohortID, userID); err != nil {
+			return Membership{}, err
+		}
+		if err := s.releaseTraineeSeat(ctx, cohortID, userID); err != nil {
 			return Membership{}, err
 		}
 	}
