@@ -82,3 +82,47 @@ func TestSweepRemovesOldRecords(t *testing.T) {
 		t.Errorf("after the sweep: comment told %v, opening told %v; want the comment only", comment, opened)
 	}
 }
+
+// A released result is told to its trainee once, whoever releases it again, and only to the
+// trainees named.
+func TestMarksReleasedToldOnce(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.New(t)
+	q, err := mail.New(ctx, db, mail.Config{PublicURL: "https://polyphony.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := accounts.NewUsers(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, err := courses.NewStore(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	journals, err := courses.NewJournals(ctx, db, store, courses.JournalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(ctx, db, q, users, store, nil, Config{PublicURL: "https://polyphony.example", Audience: journals.AudienceOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, email := range []string{"tara@trust.example", "theo@trust.example"} {
+		u, err := users.Create(ctx, accounts.NewUser{Email: email, Name: email, Role: accounts.RoleTrainee, Password: "a long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if k, err := n.MarksReleased(ctx, "p1", "Reflective account", "/assessed/p1", ids[:1]); err != nil || k != 1 {
+		t.Fatalf("first release: %d emails, %v; want 1", k, err)
+	}
+	if k, err := n.MarksReleased(ctx, "p1", "Reflective account", "/assessed/p1", ids); err != nil || k != 1 {
+		t.Errorf("releasing the rest: %d emails, %v; want 1, to the trainee not told yet", k, err)
+	}
+	if k, err := n.MarksReleased(ctx, "p2", "Key elements", "/assessed/p2", ids[:1]); err != nil || k != 1 {
+		t.Errorf("another piece: %d emails, %v; want 1", k, err)
+	}
+}
