@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"polyphony/internal/accounts"
+	"polyphony/internal/mail"
+	"polyphony/internal/mailtest"
 )
 
 // expectedAccess is who may use each route, written out here independently of the server's
@@ -157,6 +159,12 @@ var expectedAccess = map[string]string{
 	"POST /api/v1/rooms/:cohort/:room/close":             "room-facilitator",
 	"POST /api/v1/rooms/:cohort/:room/register":          "room-facilitator",
 	"GET /api/v1/rooms/:cohort/:room/transcript":         "room",
+
+	// Emails that could not be delivered.
+	"GET /admin/emails":                      "admin",
+	"POST /admin/emails/:id/dismiss":         "admin",
+	"GET /api/v1/admin/emails/failed":        "admin",
+	"DELETE /api/v1/admin/emails/failed/:id": "admin",
 }
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that succeeds for
@@ -165,7 +173,9 @@ var expectedAccess = map[string]string{
 // upgrade, and a redirect to anywhere but the sign-in page; the callers not allowed must get
 // none, and on every route at least one allowed caller must get it.
 func TestAccessMatrix(t *testing.T) {
-	f := newFixture(t)
+	// Email goes to a mail server that refuses one domain, so that there are emails not
+	// delivered for the administrators' routes to list and dismiss.
+	f := newFixture(t, withMailServer(mailtest.Options{AllowedRecipients: `@[a-z]+\.example$`}))
 	ctx := context.Background()
 	w := f.accessWorld(t)
 	// A trainee of another cohort, and staff assigned to no cohort, are callers too.
@@ -392,6 +402,42 @@ type accessWorld struct {
 	// staffMember is a supervisor whom the staffing routes add to the demo cohort, change
 	// and remove.
 	staffMember, staffEmail string
+
+	// failedEmail and failedAPIEmail are emails the mail server refused, one for the page's
+	// route to dismiss and one for the API's.
+	failedEmail, failedAPIEmail string
+}
+
+// refusedEmails queues n emails to an address the access matrix's mail server refuses and
+// waits until each is recorded as failed.
+func (w *accessWorld) refusedEmails(n int) []string {
+	ctx := context.Background()
+	var ids []string
+	for range n {
+		id, err := w.f.email.Send(ctx, mail.Message{Kind: mail.KindInvitation, To: randomWord() + "@refused.invalid",
+			Name: "Refused", Link: w.f.ts.URL + "/password?t=x", Values: mail.Values{Expires: time.Now().Add(time.Hour)}})
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, id := range ids {
+		for {
+			st, err := w.f.email.Status(ctx, id)
+			if err != nil {
+				w.t.Fatal(err)
+			}
+			if st.State == mail.StateFailed {
+				break
+			}
+			if time.Now().After(deadline) {
+				w.t.Fatalf("email %s is %s after 20 s, want it refused", id, st.State)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	return ids
 }
 
 // invitation makes a person with no password yet and returns their invitation link's secret.
@@ -423,6 +469,10 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	jc := f.journalCast(t)
 	w.trainee, w.assessor, w.admin, w.traineeID = jc.trainee, jc.assessor, jc.admin, jc.traineeID
 	w.facilitator = f.signedIn(t, accounts.RoleFacilitator)
+	if f.mailpit != nil {
+		refused := w.refusedEmails(2)
+		w.failedEmail, w.failedAPIEmail = refused[0], refused[1]
+	}
 	e := createEntry(t, jc.trainee, "Matrix entry", "Written for the access matrix.")
 	w.entry = e.ID
 	for _, key := range []*string{&w.mediaKey, &w.detachKey} {
@@ -554,6 +604,8 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/supervision/:id", w.supervision},
 		{"/supervision/:id", w.supervision},
 		{"/api/v1/me/exports/:id", w.export},
+		{"/admin/emails/:id", w.failedEmail},
+		{"/api/v1/admin/emails/failed/:id", w.failedAPIEmail},
 	}
 	id := ""
 	for _, p := range ids {

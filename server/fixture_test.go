@@ -150,11 +150,11 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 
 // withMailServer sends the fixture's emails to a Mailpit of the test's own (f.mailpit),
 // through a queue whose worker runs until the test ends, retrying quickly.
-func withMailServer() fixtureOption {
+func withMailServer(opts ...mailtest.Options) fixtureOption {
 	return func(t testing.TB, f *fixture, deps *server.Deps) {
 		t.Helper()
 		ctx := context.Background()
-		f.mailpit = mailtest.Start(t)
+		f.mailpit = mailtest.Start(t, opts...)
 		q, err := mail.New(ctx, f.db, mail.Config{Host: f.mailpit.Host(), Port: f.mailpit.SMTPPort(), TLS: mail.NoTLS,
 			From: "Polyphony <polyphony@trust.example>", PublicURL: f.ts.URL,
 			Poll: 50 * time.Millisecond, Timeout: 5 * time.Second, Lease: 15 * time.Second,

@@ -26,6 +26,8 @@ type adminData struct {
 	InvitedName string
 	// Emails says whether email reaches people, so the page says what adding one does.
 	Emails bool
+	// FailedEmails counts the emails that could not be delivered and are not dismissed.
+	FailedEmails int
 }
 
 func (s *Server) adminData(c echo.Context) (adminData, error) {
@@ -47,6 +49,13 @@ func (s *Server) adminData(c echo.Context) (adminData, error) {
 		names[co.ID] = co.Name
 	}
 	d := adminData{Cohorts: cohorts, Trusts: trusts, Roles: accounts.Roles, Emails: s.emailDelivers()}
+	if s.deps.Email != nil {
+		failed, err := s.deps.Email.Failed(ctx)
+		if err != nil {
+			return adminData{}, err
+		}
+		d.FailedEmails = len(failed)
+	}
 	for _, u := range users {
 		ms, err := s.deps.Courses.MembershipsOf(ctx, u.ID)
 		if err != nil {

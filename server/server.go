@@ -268,6 +268,7 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/signin", Public, s.signin)
 	s.passwordRoutes()
 	s.peopleRoutes()
+	s.emailRoutes()
 	s.importRoutes()
 	s.add(http.MethodPost, "/signout", SignedIn, s.signout)
 	s.ssoRoutes()

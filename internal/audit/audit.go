@@ -58,6 +58,7 @@ const (
 	MemberRemoved  = "cohort.member-removed"
 	PeopleImported = "cohort.people-imported"
 	TrustAdded     = "trust.added"
+	EmailDismissed = "email.dismissed"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -66,6 +67,7 @@ var Actions = []struct{ Name, Label string }{
 	{PersonEnabled, "Account enabled"}, {PersonInvited, "Invitation sent"}, {PersonErased, "Person's data erased"},
 	{CohortAdded, "Cohort set up"}, {MemberAdded, "Added to a cohort"}, {MemberChanged, "Cohort role changed"},
 	{MemberRemoved, "Removed from a cohort"}, {PeopleImported, "People imported"}, {TrustAdded, "Trust added"},
+	{EmailDismissed, "Undelivered email dismissed"},
 }
 
 // ActionLabel is the words for an action.

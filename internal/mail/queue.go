@@ -11,6 +11,7 @@ import (
 	mrand "math/rand/v2"
 	"net"
 	"net/mail"
+	"slices"
 	"strings"
 	"time"
 
@@ -243,9 +244,12 @@ func randomHex(n int) string {
 
 // Status is how a stored message's delivery stands.
 type Status struct {
-	ID        string
-	Kind      Kind
-	To        string
+	ID   string
+	Kind Kind
+	To   string
+	// UserID and Name are the person the message was for, when it was for an account.
+	UserID    string
+	Name      string
 	State     string
 	Tries     int
 	LastError string
@@ -254,7 +258,7 @@ type Status struct {
 }
 
 func (r record) status() Status {
-	return Status{ID: r.ID, Kind: r.Kind, To: r.To, State: r.State, Tries: r.Tries, LastError: r.LastError, CreatedAt: r.CreatedAt, DoneAt: r.DoneAt}
+	return Status{ID: r.ID, Kind: r.Kind, To: r.To, UserID: r.UserID, Name: r.Name, State: r.State, Tries: r.Tries, LastError: r.LastError, CreatedAt: r.CreatedAt, DoneAt: r.DoneAt}
 }
 
 // Status reads message id's delivery.
@@ -281,6 +285,21 @@ func (q *Queue) Failed(ctx context.Context) ([]Status, error) {
 		out[i] = r.status()
 	}
 	return out, nil
+}
+
+// Dismiss takes a failed message off the list of failures, once an administrator has dealt
+// with it (put the address right, sent a new invitation); its record stays until Sweep
+// removes it with the others of its day. A message not listed as failed is
+// failure.ErrNotFound.
+func (q *Queue) Dismiss(ctx context.Context, id string) error {
+	ids, err := q.st.listed(ctx, failedList)
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(ids, id) {
+		return fmt.Errorf("failed email %s: %w", id, failure.ErrNotFound)
+	}
+	return q.st.unlist(ctx, failedList, id)
 }
 
 // sweepEvery is how often Run removes the records older than Keep.

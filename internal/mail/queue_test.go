@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"polyphony/internal/dbtest"
+	"polyphony/internal/failure"
 	"polyphony/internal/mailtest"
 	"polyphony/internal/testclock"
 )
@@ -260,6 +262,21 @@ func TestRefusedEmailRecordedAsFailedOthersDelivered(t *testing.T) {
 	failed, err := q.Failed(ctx)
 	if err != nil || len(failed) != 1 || failed[0].ID != bad {
 		t.Errorf("Failed = %+v, %v; want the refused email", failed, err)
+	}
+	if failed[0].UserID != "u2" || failed[0].To != "someone@elsewhere.example" {
+		t.Errorf("the failure names %q <%s>, want u2 and the refused address", failed[0].UserID, failed[0].To)
+	}
+	if err := q.Dismiss(ctx, good1); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("dismissing a delivered email: %v, want ErrNotFound", err)
+	}
+	if err := q.Dismiss(ctx, bad); err != nil {
+		t.Fatal(err)
+	}
+	if failed, err := q.Failed(ctx); err != nil || len(failed) != 0 {
+		t.Errorf("after dismissing it, Failed = %+v, %v; want none", failed, err)
+	}
+	if st, err := q.Status(ctx, bad); err != nil || st.State != StateFailed {
+		t.Errorf("the dismissed email's record: %+v, %v; want it kept, failed", st, err)
 	}
 	if !strings.Contains(logs.String(), "recorded as failed") || !strings.Contains(logs.String(), bad) {
 		t.Errorf("the refusal is not in the log:\n%s", logs.String())
