@@ -305,7 +305,7 @@ func TestStatesAndAgreement(t *testing.T) {
 		f := newFixture(t)
 		p := newPiece(t, f, marking.SchemeDoubleBlind)
 		sub := submitted(t, f, p, "t1", "m1", "m2")
-		mark(t, f, marker1, sub.ID, "pass", "pass")  // 4, pass
+		mark(t, f, marker1, sub.ID, "pass", "pass")   // 4, pass
 		mark(t, f, marker2, sub.ID, "merit", "refer") // 3, refer
 		state(t, f, sub.ID, marking.InModeration)
 	})
