@@ -82,6 +82,20 @@ func TestPieceCreateEditList(t *testing.T) {
 	}
 	_, err = f.s.Piece(ctx, marking.Actor{UserID: "t9", Role: "trainee", CohortIDs: []string{"other"}}, p.ID)
 	wantErr(t, "trainee of another cohort", err, failure.ErrNotFound)
+	sub := submitted(t, f, p2, "t1", "m1", "m2")
+	_, err = f.s.SaveDraft(ctx, marker1, sub.ID, 0, levels("pass", ""))
+	must(t, "draft", err)
+	changed := in
+	changed.Scheme = marking.SchemeSingle
+	_, err = f.s.EditPiece(ctx, admin, p.ID, 2, changed)
+	wantField(t, "change the scheme once marking started", err, "scheme")
+	changed = in
+	changed.Anonymous = true
+	_, err = f.s.EditPiece(ctx, admin, p.ID, 2, changed)
+	wantField(t, "make anonymous once marking started", err, "anonymous")
+	in.Guidance = "Clearer guidance"
+	_, err = f.s.EditPiece(ctx, admin, p.ID, 2, in)
+	must(t, "change the guidance once marking started", err)
 	list, err := f.s.Pieces(ctx, assessor, cohort)
 	must(t, "pieces", err)
 	if len(list) != 1 || list[0].ID != p.ID {
