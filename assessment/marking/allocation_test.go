@@ -154,3 +154,25 @@ func TestAnonymousMarking(t *testing.T) {
 		t.Error("a candidate number not given reads a submission")
 	}
 }
+
+func TestOverview(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	p := newPiece(t, f, marking.SchemeSingle, func(in *marking.PieceInput) { in.Anonymous = true })
+	sub := submitted(t, f, p, "t1", "m1")
+	mark(t, f, marker1, sub.ID, "pass", "pass")
+	_, err := f.s.Submit(ctx, trainee("t2"), p.ID, entry("e"))
+	must(t, "submit", err)
+	rows, err := f.s.Overview(ctx, assessor, p.ID)
+	must(t, "overview", err)
+	if len(rows) != 2 || rows[0].State != marking.Agreed || rows[1].State != marking.Submitted || rows[0].TraineeID != "" || rows[0].Ref != p.ID+"/C0001" {
+		t.Fatalf("assessor's overview %+v", rows)
+	}
+	rows, err = f.s.Overview(ctx, admin, p.ID)
+	must(t, "admin's overview", err)
+	if rows[0].TraineeID != "t1" {
+		t.Errorf("the administrator's overview lacks the trainee: %+v", rows[0])
+	}
+	_, err = f.s.Overview(ctx, trainee("t1"), p.ID)
+	wantErr(t, "a trainee's overview", err, failure.ErrNotFound)
+}

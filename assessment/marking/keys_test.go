@@ -74,6 +74,8 @@ func TestMarkingRequestsReadByIDOnly(t *testing.T) {
 	must(t, "confirm sample", err)
 	_, err = f.s.ReadSample(ctx, assessor, p.ID)
 	must(t, "read sample", err)
+	_, err = f.s.Overview(ctx, assessor, p.ID)
+	must(t, "overview", err)
 	_, err = f.s.Release(ctx, admin, p.ID, "")
 	must(t, "release", err)
 	_, err = f.s.Release(ctx, admin, p.ID, "t1")

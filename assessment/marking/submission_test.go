@@ -185,3 +185,31 @@ func TestCandidateNumbersUnderRace(t *testing.T) {
 		t.Errorf("number changed from %s to %s on resubmission", got[5], again.CandidateNumber)
 	}
 }
+
+// TestReplacingATranscriptAsksAgain: a transcript replaced before marking cancels the first
+// request for consent and asks again.
+func TestReplacingATranscriptAsksAgain(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	p := newPiece(t, f, marking.SchemeSingle)
+	tr := marking.Items{Transcript: &marking.TranscriptItem{CohortID: cohort, RoomID: "r1"}}
+	sub, err := f.s.Submit(ctx, trainee("t1"), p.ID, tr)
+	must(t, "submit", err)
+	f.consent.mu.Lock()
+	f.consent.canceled[sub.ID] = false
+	f.consent.mu.Unlock()
+	cancels := 0
+	_, err = f.s.Submit(ctx, trainee("t1"), p.ID, entry("e"))
+	must(t, "replace with an entry", err)
+	if _, _, canceled := f.consent.state(sub.ID); canceled {
+		cancels++
+	}
+	if cancels != 1 {
+		t.Error("replacing the transcript did not cancel the request for consent")
+	}
+	_, err = f.s.Submit(ctx, trainee("t1"), p.ID, tr)
+	must(t, "submit the transcript again", err)
+	if asked, _, canceled := f.consent.state(sub.ID); asked != 2 || canceled {
+		t.Errorf("asked %d times, canceled %v; want asked twice and open", asked, canceled)
+	}
+}
