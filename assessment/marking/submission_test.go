@@ -103,6 +103,11 @@ func TestSubmitLateExtensionWithdraw(t *testing.T) {
 	if !sub2.Late || sub2.CandidateNumber != "C0002" {
 		t.Errorf("late submission: late %v candidate %s", sub2.Late, sub2.CandidateNumber)
 	}
+	sub2, err = f.s.GrantExtension(ctx, admin, p.ID, "t2", p.Due.Add(2*time.Hour), "Train cancelled")
+	must(t, "extension after a late submission", err)
+	if sub2.Late {
+		t.Error("an extension covering the submission left it late")
+	}
 	_, err = f.s.GrantExtension(ctx, assessor, p.ID, "t1", p.Due.Add(48*time.Hour), "Illness")
 	wantErr(t, "assessor grants an extension", err, failure.ErrForbidden)
 	_, err = f.s.GrantExtension(ctx, admin, p.ID, "t1", p.Due.Add(48*time.Hour), " ")
