@@ -21,29 +21,10 @@ func (s *Store) Quote(ctx context.Context, ownerID, cohortID, roomID string, seq
 	if ownerID == "" || cohortID == "" || roomID == "" || entryID == "" {
 		return Subject{}, failure.Invalid("quote", "a room, turns and a journal entry are needed")
 	}
-	seqs = sortedSeqs(seqs)
-	switch {
-	case len(seqs) == 0:
-		return Subject{}, failure.Problem("turns", "Select at least one turn to quote.")
-	case len(seqs) > MaxQuotedTurns:
-		return Subject{}, failure.Problemf("turns", "Select at most %d turns for one quote.", MaxQuotedTurns)
-	}
-	if seqs[0] == 0 {
-		return Subject{}, failure.Problem("turns", "Turn 0 is not a turn of this room's transcript.")
-	}
 	key := RoomKey(cohortID, roomID)
-	turns, err := s.turns(ctx, key, seqs)
+	seqs, turns, err := s.quotable(ctx, key, seqs)
 	if err != nil {
 		return Subject{}, err
-	}
-	for _, seq := range seqs {
-		t, ok := turns[seq]
-		if !ok || t.Type != realtime.EventSay {
-			return Subject{}, failure.Problemf("turns", "Turn %d is not a turn of this room's transcript.", seq)
-		}
-		if t.Withdrawn {
-			return Subject{}, failure.Problemf("turns", "Turn %d was withdrawn by its speaker, so it cannot be quoted.", seq)
-		}
 	}
 	speakers := map[string]*speaker{}
 	for _, seq := range seqs {
@@ -66,6 +47,41 @@ func (s *Store) Quote(ctx context.Context, ownerID, cohortID, roomID string, seq
 	}
 	got, err := s.subject(ctx, sub.ID)
 	return got, err
+}
+
+// Quotable checks that the turns seqs of the room may be quoted, as Quote would, without
+// quoting them: so that a page can refuse a quote before it makes the entry to hold it.
+func (s *Store) Quotable(ctx context.Context, cohortID, roomID string, seqs []uint64) error {
+	_, _, err := s.quotable(ctx, RoomKey(cohortID, roomID), seqs)
+	return err
+}
+
+// quotable is seqs in order, once each, with their turns, or the problem that stops them
+// being quoted: none or too many, or one that is not a turn said in the room and still there.
+func (s *Store) quotable(ctx context.Context, key string, seqs []uint64) ([]uint64, map[uint64]realtime.Event, error) {
+	seqs = sortedSeqs(seqs)
+	switch {
+	case len(seqs) == 0:
+		return nil, nil, failure.Problem("turns", "Select at least one turn to quote.")
+	case len(seqs) > MaxQuotedTurns:
+		return nil, nil, failure.Problemf("turns", "Select at most %d turns for one quote.", MaxQuotedTurns)
+	case seqs[0] == 0:
+		return nil, nil, failure.Problem("turns", "Turn 0 is not a turn of this room's transcript.")
+	}
+	turns, err := s.turns(ctx, key, seqs)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, seq := range seqs {
+		t, ok := turns[seq]
+		if !ok || t.Type != realtime.EventSay {
+			return nil, nil, failure.Problemf("turns", "Turn %d is not a turn of this room's transcript.", seq)
+		}
+		if t.Withdrawn {
+			return nil, nil, failure.Problemf("turns", "Turn %d was withdrawn by its speaker, so it cannot be quoted.", seq)
+		}
+	}
+	return seqs, turns, nil
 }
 
 // turns reads the room's events seqs, by sequence number; a withdrawn turn comes without
