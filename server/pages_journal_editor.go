@@ -327,7 +327,7 @@ func (s *Server) journalRevisionPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := revisionPageData{Revision: rev, HTML: rev.HTML(), Latest: view.Version, Key: formKey()}
+	d := revisionPageData{Revision: rev, HTML: s.entryHTML(ctx, rev), Latest: view.Version, Key: formKey()}
 	for _, t := range rev.Tags {
 		d.Tags = append(d.Tags, tagLabel(t))
 	}
