@@ -206,6 +206,8 @@ func TestAccessMatrix(t *testing.T) {
 			return cl.member && (cl.role == accounts.RoleTrainee || cl.role == accounts.RoleFacilitator)
 		case "room-facilitator":
 			return cl.member && cl.role == accounts.RoleFacilitator
+		case "consent-speaker": // the speaker asked (consent_test.go: the facilitator)
+			return cl.member && cl.role == accounts.RoleFacilitator
 		case "cohort-member":
 			return cl.member || cl.role == accounts.RoleAdmin
 		case "cohort-manager":
@@ -386,8 +388,11 @@ type accessWorld struct {
 	questions                  []string
 	turn                       string
 	traineeID                  string
-	trainee, facilitator       *client
-	assessor, admin            *client
+	// consentTurn is the facilitator's turn the trainee quoted, consentRequest the request
+	// that made of the facilitator (quoteForMatrix).
+	consentTurn, consentRequest string
+	trainee, facilitator        *client
+	assessor, admin             *client
 
 	// staffMember is a supervisor whom the staffing routes add to the demo cohort, change
 	// and remove.
@@ -488,6 +493,7 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	}
 	w.staffMember = staff.ID
 	w.turn = w.sayInRoom(t)
+	w.quoteForMatrix(t)
 	return w
 }
 
@@ -554,6 +560,8 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/supervision/:id", w.supervision},
 		{"/supervision/:id", w.supervision},
 		{"/api/v1/me/exports/:id", w.export},
+		{"/consent/:id", w.consentRequest},
+		{"/api/v1/consent/requests/:id", w.consentRequest},
 	}
 	id := ""
 	for _, p := range ids {
