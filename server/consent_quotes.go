@@ -62,6 +62,25 @@ func (s *Server) entryHTML(ctx context.Context, e courses.Entry) template.HTML {
 	return template.HTML(b.String())
 }
 
+// previewHTML renders the editor's text for its preview: a quote line shows as a note of
+// where the quote goes, since the words are shown only on the entry's page, as the speakers
+// allow.
+func previewHTML(body string) template.HTML {
+	locs := quoteMarker.FindAllStringIndex(body, -1)
+	if len(locs) == 0 {
+		return content.RenderUserMarkdown([]byte(body))
+	}
+	var b strings.Builder
+	last := 0
+	for _, loc := range locs {
+		b.WriteString(string(content.RenderUserMarkdown([]byte(body[last:loc[0]]))))
+		b.WriteString(`<p class="journal-quote journal-quote--preview">A quote from a dialogue room goes here. The entry's page shows it as its speakers allow.</p>` + "\n")
+		last = loc[1]
+	}
+	b.WriteString(string(content.RenderUserMarkdown([]byte(body[last:]))))
+	return template.HTML(b.String())
+}
+
 // consentQuoteHTML is one quote of entry e: its turns (words agreed to, or that wait), or
 // the note that replaces a quote a speaker refused.
 func (s *Server) consentQuoteHTML(ctx context.Context, e courses.Entry, id string) template.HTML {

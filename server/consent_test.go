@@ -128,6 +128,8 @@ func (r *quoteRoom) post(t *testing.T, c *client, path string, v url.Values, wan
 	return res
 }
 
+var quoteLinePattern = regexp.MustCompile(`::quote\[cq[0-9a-f]+\]`)
+
 var requestIDPattern = regexp.MustCompile(`id="request-(cr[0-9a-f]+)"`)
 
 // A trainee quotes turns from the transcript page into a new entry without any script: the
@@ -203,6 +205,18 @@ func TestQuoteThroughThePages(t *testing.T) {
 		if p := r.page(t, c, entryPath); !strings.Contains(p, r.patWords) || strings.Contains(p, html.EscapeString(consent.WaitingText)) {
 			t.Errorf("once Pat agreed, %s reads:\n%s", who, p)
 		}
+	}
+	// The quote's line copied into another entry, or into the editor's preview, shows none
+	// of the words.
+	res2, body = r.tara.send("GET", "/api/v1/journal/entries/"+entryID, nil, nil)
+	line := quoteLinePattern.FindString(string(decodeAs[jEntry](t, body).Body))
+	copied := createEntry(t, r.pat, "Copied", "Mine.\n\n"+line+"\n")
+	if p := r.page(t, r.pat, "/journal/"+copied.ID); strings.Contains(p, r.patWords) || strings.Contains(p, r.taraWords) || !strings.Contains(p, "belongs to another entry") {
+		t.Errorf("the quote line copied into Pat's entry shows:\n%s", p)
+	}
+	res2, body = r.tara.do("POST", "/journal/preview", url.Values{"body": {"Before.\n\n" + line + "\n"}, "csrf": {r.tara.csrf}})
+	if res2.StatusCode != http.StatusOK || strings.Contains(string(body), r.patWords) || !strings.Contains(string(body), "A quote from a dialogue room goes here") {
+		t.Errorf("the preview of a quote line: %d %s", res2.StatusCode, body)
 	}
 	if p := r.page(t, r.tara, "/consent"); !strings.Contains(p, `data-speaker="`+r.patID+`">Pat Peer: <strong class="nhsuk-tag nhsuk-tag--green">Agreed</strong>`) {
 		t.Errorf("Tara's page does not show Pat's agreement:\n%s", p)
