@@ -93,14 +93,15 @@ type Subject struct {
 // Request is one speaker's part in a subject: the turns of theirs it uses, and their
 // decision.
 type Request struct {
-	ID          string    `bson:"_id" json:"id"`
-	SubjectID   string    `bson:"subjectId" json:"subjectId"`
-	Kind        Kind      `bson:"kind" json:"kind"`
-	OwnerID     string    `bson:"ownerId" json:"ownerId"`
-	CohortID    string    `bson:"cohortId" json:"cohortId"`
-	RoomID      string    `bson:"roomId" json:"roomId"`
-	Title       string    `bson:"title" json:"title"`
-	EntryID     string    `bson:"entryId,omitempty" json:"entryId,omitempty"`
+	ID        string `bson:"_id" json:"id"`
+	SubjectID string `bson:"subjectId" json:"subjectId"`
+	Kind      Kind   `bson:"kind" json:"kind"`
+	OwnerID   string `bson:"ownerId" json:"ownerId"`
+	CohortID  string `bson:"cohortId" json:"cohortId"`
+	RoomID    string `bson:"roomId" json:"roomId"`
+	// Title is a submission's title; "" for a quote, whose entry is the owner's private
+	// journal: the speaker learns that it is a quote, not what the entry is called.
+	Title       string    `bson:"title,omitempty" json:"title,omitempty"`
 	SpeakerID   string    `bson:"speakerId" json:"speakerId"`
 	SpeakerName string    `bson:"speakerName" json:"speakerName"`
 	Seqs        []uint64  `bson:"seqs" json:"seqs"`

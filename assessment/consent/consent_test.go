@@ -313,8 +313,27 @@ func TestQuoteFollowsTheSpeakersDecision(t *testing.T) {
 	if sh := shown(); !sh.Removed || len(sh.Turns) != 0 {
 		t.Fatalf("after ben withdrew: %+v, want removed", sh)
 	}
+	if asked, err := s.Asked(ctx, "ben"); err != nil || len(asked) != 1 || asked[0].Title != "" {
+		t.Errorf("ben's requests %+v, %v: the quote's entry title reached him", asked, err)
+	}
 	_, err = s.Quote(ctx, "ann", cohortID, roomID, []uint64{5}, "entry1", "My entry")
 	wantProblem(t, "quoting a withdrawn turn", err, "turns")
+
+	// A quoted turn its speaker then withdraws from the transcript shows without its words.
+	q2, err := s.Quote(ctx, "ann", cohortID, roomID, []uint64{1, 4}, "entry1", "My entry")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Decide(ctx, "ben", consent.RequestID(q2.ID, "ben"), true); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.transcripts.Withdraw(ctx, consent.RoomKey(cohortID, roomID), 4, "ben"); err != nil {
+		t.Fatal(err)
+	}
+	sh2, err := s.Shown(ctx, "ann", "entry1", q2.ID)
+	if err != nil || sh2.Removed || len(sh2.Turns) != 2 || sh2.Turns[1].State != consent.TurnGone || sh2.Turns[1].Text != "" || sh2.Turns[0].Text == "" {
+		t.Errorf("the quote after ben withdrew turn 4 from the transcript: %+v, %v", sh2, err)
+	}
 	_, err = s.Quote(ctx, "ann", cohortID, roomID, []uint64{6}, "entry1", "My entry")
 	wantProblem(t, "quoting a phase change", err, "turns")
 	_, err = s.Quote(ctx, "ann", cohortID, roomID, []uint64{99}, "entry1", "My entry")

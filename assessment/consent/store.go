@@ -151,8 +151,11 @@ func (s *Store) open(ctx context.Context, sub Subject, speakers map[string]*spea
 	for _, id := range sub.Speakers {
 		sp := speakers[id]
 		r := Request{ID: RequestID(sub.ID, id), SubjectID: sub.ID, Kind: sub.Kind, OwnerID: sub.OwnerID,
-			CohortID: sub.CohortID, RoomID: sub.RoomID, Title: sub.Title, EntryID: sub.EntryID,
-			SpeakerID: id, SpeakerName: sp.name, Seqs: sp.seqs, Decision: Waiting, AskedAt: s.now()}
+			CohortID: sub.CohortID, RoomID: sub.RoomID, SpeakerID: id, SpeakerName: sp.name, Seqs: sp.seqs,
+			Decision: Waiting, AskedAt: s.now()}
+		if sub.Kind == KindSubmission {
+			r.Title = sub.Title
+		}
 		fresh, err := s.putRequest(ctx, r, renewed)
 		if err != nil {
 			return err
