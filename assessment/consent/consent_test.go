@@ -142,6 +142,19 @@ func TestSubmissionAsksEverySpeakerOfTheRoom(t *testing.T) {
 	if got := withheld(t, s, "sub1"); !slices.Equal(got, []uint64{3}) {
 		t.Fatalf("withheld %v after ben agreed and cal refused, want 3", got)
 	}
+	ev, err := s.Evidence(ctx, "sub1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	for _, e := range ev {
+		if e.Type == realtime.EventSay {
+			texts = append(texts, e.Text)
+		}
+	}
+	if want := []string{"I wondered what the family hoped for.", "My mother never felt listened to.", consent.WithheldText, "Nobody asked her what she saw.", ""}; !slices.Equal(texts, want) {
+		t.Errorf("the evidence markers read: %q, want %q", texts, want)
+	}
 	if _, _, err := s.Withdraw(ctx, "cal", consent.RequestID("sub1", "cal")); err == nil {
 		t.Fatal("cal withdrew an agreement she never gave")
 	}
@@ -428,6 +441,9 @@ func TestConsentReadByIDOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := s.Withheld(ctx, "sub1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Evidence(ctx, "sub1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.Close(ctx, "sub1"); err != nil {
