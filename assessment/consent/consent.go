@@ -123,9 +123,6 @@ type Change struct {
 	At   time.Time `bson:"at" json:"at"`
 }
 
-// CanDecide reports whether the speaker may still agree or refuse.
-func (r Request) CanDecide() bool { return !r.Lapsed }
-
 // CanWithdraw reports whether the speaker may still take back their agreement.
 func (r Request) CanWithdraw() bool { return !r.Lapsed && !r.Closed && r.Decision == Agreed }
 
