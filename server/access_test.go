@@ -216,6 +216,8 @@ func TestAccessMatrix(t *testing.T) {
 			return cl.member && (cl.role == accounts.RoleTrainee || cl.role == accounts.RoleFacilitator)
 		case "room-facilitator":
 			return cl.member && cl.role == accounts.RoleFacilitator
+		case "consent-speaker": // the speaker asked (consent_test.go: the facilitator)
+			return cl.member && cl.role == accounts.RoleFacilitator
 		case "cohort-member":
 			return cl.member || cl.role == accounts.RoleAdmin
 		case "cohort-manager":
@@ -396,8 +398,11 @@ type accessWorld struct {
 	questions                  []string
 	turn                       string
 	traineeID                  string
-	trainee, facilitator       *client
-	assessor, admin            *client
+	// consentTurn is the facilitator's turn the trainee quoted, consentRequest the request
+	// that made of the facilitator (quoteForMatrix).
+	consentTurn, consentRequest string
+	trainee, facilitator        *client
+	assessor, admin             *client
 
 	// staffMember is a supervisor whom the staffing routes add to the demo cohort, change
 	// and remove.
@@ -538,6 +543,7 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	}
 	w.staffMember = staff.ID
 	w.turn = w.sayInRoom(t)
+	w.quoteForMatrix(t)
 	return w
 }
 
@@ -606,6 +612,8 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/me/exports/:id", w.export},
 		{"/admin/emails/:id", w.failedEmail},
 		{"/api/v1/admin/emails/failed/:id", w.failedAPIEmail},
+		{"/consent/:id", w.consentRequest},
+		{"/api/v1/consent/requests/:id", w.consentRequest},
 	}
 	id := ""
 	for _, p := range ids {

@@ -59,6 +59,18 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 		t.Fatalf("the curriculum lists no page")
 	}
 
+	facilitator := f.signedIn(t, accounts.RoleFacilitator)
+	fconn, _, err := facilitator.dialRoom(room+"/ws?lastSeq=0", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fconn.Close()
+	next(t, fconn, "welcome")
+	if err := fconn.WriteJSON(map[string]string{"type": "say", "text": "A facilitator's turn", "id": "f1"}); err != nil {
+		t.Fatal(err)
+	}
+	quoted := uint64(next(t, fconn, "ack")["ackSeq"].(float64))
+
 	log.Record(true)
 	trainee := f.signInAs(t, f.byRole[accounts.RoleTrainee].Email, f.byRole[accounts.RoleTrainee].Password)
 	for _, p := range []string{"/", "/programme", string(page[1]), "/journal", "/journal/" + e.ID, room + "/transcript"} {
@@ -102,5 +114,23 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 		res, body := staff.do("GET", p, nil)
 		wantStatus(t, p, res, body, http.StatusOK)
 	}
+	// Quoting a turn, and the speaker's answer (consent_test.go).
+	res, body = trainee.send("POST", "/api/v1/rooms/"+cohort.ID+"/cohort/quotes", map[string]any{"turns": []uint64{quoted}, "entryId": e.ID}, nil)
+	wantStatus(t, "quote", res, body, http.StatusCreated)
+	for _, p := range []string{"/journal/" + e.ID, "/api/v1/journal/entries/" + e.ID + "/quotes", "/consent"} {
+		res, body := trainee.do("GET", p, nil)
+		wantStatus(t, p, res, body, http.StatusOK)
+	}
+	res, body = facilitator.do("GET", "/api/v1/consent", nil)
+	asked := decode[struct {
+		Asked []struct {
+			ID string `json:"id"`
+		} `json:"asked"`
+	}](t, res, body, http.StatusOK).Asked
+	if len(asked) != 1 {
+		t.Fatalf("the facilitator is asked %s", body)
+	}
+	res, body = facilitator.do("PUT", "/api/v1/consent/requests/"+asked[0].ID, map[string]string{"decision": "agreed"})
+	wantStatus(t, "agree", res, body, http.StatusOK)
 	log.Check(t, "one of the main requests")
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"polyphony/assessment"
+	"polyphony/assessment/consent"
 	"polyphony/content"
 	"polyphony/content/curriculum"
 	"polyphony/content/media"
@@ -47,6 +48,7 @@ type fixture struct {
 	audit       *audit.Log
 	email       *mail.Queue
 	notify      *notify.Notifier
+	consents    *consent.Store
 	// mailpit is the mail server the emails reach, with withMailServer; nil otherwise.
 	mailpit *mailtest.Server
 	db      *database.DB
@@ -130,6 +132,17 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	for _, o := range opts {
 		o(t, f, &deps)
 	}
+	notifier := deps.Notify
+	f.consents, err = consent.New(ctx, db, f.transcripts, consent.Config{Asked: func(ctx context.Context, r consent.Request) error {
+		if notifier == nil {
+			return nil
+		}
+		return notifier.ConsentAsked(ctx, r.ID, r.SpeakerID, r.OwnerID, r.AskedAt)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	deps.Consent = f.consents
 	f.srv, err = server.New(server.Config{PublicURL: u}, deps)
 	if err != nil {
 		t.Fatal(err)

@@ -299,7 +299,7 @@ func (s *Server) journalEntryPage(c echo.Context) error {
 		return err
 	}
 	names := s.names(ctx)
-	d := entryViewData{Entry: view, HTML: view.HTML(), Author: names.of(view.OwnerID), Own: view.As == courses.AccessOwner}
+	d := entryViewData{Entry: view, HTML: s.entryHTML(ctx, view.Entry), Author: names.of(view.OwnerID), Own: view.As == courses.AccessOwner}
 	for _, t := range view.Tags {
 		d.Tags = append(d.Tags, tagLabel(t))
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/internal/failure"
@@ -132,7 +131,7 @@ func (s *Server) editorFor(c echo.Context, d editorData) (editorData, error) {
 		d.Sessions = append(d.Sessions, linkOption{Value: d.LinkSession, Label: "A dialogue session (" + d.LinkSession + ")"})
 	}
 	if strings.TrimSpace(d.Draft.Body) != "" {
-		d.Preview = content.RenderUserMarkdown([]byte(d.Draft.Body))
+		d.Preview = previewHTML(d.Draft.Body)
 	}
 	d.Limits, d.MaxBytes = s.uploadLimitsText(), s.uploadLimits()
 	if d.Server != nil {
@@ -273,7 +272,7 @@ func (s *Server) journalSaveForm(c echo.Context) error {
 // journalPreview renders the editor's text as the entry will show it.
 func (s *Server) journalPreview(c echo.Context) error {
 	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTML(http.StatusOK, string(content.RenderUserMarkdown([]byte(c.FormValue("body")))))
+	return c.HTML(http.StatusOK, string(previewHTML(c.FormValue("body"))))
 }
 
 // History.
@@ -327,7 +326,7 @@ func (s *Server) journalRevisionPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	d := revisionPageData{Revision: rev, HTML: rev.HTML(), Latest: view.Version, Key: formKey()}
+	d := revisionPageData{Revision: rev, HTML: s.entryHTML(ctx, rev), Latest: view.Version, Key: formKey()}
 	for _, t := range rev.Tags {
 		d.Tags = append(d.Tags, tagLabel(t))
 	}

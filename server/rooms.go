@@ -208,6 +208,10 @@ type transcriptData struct {
 	// After is the seq the page starts after (0 on the first page); Later, when set, is the
 	// seq the next page starts after.
 	After, Later uint64
+	// Quoting offers to quote turns into a journal entry: one of Entries, or a new one.
+	Quoting bool
+	Entries []courses.EntrySummary
+	Key     string
 }
 
 // transcriptPageEvents is how many of a room's events one transcript page shows the turns
@@ -244,14 +248,23 @@ func (s *Server) transcriptPage(c echo.Context) error {
 			says = append(says, e)
 		}
 	}
-	d.Turns, d.TurnsHTML = says, transcriptTurns(v, says)
+	d.Quoting = s.deps.Consent != nil && len(says) > 0
+	if d.Quoting {
+		if d.Entries, err = s.deps.Journals.Entries(ctx, viewerFrom(c), v.Me.UserID); err != nil {
+			return err
+		}
+		d.Key = formKey()
+	}
+	d.Turns, d.TurnsHTML = says, transcriptTurns(v, says, d.Quoting)
 	return s.render(c, "transcript", pageData{Title: "Transcript: " + v.Title, Nav: "programme", Notice: c.QueryParam("done"), Data: d})
 }
 
 // transcriptTurns writes the list items of the transcript page's turns. The page has hundreds
 // of them: written here, with every value escaped, they cost a tenth of what the template
-// spent on its escapers, which were most of the page's time.
-func transcriptTurns(v roomView, turns []realtime.Event) template.HTML {
+// spent on its escapers, which were most of the page's time. With quoting, each turn still
+// there has a box to tick, which belongs to the quote form after the list (form="quote-form":
+// a form cannot hold the withdraw forms), so quoting needs no script.
+func transcriptTurns(v roomView, turns []realtime.Event, quoting bool) template.HTML {
 	var b strings.Builder
 	b.Grow(len(turns) * 600)
 	esc := html.EscapeString
@@ -268,6 +281,11 @@ func transcriptTurns(v roomView, turns []realtime.Event) template.HTML {
 			b.WriteString(`    <p class="transcript__withdrawn">(withdrawn by the speaker)</p>` + "\n")
 		} else {
 			b.WriteString(`    <p class="transcript__text">` + esc(e.Text) + `</p>` + "\n")
+			if quoting {
+				b.WriteString(`    <div class="nhsuk-checkboxes nhsuk-checkboxes--small transcript__quote"><div class="nhsuk-checkboxes__item">` +
+					`<input class="nhsuk-checkboxes__input" type="checkbox" name="turn" value="` + seq + `" id="quote-` + seq + `" form="quote-form">` +
+					`<label class="nhsuk-label nhsuk-checkboxes__label" for="quote-` + seq + `">Quote<span class="nhsuk-u-visually-hidden"> the turn of ` + esc(e.Name) + ` at ` + when + `</span></label></div></div>` + "\n")
+			}
 			if e.UserID == v.Me.UserID {
 				b.WriteString(`    <form action="` + esc(v.Path()+"/transcript/"+seq+"/withdraw") + `" method="get" novalidate>` + "\n")
 				b.WriteString(`      <button class="nhsuk-button nhsuk-button--small nhsuk-button--secondary" type="submit" data-withdraw="` + seq + `">Withdraw<span class="nhsuk-u-visually-hidden"> your turn at ` + when + `</span></button>` + "\n")

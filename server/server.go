@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"polyphony/assessment"
+	"polyphony/assessment/consent"
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
@@ -95,6 +96,9 @@ type Deps struct {
 	// Notify emails people of what happened (a comment, a shared entry, an assessment
 	// open); nil sends none of those.
 	Notify *notify.Notifier
+	// Consent asks the speakers of a room before their words are used as evidence (quotes
+	// in journal entries, submitted transcripts); nil offers no quoting and no /consent.
+	Consent *consent.Store
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -376,6 +380,7 @@ func (s *Server) routes() {
 	s.add(http.MethodPost, "/api/v1/attempts/:id/submit", SignedIn, s.apiSubmitAttempt)
 
 	s.assessmentPageRoutes()
+	s.consentRoutes()
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"polyphony/assessment/consent"
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
@@ -92,13 +93,21 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	// Consent before a room's words are used as evidence: each speaker asked is emailed.
+	consents, err := consent.New(ctx, a.db, transcripts, consent.Config{Logger: log,
+		Asked: func(ctx context.Context, r consent.Request) error {
+			return notifier.ConsentAsked(ctx, r.ID, r.SpeakerID, r.OwnerID, r.AskedAt)
+		}})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
-		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier})
+		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Consent: consents})
 	if err != nil {
 		return err
 	}

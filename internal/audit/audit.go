@@ -59,6 +59,9 @@ const (
 	PeopleImported = "cohort.people-imported"
 	TrustAdded     = "trust.added"
 	EmailDismissed = "email.dismissed"
+	// ConsentDecided is a speaker agreeing to, refusing or withdrawing the use of their
+	// words from a dialogue room; its subject is the speaker.
+	ConsentDecided = "consent.decided"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -68,6 +71,7 @@ var Actions = []struct{ Name, Label string }{
 	{CohortAdded, "Cohort set up"}, {MemberAdded, "Added to a cohort"}, {MemberChanged, "Cohort role changed"},
 	{MemberRemoved, "Removed from a cohort"}, {PeopleImported, "People imported"}, {TrustAdded, "Trust added"},
 	{EmailDismissed, "Undelivered email dismissed"},
+	{ConsentDecided, "Consent to the use of words decided"},
 }
 
 // ActionLabel is the words for an action.

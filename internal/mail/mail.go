@@ -51,6 +51,9 @@ const (
 	KindAssessmentOpen Kind = "assessment-open"
 	// KindMarksReleased says the marks of an assessment have been released.
 	KindMarksReleased Kind = "marks-released"
+	// KindConsentAsked asks a person to agree to someone using their words from a dialogue
+	// room (in work for assessment, or quoted in a journal entry).
+	KindConsentAsked Kind = "consent-asked"
 )
 
 // KindInfo describes a kind for the Your account page.
@@ -83,6 +86,7 @@ var kinds = []kindSpec{
 	{KindInfo{KindSessionTomorrow, "A dialogue session tomorrow", false}, need{room: true, when: true}},
 	{KindInfo{KindAssessmentOpen, "An assessment opens", false}, need{assessment: true}},
 	{KindInfo{KindMarksReleased, "My marks are released", false}, need{assessment: true}},
+	{KindInfo{KindConsentAsked, "Someone asks to use my words from a dialogue room", false}, need{person: true}},
 }
 
 // Kinds lists every kind, in the order the Your account page shows them.

@@ -206,3 +206,18 @@ func (n *Notifier) cohortPeople(ctx context.Context, cohortID string, roles ...a
 	}
 	return out, nil
 }
+
+// ConsentAsked emails speakerID that ownerID asks to use their words (request requestID,
+// asked at askedAt), with a link to the page where they answer. The email names only who
+// asks: never the words, nor what they are for. The same request asked again at the same
+// time sends nothing more; asked again later (a submission made again) it is a new email.
+func (n *Notifier) ConsentAsked(ctx context.Context, requestID, speakerID, ownerID string, askedAt time.Time) error {
+	who, err := n.name(ctx, ownerID)
+	if err != nil || who == "" {
+		return err
+	}
+	event := requestID + "/" + askedAt.UTC().Truncate(time.Millisecond).Format(time.RFC3339Nano)
+	_, err = n.once(ctx, event, speakerID, mail.Message{Kind: mail.KindConsentAsked,
+		Link: n.page("/consent#request-" + url.PathEscape(requestID)), Values: mail.Values{Person: who}})
+	return err
+}
