@@ -34,6 +34,7 @@ var emailKinds = map[mail.Kind]string{
 	mail.KindSessionTomorrow: "Dialogue session tomorrow",
 	mail.KindAssessmentOpen:  "Assessment open",
 	mail.KindMarksReleased:   "Marks released",
+	mail.KindConsentAsked:    "Request to use someone's words",
 }
 
 // failedEmail is one failure as the page and the API show it.
