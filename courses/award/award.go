@@ -116,7 +116,7 @@ func NewStore(ctx context.Context, db *database.DB, o Options) (*Store, error) {
 		lists: db.Collection("award_lists"), names: db.Collection("award_names"),
 		settings: db.Collection("award_settings"), now: o.Now, log: o.Logger}
 	var err error
-	if s.throttle, err = accounts.NewClientThrottle(ctx, db, "verify", o.VerifyLimit, o.VerifyWindow); err != nil {
+	if s.throttle, err = accounts.NewClientThrottle(ctx, db, "verify", o.VerifyLimit, o.VerifyWindow, o.Now); err != nil {
 		return nil, err
 	}
 	if err := db.EnsureCollections(ctx); err != nil {
@@ -228,10 +228,16 @@ func (s *Store) ByCode(ctx context.Context, typed string) (Award, error) {
 		return Award{}, failure.ErrNotFound
 	}
 	c, err := database.FindByID[codeDoc](ctx, s.codes, codeID(code))
+	if errors.Is(err, failure.ErrNotFound) {
+		return Award{}, failure.ErrNotFound // nothing of the look-up in the answer
+	}
 	if err != nil {
 		return Award{}, err
 	}
 	a, err := database.FindByID[Award](ctx, s.awards, c.AwardID)
+	if errors.Is(err, failure.ErrNotFound) {
+		return Award{}, failure.ErrNotFound
+	}
 	if err != nil {
 		return Award{}, err
 	}

@@ -18,13 +18,16 @@ type ClientThrottle struct {
 }
 
 // NewClientThrottle counts requests named name (a word of its own for each kind), allowing
-// limit of them from one address in window.
-func NewClientThrottle(ctx context.Context, db *database.DB, name string, limit int, window time.Duration) (*ClientThrottle, error) {
+// limit of them from one address in window, on the clock now (nil: time.Now).
+func NewClientThrottle(ctx context.Context, db *database.DB, name string, limit int, window time.Duration, now func() time.Time) (*ClientThrottle, error) {
 	t, err := NewThrottle(ctx, db, ThrottleConfig{PerIP: max(limit, 1), Window: window})
 	if err != nil {
 		return nil, err
 	}
 	t.prefix = name + "/"
+	if now != nil {
+		t.now = now
+	}
 	return &ClientThrottle{t: t}, nil
 }
 
