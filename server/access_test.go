@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"polyphony/courses/award"
 	"polyphony/internal/accounts"
 )
 
@@ -157,6 +158,20 @@ var expectedAccess = map[string]string{
 	"POST /api/v1/rooms/:cohort/:room/close":             "room-facilitator",
 	"POST /api/v1/rooms/:cohort/:room/register":          "room-facilitator",
 	"GET /api/v1/rooms/:cohort/:room/transcript":         "room",
+
+	// The certificates: anyone may check a code; only the holder downloads theirs.
+	"GET /verify":                           "anyone",
+	"GET /verify/:code":                     "anyone",
+	"GET /api/v1/verify/:code":              "anyone",
+	"GET /account/certificate/:id":          "trainee",
+	"GET /api/v1/me/awards/:id/certificate": "trainee",
+	"GET /api/v1/me/awards":                 "signed-in",
+	"POST /account/certificate-name":        "signed-in",
+	"PUT /api/v1/me/certificate-name":       "signed-in",
+	"GET /admin/certificate":                "admin",
+	"POST /admin/certificate":               "admin",
+	"GET /api/v1/certificate-settings":      "admin",
+	"PUT /api/v1/certificate-settings":      "admin",
 }
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that succeeds for
@@ -392,6 +407,9 @@ type accessWorld struct {
 	// staffMember is a supervisor whom the staffing routes add to the demo cohort, change
 	// and remove.
 	staffMember, staffEmail string
+
+	// award is the demo trainee's award, and awardCode its verification code.
+	award, awardCode string
 }
 
 // invitation makes a person with no password yet and returns their invitation link's secret.
@@ -488,6 +506,11 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	}
 	w.staffMember = staff.ID
 	w.turn = w.sayInRoom(t)
+	a, err := f.awards.Issue(ctx, award.Decision{UserID: w.traineeID, CohortID: w.cohort, BoardID: "matrix-board", DecidedBy: "matrix", AccountName: "Trainee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.award, w.awardCode = a.ID, a.Code
 	return w
 }
 
@@ -554,6 +577,8 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/supervision/:id", w.supervision},
 		{"/supervision/:id", w.supervision},
 		{"/api/v1/me/exports/:id", w.export},
+		{"/account/certificate/:id", w.award},
+		{"/api/v1/me/awards/:id", w.award},
 	}
 	id := ""
 	for _, p := range ids {
@@ -572,7 +597,7 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 	}
 	path := strings.NewReplacer(":id", id, "*", star, ":slug", "risk-and-governance", ":n", "1",
 		":occasion", w.occasion, ":token", "not-a-token", ":cohort", w.cohort, ":room", room, ":seq", w.turn,
-		":bank", w.bank, ":q", "1", ":audience", "supervisor", ":userId", w.staffMember).Replace(pattern)
+		":bank", w.bank, ":q", "1", ":audience", "supervisor", ":userId", w.staffMember, ":code", w.awardCode).Replace(pattern)
 	return path, !strings.Contains(path, ":") && (id != "" || !strings.Contains(pattern, ":id"))
 }
 
@@ -640,6 +665,12 @@ var successRequests = map[string]func(w *accessWorld) request{
 	},
 	"POST /api/v1/me/password": func(w *accessWorld) request {
 		return jsonBody(map[string]string{"currentPassword": "lone password 2", "newPassword": "lone password 4"})
+	},
+	"POST /account/certificate-name":  func(w *accessWorld) request { return form("shownName", "Matrix Name") },
+	"PUT /api/v1/me/certificate-name": func(w *accessWorld) request { return jsonBody(map[string]any{"shownName": "Matrix Name"}) },
+	"POST /admin/certificate":         func(w *accessWorld) request { return form("title", "Diploma", "organisations", "NHS England") },
+	"PUT /api/v1/certificate-settings": func(w *accessWorld) request {
+		return jsonBody(map[string]any{"title": "Diploma", "organisations": []string{"NHS England"}})
 	},
 	"POST /account/tokens": func(w *accessWorld) request { return form("name", "matrix", "days", "30") },
 	"POST /api/v1/tokens":  func(w *accessWorld) request { return jsonBody(map[string]any{"name": "matrix"}) },

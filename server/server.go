@@ -23,6 +23,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/award"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/mail"
@@ -95,6 +96,9 @@ type Deps struct {
 	// Notify emails people of what happened (a comment, a shared entry, an assessment
 	// open); nil sends none of those.
 	Notify *notify.Notifier
+	// Awards keeps the diploma's awards and answers the public verification of their
+	// certificates; nil serves no certificate routes.
+	Awards *award.Store
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -377,6 +381,7 @@ func (s *Server) routes() {
 	s.assessmentPageRoutes()
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
+	s.awardRoutes()
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

@@ -58,6 +58,9 @@ const (
 	MemberRemoved  = "cohort.member-removed"
 	PeopleImported = "cohort.people-imported"
 	TrustAdded     = "trust.added"
+	// CertificateSettings is a change of the diploma certificate's title or awarding
+	// organisations.
+	CertificateSettings = "award.certificate-settings"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -66,6 +69,7 @@ var Actions = []struct{ Name, Label string }{
 	{PersonEnabled, "Account enabled"}, {PersonInvited, "Invitation sent"}, {PersonErased, "Person's data erased"},
 	{CohortAdded, "Cohort set up"}, {MemberAdded, "Added to a cohort"}, {MemberChanged, "Cohort role changed"},
 	{MemberRemoved, "Removed from a cohort"}, {PeopleImported, "People imported"}, {TrustAdded, "Trust added"},
+	{CertificateSettings, "Certificate settings changed"},
 }
 
 // ActionLabel is the words for an action.
