@@ -11,6 +11,7 @@ import (
 
 	"polyphony/courses/award"
 	"polyphony/internal/accounts"
+	"polyphony/internal/dbtest"
 	"polyphony/internal/pdftest"
 	"polyphony/server"
 )
@@ -225,4 +226,35 @@ func TestVerificationIsThrottledPerClient(t *testing.T) {
 			t.Errorf("a throttled answer shows the award")
 		}
 	}
+}
+
+// TestCertificateRequestsReadByIDOnly makes the certificates' requests through HTTP on a
+// database whose every command is watched: the account page with its awards, the
+// downloads, the name chosen, and the public verification of a valid, an unknown and a
+// malformed code, each counted by the throttle. Each read, update and delete must be by
+// _id alone, so that a verification does not slow down with every award ever made.
+func TestCertificateRequestsReadByIDOnly(t *testing.T) {
+	log := dbtest.NewFilterLog()
+	f := newFixtureOn(t, dbtest.NewLogged(t, log))
+	ctx := context.Background()
+	trainee := f.signedIn(t, accounts.RoleTrainee)
+	holder, _ := f.accounts.Users.ByEmail(ctx, f.byRole[accounts.RoleTrainee].Email)
+	a, err := f.awards.Issue(ctx, award.Decision{UserID: holder.ID, CohortID: f.demoCohort(t).ID, BoardID: "b", DecidedBy: "admin", AccountName: holder.Name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	log.Record(true)
+	for _, p := range []string{"/account", "/account/certificate/" + a.ID, "/api/v1/me/awards", "/api/v1/me/awards/" + a.ID + "/certificate"} {
+		res, body := trainee.do("GET", p, nil)
+		wantStatus(t, p, res, body, http.StatusOK)
+	}
+	res, body := trainee.do("PUT", "/api/v1/me/certificate-name", map[string]any{"shownName": "Zoë"})
+	wantStatus(t, "choose the name", res, body, http.StatusOK)
+	anyone := f.client(t)
+	unknown, _ := award.NewCode()
+	for p, want := range map[string]int{"/verify/" + a.Code: 200, "/api/v1/verify/" + a.Code: 200, "/verify/" + unknown: 404, "/verify/malformed": 404} {
+		res, body := anyone.do("GET", p, nil)
+		wantStatus(t, p, res, body, want)
+	}
+	log.Check(t, "a certificate request")
 }
