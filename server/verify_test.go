@@ -11,6 +11,7 @@ import (
 
 	"polyphony/courses/award"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/pdftest"
 	"polyphony/server"
@@ -257,4 +258,56 @@ func TestCertificateRequestsReadByIDOnly(t *testing.T) {
 		wantStatus(t, p, res, body, want)
 	}
 	log.Check(t, "a certificate request")
+}
+
+// TestCertificateSettingsAreAnAdministrativeChange: the title and organisations an
+// administrator sets, on the page or through the API, go into the audit log with their
+// values before and after; a form with problems lists them all and keeps what was typed.
+func TestCertificateSettingsAreAnAdministrativeChange(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	admin := f.signedIn(t, accounts.RoleAdmin)
+	res, body := admin.do("POST", "/admin/certificate", url.Values{"title": {"Diploma"}, "organisations": {"NHS England\r\n\r\nUniversity of Kent\r\n"}})
+	if res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("save the settings: %d %s", res.StatusCode, body)
+	}
+	res, body = admin.do("GET", "/api/v1/certificate-settings", nil)
+	wantStatus(t, "read the settings", res, body, http.StatusOK)
+	set := decodeAs[award.Settings](t, body)
+	if set.Title != "Diploma" || strings.Join(set.Organisations, "|") != "NHS England|University of Kent" {
+		t.Fatalf("settings saved from the page: %+v", set)
+	}
+	res, body = admin.do("PUT", "/api/v1/certificate-settings", map[string]any{"title": "Diploma", "organisations": []string{"NHS England"}})
+	wantStatus(t, "change through the API", res, body, http.StatusOK)
+	// The same again changes nothing and logs nothing.
+	res, body = admin.do("PUT", "/api/v1/certificate-settings", map[string]any{"title": "Diploma", "organisations": []string{"NHS England"}})
+	wantStatus(t, "the same again", res, body, http.StatusOK)
+	page, err := f.audit.List(ctx, audit.Filter{Action: audit.CertificateSettings})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Entries) != 2 {
+		t.Fatalf("audit entries: %+v, want two", page.Entries)
+	}
+	latest := page.Entries[0]
+	if len(latest.Changes) != 1 || latest.Changes[0].Field != "organisations" || latest.Changes[0].Before != "NHS England; University of Kent" ||
+		latest.Changes[0].After != "NHS England" || latest.ActorID == "" {
+		t.Errorf("the latest entry: %+v", latest)
+	}
+	if first := page.Entries[1]; len(first.Changes) != 2 || first.Changes[0].Before != award.DefaultTitle || first.Changes[0].After != "Diploma" {
+		t.Errorf("the first entry: %+v", first)
+	}
+
+	res, body = admin.do("POST", "/admin/certificate", url.Values{"title": {" "}, "organisations": {"A\nB\nC\nD\nE"}})
+	wantStatus(t, "a form with problems", res, body, http.StatusBadRequest)
+	for _, want := range []string{`href="#title"`, "Enter the award&#39;s title", `href="#organisations"`, "Name at most 4 awarding organisations", "A\nB\nC\nD\nE</textarea>"} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("the form with problems lacks %q", want)
+		}
+	}
+	res, body = admin.do("PUT", "/api/v1/certificate-settings", map[string]any{"title": "", "organisations": []string{}})
+	wantStatus(t, "API with no title", res, body, http.StatusBadRequest)
+	if _, field := errorBody(t, body); field != "title" {
+		t.Errorf("the API's problem names %q, want title", field)
+	}
 }

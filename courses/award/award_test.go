@@ -318,3 +318,38 @@ func TestDateIsOnTheUKClock(t *testing.T) {
 		t.Errorf("Date = %q", got)
 	}
 }
+
+// TestIssueAtOnceStoresOneAward issues the same decision from several goroutines at once,
+// as two instances of the server might: one award, one code that verifies, and the
+// person's list names it once.
+func TestIssueAtOnceStoresOneAward(t *testing.T) {
+	ctx := context.Background()
+	s := newStore(t, award.Options{VerifyLimit: 100})
+	const n = 6
+	got := make(chan award.Award, n)
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			a, err := s.Issue(ctx, decision("u1", "board-1"))
+			got <- a
+			errs <- err
+		}()
+	}
+	codes := map[string]bool{}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+		codes[(<-got).Code] = true
+	}
+	if len(codes) != 1 {
+		t.Fatalf("issued at once: %d different codes", len(codes))
+	}
+	mine, err := s.ForUser(ctx, "u1")
+	if err != nil || len(mine) != 1 {
+		t.Fatalf("ForUser: %d awards %v", len(mine), err)
+	}
+	if _, err := s.Verify(ctx, mine[0].Code, "192.0.2.1"); err != nil {
+		t.Fatalf("the stored award's code: %v", err)
+	}
+}
