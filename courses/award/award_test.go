@@ -180,7 +180,7 @@ func TestShownNameBeforeAndAfterTheAward(t *testing.T) {
 	if err != nil || after.ShownName != "Zoë Ł. Smith" || after.Code != a.Code {
 		t.Fatalf("renamed after the award: %+v %v", after, err)
 	}
-	for _, bad := range []string{"", "   ", strings.Repeat("a", 101), "Bell\aName"} {
+	for _, bad := range []string{"", "   ", strings.Repeat("a", 101), "Bell\aName", "Li 李", "Zoë 😀"} {
 		if err := s.SetShownName(ctx, "u1", bad); len(failure.Invalids(err)) != 1 {
 			t.Errorf("SetShownName(%q): %v, want a problem", bad, err)
 		}
@@ -296,6 +296,20 @@ func TestCertificateReadsBack(t *testing.T) {
 	}
 	if text := pdftest.Text(t, pdf); !strings.Contains(text, "Revoked on "+award.Date(r.Revoked.At)) {
 		t.Errorf("a revoked award's certificate does not say so:\n%s", text)
+	}
+}
+
+// TestCertificateOfAnAccountNameItCannotPrint: a name taken from the account may hold
+// characters the font lacks (the chosen name refuses them); the certificate is made all the
+// same, without them, rather than failing.
+func TestCertificateOfAnAccountNameItCannotPrint(t *testing.T) {
+	a := award.Award{ShownName: "Li 李 Wei 😀", Title: award.DefaultTitle, AwardedAt: t0, Code: "ABCD-EFGH-JKMN-PQRS-TVWX", Status: award.Valid}
+	pdf, err := award.Certificate(a, "https://polyphony.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if text := strings.Join(strings.Fields(pdftest.Text(t, pdf)), " "); !strings.Contains(text, "Li Wei has been awarded") {
+		t.Errorf("the certificate's text: %s", text)
 	}
 }
 

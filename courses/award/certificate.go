@@ -3,6 +3,7 @@ package award
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"codeberg.org/go-pdf/fpdf"
@@ -15,8 +16,10 @@ import (
 // The certificate is set in the Go fonts, TrueType fonts that ship inside a Go module and
 // are embedded in the binary: fpdf's own core fonts know only Windows-1252, and a name in
 // Polish, Greek or Cyrillic must come out as it was typed. The Go fonts cover the Latin,
-// Greek and Cyrillic scripts (Windows Glyph List 4); characters beyond them, such as Chinese
-// or Arabic, have no glyph (Unprintable lists them, for the page to warn).
+// Greek and Cyrillic scripts (Windows Glyph List 4); characters beyond them, such as Chinese,
+// Arabic or emoji, have no glyph (Unprintable lists them): the name chosen for the
+// certificate and the settings refuse them, and the account page warns of them in the
+// account's name.
 var regularFont = func() *sfnt.Font {
 	f, err := sfnt.Parse(goregular.TTF)
 	if err != nil {
@@ -43,6 +46,23 @@ func Unprintable(s string) []rune {
 	return out
 }
 
+// printable is s without the characters the font has no glyph for (fpdf refuses those
+// outside the Basic Multilingual Plane, and shows the others as nothing), so that a
+// certificate is always made: the chosen name and the settings refuse such characters, and
+// only a name taken from the account can still hold them, of which the account page warns.
+func printable(s string) string {
+	missing := Unprintable(s)
+	if len(missing) == 0 {
+		return s
+	}
+	return strings.Join(strings.Fields(strings.Map(func(r rune) rune {
+		if slices.Contains(missing, r) {
+			return -1
+		}
+		return r
+	}, s)), " ")
+}
+
 // VerifyURL is the public address of a code's verification page.
 func VerifyURL(publicURL, code string) string {
 	return strings.TrimRight(publicURL, "/") + "/verify/" + code
@@ -55,6 +75,12 @@ func VerifyURL(publicURL, code string) string {
 // cannot pass for a valid one.
 func Certificate(a Award, publicURL string) ([]byte, error) {
 	link := VerifyURL(publicURL, a.Code)
+	a.ShownName, a.Title = printable(a.ShownName), printable(a.Title)
+	orgs := make([]string, len(a.Organisations))
+	for i, o := range a.Organisations {
+		orgs[i] = printable(o)
+	}
+	a.Organisations = orgs
 	qr, err := qrcode.Encode(link, qrcode.Medium, 512)
 	if err != nil {
 		return nil, fmt.Errorf("certificate QR code: %w", err)

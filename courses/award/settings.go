@@ -60,6 +60,8 @@ func (s *Store) SetSettings(ctx context.Context, title string, orgs []string, by
 		errs = append(errs, failure.Problem("title", "Enter the award's title"))
 	case utf8.RuneCountInString(title) > maxTitle:
 		errs = append(errs, failure.Problemf("title", "The title must be %d characters or fewer", maxTitle))
+	case len(Unprintable(title)) > 0:
+		errs = append(errs, failure.Problemf("title", "The certificate cannot print %s in the title", string(Unprintable(title))))
 	}
 	clean := []string{}
 	for _, o := range orgs {
@@ -69,6 +71,10 @@ func (s *Store) SetSettings(ctx context.Context, title string, orgs []string, by
 		}
 		if utf8.RuneCountInString(o) > maxOrganisation {
 			errs = append(errs, failure.Problemf("organisations", "Each organisation's name must be %d characters or fewer", maxOrganisation))
+			break
+		}
+		if missing := Unprintable(o); len(missing) > 0 {
+			errs = append(errs, failure.Problemf("organisations", "The certificate cannot print %s in %s", string(missing), o))
 			break
 		}
 		clean = append(clean, o)
@@ -123,6 +129,8 @@ func (s *Store) SetShownName(ctx context.Context, userID, name string) error {
 		return failure.Problemf("shownName", "Your name must be %d characters or fewer", maxName)
 	case strings.ContainsFunc(name, func(r rune) bool { return r < ' ' || r == 0x7f }):
 		return failure.Problem("shownName", "Your name must be letters, spaces and punctuation only")
+	case len(Unprintable(name)) > 0:
+		return failure.Problemf("shownName", "The certificate cannot print %s: write your name in Latin, Greek or Cyrillic letters", string(Unprintable(name)))
 	}
 	if err := s.names.Put(ctx, userID, shownName{ID: userID, Name: name, At: s.now().UTC()}); err != nil {
 		return fmt.Errorf("store the name for the certificate: %w", err)
