@@ -140,9 +140,19 @@ func (s *Store) SetShownName(ctx context.Context, userID, name string) error {
 		return err
 	}
 	for _, a := range as {
-		if err := s.awards.Update(ctx, a.ID, bson.M{"$set": bson.M{"shownName": name}}); err != nil {
-			return fmt.Errorf("rename award %s: %w", a.ID, err)
+		if err := s.rename(ctx, a.ID, name); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// rename sets an award's shown name, holding the award's lock: on embedded FerretDB an
+// update is a read and a write, and a revocation meanwhile would otherwise be lost.
+func (s *Store) rename(ctx context.Context, id, name string) error {
+	defer s.db.Serialize(s.awards.Name(), id)()
+	if err := s.awards.Update(ctx, id, bson.M{"$set": bson.M{"shownName": name}}); err != nil {
+		return fmt.Errorf("rename award %s: %w", id, err)
 	}
 	return nil
 }
