@@ -1,5 +1,6 @@
 # Polyphony: `make run` starts the platform on its embedded defaults; `make test` installs what
-# the tests need (front-end packages, a MinIO server, a Mailpit mail server, Debian's chromium)
+# the tests need (front-end packages, a MinIO server, a Mailpit mail server, Debian's chromium
+# and poppler-utils)
 # and runs them all. The tests build the OpenID provider they sign in through
 # (cmd/polyphony-testop) themselves.
 
@@ -13,7 +14,7 @@ STATIC_NHSUK  := server/static/nhsuk
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
 
-.PHONY: run build assets minio mailpit chromium test vet fmt-check clean b10-year b10
+.PHONY: run build assets minio mailpit chromium poppler test vet fmt-check clean b10-year b10
 
 run: build
 	./bin/polyphony demo
@@ -57,6 +58,14 @@ chromium:
 		$(SUDO) apt-get update -q && \
 		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends chromium; }
 
+# Debian's poppler-utils (pdftotext, pdfimages), with which the tests read back the PDFs the
+# platform makes.
+poppler:
+	@command -v pdftotext >/dev/null 2>&1 && command -v pdfimages >/dev/null 2>&1 || { \
+		echo "Installing Debian's poppler-utils for the PDF tests"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends poppler-utils; }
+
 # B10: a year of one trust's synthetic data, built once into the git-ignored cache (the first
 # build takes a while; later runs reuse it), then the main requests timed on it against a
 # nearly empty folder. B10_SCALE=0.05 is a check in a minute or two.
@@ -73,7 +82,7 @@ vet:
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-test: assets minio mailpit chromium fmt-check vet
+test: assets minio mailpit chromium poppler fmt-check vet
 	POLYPHONY_MINIO_BIN=$(MINIO_BIN) POLYPHONY_MAILPIT_BIN=$(MAILPIT_BIN) go test $(GO_TEST_FLAGS) ./...
 
 clean:

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"polyphony/courses/award"
 	"polyphony/internal/accounts"
 	"polyphony/internal/mail"
 	"polyphony/internal/mailtest"
@@ -165,6 +166,19 @@ var expectedAccess = map[string]string{
 	"POST /admin/emails/:id/dismiss":         "admin",
 	"GET /api/v1/admin/emails/failed":        "admin",
 	"DELETE /api/v1/admin/emails/failed/:id": "admin",
+	// The certificates: anyone may check a code; only the holder downloads theirs.
+	"GET /verify":                           "anyone",
+	"GET /verify/:code":                     "anyone",
+	"GET /api/v1/verify/:code":              "anyone",
+	"GET /account/certificate/:id":          "trainee",
+	"GET /api/v1/me/awards/:id/certificate": "trainee",
+	"GET /api/v1/me/awards":                 "signed-in",
+	"POST /account/certificate-name":        "signed-in",
+	"PUT /api/v1/me/certificate-name":       "signed-in",
+	"GET /admin/certificate":                "admin",
+	"POST /admin/certificate":               "admin",
+	"GET /api/v1/certificate-settings":      "admin",
+	"PUT /api/v1/certificate-settings":      "admin",
 }
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that succeeds for
@@ -411,6 +425,9 @@ type accessWorld struct {
 	// failedEmail and failedAPIEmail are emails the mail server refused, one for the page's
 	// route to dismiss and one for the API's.
 	failedEmail, failedAPIEmail string
+
+	// award is the demo trainee's award, and awardCode its verification code.
+	award, awardCode string
 }
 
 // refusedEmails queues n emails to an address the access matrix's mail server refuses and
@@ -544,6 +561,11 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	w.staffMember = staff.ID
 	w.turn = w.sayInRoom(t)
 	w.quoteForMatrix(t)
+	a, err := f.awards.Issue(ctx, award.Decision{UserID: w.traineeID, CohortID: w.cohort, BoardID: "matrix-board", DecidedBy: "matrix", AccountName: "Trainee"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.award, w.awardCode = a.ID, a.Code
 	return w
 }
 
@@ -614,6 +636,8 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/admin/emails/failed/:id", w.failedAPIEmail},
 		{"/consent/:id", w.consentRequest},
 		{"/api/v1/consent/requests/:id", w.consentRequest},
+		{"/account/certificate/:id", w.award},
+		{"/api/v1/me/awards/:id", w.award},
 	}
 	id := ""
 	for _, p := range ids {
@@ -632,7 +656,7 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 	}
 	path := strings.NewReplacer(":id", id, "*", star, ":slug", "risk-and-governance", ":n", "1",
 		":occasion", w.occasion, ":token", "not-a-token", ":cohort", w.cohort, ":room", room, ":seq", w.turn,
-		":bank", w.bank, ":q", "1", ":audience", "supervisor", ":userId", w.staffMember).Replace(pattern)
+		":bank", w.bank, ":q", "1", ":audience", "supervisor", ":userId", w.staffMember, ":code", w.awardCode).Replace(pattern)
 	return path, !strings.Contains(path, ":") && (id != "" || !strings.Contains(pattern, ":id"))
 }
 
@@ -700,6 +724,12 @@ var successRequests = map[string]func(w *accessWorld) request{
 	},
 	"POST /api/v1/me/password": func(w *accessWorld) request {
 		return jsonBody(map[string]string{"currentPassword": "lone password 2", "newPassword": "lone password 4"})
+	},
+	"POST /account/certificate-name":  func(w *accessWorld) request { return form("shownName", "Matrix Name") },
+	"PUT /api/v1/me/certificate-name": func(w *accessWorld) request { return jsonBody(map[string]any{"shownName": "Matrix Name"}) },
+	"POST /admin/certificate":         func(w *accessWorld) request { return form("title", "Diploma", "organisations", "NHS England") },
+	"PUT /api/v1/certificate-settings": func(w *accessWorld) request {
+		return jsonBody(map[string]any{"title": "Diploma", "organisations": []string{"NHS England"}})
 	},
 	"POST /account/tokens": func(w *accessWorld) request { return form("name", "matrix", "days", "30") },
 	"POST /api/v1/tokens":  func(w *accessWorld) request { return jsonBody(map[string]any{"name": "matrix"}) },

@@ -641,7 +641,7 @@ func (s *Server) apiEraseUser(c echo.Context) error {
 	if _, err := s.setDisabled(c, id, true, "Personal data erased"); err != nil {
 		return err
 	}
-	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), id, nil)
+	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), id, s.awardRecords())
 	if err != nil {
 		return err
 	}

@@ -12,8 +12,8 @@ import (
 // The API description is kept in parts: openapi.json holds the document and most routes,
 // openapi_journal.json the paths and schemas of journals, supervision and practice,
 // openapi_rooms.json those of the dialogue rooms (their websocket included),
-// openapi_consent.json those of consent and quoting. A test checks
-// the merged document against the router.
+// openapi_consent.json those of consent and quoting, openapi_award.json those of the awards
+// and the verification of certificates. A test checks the merged document against the router.
 var (
 	//go:embed openapi.json
 	openAPIBase []byte
@@ -23,10 +23,12 @@ var (
 	openAPIRooms []byte
 	//go:embed openapi_consent.json
 	openAPIConsent []byte
+	//go:embed openapi_award.json
+	openAPIAward []byte
 )
 
 var openAPIDoc = func() []byte {
-	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms, openAPIConsent)
+	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms, openAPIConsent, openAPIAward)
 	if err != nil {
 		panic(err) // both parts are compiled in; a test reads the merged document
 	}

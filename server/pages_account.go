@@ -14,6 +14,9 @@ import (
 type accountData struct {
 	Tokens    []accounts.Token
 	NewSecret string
+	// Certificates are the person's awards and the name for their certificate; nil without
+	// an award store.
+	Certificates *certificateAccount
 }
 
 func (s *Server) accountRender(c echo.Context, status int, data pageData, secret string) error {
@@ -21,8 +24,12 @@ func (s *Server) accountRender(c echo.Context, status int, data pageData, secret
 	if err != nil {
 		return err
 	}
+	certs, err := s.certificateAccount(c)
+	if err != nil {
+		return err
+	}
 	data.Title, data.Nav = "Your account", "account"
-	data.Data = accountData{Tokens: ts, NewSecret: secret}
+	data.Data = accountData{Tokens: ts, NewSecret: secret, Certificates: certs}
 	return s.renderStatus(c, status, "account", data)
 }
 

@@ -73,7 +73,7 @@ func (s *Server) eraseForm(c echo.Context) error {
 				Errors: errs, Data: eraseData{Person: u}})
 		}
 	}
-	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), u.ID, nil)
+	report, err := s.deps.Journals.Erase(ctx, viewerFrom(c), u.ID, s.awardRecords())
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/award"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/mail"
@@ -99,6 +100,9 @@ type Deps struct {
 	// Consent asks the speakers of a room before their words are used as evidence (quotes
 	// in journal entries, submitted transcripts); nil offers no quoting and no /consent.
 	Consent *consent.Store
+	// Awards keeps the diploma's awards and answers the public verification of their
+	// certificates; nil serves no certificate routes.
+	Awards *award.Store
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -383,6 +387,7 @@ func (s *Server) routes() {
 	s.consentRoutes()
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
+	s.awardRoutes()
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

@@ -10,6 +10,7 @@ import (
 	"polyphony/content/curriculum"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/award"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/database"
@@ -31,6 +32,8 @@ type app struct {
 	mail *mail.Queue
 	// audit logs every administrative change, from the pages, the API and the command line.
 	audit *audit.Log
+	// awards keeps the diploma's awards and their certificates' verification.
+	awards *award.Store
 }
 
 // openApp connects to the database (starting the embedded one, or sharing a running
@@ -69,6 +72,9 @@ func openApp(ctx context.Context, cfg *Config, log *slog.Logger, share bool) (*a
 	}
 	if err == nil {
 		a.audit, err = audit.New(ctx, db)
+	}
+	if err == nil {
+		a.awards, err = award.NewStore(ctx, db, award.Options{Logger: log})
 	}
 	if err == nil {
 		// The stores above have named every collection they use.

@@ -107,7 +107,8 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
-		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Consent: consents})
+		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Consent: consents,
+		Awards: a.awards})
 	if err != nil {
 		return err
 	}

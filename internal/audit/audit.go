@@ -62,6 +62,9 @@ const (
 	// ConsentDecided is a speaker agreeing to, refusing or withdrawing the use of their
 	// words from a dialogue room; its subject is the speaker.
 	ConsentDecided = "consent.decided"
+	// CertificateSettings is a change of the diploma certificate's title or awarding
+	// organisations.
+	CertificateSettings = "award.certificate-settings"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -72,6 +75,7 @@ var Actions = []struct{ Name, Label string }{
 	{MemberRemoved, "Removed from a cohort"}, {PeopleImported, "People imported"}, {TrustAdded, "Trust added"},
 	{EmailDismissed, "Undelivered email dismissed"},
 	{ConsentDecided, "Consent to the use of words decided"},
+	{CertificateSettings, "Certificate settings changed"},
 }
 
 // ActionLabel is the words for an action.
