@@ -495,7 +495,8 @@ func pieces(rec Records, now time.Time) Result {
 	return res
 }
 
-func hours(minutes int) float64 { return math.Round(float64(minutes)/6) / 10 }
+// hours writes minutes as hours to a tenth, rounded down so that 119 minutes never read as 2 hours.
+func hours(minutes int) float64 { return math.Floor(float64(minutes)/6) / 10 }
 
 func hoursText(h float64) string {
 	s := strconv.FormatFloat(h, 'f', -1, 64)
