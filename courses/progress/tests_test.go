@@ -214,3 +214,24 @@ func TestProgressReadsByIDOnly(t *testing.T) {
 	}
 	log.Check(t, "progress")
 }
+
+// The grid's CSV puts an apostrophe before a name that a spreadsheet would take for a formula.
+func TestGridCSV(t *testing.T) {
+	w := newWorld(t, 2)
+	g, err := w.svc.Cohort(context.Background(), w.facilitator, w.cohort.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	names := map[string]string{w.trainees[0].UserID: "=HYPERLINK(\"http://x\")", w.trainees[1].UserID: "@Sam, -Jo"}
+	if err := progress.WriteCSV(&b, g, names); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	if len(lines) != 3 || !strings.HasPrefix(lines[0], "Trainee,Rules met,At risk,Residential attendance,") {
+		t.Fatalf("CSV:\n%s", b.String())
+	}
+	if !strings.HasPrefix(lines[1], `"'=HYPERLINK(""http://x"")",0 of 6,`) || !strings.HasPrefix(lines[2], `"'@Sam, -Jo",0 of 6,`) {
+		t.Errorf("names not guarded:\n%s", b.String())
+	}
+}
