@@ -18,6 +18,7 @@ import (
 	"polyphony/content/curriculum"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/database"
@@ -47,6 +48,7 @@ type fixture struct {
 	audit       *audit.Log
 	email       *mail.Queue
 	notify      *notify.Notifier
+	progress    *progress.Service
 	// mailpit is the mail server the emails reach, with withMailServer; nil otherwise.
 	mailpit *mailtest.Server
 	db      *database.DB
@@ -124,9 +126,12 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if f.notify, err = notify.New(ctx, db, f.email, acc.Users, store, f.assessments, notify.Config{PublicURL: f.ts.URL, Audience: f.journals.AudienceOf}); err != nil {
 		t.Fatal(err)
 	}
+	if f.progress, err = progress.New(ctx, db, store, f.journals, f.assessments, nil); err != nil {
+		t.Fatal(err)
+	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
 		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports,
-		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify}
+		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify, Progress: f.progress}
 	for _, o := range opts {
 		o(t, f, &deps)
 	}

@@ -23,6 +23,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/mail"
@@ -95,6 +96,8 @@ type Deps struct {
 	// Notify emails people of what happened (a comment, a shared entry, an assessment
 	// open); nil sends none of those.
 	Notify *notify.Notifier
+	// Progress keeps the award rules and works out each trainee's progress; nil shows none.
+	Progress *progress.Service
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -378,6 +381,7 @@ func (s *Server) routes() {
 	s.assessmentPageRoutes()
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
+	s.progressRoutes()
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

@@ -13,6 +13,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/progress"
 	"polyphony/internal/notify"
 	"polyphony/internal/sso"
 	"polyphony/realtime"
@@ -92,13 +93,18 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	// Progress towards the award; the marking of assessed work is wired in when it exists.
+	awards, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, nil)
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
-		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier})
+		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Progress: awards})
 	if err != nil {
 		return err
 	}

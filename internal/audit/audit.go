@@ -59,6 +59,8 @@ const (
 	PeopleImported = "cohort.people-imported"
 	TrustAdded     = "trust.added"
 	EmailDismissed = "email.dismissed"
+	// AwardRulesChanged: a new version of a cohort's award rules.
+	AwardRulesChanged = "cohort.award-rules-changed"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -68,6 +70,7 @@ var Actions = []struct{ Name, Label string }{
 	{CohortAdded, "Cohort set up"}, {MemberAdded, "Added to a cohort"}, {MemberChanged, "Cohort role changed"},
 	{MemberRemoved, "Removed from a cohort"}, {PeopleImported, "People imported"}, {TrustAdded, "Trust added"},
 	{EmailDismissed, "Undelivered email dismissed"},
+	{AwardRulesChanged, "Award rules changed"},
 }
 
 // ActionLabel is the words for an action.
