@@ -59,11 +59,15 @@ func (s *Server) apiCohortProgress(c echo.Context) error {
 	return c.JSON(http.StatusOK, gridResponse{Grid: g, Names: names})
 }
 
-// apiTraineeProgress is one trainee's progress for the staff who may see it.
+// apiTraineeProgress is one trainee's progress for the staff who may see it; a trainee
+// reads their own at /api/v1/me/progress.
 func (s *Server) apiTraineeProgress(c echo.Context) error {
 	svc, err := s.progressService()
 	if err != nil {
 		return err
+	}
+	if currentUser(c).Role == accounts.RoleTrainee {
+		return failure.ErrNotFound
 	}
 	ctx := c.Request().Context()
 	v, err := s.cohortAccess(ctx, currentUser(c), c.Param("id"))
