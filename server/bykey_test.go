@@ -102,5 +102,11 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 		res, body := staff.do("GET", p, nil)
 		wantStatus(t, p, res, body, http.StatusOK)
 	}
+	// Progress towards the award: the trainee's own page, and the cohort's grid.
+	res, body = trainee.do("GET", "/progress", nil)
+	wantStatus(t, "progress", res, body, http.StatusOK)
+	facilitator := f.signInAs(t, f.byRole[accounts.RoleFacilitator].Email, f.byRole[accounts.RoleFacilitator].Password)
+	res, body = facilitator.do("GET", "/cohorts/"+cohort.ID+"/progress", nil)
+	wantStatus(t, "the cohort's progress", res, body, http.StatusOK)
 	log.Check(t, "one of the main requests")
 }
