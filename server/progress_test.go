@@ -6,11 +6,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"polyphony/courses"
 	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
+	"polyphony/internal/demo"
 )
 
 // TestProgressPages follows the demo cohort's progress from the registers to a trainee's page,
@@ -139,5 +141,43 @@ func TestProgressPages(t *testing.T) {
 	}
 	if r, _ := f.progress.Rules(ctx, co.ID); r.Version != 2 || len(r.Rules) != 1 || r.Rules[0].Days != 18 {
 		t.Errorf("rules after the form: %+v", r)
+	}
+}
+
+// TestDemoProgress seeds the demo's progress twice: Tara is on track, Pat at risk, and the
+// second run adds no mark.
+func TestDemoProgress(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	co := f.demoCohort(t)
+	for range 2 {
+		if err := demo.SeedProgress(ctx, f.accounts.Users, f.courses, f.journals, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	admin := courses.Viewer{UserID: f.userID(t, "admin@polyphony.example"), Role: accounts.RoleAdmin}
+	tara, err := f.progress.Trainee(ctx, admin, co.ID, f.userID(t, "trainee@polyphony.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tara.AtRisk {
+		t.Errorf("Tara is at risk: %+v", tara.Results)
+	}
+	if r, _ := tara.Result(progress.KindSupervision); r.Count < 2 {
+		t.Errorf("Tara's supervision: %+v", r)
+	}
+	if r, _ := tara.Result(progress.KindPractice); r.Count < 2 {
+		t.Errorf("Tara's practice: %+v", r)
+	}
+	pat, err := f.progress.Trainee(ctx, admin, co.ID, f.userID(t, "peer@polyphony.example"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := pat.Result(progress.KindDialogue); !pat.AtRisk || r.State != progress.AtRisk {
+		t.Errorf("Pat's dialogue: %+v", r)
+	}
+	hist, err := f.courses.AttendanceHistory(ctx, co.ID, "module-1-day-1", f.userID(t, "trainee@polyphony.example"))
+	if err != nil || len(hist) != 1 {
+		t.Errorf("the first day's marks for Tara after two runs: %d, %v", len(hist), err)
 	}
 }
