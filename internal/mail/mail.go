@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -51,6 +52,9 @@ const (
 	KindAssessmentOpen Kind = "assessment-open"
 	// KindMarksReleased says the marks of an assessment have been released.
 	KindMarksReleased Kind = "marks-released"
+	// KindAtRisk tells a facilitator, once a week, that trainees of their cohort are at risk
+	// of not meeting the award's rules. It is off until the person turns it on (OptIn).
+	KindAtRisk Kind = "at-risk"
 )
 
 // KindInfo describes a kind for the Your account page.
@@ -83,7 +87,14 @@ var kinds = []kindSpec{
 	{KindInfo{KindSessionTomorrow, "A dialogue session tomorrow", false}, need{room: true, when: true}},
 	{KindInfo{KindAssessmentOpen, "An assessment opens", false}, need{assessment: true}},
 	{KindInfo{KindMarksReleased, "My marks are released", false}, need{assessment: true}},
+	{KindInfo{KindAtRisk, "Each Monday, when trainees of my cohort are at risk (off until I turn it on)", false}, need{cohort: true}},
 }
+
+// optIn are the kinds a person gets only once they have turned them on.
+var optIn = []Kind{KindAtRisk}
+
+// OptIn reports whether k is off until the person turns it on.
+func (k Kind) OptIn() bool { return slices.Contains(optIn, k) }
 
 // Kinds lists every kind, in the order the Your account page shows them.
 func Kinds() []KindInfo {
