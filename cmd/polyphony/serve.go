@@ -86,15 +86,15 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		}
 		log.Info("people may sign in with their organisation account", "issuer", cfg.SSOIssuer, "domains", strings.Join(cfg.SSODomains, ","), "passwords-off", cfg.SSOPasswordsOff)
 	}
-	// The emails of what happens: after a request (a comment, a shared entry), or at a
-	// time (a session tomorrow, an assessment opening), by the job started below.
-	notifier, err := notify.New(ctx, a.db, a.mail, a.accounts.Users, a.courses, a.assessments,
-		notify.Config{PublicURL: cfg.PublicURL.String(), Logger: log, Audience: a.journals.AudienceOf})
+	// Progress towards the award; the marking of assessed work is wired in when it exists.
+	awards, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, nil)
 	if err != nil {
 		return err
 	}
-	// Progress towards the award; the marking of assessed work is wired in when it exists.
-	awards, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, nil)
+	// The emails of what happens: after a request (a comment, a shared entry), or at a
+	// time (a session tomorrow, an assessment opening), by the job started below.
+	notifier, err := notify.New(ctx, a.db, a.mail, a.accounts.Users, a.courses, a.assessments,
+		notify.Config{PublicURL: cfg.PublicURL.String(), Logger: log, Audience: a.journals.AudienceOf, Progress: awards})
 	if err != nil {
 		return err
 	}

@@ -348,3 +348,20 @@ func countMonths(months []*MonthAttendance, recs []courses.AttendanceRecord) {
 		}
 	}
 }
+
+// AtRisk is the progress of each trainee of the cohort who is at risk, in the order they
+// joined it, for the weekly email to its facilitators; it decides nothing about who reads
+// it, so it is for the platform's own jobs, not for a request.
+func (s *Service) AtRisk(ctx context.Context, cohortID string) ([]Progress, error) {
+	g, err := s.Cohort(ctx, courses.Viewer{UserID: "progress", Role: accounts.RoleAdmin}, cohortID)
+	if err != nil {
+		return nil, err
+	}
+	var out []Progress
+	for _, p := range g.Trainees {
+		if p.AtRisk {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
