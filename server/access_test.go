@@ -179,6 +179,19 @@ var expectedAccess = map[string]string{
 	"POST /admin/certificate":               "admin",
 	"GET /api/v1/certificate-settings":      "admin",
 	"PUT /api/v1/certificate-settings":      "admin",
+
+	// Progress towards the award: a trainee's own, the cohort's for its staff, and the rules.
+	"GET /progress":                             "signed-in",
+	"GET /api/v1/me/progress":                   "trainee",
+	"GET /cohorts/:id/progress":                 "cohort-progress",
+	"GET /cohorts/:id/progress.csv":             "cohort-progress",
+	"GET /cohorts/:id/progress/:trainee":        "cohort-progress",
+	"GET /api/v1/cohorts/:id/progress":          "cohort-progress",
+	"GET /api/v1/cohorts/:id/progress/:trainee": "cohort-progress",
+	"GET /cohorts/:id/award-rules":              "admin",
+	"POST /cohorts/:id/award-rules":             "admin",
+	"GET /api/v1/cohorts/:id/award-rules":       "cohort-member",
+	"PUT /api/v1/cohorts/:id/award-rules":       "admin",
 }
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that succeeds for
@@ -236,6 +249,8 @@ func TestAccessMatrix(t *testing.T) {
 			return cl.member || cl.role == accounts.RoleAdmin
 		case "cohort-manager":
 			return cl.role == accounts.RoleAdmin || cl.member && cl.role == accounts.RoleFacilitator
+		case "cohort-progress": // the domain shows a supervisor only their own trainees
+			return cl.role == accounts.RoleAdmin || cl.member && (cl.role == accounts.RoleFacilitator || cl.role == accounts.RoleSupervisor)
 		case "signed-url":
 			return false // no signature given here; TestAccessMatrix checks the signed ones apart
 		}
@@ -656,7 +671,8 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 	}
 	path := strings.NewReplacer(":id", id, "*", star, ":slug", "risk-and-governance", ":n", "1",
 		":occasion", w.occasion, ":token", "not-a-token", ":cohort", w.cohort, ":room", room, ":seq", w.turn,
-		":bank", w.bank, ":q", "1", ":audience", "supervisor", ":userId", w.staffMember, ":code", w.awardCode).Replace(pattern)
+		":bank", w.bank, ":q", "1", ":audience", "supervisor", ":userId", w.staffMember, ":code", w.awardCode,
+		":trainee", w.traineeID).Replace(pattern)
 	return path, !strings.Contains(path, ":") && (id != "" || !strings.Contains(pattern, ":id"))
 }
 
@@ -779,6 +795,19 @@ var successRequests = map[string]func(w *accessWorld) request{
 	"POST /cohorts/:id/members/:userId/remove": func(w *accessWorld) request {
 		w.enrolStaffMember()
 		return form()
+	},
+
+	"POST /cohorts/:id/award-rules": func(w *accessWorld) request {
+		r, err := w.f.progress.Rules(context.Background(), w.cohort)
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		return form("version", fmt.Sprint(r.Version), "include-supervision", "on", "supervision-hours", "12")
+	},
+	"PUT /api/v1/cohorts/:id/award-rules": func(w *accessWorld) request {
+		path := "/api/v1/cohorts/" + w.cohort + "/award-rules"
+		return request{body: map[string]any{"rules": []map[string]any{{"kind": "supervision", "hours": 12}}},
+			headers: map[string]string{"If-Match": w.etag(w.admin, path)}}
 	},
 
 	"PUT /api/v1/cohorts/:id/programme": func(w *accessWorld) request {

@@ -132,5 +132,10 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 	}
 	res, body = facilitator.do("PUT", "/api/v1/consent/requests/"+asked[0].ID, map[string]string{"decision": "agreed"})
 	wantStatus(t, "agree", res, body, http.StatusOK)
+	// Progress towards the award: the trainee's own page, and the cohort's grid.
+	res, body = trainee.do("GET", "/progress", nil)
+	wantStatus(t, "progress", res, body, http.StatusOK)
+	res, body = facilitator.do("GET", "/cohorts/"+cohort.ID+"/progress", nil)
+	wantStatus(t, "the cohort's progress", res, body, http.StatusOK)
 	log.Check(t, "one of the main requests")
 }

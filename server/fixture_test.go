@@ -20,6 +20,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/courses/award"
+	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/database"
@@ -51,6 +52,7 @@ type fixture struct {
 	notify      *notify.Notifier
 	consents    *consent.Store
 	awards      *award.Store
+	progress    *progress.Service
 	// mailpit is the mail server the emails reach, with withMailServer; nil otherwise.
 	mailpit *mailtest.Server
 	db      *database.DB
@@ -131,9 +133,12 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if f.awards, err = award.NewStore(ctx, db, award.Options{}); err != nil {
 		t.Fatal(err)
 	}
+	if f.progress, err = progress.New(ctx, db, store, f.journals, f.assessments, nil); err != nil {
+		t.Fatal(err)
+	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
 		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports,
-		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify, Awards: f.awards}
+		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify, Awards: f.awards, Progress: f.progress}
 	for _, o := range opts {
 		o(t, f, &deps)
 	}

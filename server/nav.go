@@ -27,6 +27,7 @@ var (
 	navPractice   = navItem{"practice", "/practice", "Practice"}
 	navSupervise  = navItem{"supervision", "/supervision", "Supervision"}
 	navAssess     = navItem{"assessments", "/assessments", "Assessments"}
+	navProgress   = navItem{"progress", "/progress", "Progress"}
 	navAdmin      = navItem{"admin", "/admin", "People and cohorts"}
 	navAccount    = navItem{"account", "/account", "Your account"}
 )
@@ -46,13 +47,15 @@ func menuFor(u *accounts.User) []navItem {
 	menu = append(menu, navCurriculum, navSchedule, navReading)
 	switch u.Role {
 	case accounts.RoleTrainee:
-		menu = append(menu, navJournal, navPractice, navSupervise, navAssess)
+		menu = append(menu, navJournal, navPractice, navSupervise, navAssess, navProgress)
+	case accounts.RoleFacilitator:
+		menu = append(menu, navProgress)
 	case accounts.RoleSupervisor:
-		menu = append(menu, navJournal, navSupervise, navPractice)
+		menu = append(menu, navJournal, navSupervise, navPractice, navProgress)
 	case accounts.RoleAssessor:
 		menu = append(menu, navJournal, navAssess)
 	case accounts.RoleAdmin:
-		menu = append(menu, navAssess, navAdmin)
+		menu = append(menu, navAssess, navProgress, navAdmin)
 	}
 	return append(menu, navAccount)
 }

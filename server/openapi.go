@@ -13,7 +13,8 @@ import (
 // openapi_journal.json the paths and schemas of journals, supervision and practice,
 // openapi_rooms.json those of the dialogue rooms (their websocket included),
 // openapi_consent.json those of consent and quoting, openapi_award.json those of the awards
-// and the verification of certificates. A test checks the merged document against the router.
+// and the verification of certificates, openapi_progress.json those of progress towards the
+// award. A test checks the merged document against the router.
 var (
 	//go:embed openapi.json
 	openAPIBase []byte
@@ -25,10 +26,12 @@ var (
 	openAPIConsent []byte
 	//go:embed openapi_award.json
 	openAPIAward []byte
+	//go:embed openapi_progress.json
+	openAPIProgress []byte
 )
 
 var openAPIDoc = func() []byte {
-	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms, openAPIConsent, openAPIAward)
+	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms, openAPIConsent, openAPIAward, openAPIProgress)
 	if err != nil {
 		panic(err) // both parts are compiled in; a test reads the merged document
 	}

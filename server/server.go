@@ -25,6 +25,7 @@ import (
 	"polyphony/content/media"
 	"polyphony/courses"
 	"polyphony/courses/award"
+	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/mail"
@@ -103,6 +104,8 @@ type Deps struct {
 	// Awards keeps the diploma's awards and answers the public verification of their
 	// certificates; nil serves no certificate routes.
 	Awards *award.Store
+	// Progress keeps the award rules and works out each trainee's progress; nil shows none.
+	Progress *progress.Service
 }
 
 // Server holds the echo instance and everything its handlers use.
@@ -388,6 +391,7 @@ func (s *Server) routes() {
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
 	s.awardRoutes()
+	s.progressRoutes()
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

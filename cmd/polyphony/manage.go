@@ -344,6 +344,9 @@ func cmdDemo(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			if err != nil {
 				return err
 			}
+			if err := demo.SeedProgress(ctx, a.accounts.Users, a.courses, a.journals, time.Now()); err != nil {
+				return err
+			}
 			fmt.Fprintf(env.stdout, "Demo trust %q and cohort %q are ready. Sign in as any of these (passwords are new each time this runs):\n", demo.TrustName, demo.CohortName)
 			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD\tNAME")

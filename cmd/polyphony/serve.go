@@ -14,6 +14,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/progress"
 	"polyphony/internal/notify"
 	"polyphony/internal/sso"
 	"polyphony/realtime"
@@ -86,10 +87,15 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		}
 		log.Info("people may sign in with their organisation account", "issuer", cfg.SSOIssuer, "domains", strings.Join(cfg.SSODomains, ","), "passwords-off", cfg.SSOPasswordsOff)
 	}
+	// Progress towards the award; the marking of assessed work is wired in when it exists.
+	rules, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, nil)
+	if err != nil {
+		return err
+	}
 	// The emails of what happens: after a request (a comment, a shared entry), or at a
 	// time (a session tomorrow, an assessment opening), by the job started below.
 	notifier, err := notify.New(ctx, a.db, a.mail, a.accounts.Users, a.courses, a.assessments,
-		notify.Config{PublicURL: cfg.PublicURL.String(), Logger: log, Audience: a.journals.AudienceOf})
+		notify.Config{PublicURL: cfg.PublicURL.String(), Logger: log, Audience: a.journals.AudienceOf, Progress: rules})
 	if err != nil {
 		return err
 	}
@@ -108,7 +114,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
 		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Consent: consents,
-		Awards: a.awards})
+		Awards: a.awards, Progress: rules})
 	if err != nil {
 		return err
 	}

@@ -65,6 +65,8 @@ const (
 	// CertificateSettings is a change of the diploma certificate's title or awarding
 	// organisations.
 	CertificateSettings = "award.certificate-settings"
+	// AwardRulesChanged: a new version of a cohort's award rules.
+	AwardRulesChanged = "cohort.award-rules-changed"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -76,6 +78,7 @@ var Actions = []struct{ Name, Label string }{
 	{EmailDismissed, "Undelivered email dismissed"},
 	{ConsentDecided, "Consent to the use of words decided"},
 	{CertificateSettings, "Certificate settings changed"},
+	{AwardRulesChanged, "Award rules changed"},
 }
 
 // ActionLabel is the words for an action.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/mail"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -54,6 +55,9 @@ const (
 	// KindConsentAsked asks a person to agree to someone using their words from a dialogue
 	// room (in work for assessment, or quoted in a journal entry).
 	KindConsentAsked Kind = "consent-asked"
+	// KindAtRisk tells a facilitator, once a week, that trainees of their cohort are at risk
+	// of not meeting the award's rules. It is off until the person turns it on (OptIn).
+	KindAtRisk Kind = "at-risk"
 )
 
 // KindInfo describes a kind for the Your account page.
@@ -87,7 +91,14 @@ var kinds = []kindSpec{
 	{KindInfo{KindAssessmentOpen, "An assessment opens", false}, need{assessment: true}},
 	{KindInfo{KindMarksReleased, "My marks are released", false}, need{assessment: true}},
 	{KindInfo{KindConsentAsked, "Someone asks to use my words from a dialogue room", false}, need{person: true}},
+	{KindInfo{KindAtRisk, "Each Monday, when trainees of my cohort are at risk (off until I turn it on)", false}, need{cohort: true}},
 }
+
+// optIn are the kinds a person gets only once they have turned them on.
+var optIn = []Kind{KindAtRisk}
+
+// OptIn reports whether k is off until the person turns it on.
+func (k Kind) OptIn() bool { return slices.Contains(optIn, k) }
 
 // Kinds lists every kind, in the order the Your account page shows them.
 func Kinds() []KindInfo {

@@ -81,8 +81,10 @@ type idList struct {
 
 // prefsDoc is one person's email preferences, under their user id.
 type prefsDoc struct {
-	ID        string    `bson:"_id"`
-	Off       []Kind    `bson:"off"`
+	ID  string `bson:"_id"`
+	Off []Kind `bson:"off"`
+	// On are the kinds off until chosen that the person turned on.
+	On        []Kind    `bson:"on,omitempty"`
 	UpdatedAt time.Time `bson:"updatedAt"`
 }
 

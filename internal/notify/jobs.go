@@ -196,4 +196,9 @@ func (n *Notifier) Tend(ctx context.Context) {
 	} else if k > 0 {
 		n.log.Info("emails of dialogue sessions tomorrow queued", "emails", k)
 	}
+	if k, err := n.AtRiskWeekly(ctx, now); err != nil && ctx.Err() == nil {
+		n.log.Warn("weekly emails of trainees at risk", "err", err, "sent", k)
+	} else if k > 0 {
+		n.log.Info("weekly emails of trainees at risk queued", "emails", k)
+	}
 }

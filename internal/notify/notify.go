@@ -22,6 +22,7 @@ import (
 
 	"polyphony/assessment"
 	"polyphony/courses"
+	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
 	"polyphony/internal/failure"
@@ -43,6 +44,9 @@ type Config struct {
 	// journals' own rule (courses.Journals.AudienceOf), so that nobody is told of an entry
 	// they cannot open. Required.
 	Audience func(ctx context.Context, traineeID string, a courses.Audience) ([]string, error)
+	// Progress works out who is at risk for the weekly email to facilitators; nil sends
+	// none.
+	Progress *progress.Service
 }
 
 // Notifier queues the emails of events.
