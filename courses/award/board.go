@@ -148,7 +148,7 @@ type idList struct {
 	IDs []string `bson:"ids"`
 }
 
-func cohortBoards(cohortID string) string { return "cohort:" + cohortID }
+func cohortBoards(cohortID string) string  { return "cohort:" + cohortID }
 func boardDecisions(boardID string) string { return "board:" + boardID }
 
 // reader is who the boards read progress as: the domain has decided already that the person
