@@ -16,6 +16,7 @@ import (
 	"polyphony/internal/database"
 	"polyphony/internal/dbtest"
 	"polyphony/internal/failure"
+	"polyphony/internal/pdftest"
 )
 
 // boardWorld is a cohort whose programme is over, with two trainees and the rule that a
@@ -282,4 +283,74 @@ func TestBoardRequestsReadByIDOnly(t *testing.T) {
 	_, err = w.boards.Revoke(ctx, w.admin, d.AwardID, "reason")
 	must("revoke", err)
 	log.Check(t, "an exam board request")
+}
+
+// TestBoardRecordExports writes a board's record as CSV, guarded against formulas, and as
+// the PDF of the minutes, read back with pdftotext; and a trainee's training record.
+func TestBoardRecordExports(t *testing.T) {
+	ctx := context.Background()
+	w := newBoardWorld(t, dbtest.New(t))
+	bd, err := w.boards.Open(ctx, w.admin, w.cohort.ID, time.Date(2027, 7, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.boards.Decide(ctx, w.admin, bd.ID, award.DecisionInput{UserID: w.ada, Outcome: award.Awarded}); err != nil {
+		t.Fatal(err)
+	}
+	for _, in := range []award.DecisionInput{
+		{UserID: w.ben, Outcome: award.NotAwarded, Reason: "@SUM(A1) absent"},
+		{UserID: w.ben, Outcome: award.Deferred, Reason: "Illness", Outstanding: "+1 residential day", Until: time.Date(2027, 9, 30, 0, 0, 0, 0, time.UTC)},
+	} {
+		if _, err := w.boards.Decide(ctx, w.admin, bd.ID, in); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := w.view(bd.ID)
+	var b strings.Builder
+	if err := w.boards.WriteBoardCSV(ctx, &b, v); err != nil {
+		t.Fatal(err)
+	}
+	csv := b.String()
+	for _, want := range []string{"Ada Lovelace,yes,Awarded,yes,", "'=Ben Jonson,no,Not awarded,no,'@SUM(A1) absent", "'=Ben Jonson,no,Deferred,yes,Illness,'+1 residential day,2027-09-30", ",1,", "Residential attendance: met (1 day present of the 1 needed"} {
+		if !strings.Contains(csv, want) {
+			t.Errorf("the CSV lacks %q:\n%s", want, csv)
+		}
+	}
+	if strings.Contains(csv, ",=Ben") || strings.Contains(csv, ",@SUM") || strings.Contains(csv, ",+1") {
+		t.Errorf("a cell of the CSV starts like a formula:\n%s", csv)
+	}
+	pdf, err := w.boards.BoardMinutes(ctx, v, "Cohort North")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Join(strings.Fields(pdftest.Text(t, pdf)), " ")
+	for _, want := range []string{"Exam board: Cohort North", "Sat on 1 July 2027 under version 1 of the cohort's award rules",
+		"2 trainees: 1 awarded, 1 deferred, 0 not awarded, 0 without a decision", "Ada Lovelace", "Decision: Awarded",
+		"Decision: Deferred", "Reason: Illness", "Outstanding: +1 residential day, by 30 September 2027", "Superseded:",
+		"Not awarded on", "Residential attendance: met", "valid"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the minutes lack %q:\n%s", want, text)
+		}
+	}
+
+	p, err := w.svc.Trainee(ctx, w.admin, w.cohort.ID, w.ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mine, err := w.awards.ForUser(ctx, w.ada)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := award.TrainingRecord("Ada Lovelace", "Cohort North", p, mine)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text = strings.Join(strings.Fields(pdftest.Text(t, rec)), " ")
+	first := w.prog.Occasions()[0]
+	for _, want := range []string{"Training record", "Trainee: Ada Lovelace", "Cohort: Cohort North", "Residential attendance",
+		"Standing: met — 1 day present of the 1 needed", first.Title, "present — counts", "Awards", mine[0].Code} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the training record lacks %q:\n%s", want, text)
+		}
+	}
 }
