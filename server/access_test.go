@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"polyphony/courses"
 	"polyphony/courses/award"
 	"polyphony/internal/accounts"
 	"polyphony/internal/mail"
@@ -192,6 +193,25 @@ var expectedAccess = map[string]string{
 	"POST /cohorts/:id/award-rules":             "admin",
 	"GET /api/v1/cohorts/:id/award-rules":       "cohort-member",
 	"PUT /api/v1/cohorts/:id/award-rules":       "admin",
+
+	// The exam boards and their records are administrators' (the domain refuses everyone
+	// else); revoking an award too. A trainee downloads their own training record.
+	"GET /cohorts/:id/boards":            "admin",
+	"POST /cohorts/:id/boards":           "admin",
+	"GET /boards/:id":                    "admin",
+	"POST /boards/:id/decisions":         "admin",
+	"GET /boards/:id/record.csv":         "admin",
+	"GET /boards/:id/minutes.pdf":        "admin",
+	"POST /awards/:id/revoke":            "admin",
+	"GET /api/v1/cohorts/:id/boards":     "admin",
+	"POST /api/v1/cohorts/:id/boards":    "admin",
+	"GET /api/v1/boards/:id":             "admin",
+	"POST /api/v1/boards/:id/decisions":  "admin",
+	"GET /api/v1/boards/:id/record.csv":  "admin",
+	"GET /api/v1/boards/:id/minutes.pdf": "admin",
+	"POST /api/v1/awards/:id/revoke":     "admin",
+	"GET /account/training-record.pdf":   "trainee",
+	"GET /api/v1/me/training-record":     "trainee",
 }
 
 // TestAccessMatrix sends every route, as every kind of caller, a request that succeeds for
@@ -443,6 +463,18 @@ type accessWorld struct {
 
 	// award is the demo trainee's award, and awardCode its verification code.
 	award, awardCode string
+	// revocable and revocableAPI are awards for the revocation routes, one each.
+	revocable, revocableAPI string
+}
+
+// freshBoard opens an exam board for the demo cohort under its rules as they are now (the
+// matrix changes them, and a board opened before decides nothing more).
+func (w *accessWorld) freshBoard() string {
+	b, err := w.f.boards.Open(context.Background(), courses.Viewer{UserID: "matrix-admin", Role: accounts.RoleAdmin}, w.cohort, time.Now())
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return b.ID
 }
 
 // refusedEmails queues n emails to an address the access matrix's mail server refuses and
@@ -581,6 +613,13 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 		t.Fatal(err)
 	}
 	w.award, w.awardCode = a.ID, a.Code
+	for _, r := range []*string{&w.revocable, &w.revocableAPI} {
+		a, err := f.awards.Issue(ctx, award.Decision{UserID: w.traineeID, CohortID: w.cohort, BoardID: "matrix-board-" + randomWord(), DecidedBy: "matrix", AccountName: "Trainee"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		*r = a.ID
+	}
 	return w
 }
 
@@ -653,6 +692,11 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/consent/requests/:id", w.consentRequest},
 		{"/account/certificate/:id", w.award},
 		{"/api/v1/me/awards/:id", w.award},
+		{"/awards/:id", w.revocable},
+		{"/api/v1/awards/:id", w.revocableAPI},
+	}
+	if strings.HasPrefix(pattern, "/boards/:id") || strings.HasPrefix(pattern, "/api/v1/boards/:id") {
+		ids = append([]struct{ prefix, id string }{{pattern, w.freshBoard()}}, ids...)
 	}
 	id := ""
 	for _, p := range ids {
@@ -796,6 +840,17 @@ var successRequests = map[string]func(w *accessWorld) request{
 		w.enrolStaffMember()
 		return form()
 	},
+
+	"POST /cohorts/:id/boards":        func(w *accessWorld) request { return form("date", "2027-07-01") },
+	"POST /api/v1/cohorts/:id/boards": func(w *accessWorld) request { return jsonBody(map[string]string{"date": "2027-07-01"}) },
+	"POST /boards/:id/decisions": func(w *accessWorld) request {
+		return form("userId", w.traineeID, "outcome", "not awarded", "reason", "Matrix")
+	},
+	"POST /api/v1/boards/:id/decisions": func(w *accessWorld) request {
+		return jsonBody(map[string]string{"userId": w.traineeID, "outcome": "not awarded", "reason": "Matrix"})
+	},
+	"POST /awards/:id/revoke":        func(w *accessWorld) request { return form("reason", "Matrix") },
+	"POST /api/v1/awards/:id/revoke": func(w *accessWorld) request { return jsonBody(map[string]string{"reason": "Matrix"}) },
 
 	"POST /cohorts/:id/award-rules": func(w *accessWorld) request {
 		r, err := w.f.progress.Rules(context.Background(), w.cohort)

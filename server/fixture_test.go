@@ -53,6 +53,7 @@ type fixture struct {
 	consents    *consent.Store
 	awards      *award.Store
 	progress    *progress.Service
+	boards      *award.Boards
 	// mailpit is the mail server the emails reach, with withMailServer; nil otherwise.
 	mailpit *mailtest.Server
 	db      *database.DB
@@ -136,9 +137,12 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if f.progress, err = progress.New(ctx, db, store, f.journals, f.assessments, nil); err != nil {
 		t.Fatal(err)
 	}
+	if f.boards, err = award.NewBoards(ctx, db, f.awards, f.progress, award.BoardOptions{Names: server.AccountNames(acc)}); err != nil {
+		t.Fatal(err)
+	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
 		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports,
-		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify, Awards: f.awards, Progress: f.progress}
+		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify, Awards: f.awards, Progress: f.progress, Boards: f.boards}
 	for _, o := range opts {
 		o(t, f, &deps)
 	}

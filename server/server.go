@@ -104,6 +104,8 @@ type Deps struct {
 	// Awards keeps the diploma's awards and answers the public verification of their
 	// certificates; nil serves no certificate routes.
 	Awards *award.Store
+	// Boards keeps the exam boards, which decide the awards; nil serves no board routes.
+	Boards *award.Boards
 	// Progress keeps the award rules and works out each trainee's progress; nil shows none.
 	Progress *progress.Service
 }
@@ -391,6 +393,7 @@ func (s *Server) routes() {
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
 	s.awardRoutes()
+	s.boardRoutes()
 	s.progressRoutes()
 }
 

@@ -14,6 +14,7 @@ import (
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
+	"polyphony/courses/award"
 	"polyphony/courses/progress"
 	"polyphony/internal/notify"
 	"polyphony/internal/sso"
@@ -107,6 +108,11 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	// The exam boards, which decide the awards from the trainees' progress.
+	boards, err := award.NewBoards(ctx, a.db, a.awards, rules, award.BoardOptions{Names: server.AccountNames(a.accounts)})
+	if err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
@@ -114,7 +120,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
 		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Consent: consents,
-		Awards: a.awards, Progress: rules})
+		Awards: a.awards, Progress: rules, Boards: boards})
 	if err != nil {
 		return err
 	}

@@ -67,6 +67,12 @@ const (
 	CertificateSettings = "award.certificate-settings"
 	// AwardRulesChanged: a new version of a cohort's award rules.
 	AwardRulesChanged = "cohort.award-rules-changed"
+	// BoardOpened is an exam board opened for a cohort; its subject is the cohort.
+	BoardOpened = "award.board-opened"
+	// BoardDecided is an exam board's decision for a trainee; its subject is the trainee.
+	BoardDecided = "award.board-decided"
+	// AwardRevoked is an award of the diploma revoked; its subject is the holder.
+	AwardRevoked = "award.revoked"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -79,6 +85,9 @@ var Actions = []struct{ Name, Label string }{
 	{ConsentDecided, "Consent to the use of words decided"},
 	{CertificateSettings, "Certificate settings changed"},
 	{AwardRulesChanged, "Award rules changed"},
+	{BoardOpened, "Exam board opened"},
+	{BoardDecided, "Exam board decision"},
+	{AwardRevoked, "Award revoked"},
 }
 
 // ActionLabel is the words for an action.
