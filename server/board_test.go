@@ -71,7 +71,7 @@ func TestBoardPages(t *testing.T) {
 
 	decide := func(v url.Values) (*http.Response, []byte) { return admin.do("POST", boardPath+"/decisions", v) }
 	res, raw = decide(url.Values{"userId": {pat}, "outcome": {"awarded"}})
-	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), `href="#outcome-`+pat+`"`) || !strings.Contains(string(raw), "Not every rule is met") {
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(string(raw), `href="#outcome-`+pat+`-deferred"`) || !strings.Contains(string(raw), "Not every rule is met") {
 		t.Errorf("award Pat: %d %.600s", res.StatusCode, raw)
 	}
 	res, raw = decide(url.Values{"userId": {pat}, "outcome": {"deferred"}, "reason": {"Illness"}, "until": {"soon"}})

@@ -221,8 +221,10 @@ func (s *Server) decideForm(c echo.Context) error {
 			return c.Redirect(http.StatusSeeOther, "/boards/"+d.BoardID+"?done="+url.QueryEscape(done)+"#trainee-"+d.UserID)
 		}
 	}
-	ids := map[string]string{"": "outcome-" + user, "userId": "outcome-" + user}
-	for _, f := range []string{"outcome", "reason", "outstanding", "until"} {
+	// An outcome's problem points at the radio every trainee's form has.
+	outcome := "outcome-" + user + "-deferred"
+	ids := map[string]string{"": outcome, "userId": outcome, "outcome": outcome}
+	for _, f := range []string{"reason", "outstanding", "until"} {
 		ids[f] = f + "-" + user
 	}
 	errs, err := formErrors(err, ids)
