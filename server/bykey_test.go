@@ -137,5 +137,19 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 	wantStatus(t, "progress", res, body, http.StatusOK)
 	res, body = facilitator.do("GET", "/cohorts/"+cohort.ID+"/progress", nil)
 	wantStatus(t, "the cohort's progress", res, body, http.StatusOK)
+	// The exam board: opening one, its pages and exports, a decision, and the training record.
+	admin := f.signedIn(t, accounts.RoleAdmin)
+	res, body = admin.do("POST", "/api/v1/cohorts/"+cohort.ID+"/boards", map[string]string{"date": "2027-07-01"})
+	board := decode[struct {
+		ID string `json:"id"`
+	}](t, res, body, http.StatusCreated).ID
+	res, body = admin.do("POST", "/api/v1/boards/"+board+"/decisions", map[string]string{"userId": f.userID(t, f.byRole[accounts.RoleTrainee].Email), "outcome": "not awarded", "reason": "Not yet"})
+	wantStatus(t, "a board's decision", res, body, http.StatusCreated)
+	for _, p := range []string{"/cohorts/" + cohort.ID + "/boards", "/boards/" + board, "/api/v1/boards/" + board, "/boards/" + board + "/record.csv", "/boards/" + board + "/minutes.pdf"} {
+		res, body := admin.do("GET", p, nil)
+		wantStatus(t, p, res, body, http.StatusOK)
+	}
+	res, body = trainee.do("GET", "/account/training-record.pdf", nil)
+	wantStatus(t, "the training record", res, body, http.StatusOK)
 	log.Check(t, "one of the main requests")
 }
