@@ -32,6 +32,7 @@ func TestBrowserProgress(t *testing.T) {
 	if !tara.Exists(`#evidence-residential a[href="/schedule#occasion-module-1-day-1"]`) {
 		t.Error("the residential days' evidence does not link to the schedule")
 	}
+	wantText(t, tara, "#next-steps", "Residential attendance: Attend Module 3, day 1")
 	checkPage(t, tara, "progress-trainee")
 	fitsPhone(t, tara, f.ts.URL, phonePage{"/progress", "progress-trainee-phone"})
 

@@ -120,6 +120,23 @@ type progressPageData struct {
 	NoCohort bool
 	Eligible bool
 	AtRisk   bool
+	// Next is what to do next for each rule not decided yet, soonest first.
+	Next []progress.Result
+}
+
+// nextSteps lists the results with a next step, those with a date soonest first.
+func nextSteps(p progress.Progress) []progress.Result {
+	var out []progress.Result
+	for _, r := range p.Results {
+		if r.Next != "" {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].NextBy, out[j].NextBy
+		return !a.IsZero() && (b.IsZero() || a.Before(b))
+	})
+	return out
 }
 
 // resultViews are the results as the person reads them, in the cohort as v.
@@ -183,7 +200,7 @@ func (s *Server) progressPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, "progress", pageData{Title: "Your progress", Nav: "progress", Data: progressPageData{
-		View: v, Name: u.Name, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk,
+		View: v, Name: u.Name, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk, Next: nextSteps(p),
 	}})
 }
 
@@ -211,7 +228,7 @@ func (s *Server) traineeProgressPage(c echo.Context) error {
 		name = t.Name
 	}
 	return s.render(c, "progress", pageData{Title: "Progress: " + name, Nav: "progress", Data: progressPageData{
-		View: v, Name: name, Staff: true, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk,
+		View: v, Name: name, Staff: true, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk, Next: nextSteps(p),
 	}})
 }
 
