@@ -28,12 +28,15 @@ func TestAccountEmailChoices(t *testing.T) {
 	}
 	for _, k := range mail.Kinds() {
 		box := `id="email-` + string(k.Kind) + `" name="on" type="checkbox" value="` + string(k.Kind) + `" checked>`
+		if k.Kind.OptIn() { // off until the person turns it on
+			box = `id="email-` + string(k.Kind) + `" name="on" type="checkbox" value="` + string(k.Kind) + `">`
+		}
 		if k.Always {
 			if strings.Contains(page, `id="email-`+string(k.Kind)+`"`) || !strings.Contains(page, "<li>"+k.Label+"</li>") {
 				t.Errorf("%s is always sent: want it listed, with no box", k.Kind)
 			}
 		} else if !strings.Contains(page, box) || !strings.Contains(page, k.Label) {
-			t.Errorf("no ticked box for %s", k.Kind)
+			t.Errorf("no box for %s, ticked unless it is off until chosen", k.Kind)
 		}
 	}
 	if !strings.Contains(page, "kept in the server's log") {

@@ -46,10 +46,13 @@ func (s *Server) progressService() (*progress.Service, error) {
 }
 
 // resultView is one rule's result as a page shows it, to the trainee or to staff (whose
-// links to the evidence lead to the registers and results).
+// links to the evidence lead to the registers and results, as far as they may open them).
 type resultView struct {
 	progress.Result
 	Staff bool
+	// Registers says the reader opens the cohort's registers (its facilitators and the
+	// administrators); Results, the tests' results (administrators and assessors).
+	Registers, Results bool
 }
 
 // Class is the tag's colour for the state; the state is always written beside it too.
@@ -89,12 +92,19 @@ func (r resultView) Counted() string {
 
 func number(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
-// Link is where the reader opens a piece of evidence.
+// Link is where the reader opens a piece of evidence; empty when there is no page they may
+// open for it.
 func (r resultView) Link(e progress.Evidence) string {
-	if r.Staff {
-		return e.StaffPath
+	if !r.Staff {
+		return e.Path
 	}
-	return e.Path
+	switch {
+	case strings.Contains(e.StaffPath, "/register/") && !r.Registers:
+		return ""
+	case strings.HasPrefix(e.StaffPath, "/assessments/") && !r.Results:
+		return ""
+	}
+	return e.StaffPath
 }
 
 type progressPageData struct {
@@ -110,12 +120,31 @@ type progressPageData struct {
 	NoCohort bool
 	Eligible bool
 	AtRisk   bool
+	// Next is what to do next for each rule not decided yet, soonest first.
+	Next []progress.Result
 }
 
-func resultViews(p progress.Progress, staff bool) []resultView {
+// nextSteps lists the results with a next step, those with a date soonest first.
+func nextSteps(p progress.Progress) []progress.Result {
+	var out []progress.Result
+	for _, r := range p.Results {
+		if r.Next != "" {
+			out = append(out, r)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].NextBy, out[j].NextBy
+		return !a.IsZero() && (b.IsZero() || a.Before(b))
+	})
+	return out
+}
+
+// resultViews are the results as the person reads them, in the cohort as v.
+func resultViews(p progress.Progress, u *accounts.User, v cohortView) []resultView {
 	out := make([]resultView, len(p.Results))
 	for i, r := range p.Results {
-		out[i] = resultView{Result: r, Staff: staff}
+		out[i] = resultView{Result: r, Staff: u.ID != p.TraineeID, Registers: v.CanManage(u),
+			Results: u.Role == accounts.RoleAdmin || u.Role == accounts.RoleAssessor}
 	}
 	return out
 }
@@ -171,7 +200,7 @@ func (s *Server) progressPage(c echo.Context) error {
 		return err
 	}
 	return s.render(c, "progress", pageData{Title: "Your progress", Nav: "progress", Data: progressPageData{
-		View: v, Name: u.Name, Results: resultViews(p, false), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk,
+		View: v, Name: u.Name, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk, Next: nextSteps(p),
 	}})
 }
 
@@ -199,7 +228,7 @@ func (s *Server) traineeProgressPage(c echo.Context) error {
 		name = t.Name
 	}
 	return s.render(c, "progress", pageData{Title: "Progress: " + name, Nav: "progress", Data: progressPageData{
-		View: v, Name: name, Staff: true, Results: resultViews(p, true), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk,
+		View: v, Name: name, Staff: true, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk, Next: nextSteps(p),
 	}})
 }
 
@@ -308,7 +337,7 @@ func (s *Server) cohortProgressPage(c echo.Context) error {
 		d.Titles = append(d.Titles, r.Kind.Title())
 	}
 	for _, p := range arrange(g, names, by, atRisk) {
-		d.Rows = append(d.Rows, gridRow{ID: p.TraineeID, Name: names[p.TraineeID], Met: p.Met, AtRisk: p.AtRisk, Results: resultViews(p, true)})
+		d.Rows = append(d.Rows, gridRow{ID: p.TraineeID, Name: names[p.TraineeID], Met: p.Met, AtRisk: p.AtRisk, Results: resultViews(p, currentUser(c), v)})
 	}
 	d.Chart, d.Months = attendanceChart(g.Attendance)
 	return s.render(c, "progress_cohort", pageData{Title: "Progress: " + v.Cohort.Name, Nav: "progress", Notice: c.QueryParam("done"), Data: d})

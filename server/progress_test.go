@@ -124,6 +124,12 @@ func TestProgressPages(t *testing.T) {
 		t.Errorf("Pat's page for staff: %d %.3000s", res.StatusCode, body)
 	}
 
+	// The supervisor reads the same page, without links to registers they cannot open.
+	res, body = pageGet(supervisor, grid+"/"+pat)
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, "The last two sessions were both missed.") || strings.Contains(body, "/register/") {
+		t.Errorf("Pat's page for the supervisor: %d %.3000s", res.StatusCode, body)
+	}
+
 	// The rules' form: a word for a number is refused naming the field; a number is saved.
 	form := url.Values{"version": {"1"}, "include-residential": {"on"}, "residential-days": {"many"}}
 	res, raw = admin.do("POST", "/cohorts/"+co.ID+"/award-rules", form)
