@@ -86,6 +86,8 @@ func TestBoardPages(t *testing.T) {
 	if got := redirectedTo(t, res, string(raw)); got != boardPath {
 		t.Errorf("awarded, then to %s", got)
 	}
+	res, raw = decide(url.Values{"userId": {pat}, "outcome": {"not awarded"}, "reason": {"Absent throughout"}})
+	redirectedTo(t, res, string(raw))
 	res, raw = decide(url.Values{"userId": {pat}, "outcome": {"deferred"}, "reason": {"Illness, agreed"}, "outstanding": {"A residential day"}, "until": {"2027-09-30"}})
 	redirectedTo(t, res, string(raw))
 
@@ -93,6 +95,9 @@ func TestBoardPages(t *testing.T) {
 	if !strings.Contains(body, `id="decision-`+tara+`">Awarded`) || !strings.Contains(body, `id="decision-`+pat+`">Deferred`) ||
 		!strings.Contains(body, "A residential day, by 30 September 2027") || strings.Contains(body, `id="decide-`+tara+`"`) || !strings.Contains(body, `id="revoke-`+tara+`"`) {
 		t.Fatalf("the board after deciding: %.4000s", body)
+	}
+	if !strings.Contains(body, `id="history-`+pat+`"`) || !strings.Contains(body, "Not awarded: Absent throughout") || !strings.Contains(body, "Earlier decisions on this board (1)") {
+		t.Errorf("the board does not show Pat's superseded decision: %.6000s", body)
 	}
 
 	res, raw = admin.send("GET", boardPath+"/record.csv", nil, nil)
@@ -141,8 +146,8 @@ func TestBoardPages(t *testing.T) {
 			t.Errorf("the revocation's entry %+v", e)
 		}
 	}
-	if seen[audit.BoardOpened] != 1 || seen[audit.BoardDecided] != 2 || seen[audit.AwardRevoked] != 1 {
-		t.Errorf("audit log %v, want the board opened, two decisions and the revocation", seen)
+	if seen[audit.BoardOpened] != 1 || seen[audit.BoardDecided] != 3 || seen[audit.AwardRevoked] != 1 {
+		t.Errorf("audit log %v, want the board opened, three decisions and the revocation", seen)
 	}
 
 	// The training record: the trainee's own, linked from their progress and account pages.
