@@ -35,6 +35,7 @@ var emailKinds = map[mail.Kind]string{
 	mail.KindAssessmentOpen:  "Assessment open",
 	mail.KindMarksReleased:   "Marks released",
 	mail.KindConsentAsked:    "Request to use someone's words",
+	mail.KindAtRisk:          "Weekly note of trainees at risk",
 }
 
 // failedEmail is one failure as the page and the API show it.
