@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"polyphony/assessment"
+	"polyphony/assessment/marking"
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
@@ -79,6 +80,9 @@ type Deps struct {
 	Transcripts *realtime.Transcripts
 	// Assessments keeps the question banks, the assessments and the trainees' attempts.
 	Assessments *assessment.Store
+	// Marking keeps the assessed work: rubrics, pieces, submissions, marks, moderation and
+	// release; nil serves none of it.
+	Marking *marking.Store
 	// Journals keeps reflective journals, their sharing and comments, and the supervision
 	// and practice logs.
 	Journals *courses.Journals
@@ -377,6 +381,8 @@ func (s *Server) routes() {
 	s.assessmentPageRoutes()
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
+	s.markingAPIRoutes()
+	s.markingPageRoutes()
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

@@ -58,6 +58,12 @@ const (
 	MemberRemoved  = "cohort.member-removed"
 	PeopleImported = "cohort.people-imported"
 	TrustAdded     = "trust.added"
+	// Assessed work: what administrators and assessors set up and decide (the marks
+	// themselves are on each submission's own trail).
+	PieceSetUp       = "marking.piece-set-up"
+	PieceEdited      = "marking.piece-edited"
+	ExtensionGranted = "marking.extension-granted"
+	ResultsReleased  = "marking.results-released"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -66,6 +72,8 @@ var Actions = []struct{ Name, Label string }{
 	{PersonEnabled, "Account enabled"}, {PersonInvited, "Invitation sent"}, {PersonErased, "Person's data erased"},
 	{CohortAdded, "Cohort set up"}, {MemberAdded, "Added to a cohort"}, {MemberChanged, "Cohort role changed"},
 	{MemberRemoved, "Removed from a cohort"}, {PeopleImported, "People imported"}, {TrustAdded, "Trust added"},
+	{PieceSetUp, "Assessed piece set up"}, {PieceEdited, "Assessed piece changed"},
+	{ExtensionGranted, "Extension granted"}, {ResultsReleased, "Results released"},
 }
 
 // ActionLabel is the words for an action.
