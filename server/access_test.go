@@ -210,6 +210,12 @@ func TestAccessMatrix(t *testing.T) {
 			return cl.member || cl.role == accounts.RoleAdmin
 		case "cohort-manager":
 			return cl.role == accounts.RoleAdmin || cl.member && cl.role == accounts.RoleFacilitator
+		case "cohort-assessor": // assessed work: administrators and the cohort's assessors
+			return cl.role == accounts.RoleAdmin || cl.member && cl.role == accounts.RoleAssessor
+		case "cohort-trainee":
+			return cl.member && cl.role == accounts.RoleTrainee
+		case "marker", "moderator": // the demo assessor, on the piece the matrix gives them in that part
+			return cl.member && cl.role == accounts.RoleAssessor
 		case "signed-url":
 			return false // no signature given here; TestAccessMatrix checks the signed ones apart
 		}
@@ -392,6 +398,9 @@ type accessWorld struct {
 	// staffMember is a supervisor whom the staffing routes add to the demo cohort, change
 	// and remove.
 	staffMember, staffEmail string
+
+	// marking is the assessed work (marking_access_test.go).
+	marking markingWorld
 }
 
 // invitation makes a person with no password yet and returns their invitation link's secret.
@@ -488,6 +497,8 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 	}
 	w.staffMember = staff.ID
 	w.turn = w.sayInRoom(t)
+	w.marking.entry = w.markingEntry(t)
+	w.buildMarking(t)
 	return w
 }
 
@@ -561,6 +572,9 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 			id = p.id
 			break
 		}
+	}
+	if strings.Contains(pattern, ":piece") {
+		pattern = w.fillMarking(pattern)
 	}
 	star := "app.css"
 	if strings.HasPrefix(pattern, "/media/") {

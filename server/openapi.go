@@ -11,7 +11,8 @@ import (
 
 // The API description is kept in parts: openapi.json holds the document and most routes,
 // openapi_journal.json the paths and schemas of journals, supervision and practice,
-// openapi_rooms.json those of the dialogue rooms (their websocket included). A test checks
+// openapi_rooms.json those of the dialogue rooms (their websocket included),
+// openapi_marking.json those of assessed work. A test checks
 // the merged document against the router.
 var (
 	//go:embed openapi.json
@@ -20,10 +21,12 @@ var (
 	openAPIJournal []byte
 	//go:embed openapi_rooms.json
 	openAPIRooms []byte
+	//go:embed openapi_marking.json
+	openAPIMarking []byte
 )
 
 var openAPIDoc = func() []byte {
-	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms)
+	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms, openAPIMarking)
 	if err != nil {
 		panic(err) // both parts are compiled in; a test reads the merged document
 	}
