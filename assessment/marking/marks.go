@@ -370,6 +370,9 @@ func visibleMarks(a Actor, p Piece, sub Submission, marks []Mark) []Mark {
 	overseer := a.admin() || (a.cohortAssessor(p.CohortID) && !isMarker)
 	var out []Mark
 	for _, m := range marks {
+		if p.Anonymous {
+			m.ID, m.SubmissionID = "", Ref(p, sub) // the stored ids carry the trainee's
+		}
 		switch {
 		case m.MarkerID == a.UserID && mine:
 			out = append(out, m)

@@ -111,7 +111,7 @@ func (s *Store) settle(ctx context.Context, a Actor, ref string, res AgreedResul
 		}
 		if rec.release != nil {
 			rec.mod = &mod
-			return s.rerelease(ctx, rec, a, res.Reason)
+			return s.rerelease(ctx, rec)
 		}
 		return nil
 	}()

@@ -182,7 +182,7 @@ func (s *Store) CreatePiece(ctx context.Context, a Actor, cohortID string, in Pi
 
 // EditPiece changes a piece set up earlier; base is the version the change was based on, and
 // a save since is failure.ErrConflict. Once marking of any of its submissions has started,
-// its rubric and scheme stay as they are.
+// its rubric, scheme and anonymity stay as they are.
 func (s *Store) EditPiece(ctx context.Context, a Actor, pieceID string, base int, in PieceInput) (Piece, error) {
 	p, err := s.piece(ctx, pieceID)
 	if err != nil {
@@ -194,17 +194,20 @@ func (s *Store) EditPiece(ctx context.Context, a Actor, pieceID string, base int
 	if err := s.validatePiece(ctx, &in); err != nil {
 		return Piece{}, err
 	}
-	if in.RubricID != p.RubricID || in.RubricVersion != p.RubricVersion || in.Scheme != p.Scheme {
+	if in.RubricID != p.RubricID || in.RubricVersion != p.RubricVersion || in.Scheme != p.Scheme || in.Anonymous != p.Anonymous {
 		started, err := s.markingStarted(ctx, p.ID)
 		if err != nil {
 			return Piece{}, err
 		}
 		if started {
 			field := "rubricId"
-			if in.Scheme != p.Scheme {
+			switch {
+			case in.Scheme != p.Scheme:
 				field = "scheme"
+			case in.Anonymous != p.Anonymous:
+				field = "anonymous"
 			}
-			return Piece{}, failure.Problem(field, "Marking has started: the rubric and the marking scheme can no longer change")
+			return Piece{}, failure.Problem(field, "Marking has started: the rubric, the marking scheme and anonymity can no longer change")
 		}
 	}
 	next := p

@@ -176,7 +176,7 @@ func (s *Store) releaseOne(ctx context.Context, a Actor, p Piece, sub Submission
 
 // rerelease replaces the released result with the re-moderated one; the caller holds the
 // submission's lock.
-func (s *Store) rerelease(ctx context.Context, rec record, a Actor, reason string) error {
+func (s *Store) rerelease(ctx context.Context, rec record) error {
 	res, _ := rec.agreed()
 	tr := traineeResult(rec, res)
 	tr.ReleasedAt, tr.Revision = rec.release.Result.ReleasedAt, rec.release.Result.Revision+1

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"polyphony/assessment/marking"
+	"polyphony/internal/dbtest"
 	"polyphony/internal/failure"
 )
 
@@ -120,14 +121,16 @@ func TestRubricVersions(t *testing.T) {
 // both succeed and each shipped rubric is stored once, as version 1.
 func TestEnsureExamplesOnce(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
+	db := dbtest.New(t)
+	stores := []*fixture{newFixtureOn(t, db), newFixtureOn(t, db)}
+	f := stores[0]
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[i] = f.s.EnsureExamples(ctx)
+			errs[i] = stores[i%2].s.EnsureExamples(ctx)
 		}()
 	}
 	wg.Wait()

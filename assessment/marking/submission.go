@@ -266,6 +266,10 @@ func (s *Store) GrantExtension(ctx context.Context, a Actor, pieceID, traineeID 
 			before = sub.Extension.Until.UTC().Format(time.RFC3339)
 		}
 		sub.Extension = &Extension{Until: until.UTC(), Reason: reason, GrantedBy: a.UserID, GrantedAt: s.now().UTC()}
+		if sub.Active {
+			// An extension granted after the work came in decides whether it was late.
+			sub.Late = sub.SubmittedAt.After(sub.Deadline(p))
+		}
 		return nil
 	})
 	if err != nil {

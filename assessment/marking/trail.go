@@ -80,5 +80,16 @@ func (s *Store) Trail(ctx context.Context, a Actor, ref string) ([]TrailEntry, e
 	for seq := 1; seq <= h.Last+1; seq++ { // one past the head: an entry whose count was lost
 		ids = append(ids, trailID(sub.ID, seq))
 	}
-	return database.FindEachByID[TrailEntry](ctx, s.trail, ids)
+	entries, err := database.FindEachByID[TrailEntry](ctx, s.trail, ids)
+	if err != nil || !p.Anonymous || a.admin() {
+		return entries, err
+	}
+	// A moderator of an anonymous piece sees the candidate number where the trainee acted.
+	for i := range entries {
+		entries[i].ID = ""
+		if entries[i].ActorID == sub.TraineeID {
+			entries[i].ActorID = sub.CandidateNumber
+		}
+	}
+	return entries, nil
 }
