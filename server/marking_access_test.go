@@ -34,6 +34,14 @@ var markingAccess = map[string]string{
 	"POST /api/v1/pieces/:piece/submissions/:who/remoderation":      "moderator",
 	"GET /api/v1/pieces/:piece/submissions/:who/trail":              "cohort-assessor",
 	"POST /api/v1/pieces/:piece/release":                            "admin",
+	"GET /api/v1/pieces/:piece/submissions":                         "cohort-assessor",
+	"GET /api/v1/pieces/:piece/submissions/:who":                    "cohort-assessor", // its markers, moderators and administrators
+	"GET /api/v1/pieces/:piece/sample":                              "cohort-assessor",
+	"POST /api/v1/pieces/:piece/sample":                             "cohort-assessor",
+	"POST /api/v1/pieces/:piece/sample/confirm":                     "cohort-assessor",
+	"GET /api/v1/pieces/:piece/results.csv":                         "admin",
+	"GET /api/v1/pieces/:piece/agreement.csv":                       "admin",
+	"GET /api/v1/cohorts/:id/marking/agreement":                     "cohort-assessor",
 }
 
 func init() {
@@ -121,6 +129,9 @@ func (w *accessWorld) buildMarking(t *testing.T) {
 	if rep, err := st.Release(ctx, admin, d.ID, ""); err != nil || len(rep.Released) != 1 {
 		t.Fatalf("release D: %+v, %v", rep, err)
 	}
+	if _, err := st.DrawSample(ctx, admin, d.ID, 1); err != nil {
+		t.Fatal(err)
+	}
 	w.marking.a, w.marking.b, w.marking.c, w.marking.d = a.ID, b.ID, c.ID, d.ID
 }
 
@@ -139,7 +150,7 @@ func (w *accessWorld) fillMarking(pattern string) string {
 	switch {
 	case strings.Contains(pattern, "/marks/"), strings.HasSuffix(pattern, "/markers"):
 		piece = w.marking.b
-	case strings.HasSuffix(pattern, "/remoderation"):
+	case strings.HasSuffix(pattern, "/remoderation"), strings.Contains(pattern, "/sample"):
 		piece = w.marking.d
 	case strings.Contains(pattern, "/moderation"), strings.HasSuffix(pattern, "/trail"):
 		piece = w.marking.c
@@ -184,6 +195,9 @@ var markingRequests = map[string]func(w *accessWorld) request{
 	},
 	"POST /api/v1/pieces/:piece/submissions/:who/moderation": func(w *accessWorld) request {
 		return jsonBody(map[string]any{"total": 14, "outcome": "pass", "reason": "Read both and the account."})
+	},
+	"POST /api/v1/pieces/:piece/sample/confirm": func(w *accessWorld) request {
+		return jsonBody(map[string]any{"comment": "Read every one sampled."})
 	},
 	"POST /api/v1/pieces/:piece/submissions/:who/moderation/open": func(w *accessWorld) request {
 		return jsonBody(map[string]any{"reason": "Sampled for the board."})

@@ -382,6 +382,7 @@ func (s *Server) routes() {
 	s.journalAPIRoutes()
 	s.journalPageRoutes()
 	s.markingAPIRoutes()
+	s.markingReportRoutes()
 	s.markingPageRoutes()
 }
 
