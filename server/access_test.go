@@ -553,6 +553,7 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/users/:id/erase", w.erasedPerson},
 		{"/api/v1/users/:id", w.person},
 		{"/api/v1/cohorts/:id", w.cohort},
+		{"/marking/cohorts/:id", w.cohort},
 		{"/cohorts/:id", w.cohort},
 		{"/api/v1/assessments/:id", w.assessment},
 		{"/assessments/:id", w.assessment},

@@ -42,6 +42,24 @@ var markingAccess = map[string]string{
 	"GET /api/v1/pieces/:piece/results.csv":                         "admin",
 	"GET /api/v1/pieces/:piece/agreement.csv":                       "admin",
 	"GET /api/v1/cohorts/:id/marking/agreement":                     "cohort-assessor",
+
+	// The pages.
+	"GET /marking":                                            "signed-in",
+	"GET /marking/cohorts/:id/new":                            "cohort-assessor",
+	"POST /marking/cohorts/:id/pieces":                        "cohort-assessor",
+	"GET /marking/cohorts/:id/agreement":                      "cohort-assessor",
+	"GET /marking/pieces/:piece":                              "cohort-member",
+	"GET /marking/pieces/:piece/edit":                         "cohort-assessor",
+	"POST /marking/pieces/:piece":                             "cohort-assessor",
+	"POST /marking/pieces/:piece/submit":                      "cohort-trainee",
+	"POST /marking/pieces/:piece/withdraw":                    "cohort-trainee",
+	"POST /marking/pieces/:piece/allocation":                  "cohort-assessor",
+	"POST /marking/pieces/:piece/release":                     "admin",
+	"POST /marking/pieces/:piece/sample":                      "cohort-assessor",
+	"GET /marking/pieces/:piece/submissions/:who":             "cohort-assessor",
+	"POST /marking/pieces/:piece/submissions/:who":            "marker",
+	"POST /marking/pieces/:piece/submissions/:who/submit":     "marker",
+	"POST /marking/pieces/:piece/submissions/:who/moderation": "moderator",
 }
 
 func init() {
@@ -59,6 +77,7 @@ func init() {
 // demo assessor as moderator; D is released, for re-moderation.
 type markingWorld struct {
 	a, b, c, d string
+	e          string // like B, for the marking page's own submit
 	entry      string // submitted to the assessors, for submitting A again
 }
 
@@ -115,6 +134,12 @@ func (w *accessWorld) buildMarking(t *testing.T) {
 		t.Fatal(err)
 	}
 	mark(assessor, subB, 1, false)
+	e, subE := piece(marking.SchemeSingle)
+	if _, err := st.Allocate(ctx, admin, subE.ID, []string{assessorID}); err != nil {
+		t.Fatal(err)
+	}
+	mark(assessor, subE, 1, false)
+	w.marking.e = e.ID
 	c, subC := piece(marking.SchemeDoubleBlind)
 	if _, err := st.Allocate(ctx, admin, subC.ID, []string{others[0].UserID, others[1].UserID}); err != nil {
 		t.Fatal(err)
@@ -135,6 +160,16 @@ func (w *accessWorld) buildMarking(t *testing.T) {
 	w.marking.a, w.marking.b, w.marking.c, w.marking.d = a.ID, b.ID, c.ID, d.ID
 }
 
+// resubmitA submits piece A again as the trainee, when it is withdrawn, so that the next
+// withdrawal has something to withdraw.
+func (w *accessWorld) resubmitA() {
+	trainee := marking.Actor{UserID: w.traineeID, Role: accounts.RoleTrainee, CohortIDs: []string{w.cohort}}
+	items := marking.Items{Entries: []marking.EntryItem{{EntryID: w.entry, Version: 1, Title: "Matrix entry"}}}
+	if _, err := w.f.marking.Submit(context.Background(), trainee, w.marking.a, items); err != nil {
+		w.t.Fatal(err)
+	}
+}
+
 // markingEntry is a second entry of the trainee's, submitted to the assessors.
 func (w *accessWorld) markingEntry(t *testing.T) string {
 	t.Helper()
@@ -148,8 +183,12 @@ func (w *accessWorld) markingEntry(t *testing.T) string {
 func (w *accessWorld) fillMarking(pattern string) string {
 	piece := w.marking.a
 	switch {
+	case strings.HasPrefix(pattern, "/marking/pieces/:piece/submissions/:who") && !strings.HasSuffix(pattern, "/moderation"):
+		piece = w.marking.e
 	case strings.Contains(pattern, "/marks/"), strings.HasSuffix(pattern, "/markers"):
 		piece = w.marking.b
+	case pattern == "/marking/pieces/:piece/sample":
+		piece = w.marking.a // D's sample is confirmed by then, and stays
 	case strings.HasSuffix(pattern, "/remoderation"), strings.Contains(pattern, "/sample"):
 		piece = w.marking.d
 	case strings.Contains(pattern, "/moderation"), strings.HasSuffix(pattern, "/trail"):
@@ -159,7 +198,38 @@ func (w *accessWorld) fillMarking(pattern string) string {
 	return strings.NewReplacer(":piece", piece, ":who", w.traineeID, ":marker", assessorID).Replace(pattern)
 }
 
+// markForm is the marking page's form at the demo assessor's current version on piece E.
+func (w *accessWorld) markForm() request {
+	v := w.version(w.assessor, "/api/v1/pieces/"+w.marking.e+"/submissions/"+w.traineeID+"/marks/mine")
+	r, err := w.f.marking.LatestRubric(context.Background(), marking.SevenPrinciplesRubricID)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	kv := []string{"baseVersion", v, "feedback", "From the matrix."}
+	for _, cr := range r.Criteria {
+		kv = append(kv, "level-"+cr.ID, "pass")
+	}
+	return form(kv...)
+}
+
 var markingRequests = map[string]func(w *accessWorld) request{
+	"POST /marking/cohorts/:id/pieces": func(w *accessWorld) request {
+		return form("title", "Matrix "+randomWord(), "dueDate", "2030-03-02", "dueTime", "17:00", "rubric", "key-elements", "scheme", "single", "accepts", "entries", "tolerance", "2")
+	},
+	"POST /marking/pieces/:piece": func(w *accessWorld) request {
+		v := w.version(w.admin, "/api/v1/pieces/"+w.marking.a)
+		return form("baseVersion", v, "title", "Matrix A", "dueDate", "2030-03-02", "dueTime", "17:00", "rubric", "seven-principles", "scheme", "single", "accepts", "entries", "tolerance", "2")
+	},
+	"POST /marking/pieces/:piece/submit":   func(w *accessWorld) request { return form("entries", w.marking.entry) },
+	"POST /marking/pieces/:piece/withdraw": func(w *accessWorld) request { w.resubmitA(); return form() },
+	"POST /marking/pieces/:piece/allocation": func(w *accessWorld) request {
+		return form("assessors", w.f.userID(w.t, w.f.byRole[accounts.RoleAssessor].Email))
+	},
+	"POST /marking/pieces/:piece/submissions/:who":        func(w *accessWorld) request { return w.markForm() },
+	"POST /marking/pieces/:piece/submissions/:who/submit": func(w *accessWorld) request { return w.markForm() },
+	"POST /marking/pieces/:piece/submissions/:who/moderation": func(w *accessWorld) request {
+		return form("total", "15", "outcome", "pass", "reason", "Read both.")
+	},
 	"POST /api/v1/cohorts/:id/pieces": func(w *accessWorld) request {
 		return jsonBody(pieceInput("Matrix "+randomWord(), marking.KeyElementsRubricID, marking.SchemeSingle, true))
 	},

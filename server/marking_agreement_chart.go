@@ -2,8 +2,10 @@ package server
 
 import (
 	"strconv"
+	"strings"
 
 	"polyphony/assessment/agreement"
+	"polyphony/assessment/marking"
 )
 
 // agreementChart is the chart of the pairs of raters on a cohort's agreement page, drawn on
@@ -113,6 +115,24 @@ func pairChart(id string, rows []agreementChartRow) agreementChart {
 }
 
 func init() {
+	viewFuncs["submissionPath"] = submissionPath
+	viewFuncs["splitRef"] = func(ref string) []string {
+		piece, who, _ := strings.Cut(ref, "/")
+		return []string{piece, who}
+	}
+	viewFuncs["stateColour"] = func(st marking.State) string {
+		switch st {
+		case marking.Released:
+			return "green"
+		case marking.Agreed:
+			return "blue"
+		case marking.InModeration:
+			return "orange"
+		case marking.NotSubmitted:
+			return "grey"
+		}
+		return "white"
+	}
 	viewFuncs["agreementPercent"] = func(p *float64) string {
 		if p == nil {
 			return "no value"
@@ -166,12 +186,10 @@ type agreementTranscriptLine struct {
 	KappaBand    string
 }
 
-// agreementPageData is the cohort's agreement page: the pairs as a table and a chart, then
-// each double-rated transcript.
+// agreementPageData is the cohort's agreement page: for each scale, the pairs as a table and
+// a chart, then each double-rated transcript.
 type agreementPageData struct {
-	CohortID    string
-	CohortName  string
-	Pairs       []agreementPairLine
-	Chart       agreementChart
-	Transcripts []agreementTranscriptLine
+	CohortID   string
+	CohortName string
+	Scales     []agreementScaleView
 }
