@@ -15,8 +15,8 @@ import (
 
 func queueList(markerID string) string { return "queue:" + markerID }
 
-// markingStarted reports whether marking has started on any submission of the piece.
-func (s *Store) markingStarted(ctx context.Context, pieceID string) (bool, error) {
+// pieceMarkingStarted reports whether marking has started on any submission of the piece.
+func (s *Store) pieceMarkingStarted(ctx context.Context, pieceID string) (bool, error) {
 	subs, err := s.submissionsOf(ctx, pieceID)
 	if err != nil {
 		return false, err

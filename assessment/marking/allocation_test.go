@@ -42,6 +42,8 @@ func TestAllocateRules(t *testing.T) {
 	wantField(t, "take off a marker who has begun", err, "markers")
 	_, err = f.s.Allocate(ctx, assessor, sub.ID, []string{"m1", "m4"})
 	must(t, "replace the marker who has not begun", err)
+	_, err = f.s.SaveDraft(ctx, marker3, sub.ID, 0, levels("pass", "pass"))
+	wantErr(t, "the marker taken off saves a draft", err, failure.ErrForbidden)
 	q, err := f.s.Queue(ctx, marker3, "m3")
 	must(t, "queue of the marker taken off", err)
 	if len(q) != 0 {

@@ -24,4 +24,11 @@
 //     "<submissionID>/trail";
 //   - marking_lists: list documents: "rubrics", "rubric:<id>" (versions), "pieces:<cohortID>",
 //     "submissions:<pieceID>", "queue:<markerID>".
+//
+// Embedded FerretDB has no transactions and carries out an update as a read and a write, so
+// every change that depends on a submission's state (submitting, withdrawing, allocating,
+// saving and submitting marks, moderating, releasing) holds that submission's lock
+// (database.DB.Serialize) from its read to its write; a release is one document inserted
+// once; candidate numbers and trail entries are inserted once under their counter's lock.
+// No call holds two locks at once.
 package marking

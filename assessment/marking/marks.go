@@ -184,32 +184,54 @@ func (s *Store) SaveDraft(ctx context.Context, a Actor, ref string, base int, in
 	if err := validateLevels(r, in.Levels, withheld); err != nil {
 		return Mark{}, err
 	}
-	if err := s.startMarking(ctx, a, p, sub); err != nil {
-		return Mark{}, err
-	}
-	id := markID(sub.ID, a.UserID)
-	unlock := s.db.Serialize(marksCollection, id)
-	old, err := database.FindByID[Mark](ctx, s.marks, id)
-	if err != nil && !errors.Is(err, failure.ErrNotFound) {
-		unlock()
-		return Mark{}, err
-	}
-	switch {
-	case old.Submitted:
-		unlock()
-		return Mark{}, failure.Problem("submit", "You have submitted your marking: it can no longer change")
-	case old.Version != base:
-		unlock()
-		return Mark{}, &MarkConflictError{Stored: old}
-	}
-	m := Mark{ID: id, SubmissionID: sub.ID, MarkerID: a.UserID, MarkInput: in, Version: base + 1, SavedAt: s.now().UTC()}
-	err = s.marks.Put(ctx, id, m)
-	unlock()
+	var old, m Mark
+	first := false
+	err = func() error {
+		// The submission's lock orders every write of its marks with allocation and withdrawal:
+		// a marker taken off, or a submission withdrawn, gets no draft after it.
+		defer s.db.Serialize(submissionsCollection, sub.ID)()
+		cur, err := s.submission(ctx, sub.ID)
+		if err != nil {
+			return err
+		}
+		if err := mayMark(a, p, cur); err != nil {
+			return err
+		}
+		if !cur.Active {
+			return failure.Problem("submission", "The trainee withdrew this submission")
+		}
+		id := markID(sub.ID, a.UserID)
+		if old, err = database.FindByID[Mark](ctx, s.marks, id); err != nil && !errors.Is(err, failure.ErrNotFound) {
+			return err
+		}
+		switch {
+		case old.Submitted:
+			return failure.Problem("submit", "You have submitted your marking: it can no longer change")
+		case old.Version != base:
+			return &MarkConflictError{Stored: old}
+		}
+		if !cur.Started() {
+			cur.MarkingStarted, first = s.now().UTC(), true
+			if err := s.submissions.Put(ctx, cur.ID, cur); err != nil {
+				return err
+			}
+		}
+		m = Mark{ID: id, SubmissionID: sub.ID, MarkerID: a.UserID, MarkInput: in, Version: base + 1, SavedAt: s.now().UTC()}
+		return s.marks.Put(ctx, id, m)
+	}()
 	if err != nil {
 		return Mark{}, err
 	}
+	if first {
+		if err := s.onMarkingStarted(ctx, a, sub); err != nil {
+			return Mark{}, err
+		}
+	}
 	if err := s.appendTrail(ctx, sub.ID, a, "draft saved", markChanges(r, old, m)...); err != nil {
 		return Mark{}, err
+	}
+	if p.Anonymous {
+		m.ID, m.SubmissionID = "", Ref(p, sub)
 	}
 	return m, nil
 }
@@ -229,25 +251,9 @@ func (s *Store) withheld(ctx context.Context, sub Submission, r Rubric, levels [
 	return s.consent.Withheld(ctx, sub.ID)
 }
 
-// startMarking marks the submission as being marked, once, and closes the speakers'
-// consent: from then on what is marked stays as it is.
-func (s *Store) startMarking(ctx context.Context, a Actor, p Piece, sub Submission) error {
-	if sub.Started() {
-		return nil
-	}
-	first := false
-	sub, err := s.changeSubmission(ctx, p, sub.TraineeID, func(sub *Submission) error {
-		if !sub.Active {
-			return failure.Problem("submission", "The trainee withdrew this submission")
-		}
-		if !sub.Started() {
-			sub.MarkingStarted, first = s.now().UTC(), true
-		}
-		return nil
-	})
-	if err != nil || !first {
-		return err
-	}
+// onMarkingStarted records that marking started and closes the speakers' consent: from then
+// on what is marked stays as it is.
+func (s *Store) onMarkingStarted(ctx context.Context, a Actor, sub Submission) error {
 	if err := s.appendTrail(ctx, sub.ID, a, "marking started"); err != nil {
 		return err
 	}
@@ -297,7 +303,7 @@ func (s *Store) SubmitMark(ctx context.Context, a Actor, ref string, base int) (
 		return Mark{}, err
 	}
 	id := markID(sub.ID, a.UserID)
-	unlock := s.db.Serialize(marksCollection, id)
+	unlock := s.db.Serialize(submissionsCollection, sub.ID)
 	m, err := database.FindByID[Mark](ctx, s.marks, id)
 	if errors.Is(err, failure.ErrNotFound) {
 		unlock()

@@ -195,7 +195,7 @@ func (s *Store) EditPiece(ctx context.Context, a Actor, pieceID string, base int
 		return Piece{}, err
 	}
 	if in.RubricID != p.RubricID || in.RubricVersion != p.RubricVersion || in.Scheme != p.Scheme || in.Anonymous != p.Anonymous {
-		started, err := s.markingStarted(ctx, p.ID)
+		started, err := s.pieceMarkingStarted(ctx, p.ID)
 		if err != nil {
 			return Piece{}, err
 		}
