@@ -58,6 +58,7 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 	if page == nil {
 		t.Fatalf("the curriculum lists no page")
 	}
+	marked := markingByIDSetup(t, f)
 
 	log.Record(true)
 	trainee := f.signInAs(t, f.byRole[accounts.RoleTrainee].Email, f.byRole[accounts.RoleTrainee].Password)
@@ -102,5 +103,6 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 		res, body := staff.do("GET", p, nil)
 		wantStatus(t, p, res, body, http.StatusOK)
 	}
+	marked.requests(t)
 	log.Check(t, "one of the main requests")
 }
