@@ -27,6 +27,7 @@ var (
 	navPractice   = navItem{"practice", "/practice", "Practice"}
 	navSupervise  = navItem{"supervision", "/supervision", "Supervision"}
 	navAssess     = navItem{"assessments", "/assessments", "Assessments"}
+	navMarking    = navItem{"marking", "/marking", "Assessed work"}
 	navAdmin      = navItem{"admin", "/admin", "People and cohorts"}
 	navAccount    = navItem{"account", "/account", "Your account"}
 )
@@ -46,13 +47,13 @@ func menuFor(u *accounts.User) []navItem {
 	menu = append(menu, navCurriculum, navSchedule, navReading)
 	switch u.Role {
 	case accounts.RoleTrainee:
-		menu = append(menu, navJournal, navPractice, navSupervise, navAssess)
+		menu = append(menu, navJournal, navPractice, navSupervise, navAssess, navMarking)
 	case accounts.RoleSupervisor:
 		menu = append(menu, navJournal, navSupervise, navPractice)
 	case accounts.RoleAssessor:
-		menu = append(menu, navJournal, navAssess)
+		menu = append(menu, navJournal, navAssess, navMarking)
 	case accounts.RoleAdmin:
-		menu = append(menu, navAssess, navAdmin)
+		menu = append(menu, navAssess, navMarking, navAdmin)
 	}
 	return append(menu, navAccount)
 }
