@@ -515,8 +515,20 @@ func (s *Server) release(c echo.Context, st *marking.Store, a marking.Actor, pie
 	}
 	rep.Released, rep.AlreadyReleased, rep.NotReady = nonNilSlice(rep.Released), nonNilSlice(rep.AlreadyReleased), nonNilSlice(rep.NotReady)
 	if len(rep.Released) > 0 {
-		s.record(c, audit.Entry{Action: audit.ResultsReleased, SubjectID: pieceID, SubjectName: pieceID,
+		title := pieceID
+		if p, err := st.Piece(c.Request().Context(), a, pieceID); err == nil {
+			title = p.Title
+		}
+		s.record(c, audit.Entry{Action: audit.ResultsReleased, SubjectID: pieceID, SubjectName: title,
 			Changes: []audit.Change{{Field: "released", After: itoa(len(rep.Released))}}})
+		// Each trainee is told by email; the release stands whether or not the email goes.
+		if s.deps.Notify != nil {
+			for _, trainee := range rep.Released {
+				if err := s.deps.Notify.MarksReleased(c.Request().Context(), trainee, pieceID, title, 0); err != nil {
+					s.log.Error("email of a released result", "piece", pieceID, "err", err)
+				}
+			}
+		}
 	}
 	return rep, nil
 }

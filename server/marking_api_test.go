@@ -308,3 +308,38 @@ func TestMarkingNeverTheSupervisor(t *testing.T) {
 		t.Errorf("deadline after the extension: got %v, want %v", v.Deadline, p.Due.Add(48*time.Hour))
 	}
 }
+
+// TestMarkingReleaseEmail: a released result is emailed to its trainee, once, with a link
+// to the piece; a second release sends nothing more.
+func TestMarkingReleaseEmail(t *testing.T) {
+	f := newFixture(t, withMailServer())
+	mc := f.markingCast(t)
+	p := mc.createPiece(t, mc.admin, pieceInput("Reflective account", marking.SevenPrinciplesRubricID, marking.SchemeSingle, true))
+	mc.submitEntry(t, mc.trainee, p.ID, "Account")
+	res, body := mc.admin.send("PUT", "/api/v1/pieces/"+p.ID+"/submissions/"+mc.traineeID+"/markers", map[string]any{"markers": []string{mc.assessorIDs[1]}}, nil)
+	wantStatus(t, "allocate", res, body, http.StatusOK)
+	base := "/api/v1/pieces/" + p.ID + "/submissions/C0001"
+	res, body = mc.assessors[1].send("PUT", base+"/marks/mine", allLevels(t, f, marking.SevenPrinciplesRubricID, 1), ifMatchVersion(0))
+	wantStatus(t, "mark", res, body, http.StatusOK)
+	res, body = mc.assessors[1].send("POST", base+"/marks/mine/submit", nil, ifMatchVersion(1))
+	wantStatus(t, "submit the mark", res, body, http.StatusOK)
+	for range 2 {
+		res, body = mc.admin.send("POST", "/api/v1/pieces/"+p.ID+"/release", map[string]any{}, nil)
+		wantStatus(t, "release", res, body, http.StatusOK)
+	}
+	email := f.byRole[accounts.RoleTrainee].Email
+	m := f.mailTo(t, email, "Marks released: Reflective account")
+	if !strings.Contains(m.Text, "/marking/pieces/"+p.ID) {
+		t.Errorf("the email does not link to the piece: %s", m.Text)
+	}
+	f.settle()
+	n := 0
+	for _, s := range f.mailsTo(t, email) {
+		if strings.Contains(s, "Marks released") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("got %d release emails, want 1", n)
+	}
+}
