@@ -56,6 +56,8 @@ var markingAccess = map[string]string{
 	"POST /marking/pieces/:piece/allocation":                  "cohort-assessor",
 	"POST /marking/pieces/:piece/release":                     "admin",
 	"POST /marking/pieces/:piece/sample":                      "cohort-assessor",
+	"POST /marking/pieces/:piece/sample/confirm":              "cohort-assessor",
+	"POST /marking/pieces/:piece/extensions":                  "admin",
 	"GET /marking/pieces/:piece/submissions/:who":             "cohort-assessor",
 	"POST /marking/pieces/:piece/submissions/:who":            "marker",
 	"POST /marking/pieces/:piece/submissions/:who/submit":     "marker",
@@ -187,7 +189,7 @@ func (w *accessWorld) fillMarking(pattern string) string {
 		piece = w.marking.e
 	case strings.Contains(pattern, "/marks/"), strings.HasSuffix(pattern, "/markers"):
 		piece = w.marking.b
-	case pattern == "/marking/pieces/:piece/sample":
+	case strings.HasPrefix(pattern, "/marking/pieces/:piece/sample"):
 		piece = w.marking.a // D's sample is confirmed by then, and stays
 	case strings.HasSuffix(pattern, "/remoderation"), strings.Contains(pattern, "/sample"):
 		piece = w.marking.d
@@ -219,6 +221,10 @@ var markingRequests = map[string]func(w *accessWorld) request{
 	"POST /marking/pieces/:piece": func(w *accessWorld) request {
 		v := w.version(w.admin, "/api/v1/pieces/"+w.marking.a)
 		return form("baseVersion", v, "title", "Matrix A", "dueDate", "2030-03-02", "dueTime", "17:00", "rubric", "seven-principles", "scheme", "single", "accepts", "entries", "tolerance", "2")
+	},
+	"POST /marking/pieces/:piece/sample/confirm": func(w *accessWorld) request { return form("comment", "Read every one.") },
+	"POST /marking/pieces/:piece/extensions": func(w *accessWorld) request {
+		return form("traineeId", w.traineeID, "untilDate", "2030-03-09", "untilTime", "17:00", "reason", "Illness")
 	},
 	"POST /marking/pieces/:piece/submit":   func(w *accessWorld) request { return form("entries", w.marking.entry) },
 	"POST /marking/pieces/:piece/withdraw": func(w *accessWorld) request { w.resubmitA(); return form() },

@@ -218,3 +218,35 @@ func TestMarkingAgreementPage(t *testing.T) {
 		t.Errorf("the trainee opening the agreement page: %d, want 404", res2.StatusCode)
 	}
 }
+
+// TestMarkingPagesExtensionAndSample: an administrator grants an extension from the piece's
+// page (a missing reason is named), draws the moderation sample and confirms it.
+func TestMarkingPagesExtensionAndSample(t *testing.T) {
+	f := newFixture(t)
+	mc := f.markingCast(t)
+	p := mc.createPiece(t, mc.admin, pieceInput("Reflective account", marking.SevenPrinciplesRubricID, marking.SchemeSingle, false))
+	path := "/marking/pieces/" + p.ID
+	until := p.Due.AddDate(0, 0, 7).In(mustLondon(t))
+	ext := url.Values{"csrf": {mc.admin.csrf}, "traineeId": {mc.peerID}, "untilDate": {until.Format("2006-01-02")}, "untilTime": {"17:00"}}
+	body, _ := postForm(t, mc.admin, path+"/extensions", ext, http.StatusBadRequest)
+	if !strings.Contains(body, `href="#extension-reason"`) {
+		t.Errorf("an extension without a reason: %.1500s", body)
+	}
+	ext.Set("reason", "Bereavement")
+	postForm(t, mc.admin, path+"/extensions", ext, http.StatusSeeOther)
+	_, body = pageGet(mc.peer, path)
+	if !strings.Contains(body, "your extension") {
+		t.Errorf("the peer's page does not show the extension: %.1500s", body)
+	}
+	postForm(t, mc.assessors[0], path+"/extensions", url.Values{"csrf": {mc.assessors[0].csrf}, "traineeId": {mc.peerID}, "untilDate": {until.Format("2006-01-02")}, "untilTime": {"17:00"}, "reason": {"Mine"}}, http.StatusForbidden)
+	postForm(t, mc.assessors[0], path+"/sample", url.Values{"csrf": {mc.assessors[0].csrf}}, http.StatusSeeOther)
+	body, _ = postForm(t, mc.assessors[0], path+"/sample/confirm", url.Values{"csrf": {mc.assessors[0].csrf}}, http.StatusBadRequest)
+	if !strings.Contains(body, `href="#sample-comment"`) {
+		t.Errorf("a confirmation without a comment: %.1500s", body)
+	}
+	postForm(t, mc.assessors[0], path+"/sample/confirm", url.Values{"csrf": {mc.assessors[0].csrf}, "comment": {"Nothing to sample yet."}}, http.StatusSeeOther)
+	_, body = pageGet(mc.admin, path)
+	if !strings.Contains(body, "Nothing to sample yet.") {
+		t.Errorf("the confirmed sample does not show: %.2000s", body)
+	}
+}

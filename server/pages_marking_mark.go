@@ -62,6 +62,13 @@ type markPageData struct {
 	Others      []markSummary
 	APIPath     string
 	Names       map[string]string
+	// Trail is every change of the marks and the state, for moderators and administrators.
+	Trail []trailLine
+}
+
+type trailLine struct {
+	marking.TrailEntry
+	Who string
 }
 
 // markSummary is a mark the reader may see beside their own: a marker's levels and total.
@@ -151,6 +158,15 @@ func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, t
 			f.Turns = strings.Join(ts, ", ")
 		}
 		d.Criteria = append(d.Criteria, f)
+	}
+	if v.Role != "marker" {
+		tr, err := st.Trail(ctx, a, v.Ref)
+		if err != nil && !errors.Is(err, failure.ErrForbidden) && !errors.Is(err, failure.ErrNotFound) {
+			return err
+		}
+		for _, e := range tr {
+			d.Trail = append(d.Trail, trailLine{TrailEntry: e, Who: s.personName(c, e.ActorID)})
+		}
 	}
 	title := v.PieceTitle + ": " + d.Who
 	return s.renderStatus(c, status, "marking_mark", pageData{Title: title, Nav: "marking", Notice: c.QueryParam("done"), Errors: errs, Data: d})

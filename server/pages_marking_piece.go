@@ -13,6 +13,7 @@ import (
 	"polyphony/assessment/marking"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
+	"polyphony/internal/audit"
 	"polyphony/internal/failure"
 )
 
@@ -23,6 +24,8 @@ func (s *Server) markingPiecePageRoutes() {
 	s.add(http.MethodPost, "/marking/pieces/:piece/allocation", SignedIn, s.pieceSpread)
 	s.add(http.MethodPost, "/marking/pieces/:piece/release", SignedIn, s.pieceRelease)
 	s.add(http.MethodPost, "/marking/pieces/:piece/sample", SignedIn, s.pieceDrawSample)
+	s.add(http.MethodPost, "/marking/pieces/:piece/sample/confirm", SignedIn, s.pieceConfirmSample)
+	s.add(http.MethodPost, "/marking/pieces/:piece/extensions", SignedIn, s.pieceExtension)
 }
 
 // entryChoice is one of the trainee's entries on the submit page.
@@ -61,6 +64,7 @@ type piecePageData struct {
 	Admin     bool
 	Overview  []overviewLine
 	Assessors []courses.Membership
+	Trainees  []courses.Membership // for extensions, administrators only
 	Names     map[string]string
 	Sample    *marking.Sample
 }
@@ -183,6 +187,10 @@ func (s *Server) staffPieceData(c echo.Context, st *marking.Store, a marking.Act
 	for _, m := range members {
 		if m.Role == accounts.RoleAssessor {
 			d.Assessors = append(d.Assessors, m)
+			name(m.UserID)
+		}
+		if m.Role == accounts.RoleTrainee && d.Admin {
+			d.Trainees = append(d.Trainees, m)
 			name(m.UserID)
 		}
 	}
@@ -309,4 +317,42 @@ func (s *Server) pieceDrawSample(c echo.Context) error {
 		return s.renderPiecePage(c, http.StatusBadRequest, errs)
 	}
 	return mcqRedirect(c, "/marking/pieces/"+c.Param("piece"), "Drew a moderation sample of "+itoa(len(sm.Items))+" result(s).")
+}
+
+func (s *Server) pieceConfirmSample(c echo.Context) error {
+	st, a, err := s.markingActor(c)
+	if err != nil {
+		return err
+	}
+	if _, err := st.ConfirmSample(c.Request().Context(), a, c.Param("piece"), c.FormValue("comment")); err != nil {
+		errs, err := formErrors(err, map[string]string{"comment": "sample-comment", "sample": "sample-comment", "": "sample-comment"})
+		if err != nil {
+			return err
+		}
+		return s.renderPiecePage(c, http.StatusBadRequest, errs)
+	}
+	return mcqRedirect(c, "/marking/pieces/"+c.Param("piece"), "The moderation sample is confirmed.")
+}
+
+// pieceExtension grants a trainee a later deadline, in UK time, with a reason.
+func (s *Server) pieceExtension(c echo.Context) error {
+	st, a, err := s.markingActor(c)
+	if err != nil {
+		return err
+	}
+	until, err := marking.UKTime(c.FormValue("untilDate"), c.FormValue("untilTime"))
+	if err == nil {
+		_, err = st.GrantExtension(c.Request().Context(), a, c.Param("piece"), c.FormValue("traineeId"), until, c.FormValue("reason"))
+	}
+	if err != nil {
+		errs, err := formErrors(err, map[string]string{"due": "extension-date", "until": "extension-date", "reason": "extension-reason", "traineeId": "extension-trainee", "": "extension-trainee"})
+		if err != nil {
+			return err
+		}
+		return s.renderPiecePage(c, http.StatusBadRequest, errs)
+	}
+	who := c.FormValue("traineeId")
+	s.record(c, audit.Entry{Action: audit.ExtensionGranted, SubjectID: who, SubjectName: s.personName(c, who),
+		Changes: []audit.Change{{Field: "until", After: until.Format(time.RFC3339)}}, Reason: c.FormValue("reason")})
+	return mcqRedirect(c, "/marking/pieces/"+c.Param("piece"), "Extension granted to "+s.personName(c, who)+".")
 }
