@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -245,15 +246,37 @@ func (s *Server) pieceCreate(c echo.Context) error {
 	}
 	in, f, ferr := pieceFromForm(c)
 	f.New, f.CohortID, f.Cohort = true, co.ID, co.Name
-	var p marking.Piece
-	if ferr == nil {
-		p, err = st.CreatePiece(ctx, a, co.ID, in)
+	if ferr != nil {
+		if err := st.MaySetUp(a, co.ID); err != nil {
+			return err
+		}
+		return s.pieceFormError(c, st, a, f, pieceProblems(ctx, st, in, ferr))
 	}
-	if ferr != nil || err != nil {
-		return s.pieceFormError(c, st, a, f, errors.Join(ferr, err))
+	p, err := st.CreatePiece(ctx, a, co.ID, in)
+	if err != nil {
+		return s.pieceFormError(c, st, a, f, err)
 	}
 	s.recordPiece(c, audit.PieceSetUp, p, nil)
 	return mcqRedirect(c, "/marking/pieces/"+p.ID, "Set up "+p.Title+".")
+}
+
+// pieceProblems joins the form's own problems with those the store finds in the rest, each
+// field named once.
+func pieceProblems(ctx context.Context, st *marking.Store, in marking.PieceInput, ferr error) error {
+	named := map[string]bool{}
+	for _, inv := range failure.Invalids(ferr) {
+		named[inv.Field] = true
+	}
+	if named["due"] {
+		in.Due = time.Now() // a placeholder, so that the store reports only the other fields
+	}
+	errs := []error{ferr}
+	for _, inv := range failure.Invalids(st.CheckPiece(ctx, in)) {
+		if !named[inv.Field] {
+			errs = append(errs, inv)
+		}
+	}
+	return failure.Problems(errs...)
 }
 
 // pieceFormError shows the form again with what was typed and every problem, each linked to
@@ -314,12 +337,15 @@ func (s *Server) pieceUpdate(c echo.Context) error {
 	if in.RubricID == before.RubricID {
 		in.RubricVersion = before.RubricVersion // a piece keeps the version it is marked with
 	}
-	var p marking.Piece
-	if ferr == nil {
-		p, err = st.EditPiece(ctx, a, before.ID, f.Base, in)
+	if ferr != nil {
+		if err := st.MaySetUp(a, before.CohortID); err != nil {
+			return err
+		}
+		return s.pieceFormError(c, st, a, f, pieceProblems(ctx, st, in, ferr))
 	}
-	if ferr != nil || err != nil {
-		return s.pieceFormError(c, st, a, f, errors.Join(ferr, err))
+	p, err := st.EditPiece(ctx, a, before.ID, f.Base, in)
+	if err != nil {
+		return s.pieceFormError(c, st, a, f, err)
 	}
 	s.recordPiece(c, audit.PieceEdited, p, &before)
 	return mcqRedirect(c, "/marking/pieces/"+p.ID, "Saved "+p.Title+".")
