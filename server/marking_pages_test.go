@@ -172,6 +172,9 @@ func TestMarkingPagesEndToEnd(t *testing.T) {
 	if !strings.Contains(body, `href="#moderation-reason"`) {
 		t.Errorf("a result without a reason: %.1500s", body)
 	}
+	if !strings.Contains(body, `value="15"`) || !strings.Contains(body, `value="pass" checked`) {
+		t.Errorf("the moderation form lost what was typed")
+	}
 	postForm(t, mc.assessors[2], modPath, url.Values{"csrf": {mc.assessors[2].csrf}, "total": {"15"}, "outcome": {"pass"}, "reason": {"Read both; nearer the first."}}, http.StatusSeeOther)
 	postForm(t, mc.admin, piecePath+"/release", url.Values{"csrf": {mc.admin.csrf}}, http.StatusSeeOther)
 	_, body = pageGet(mc.trainee, piecePath)

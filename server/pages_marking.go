@@ -98,7 +98,7 @@ func (s *Server) markingIndex(c echo.Context) error {
 					return err
 				}
 				line.Counts = countStates(rows)
-			} else {
+			} else if u.Role == accounts.RoleTrainee {
 				v, err := st.TraineeView(ctx, a, p.ID, a.UserID)
 				if err != nil {
 					return err

@@ -80,12 +80,12 @@ type markSummary struct {
 }
 
 func (s *Server) markPage(c echo.Context) error {
-	return s.renderMarkPage(c, http.StatusOK, nil, nil)
+	return s.renderMarkPage(c, http.StatusOK, nil, nil, nil)
 }
 
 // renderMarkPage shows the submission beside the rubric. typed, when given, is what the
 // marker sent, shown again with the problems found.
-func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, typed *marking.MarkInput) error {
+func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, typed *marking.MarkInput, vals map[string]string) error {
 	st, a, err := s.markingActor(c)
 	if err != nil {
 		return err
@@ -169,7 +169,7 @@ func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, t
 		}
 	}
 	title := v.PieceTitle + ": " + d.Who
-	return s.renderStatus(c, status, "marking_mark", pageData{Title: title, Nav: "marking", Notice: c.QueryParam("done"), Errors: errs, Data: d})
+	return s.renderStatus(c, status, "marking_mark", pageData{Title: title, Nav: "marking", Notice: c.QueryParam("done"), Errors: errs, Values: vals, Data: d})
 }
 
 // markTurns reads the submitted transcript's turns. Turns whose speakers have not agreed are
@@ -275,13 +275,13 @@ func (s *Server) markProblem(c echo.Context, r marking.Rubric, err error, typed 
 	var stale *marking.MarkConflictError
 	if errors.As(err, &stale) {
 		c.Request().Form.Set("baseVersion", strconv.Itoa(stale.Stored.Version))
-		return s.renderMarkPage(c, http.StatusConflict, []fieldError{{Field: "mark-save", Message: "Your marking was saved elsewhere (another tab or window) since this page was opened. What you typed here is below: check it against the other, then save again to keep this one."}}, typed)
+		return s.renderMarkPage(c, http.StatusConflict, []fieldError{{Field: "mark-save", Message: "Your marking was saved elsewhere (another tab or window) since this page was opened. What you typed here is below: check it against the other, then save again to keep this one."}}, typed, nil)
 	}
 	errs, err := formErrors(err, markFieldIDs(r, err))
 	if err != nil {
 		return err
 	}
-	return s.renderMarkPage(c, http.StatusBadRequest, errs, typed)
+	return s.renderMarkPage(c, http.StatusBadRequest, errs, typed, nil)
 }
 
 func (s *Server) markSubmit(c echo.Context) error {
@@ -340,7 +340,8 @@ func (s *Server) markModerate(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		return s.renderMarkPage(c, http.StatusBadRequest, errs, nil)
+		vals := map[string]string{"moderation-total": c.FormValue("total"), "moderation-reason": c.FormValue("reason"), "moderation-feedback": c.FormValue("feedback"), "moderation-outcome": c.FormValue("outcome")}
+		return s.renderMarkPage(c, http.StatusBadRequest, errs, nil, vals)
 	}
 	return mcqRedirect(c, submissionPath(v.Ref), "The agreed result is recorded.")
 }
