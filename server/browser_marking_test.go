@@ -118,6 +118,25 @@ func TestBrowserMarking(t *testing.T) {
 		t.Errorf("the trainee sees a result before release")
 	}
 	trainee.AssertNoAxeViolations(t)
+	trainee.SetMobileViewport(375, 740)
+	trainee.Reload()
+	noHorizontalScroll(t, trainee)
+
+	// The administrator's page of the piece: the overview, allocation, sample, extension and
+	// release, on a desk and on a phone.
+	admin := browser.NewIsolatedTab().For(t)
+	al := f.byRole[accounts.RoleAdmin]
+	admin.Navigate(f.ts.URL + "/marking/pieces/" + p.ID)
+	signIn(admin, al.Email, al.Password)
+	wantText(t, admin, "#overview", "C0001")
+	screenshot(admin, "marking-piece")
+	admin.AssertNoAxeViolations(t)
+	admin.SetMobileViewport(375, 740)
+	admin.Reload()
+	noHorizontalScroll(t, admin)
+	admin.Navigate(f.ts.URL + "/marking/cohorts/" + mc.cohort + "/new")
+	admin.AssertNoAxeViolations(t)
+	noHorizontalScroll(t, admin)
 }
 
 // TestBrowserMarkingAgreement checks the agreement page, chart and table, with axe.
