@@ -282,6 +282,37 @@ func TestMarkingDoubleBlindAnonymous(t *testing.T) {
 	if strings.Contains(string(body), `"result"`) {
 		t.Errorf("a peer sees a result: %s", body)
 	}
+
+	// After release the result changes only by a recorded re-moderation, with a reason.
+	res, body = moderator.send("POST", base+"/moderation", map[string]any{"total": 22, "outcome": "pass", "reason": "Again"}, nil)
+	wantStatus(t, "moderating a released result", res, body, http.StatusBadRequest)
+	res, body = moderator.send("POST", base+"/remoderation", map[string]any{"total": 22, "outcome": "pass", "reason": ""}, nil)
+	wantStatus(t, "re-moderation without a reason", res, body, http.StatusBadRequest)
+	res, body = moderator.send("POST", base+"/remoderation", map[string]any{"total": 22, "outcome": "pass", "reason": "The exam board asked for a second reading."}, nil)
+	wantStatus(t, "re-moderation", res, body, http.StatusOK)
+	res, body = mc.trainee.do("GET", "/api/v1/pieces/"+p.ID+"/mine", nil)
+	if got := decodeAs[marking.TraineeView](t, body); got.Result == nil || got.Result.Total != 22 {
+		t.Errorf("after re-moderation the trainee sees %s, want 22", body)
+	}
+
+	// The exam board's files: the agreement names no trainee; the results are for
+	// administrators alone.
+	res, body = mc.admin.do("GET", "/api/v1/pieces/"+p.ID+"/agreement.csv", nil)
+	wantStatus(t, "the agreement CSV", res, body, http.StatusOK)
+	if !strings.Contains(string(body), who) || strings.Contains(string(body), mc.traineeName) || strings.Contains(string(body), mc.traineeID) {
+		t.Errorf("the agreement CSV of an anonymous piece: %s", body)
+	}
+	res, body = mc.admin.do("GET", "/api/v1/pieces/"+p.ID+"/results.csv", nil)
+	wantStatus(t, "the results CSV", res, body, http.StatusOK)
+	if !strings.Contains(string(body), mc.traineeName) || !strings.Contains(string(body), "22") {
+		t.Errorf("the results CSV: %s", body)
+	}
+	for name, c := range map[string]*client{"a marker": marker, "the trainee": mc.trainee} {
+		res, body = c.do("GET", "/api/v1/pieces/"+p.ID+"/results.csv", nil)
+		if res.StatusCode/100 == 2 {
+			t.Errorf("%s reads the results CSV: %d %s", name, res.StatusCode, body)
+		}
+	}
 }
 
 // TestMarkingNeverTheSupervisor: allocating the trainee's supervisor as a marker is refused,
