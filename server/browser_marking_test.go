@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -168,4 +169,44 @@ func TestBrowserMarkingAgreement(t *testing.T) {
 	admin.SetMobileViewport(375, 740)
 	admin.Reload()
 	noHorizontalScroll(t, admin)
+}
+
+// TestBrowserMarkingCitesTurn: on a transcript, the marker clicks a turn's button to cite it
+// for the criterion they are working on, and the draft saves with it.
+func TestBrowserMarkingCitesTurn(t *testing.T) {
+	consent := &roomConsent{withheld: map[uint64]bool{}}
+	f := newFixture(t, withConsent(consent))
+	mc := f.markingCast(t)
+	_, _, conn := openWithTrainee(t, f, "/rooms/"+mc.cohort+"/cohort")
+	if err := conn.WriteJSON(map[string]string{"type": "say", "text": "What I asked the family", "id": "c1"}); err != nil {
+		t.Fatal(err)
+	}
+	seq := uint64(next(t, conn, "ack")["ackSeq"].(float64))
+	in := pieceInput("Rated dialogue", marking.KeyElementsRubricID, marking.SchemeSingle, true)
+	in.Accepts = marking.Accepts{Transcript: true}
+	p := mc.createPiece(t, mc.admin, in)
+	res, body := mc.trainee.send("PUT", "/api/v1/pieces/"+p.ID+"/mine", map[string]any{"roomId": "cohort"}, nil)
+	wantStatus(t, "submit the transcript", res, body, http.StatusOK)
+	res, body = mc.admin.send("PUT", "/api/v1/pieces/"+p.ID+"/submissions/"+mc.traineeID+"/markers", map[string]any{"markers": []string{mc.assessorIDs[0]}}, nil)
+	wantStatus(t, "allocate", res, body, http.StatusOK)
+
+	browser := browsertest.New(t)
+	login := f.byRole[accounts.RoleAssessor]
+	ash := browser.For(t)
+	ash.Navigate(f.ts.URL + "/marking/pieces/" + p.ID + "/submissions/C0001")
+	signIn(ash, login.Email, login.Password)
+	wantText(t, ash, "#transcript", "What I asked the family")
+	ash.AssertNoAxeViolations(t)
+	ash.Click("#turns-open-questions")
+	ash.Click(".cite-turn")
+	waitJS(t, ash, "the turn is cited", `document.getElementById('turns-open-questions').value === '`+strconv.FormatUint(seq, 10)+`'`)
+	waitJS(t, ash, "the draft is saved", `/Draft saved/.test(document.getElementById('save-state').textContent)`)
+	marker := marking.Actor{UserID: mc.assessorIDs[0], Role: accounts.RoleAssessor, CohortIDs: []string{mc.cohort}}
+	m, err := f.marking.ReadMark(context.Background(), marker, p.ID+"/C0001", marker.UserID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, _ := m.Level("open-questions"); len(l.Turns) != 1 || l.Turns[0] != seq {
+		t.Errorf("the stored citation is %+v, want turn %d", l, seq)
+	}
 }
