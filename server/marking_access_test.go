@@ -58,6 +58,7 @@ var markingAccess = map[string]string{
 	"POST /marking/pieces/:piece/sample":                      "cohort-assessor",
 	"POST /marking/pieces/:piece/sample/confirm":              "cohort-assessor",
 	"POST /marking/pieces/:piece/extensions":                  "admin",
+	"POST /marking/pieces/:piece/submissions/:who/markers":    "cohort-assessor",
 	"GET /marking/pieces/:piece/submissions/:who":             "cohort-assessor",
 	"POST /marking/pieces/:piece/submissions/:who":            "marker",
 	"POST /marking/pieces/:piece/submissions/:who/submit":     "marker",
@@ -225,6 +226,9 @@ var markingRequests = map[string]func(w *accessWorld) request{
 	"POST /marking/pieces/:piece/sample/confirm": func(w *accessWorld) request { return form("comment", "Read every one.") },
 	"POST /marking/pieces/:piece/extensions": func(w *accessWorld) request {
 		return form("traineeId", w.traineeID, "untilDate", "2030-03-09", "untilTime", "17:00", "reason", "Illness")
+	},
+	"POST /marking/pieces/:piece/submissions/:who/markers": func(w *accessWorld) request {
+		return form("markers", w.f.userID(w.t, w.f.byRole[accounts.RoleAssessor].Email))
 	},
 	"POST /marking/pieces/:piece/submit":   func(w *accessWorld) request { return form("entries", w.marking.entry) },
 	"POST /marking/pieces/:piece/withdraw": func(w *accessWorld) request { w.resubmitA(); return form() },

@@ -248,3 +248,26 @@ func TestMarkingPagesExtensionAndSample(t *testing.T) {
 		t.Errorf("the confirmed sample does not show: %.2000s", body)
 	}
 }
+
+// TestMarkingPagesAllocateByHand: markers chosen by hand from the overview; the trainee's
+// supervisor is refused, the problem linked to the row's choice.
+func TestMarkingPagesAllocateByHand(t *testing.T) {
+	f := newFixture(t)
+	mc := f.markingCast(t)
+	p := mc.createPiece(t, mc.admin, pieceInput("Reflective account", marking.SevenPrinciplesRubricID, marking.SchemeDoubleBlind, false))
+	mc.submitEntry(t, mc.trainee, p.ID, "Account")
+	path := "/marking/pieces/" + p.ID + "/submissions/" + mc.traineeID + "/markers"
+	_, body := pageGet(mc.assessors[0], "/marking/pieces/"+p.ID)
+	if !strings.Contains(body, `action="`+path+`"`) || !strings.Contains(body, "Marker 2") {
+		t.Fatalf("the overview offers no choice by hand: %.3000s", body)
+	}
+	body, _ = postForm(t, mc.assessors[0], path, url.Values{"csrf": {mc.assessors[0].csrf}, "markers": {mc.assessorIDs[1], mc.supervisorID}}, http.StatusBadRequest)
+	if !strings.Contains(body, `href="#markers-`+mc.traineeID+`"`) || !strings.Contains(body, "supervisor") {
+		t.Errorf("allocating the supervisor: %.2000s", body)
+	}
+	postForm(t, mc.assessors[0], path, url.Values{"csrf": {mc.assessors[0].csrf}, "markers": {mc.assessorIDs[1], mc.assessorIDs[2]}}, http.StatusSeeOther)
+	_, body = pageGet(mc.assessors[0], "/marking/pieces/"+p.ID)
+	if !strings.Contains(body, "Assessor 2, Assessor 3") {
+		t.Errorf("the overview does not show the markers chosen: %.3000s", body)
+	}
+}

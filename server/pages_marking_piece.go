@@ -26,6 +26,33 @@ func (s *Server) markingPiecePageRoutes() {
 	s.add(http.MethodPost, "/marking/pieces/:piece/sample", SignedIn, s.pieceDrawSample)
 	s.add(http.MethodPost, "/marking/pieces/:piece/sample/confirm", SignedIn, s.pieceConfirmSample)
 	s.add(http.MethodPost, "/marking/pieces/:piece/extensions", SignedIn, s.pieceExtension)
+	s.add(http.MethodPost, "/marking/pieces/:piece/submissions/:who/markers", SignedIn, s.pieceAllocate)
+}
+
+// pieceAllocate gives one submission its markers by hand, from the overview.
+func (s *Server) pieceAllocate(c echo.Context) error {
+	st, a, err := s.markingActor(c)
+	if err != nil {
+		return err
+	}
+	form, err := c.FormParams()
+	if err != nil {
+		return err
+	}
+	var markers []string
+	for _, m := range form["markers"] {
+		if strings.TrimSpace(m) != "" {
+			markers = append(markers, m)
+		}
+	}
+	if _, err := st.Allocate(c.Request().Context(), a, submissionRef(c), markers); err != nil {
+		errs, err := formErrors(err, map[string]string{"markers": "markers-" + c.Param("who"), "": "markers-" + c.Param("who")})
+		if err != nil {
+			return err
+		}
+		return s.renderPiecePage(c, http.StatusBadRequest, errs)
+	}
+	return mcqRedirect(c, "/marking/pieces/"+c.Param("piece"), "Markers allocated to "+c.Param("who")+".")
 }
 
 // entryChoice is one of the trainee's entries on the submit page.
@@ -46,6 +73,10 @@ type overviewLine struct {
 	Who     string // the trainee's name, or the candidate number under anonymous marking
 	Markers string
 	Path    string
+	// Slot is the part of the reference after the piece; Places are its markers by place,
+	// for allocating by hand ("" for a place not yet filled).
+	Slot   string
+	Places []string
 }
 
 type piecePageData struct {
@@ -166,7 +197,9 @@ func (s *Server) staffPieceData(c echo.Context, st *marking.Store, a marking.Act
 		return d.Names[id]
 	}
 	for _, r := range rows {
-		line := overviewLine{SubmissionSummary: r, Who: r.CandidateNumber, Path: submissionPath(r.Ref)}
+		line := overviewLine{SubmissionSummary: r, Who: r.CandidateNumber, Path: submissionPath(r.Ref), Slot: candidateOf(r.Ref)}
+		line.Places = make([]string, d.Piece.Markers())
+		copy(line.Places, r.Markers)
 		if r.TraineeID != "" {
 			line.Who = name(r.TraineeID)
 			if d.Piece.Anonymous {
