@@ -98,6 +98,8 @@ type piecePageData struct {
 	Trainees  []courses.Membership // for extensions, administrators only
 	Names     map[string]string
 	Sample    *marking.Sample
+	// Slots names each submission by the part of its reference after the piece.
+	Slots map[string]string
 }
 
 func (s *Server) piecePage(c echo.Context) error {
@@ -212,6 +214,10 @@ func (s *Server) staffPieceData(c echo.Context, st *marking.Store, a marking.Act
 		}
 		line.Markers = strings.Join(ms, ", ")
 		d.Overview = append(d.Overview, line)
+		if d.Slots == nil {
+			d.Slots = map[string]string{}
+		}
+		d.Slots[line.Slot] = line.Who
 	}
 	members, err := s.deps.Courses.Members(ctx, d.Piece.CohortID)
 	if err != nil {
