@@ -60,7 +60,9 @@ func TestMarkingPagesSetUp(t *testing.T) {
 func TestMarkingPagesEndToEnd(t *testing.T) {
 	f := newFixture(t)
 	mc := f.markingCast(t)
-	p := mc.createPiece(t, mc.admin, pieceInput("Reflective account", marking.SevenPrinciplesRubricID, marking.SchemeDoubleBlind, true))
+	in := pieceInput("Reflective account", marking.SevenPrinciplesRubricID, marking.SchemeDoubleBlind, true)
+	in.SamplePercent = 100
+	p := mc.createPiece(t, mc.admin, in)
 	e := createEntry(t, mc.trainee, "What the network said", "Everyone spoke in turn.")
 	piecePath := "/marking/pieces/" + p.ID
 
@@ -176,6 +178,11 @@ func TestMarkingPagesEndToEnd(t *testing.T) {
 		t.Errorf("the moderation form lost what was typed")
 	}
 	postForm(t, mc.assessors[2], modPath, url.Values{"csrf": {mc.assessors[2].csrf}, "total": {"15"}, "outcome": {"pass"}, "reason": {"Read both; nearer the first."}}, http.StatusSeeOther)
+	postForm(t, mc.assessors[2], piecePath+"/sample", url.Values{"csrf": {mc.assessors[2].csrf}}, http.StatusSeeOther)
+	_, body = pageGet(mc.assessors[2], piecePath)
+	if !strings.Contains(body, "C0001</a>: 15, pass (drawn at random)") {
+		t.Errorf("the sample does not list the submission: %.4000s", body)
+	}
 	postForm(t, mc.admin, piecePath+"/release", url.Values{"csrf": {mc.admin.csrf}}, http.StatusSeeOther)
 	_, body = pageGet(mc.trainee, piecePath)
 	if !strings.Contains(body, "Your result") || !strings.Contains(body, "Pass, 15 of 21") || !strings.Contains(body, "Thoughtful.") {
