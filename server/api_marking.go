@@ -239,10 +239,16 @@ func (s *Server) submissionItems(c echo.Context, p marking.Piece, req submitRequ
 	return it, nil
 }
 
-// roomTitle names a room for a submission: the cohort's own room, or a dialogue session's.
+// roomTitle names a room for a submission: the cohort's own room, or a dialogue session's
+// by its title in the programme.
 func (s *Server) roomTitle(c echo.Context, cohortID, roomID string) string {
 	if roomID == "cohort" {
 		return "The cohort's room"
+	}
+	if prog, err := s.deps.Courses.Programme(c.Request().Context(), cohortID); err == nil {
+		if act, _, ok := prog.Activity(roomID); ok {
+			return act.Title
+		}
 	}
 	return "Dialogue room " + roomID
 }

@@ -40,9 +40,32 @@ func TestMarkingPagesSetUp(t *testing.T) {
 	if !strings.HasPrefix(loc, "/marking/pieces/") {
 		t.Fatalf("after setting up: redirected to %q", loc)
 	}
+	loc, _, _ = strings.Cut(loc, "?")
 	res, body = pageGet(c, loc)
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, "Rated dialogue") || !strings.Contains(body, "17:00") {
 		t.Errorf("the piece's page: %d %.500s", res.StatusCode, body)
+	}
+	// Two people changing the piece from forms opened at the same version: the second is
+	// told, and nothing of the first is lost.
+	edit := url.Values{}
+	for k, v := range good {
+		edit[k] = v
+	}
+	edit.Set("baseVersion", "1")
+	edit.Set("title", "Rated dialogue, first change")
+	res, body = pageGet(c, loc+"/edit")
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `name="baseVersion" value="1"`) {
+		t.Fatalf("the edit form: %d %.500s", res.StatusCode, body)
+	}
+	postForm(t, c, loc, edit, http.StatusSeeOther)
+	edit.Set("title", "Rated dialogue, second change")
+	body, _ = postForm(t, mc.admin, loc, url.Values(edit), http.StatusConflict)
+	if !strings.Contains(body, "changed by someone else") {
+		t.Errorf("the stale change does not say why: %.1500s", body)
+	}
+	_, body = pageGet(c, loc)
+	if !strings.Contains(body, "first change") {
+		t.Errorf("the first change is lost")
 	}
 	// The trainee sees the piece on the index and on its page.
 	_, body = pageGet(mc.trainee, "/marking")

@@ -282,18 +282,16 @@ func pieceProblems(ctx context.Context, st *marking.Store, in marking.PieceInput
 // pieceFormError shows the form again with what was typed and every problem, each linked to
 // its field.
 func (s *Server) pieceFormError(c echo.Context, st *marking.Store, a marking.Actor, f pieceForm, err error) error {
+	status := http.StatusBadRequest
+	if errors.Is(err, failure.ErrConflict) {
+		status = http.StatusConflict // saved by someone else since the form was opened
+	}
 	errs, err := formErrors(err, pieceFieldIDs)
 	if err != nil {
 		return err
 	}
 	if f.Rubrics, err = st.Rubrics(c.Request().Context(), a); err != nil {
 		return err
-	}
-	status := http.StatusBadRequest
-	for _, e := range errs {
-		if e.Field == "piece-title" && strings.Contains(e.Message, "changed by someone else") {
-			status = http.StatusConflict
-		}
 	}
 	return s.renderPieceForm(c, status, f, errs)
 }

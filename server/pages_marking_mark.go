@@ -295,15 +295,13 @@ func (s *Server) markSubmit(c echo.Context) error {
 
 func (s *Server) markSubmitAt(c echo.Context, st *marking.Store, a marking.Actor, base int) error {
 	ctx := c.Request().Context()
-	m, err := st.SubmitMark(ctx, a, submissionRef(c), base)
-	if err != nil {
+	if _, err := st.SubmitMark(ctx, a, submissionRef(c), base); err != nil {
 		v, verr := st.MarkerView(ctx, a, submissionRef(c))
 		if verr != nil {
 			return verr
 		}
 		return s.markProblem(c, v.Rubric, err, nil)
 	}
-	_ = m
 	return mcqRedirect(c, "/marking", "Your marking is submitted.")
 }
 
