@@ -271,6 +271,12 @@ func TestAccessMatrix(t *testing.T) {
 			return cl.role == accounts.RoleAdmin || cl.member && cl.role == accounts.RoleFacilitator
 		case "cohort-progress": // the domain shows a supervisor only their own trainees
 			return cl.role == accounts.RoleAdmin || cl.member && (cl.role == accounts.RoleFacilitator || cl.role == accounts.RoleSupervisor)
+		case "cohort-assessor": // assessed work: administrators and the cohort's assessors
+			return cl.role == accounts.RoleAdmin || cl.member && cl.role == accounts.RoleAssessor
+		case "cohort-trainee":
+			return cl.member && cl.role == accounts.RoleTrainee
+		case "marker", "moderator": // the demo assessor, on the piece the matrix gives them in that part
+			return cl.member && cl.role == accounts.RoleAssessor
 		case "signed-url":
 			return false // no signature given here; TestAccessMatrix checks the signed ones apart
 		}
@@ -465,6 +471,9 @@ type accessWorld struct {
 	award, awardCode string
 	// revocable and revocableAPI are awards for the revocation routes, one each.
 	revocable, revocableAPI string
+
+	// marking is the assessed work (marking_access_test.go).
+	marking markingWorld
 }
 
 // freshBoard opens an exam board for the demo cohort under its rules as they are now (the
@@ -620,6 +629,8 @@ func (f *fixture) accessWorld(t *testing.T) *accessWorld {
 		}
 		*r = a.ID
 	}
+	w.marking.entry = w.markingEntry(t)
+	w.buildMarking(t)
 	return w
 }
 
@@ -674,6 +685,7 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/users/:id/erase", w.erasedPerson},
 		{"/api/v1/users/:id", w.person},
 		{"/api/v1/cohorts/:id", w.cohort},
+		{"/marking/cohorts/:id", w.cohort},
 		{"/cohorts/:id", w.cohort},
 		{"/api/v1/assessments/:id", w.assessment},
 		{"/assessments/:id", w.assessment},
@@ -704,6 +716,9 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 			id = p.id
 			break
 		}
+	}
+	if strings.Contains(pattern, ":piece") {
+		pattern = w.fillMarking(pattern)
 	}
 	star := "app.css"
 	if strings.HasPrefix(pattern, "/media/") {

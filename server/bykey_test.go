@@ -58,6 +58,7 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 	if page == nil {
 		t.Fatalf("the curriculum lists no page")
 	}
+	marked := markingByIDSetup(t, f)
 
 	facilitator := f.signedIn(t, accounts.RoleFacilitator)
 	fconn, _, err := facilitator.dialRoom(room+"/ws?lastSeq=0", "")
@@ -151,5 +152,6 @@ func TestMainRequestsReadByIDOnly(t *testing.T) {
 	}
 	res, body = trainee.do("GET", "/account/training-record.pdf", nil)
 	wantStatus(t, "the training record", res, body, http.StatusOK)
+	marked.requests(t)
 	log.Check(t, "one of the main requests")
 }

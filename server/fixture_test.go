@@ -15,6 +15,7 @@ import (
 
 	"polyphony/assessment"
 	"polyphony/assessment/consent"
+	"polyphony/assessment/marking"
 	"polyphony/content"
 	"polyphony/content/curriculum"
 	"polyphony/content/media"
@@ -45,6 +46,7 @@ type fixture struct {
 	rooms       *realtime.Hub
 	transcripts *realtime.Transcripts
 	assessments *assessment.Store
+	marking     *marking.Store
 	journals    *courses.Journals
 	exports     *courses.ExportJobs
 	audit       *audit.Log
@@ -116,6 +118,12 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if err != nil {
 		t.Fatal(err)
 	}
+	if f.marking, err = marking.NewStore(ctx, db, marking.Options{Supervises: server.MarkingSupervises(store)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.marking.EnsureExamples(ctx); err != nil {
+		t.Fatal(err)
+	}
 	f.journals, err = courses.NewJournals(ctx, db, store, courses.JournalOptions{PageExists: pages.Exists, SoleWriter: db.Embedded()})
 	if err != nil {
 		t.Fatal(err)
@@ -141,7 +149,7 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 		t.Fatal(err)
 	}
 	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
-		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports,
+		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports, Marking: f.marking,
 		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify, Awards: f.awards, Progress: f.progress, Boards: f.boards}
 	for _, o := range opts {
 		o(t, f, &deps)

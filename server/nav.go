@@ -28,6 +28,7 @@ var (
 	navSupervise  = navItem{"supervision", "/supervision", "Supervision"}
 	navAssess     = navItem{"assessments", "/assessments", "Assessments"}
 	navProgress   = navItem{"progress", "/progress", "Progress"}
+	navMarking    = navItem{"marking", "/marking", "Assessed work"}
 	navAdmin      = navItem{"admin", "/admin", "People and cohorts"}
 	navAccount    = navItem{"account", "/account", "Your account"}
 )
@@ -47,15 +48,15 @@ func menuFor(u *accounts.User) []navItem {
 	menu = append(menu, navCurriculum, navSchedule, navReading)
 	switch u.Role {
 	case accounts.RoleTrainee:
-		menu = append(menu, navJournal, navPractice, navSupervise, navAssess, navProgress)
+		menu = append(menu, navJournal, navPractice, navSupervise, navAssess, navMarking, navProgress)
 	case accounts.RoleFacilitator:
 		menu = append(menu, navProgress)
 	case accounts.RoleSupervisor:
 		menu = append(menu, navJournal, navSupervise, navPractice, navProgress)
 	case accounts.RoleAssessor:
-		menu = append(menu, navJournal, navAssess)
+		menu = append(menu, navJournal, navAssess, navMarking)
 	case accounts.RoleAdmin:
-		menu = append(menu, navAssess, navProgress, navAdmin)
+		menu = append(menu, navAssess, navMarking, navProgress, navAdmin)
 	}
 	return append(menu, navAccount)
 }

@@ -46,11 +46,11 @@ func currentMenuItem(body string) string {
 func TestHeaderMenuByRole(t *testing.T) {
 	f := newFixture(t)
 	want := map[accounts.Role][]string{
-		accounts.RoleTrainee:     {"/journal", "/practice", "/supervision", "/assessments"},
+		accounts.RoleTrainee:     {"/journal", "/practice", "/supervision", "/assessments", "/marking"},
 		accounts.RoleFacilitator: {"/cohorts"},
 		accounts.RoleSupervisor:  {"/journal", "/supervision", "/practice"},
-		accounts.RoleAssessor:    {"/journal", "/assessments"},
-		accounts.RoleAdmin:       {"/assessments", "/admin"},
+		accounts.RoleAssessor:    {"/journal", "/assessments", "/marking"},
+		accounts.RoleAdmin:       {"/assessments", "/marking", "/admin"},
 	}
 	for _, role := range accounts.Roles {
 		t.Run(string(role), func(t *testing.T) {

@@ -14,8 +14,9 @@ import (
 // openapi_rooms.json those of the dialogue rooms (their websocket included),
 // openapi_consent.json those of consent and quoting, openapi_award.json those of the awards
 // and the verification of certificates, openapi_progress.json those of progress towards the
-// award, openapi_board.json those of the exam boards and the training record. A test
-// checks the merged document against the router.
+// award, openapi_board.json those of the exam boards and the training record,
+// openapi_marking.json those of assessed work. A test checks the merged document against
+// the router.
 var (
 	//go:embed openapi.json
 	openAPIBase []byte
@@ -31,10 +32,12 @@ var (
 	openAPIProgress []byte
 	//go:embed openapi_board.json
 	openAPIBoard []byte
+	//go:embed openapi_marking.json
+	openAPIMarking []byte
 )
 
 var openAPIDoc = func() []byte {
-	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms, openAPIConsent, openAPIAward, openAPIProgress, openAPIBoard)
+	doc, err := mergeOpenAPI(openAPIBase, openAPIJournal, openAPIRooms, openAPIConsent, openAPIAward, openAPIProgress, openAPIBoard, openAPIMarking)
 	if err != nil {
 		panic(err) // both parts are compiled in; a test reads the merged document
 	}

@@ -21,6 +21,7 @@ import (
 
 	"polyphony/assessment"
 	"polyphony/assessment/consent"
+	"polyphony/assessment/marking"
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
@@ -82,6 +83,9 @@ type Deps struct {
 	Transcripts *realtime.Transcripts
 	// Assessments keeps the question banks, the assessments and the trainees' attempts.
 	Assessments *assessment.Store
+	// Marking keeps the assessed work: rubrics, pieces, submissions, marks, moderation and
+	// release; nil serves none of it.
+	Marking *marking.Store
 	// Journals keeps reflective journals, their sharing and comments, and the supervision
 	// and practice logs.
 	Journals *courses.Journals
@@ -395,6 +399,9 @@ func (s *Server) routes() {
 	s.awardRoutes()
 	s.boardRoutes()
 	s.progressRoutes()
+	s.markingAPIRoutes()
+	s.markingReportRoutes()
+	s.markingPageRoutes()
 }
 
 // isAPI reports whether the request is for the JSON API (errors answer in JSON).

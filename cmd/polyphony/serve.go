@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"polyphony/assessment/consent"
+	"polyphony/assessment/marking"
 	"polyphony/content"
 	"polyphony/content/media"
 	"polyphony/courses"
@@ -113,13 +114,21 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err != nil {
 		return err
 	}
+	// Assessed work: the two shipped rubrics are stored once, by whichever instance is first.
+	markingStore, err := marking.NewStore(ctx, a.db, marking.Options{Supervises: server.MarkingSupervises(a.courses)})
+	if err != nil {
+		return err
+	}
+	if err := markingStore.EnsureExamples(ctx); err != nil {
+		return err
+	}
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
 		MaxConnsPerClient: cfg.MaxConnsPerClient, TLS: tlsConfig,
 	}, server.Deps{Accounts: a.accounts, Courses: a.courses, Pages: a.pages, Renderer: content.NewRenderer(), Media: store, DB: a.db,
 		Rooms: rooms, Transcripts: transcripts, Assessments: a.assessments, Journals: a.journals, Exports: exports, SSO: provider,
-		Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Consent: consents,
+		Marking: markingStore, Email: a.mail, Mail: a.mail.Accounts(), Audit: a.audit, Notify: notifier, Consent: consents,
 		Awards: a.awards, Progress: rules, Boards: boards})
 	if err != nil {
 		return err

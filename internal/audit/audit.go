@@ -73,6 +73,12 @@ const (
 	BoardDecided = "award.board-decided"
 	// AwardRevoked is an award of the diploma revoked; its subject is the holder.
 	AwardRevoked = "award.revoked"
+	// Assessed work: what administrators and assessors set up and decide (the marks
+	// themselves are on each submission's own trail).
+	PieceSetUp       = "marking.piece-set-up"
+	PieceEdited      = "marking.piece-edited"
+	ExtensionGranted = "marking.extension-granted"
+	ResultsReleased  = "marking.results-released"
 )
 
 // Actions lists every kind of change with its label, in the order the filter offers them.
@@ -88,6 +94,8 @@ var Actions = []struct{ Name, Label string }{
 	{BoardOpened, "Exam board opened"},
 	{BoardDecided, "Exam board decision"},
 	{AwardRevoked, "Award revoked"},
+	{PieceSetUp, "Assessed piece set up"}, {PieceEdited, "Assessed piece changed"},
+	{ExtensionGranted, "Extension granted"}, {ResultsReleased, "Results released"},
 }
 
 // ActionLabel is the words for an action.
