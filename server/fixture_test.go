@@ -118,7 +118,18 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.marking, err = marking.NewStore(ctx, db, marking.Options{Supervises: server.MarkingSupervises(store)}); err != nil {
+	// Consent asks through whichever notifier the options leave the server with.
+	var deps server.Deps
+	f.consents, err = consent.New(ctx, db, f.transcripts, consent.Config{Asked: func(ctx context.Context, r consent.Request) error {
+		if deps.Notify == nil {
+			return nil
+		}
+		return deps.Notify.ConsentAsked(ctx, r.ID, r.SpeakerID, r.OwnerID, r.AskedAt)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.marking, err = marking.NewStore(ctx, db, marking.Options{Supervises: server.MarkingSupervises(store), Consent: f.consents}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.marking.EnsureExamples(ctx); err != nil {
@@ -148,21 +159,11 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if f.boards, err = award.NewBoards(ctx, db, f.awards, f.progress, award.BoardOptions{Names: server.AccountNames(acc)}); err != nil {
 		t.Fatal(err)
 	}
-	deps := server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
+	deps = server.Deps{Accounts: acc, Courses: store, Pages: pages, Renderer: content.NewRenderer(), Media: f.media, DB: db,
 		Rooms: f.rooms, Transcripts: f.transcripts, Assessments: f.assessments, Journals: f.journals, Exports: f.exports, Marking: f.marking,
 		Email: f.email, Mail: f.email.Accounts(), Audit: f.audit, Notify: f.notify, Awards: f.awards, Progress: f.progress, Boards: f.boards}
 	for _, o := range opts {
 		o(t, f, &deps)
-	}
-	notifier := deps.Notify
-	f.consents, err = consent.New(ctx, db, f.transcripts, consent.Config{Asked: func(ctx context.Context, r consent.Request) error {
-		if notifier == nil {
-			return nil
-		}
-		return notifier.ConsentAsked(ctx, r.ID, r.SpeakerID, r.OwnerID, r.AskedAt)
-	}})
-	if err != nil {
-		t.Fatal(err)
 	}
 	deps.Consent = f.consents
 	f.srv, err = server.New(server.Config{PublicURL: u}, deps)

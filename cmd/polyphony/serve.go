@@ -115,7 +115,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		return err
 	}
 	// Assessed work: the two shipped rubrics are stored once, by whichever instance is first.
-	markingStore, err := marking.NewStore(ctx, a.db, marking.Options{Supervises: server.MarkingSupervises(a.courses)})
+	markingStore, err := marking.NewStore(ctx, a.db, marking.Options{Supervises: server.MarkingSupervises(a.courses), Consent: consents})
 	if err != nil {
 		return err
 	}
