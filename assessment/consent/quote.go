@@ -148,7 +148,7 @@ type QuotedTurn struct {
 }
 
 // Shown is a quote as anyone who may read its entry sees it. Removed is set, and Turns
-// empty, when a quoted speaker refused or withdrew: the quote's words disappear and the
+// empty, when a quoted speaker refused or withdrew (or was erased, and so can agree no more): the quote's words disappear and the
 // entry says why. Missing is set when the entry names a quote that is not one of its own.
 type Shown struct {
 	ID      string       `json:"id"`
@@ -183,7 +183,7 @@ func (s *Store) Shown(ctx context.Context, ownerID, entryID, quoteID string) (Sh
 	}
 	bySpeaker := map[string]Request{}
 	for _, r := range rs {
-		if r.Decision == Refused || r.Decision == Withdrawn {
+		if r.Decision == Refused || r.Decision == Withdrawn || r.Decision == Erased {
 			out.Removed = true
 			return out, nil
 		}
