@@ -25,17 +25,42 @@ const ErasedName = audit.Erased
 // with every request made for them, each taken out of its speaker's list. As a speaker,
 // each request made of them stays for its owner to see, but under a placeholder speaker
 // that no account has, with ErasedName for their name and the decision Erased: their turns
-// are withheld from markers and their quotes removed from entries. Nothing left names them.
+// are withheld from markers and their quotes removed from entries. Nothing left names them;
+// a mark under a hash of their id keeps them from being asked again (the rooms' transcripts
+// still hold their turns) and their turns from being quoted.
 // It reads and writes by _id only, through the person's two list documents, and may be run
 // again after a failure: it takes up where it stopped.
 func (s *Store) Erase(ctx context.Context, userID string) error {
 	if userID == "" {
 		return failure.Invalid("userId", "is required")
 	}
+	// The mark goes first, so that nobody is asked afresh meanwhile (a submission made
+	// again reads the room's transcript, which still holds the person's turns).
+	if err := database.InsertOnce(ctx, s.lists, erasedMark{ID: erasedMarkID(userID)}); err != nil {
+		return fmt.Errorf("mark the erased speaker: %w", err)
+	}
 	if err := s.eraseOwner(ctx, userID); err != nil {
 		return err
 	}
 	return s.eraseSpeaker(ctx, userID)
+}
+
+// erasedMark, in consent_lists, says that a person was erased, under an id that is a hash
+// of theirs: no request is made of them again, and their turns cannot be quoted. It names
+// nobody; only someone who knows the id can find it.
+type erasedMark struct {
+	ID string `bson:"_id"`
+}
+
+func erasedMarkID(userID string) string { return "erased:" + hashOf("erased", userID)[:32] }
+
+// wasErased reports whether userID's data was erased.
+func (s *Store) wasErased(ctx context.Context, userID string) (bool, error) {
+	ok, err := s.lists.Exists(ctx, erasedMarkID(userID))
+	if err != nil {
+		return false, fmt.Errorf("read consent lists: %w", err)
+	}
+	return ok, nil
 }
 
 // eraseOwner removes the subjects userID owns and their requests.

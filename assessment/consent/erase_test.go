@@ -144,6 +144,20 @@ func TestEraseRemovesThePersonFromConsent(t *testing.T) {
 	if asked, err := s.Asked(ctx, "ann"); err != nil || len(asked) != 0 {
 		t.Errorf("ann is still asked %v (%v)", asked, err)
 	}
+
+	// The transcript still holds her turn, but nothing asks her again: a submission made
+	// after the erasure withholds her turn without a request, and her turn cannot be quoted.
+	if err := s.Ask(ctx, "sub3", "cal", cohortID, roomID, "Cal's account"); err != nil {
+		t.Fatal(err)
+	}
+	if got := withheld(t, s, "sub3"); !slices.Equal(got, []uint64{1, 2, 4}) {
+		t.Errorf("a submission after erasure withholds %v, want ann's turn 1 and ben's 2 and 4", got)
+	}
+	_, err = s.Quote(ctx, "cal", cohortID, roomID, []uint64{1, 3}, "calentry", "Cal's entry")
+	wantProblem(t, "quoting an erased speaker", err, "turns")
+	if strings.Contains(consentRecords(t, db), `"ann"`) || strings.Contains(consentRecords(t, db), `"Ann"`) {
+		t.Errorf("a submission after erasure named ann again: %s", consentRecords(t, db))
+	}
 }
 
 // Withheld never takes a missing request for an agreement: a speaker whose request is gone,

@@ -72,6 +72,7 @@ func (s *Store) quotable(ctx context.Context, key string, seqs []uint64) ([]uint
 	if err != nil {
 		return nil, nil, err
 	}
+	checked := map[string]bool{} // by speaker, whether their data was erased
 	for _, seq := range seqs {
 		t, ok := turns[seq]
 		if !ok || t.Type != realtime.EventSay {
@@ -79,6 +80,19 @@ func (s *Store) quotable(ctx context.Context, key string, seqs []uint64) ([]uint
 		}
 		if t.Withdrawn {
 			return nil, nil, failure.Problemf("turns", "Turn %d was withdrawn by its speaker, so it cannot be quoted.", seq)
+		}
+		if t.UserID == "" {
+			continue
+		}
+		erased, known := checked[t.UserID]
+		if !known {
+			if erased, err = s.wasErased(ctx, t.UserID); err != nil {
+				return nil, nil, err
+			}
+			checked[t.UserID] = erased
+		}
+		if erased {
+			return nil, nil, failure.Problemf("turns", "Turn %d's speaker's data was erased, so nobody can agree to it being quoted.", seq)
 		}
 	}
 	return seqs, turns, nil

@@ -138,6 +138,16 @@ func (s *Store) Ask(ctx context.Context, subjectID, ownerID, cohortID, roomID, t
 // requests, lists them, and tells the speakers asked.
 func (s *Store) open(ctx context.Context, sub Subject, speakers map[string]*speaker) error {
 	for id := range speakers {
+		// An erased speaker is asked nothing: nobody can agree for them, so their turns
+		// stay withheld (Withheld withholds every turn no agreement covers).
+		erased, err := s.wasErased(ctx, id)
+		if err != nil {
+			return err
+		}
+		if erased {
+			delete(speakers, id)
+			continue
+		}
 		sub.Speakers = append(sub.Speakers, id)
 	}
 	slices.Sort(sub.Speakers)
