@@ -645,7 +645,7 @@ func (s *Server) apiEraseUser(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.eraseExports(c, id); err != nil {
+	if err := s.eraseBeyondJournal(c, id); err != nil {
 		return err
 	}
 	if s.deps.Audit != nil {

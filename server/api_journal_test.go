@@ -1107,6 +1107,7 @@ func TestJournalAPIErase(t *testing.T) {
 	res, body = jc.supervisor.send("POST", "/api/v1/journal/entries/"+e.ID+"/comments", map[string]any{"body": "Noted."}, idem("er-c"))
 	wantStatus(t, "comment", res, body, http.StatusCreated)
 	peerEntry := createEntry(t, jc.peer, "Not erased", "The peer's words.")
+	consentErased := consentBeforeErasure(t, f, jc.traineeID, f.byRole[accounts.RoleTrainee].Name, e.ID, jc.peerID)
 
 	path := "/api/v1/users/" + jc.traineeID + "/erase"
 	email := f.byRole[accounts.RoleTrainee].Email
@@ -1144,4 +1145,5 @@ func TestJournalAPIErase(t *testing.T) {
 	if u, err := f.accounts.Users.ByID(context.Background(), jc.traineeID); err != nil || !u.Disabled {
 		t.Errorf("the erased account is not disabled: %v %v", u.Disabled, err)
 	}
+	consentErased()
 }

@@ -25,7 +25,8 @@ import (
 // reads, the author's export) holds no one else's words; a speaker who refuses or withdraws
 // takes their words out of every copy at once.
 
-// quoteMarker finds the quote lines of an entry's body.
+// quoteMarker finds the lines of an entry's body that look like quote lines; quoteLocs
+// keeps those that are not inside a fenced code block.
 var quoteMarker = regexp.MustCompile(`(?m)^::quote\[([A-Za-z0-9]{1,64})\][ \t]*$`)
 
 // quoteLine is the line that places quote id in an entry.
@@ -35,10 +36,10 @@ func quoteLine(id string) string { return "::quote[" + id + "]" }
 func quoteIDs(body string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range quoteMarker.FindAllStringSubmatch(body, -1) {
-		if !seen[m[1]] {
-			seen[m[1]] = true
-			out = append(out, m[1])
+	for _, loc := range quoteLocs(body) {
+		if id := body[loc[2]:loc[3]]; !seen[id] {
+			seen[id] = true
+			out = append(out, id)
 		}
 	}
 	return out
@@ -47,7 +48,7 @@ func quoteIDs(body string) []string {
 // entryHTML renders an entry's (or revision's) Markdown for whoever may read it, with each
 // quote shown as the quoted speakers' answers allow.
 func (s *Server) entryHTML(ctx context.Context, e courses.Entry) template.HTML {
-	locs := quoteMarker.FindAllStringSubmatchIndex(e.Body, -1)
+	locs := quoteLocs(e.Body)
 	if len(locs) == 0 {
 		return e.HTML()
 	}
@@ -66,7 +67,7 @@ func (s *Server) entryHTML(ctx context.Context, e courses.Entry) template.HTML {
 // where the quote goes, since the words are shown only on the entry's page, as the speakers
 // allow.
 func previewHTML(body string) template.HTML {
-	locs := quoteMarker.FindAllStringIndex(body, -1)
+	locs := quoteLocs(body)
 	if len(locs) == 0 {
 		return content.RenderUserMarkdown([]byte(body))
 	}

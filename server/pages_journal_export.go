@@ -77,7 +77,7 @@ func (s *Server) eraseForm(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.eraseExports(c, u.ID); err != nil {
+	if err := s.eraseBeyondJournal(c, u.ID); err != nil {
 		return err
 	}
 	if s.deps.Audit != nil {

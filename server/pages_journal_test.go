@@ -537,6 +537,7 @@ func TestExportAndErasePages(t *testing.T) {
 	if _, err := f.journals.ReadRevision(context.Background(), courses.Viewer{UserID: p.patID, Role: accounts.RoleTrainee}, patEntry, 1); err != nil {
 		t.Fatalf("a refused erasure removed the entry: %v", err)
 	}
+	consentErased := consentBeforeErasure(t, f, p.patID, f.logins["peer@polyphony.example"].Name, patEntry, p.taraID)
 	res, body = pagePost(p.alex, erase, url.Values{"confirm": {"Peer@Polyphony.example"}})
 	if got := redirectedTo(t, res, body); got != "/admin" {
 		t.Errorf("erasure went to %s", got)
@@ -548,4 +549,5 @@ func TestExportAndErasePages(t *testing.T) {
 	if err != nil || !u.Disabled {
 		t.Errorf("the erased account is not disabled: %v", err)
 	}
+	consentErased()
 }

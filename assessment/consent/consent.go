@@ -63,6 +63,8 @@ func (d Decision) Label() string {
 		return "Refused"
 	case Withdrawn:
 		return "Agreement withdrawn"
+	case Erased:
+		return "The speaker's data was erased"
 	}
 	return "Waiting for an answer"
 }
@@ -126,7 +128,8 @@ type Change struct {
 // CanWithdraw reports whether the speaker may still take back their agreement.
 func (r Request) CanWithdraw() bool { return !r.Lapsed && !r.Closed && r.Decision == Agreed }
 
-// Allows reports whether the request lets the owner use the speaker's words.
+// Allows reports whether the request lets the owner use the speaker's words: only an
+// agreement does, never an erased speaker's request, whatever it said before.
 func (r Request) Allows() bool { return r.Decision == Agreed && !r.Lapsed }
 
 // RequestID is the id of the request of subjectID made of speakerID.

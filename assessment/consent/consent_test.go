@@ -449,5 +449,11 @@ func TestConsentReadByIDOnly(t *testing.T) {
 	if err := s.Close(ctx, "sub1"); err != nil {
 		t.Fatal(err)
 	}
+	if err := s.Erase(ctx, "cal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Erase(ctx, "ann"); err != nil {
+		t.Fatal(err)
+	}
 	log.Check(t, "the consent requests")
 }

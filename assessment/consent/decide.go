@@ -41,6 +41,8 @@ func (s *Store) decide(ctx context.Context, speakerID, requestID string, to Deci
 		to = Withdrawn
 	}
 	switch {
+	case from == Erased:
+		return r, from, failure.Problem("decision", "This request's speaker was erased, so it takes no more decisions.")
 	case r.Lapsed:
 		return r, from, failure.Problem("decision", "This request has lapsed: the work it was for was withdrawn.")
 	case from == to, to == Refused && from == Withdrawn:

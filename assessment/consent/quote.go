@@ -72,6 +72,7 @@ func (s *Store) quotable(ctx context.Context, key string, seqs []uint64) ([]uint
 	if err != nil {
 		return nil, nil, err
 	}
+	checked := map[string]bool{} // by speaker, whether their data was erased
 	for _, seq := range seqs {
 		t, ok := turns[seq]
 		if !ok || t.Type != realtime.EventSay {
@@ -79,6 +80,19 @@ func (s *Store) quotable(ctx context.Context, key string, seqs []uint64) ([]uint
 		}
 		if t.Withdrawn {
 			return nil, nil, failure.Problemf("turns", "Turn %d was withdrawn by its speaker, so it cannot be quoted.", seq)
+		}
+		if t.UserID == "" {
+			continue
+		}
+		erased, known := checked[t.UserID]
+		if !known {
+			if erased, err = s.wasErased(ctx, t.UserID); err != nil {
+				return nil, nil, err
+			}
+			checked[t.UserID] = erased
+		}
+		if erased {
+			return nil, nil, failure.Problemf("turns", "Turn %d's speaker's data was erased, so nobody can agree to it being quoted.", seq)
 		}
 	}
 	return seqs, turns, nil
@@ -148,7 +162,7 @@ type QuotedTurn struct {
 }
 
 // Shown is a quote as anyone who may read its entry sees it. Removed is set, and Turns
-// empty, when a quoted speaker refused or withdrew: the quote's words disappear and the
+// empty, when a quoted speaker refused or withdrew (or was erased, and so can agree no more): the quote's words disappear and the
 // entry says why. Missing is set when the entry names a quote that is not one of its own.
 type Shown struct {
 	ID      string       `json:"id"`
@@ -183,7 +197,7 @@ func (s *Store) Shown(ctx context.Context, ownerID, entryID, quoteID string) (Sh
 	}
 	bySpeaker := map[string]Request{}
 	for _, r := range rs {
-		if r.Decision == Refused || r.Decision == Withdrawn {
+		if r.Decision == Refused || r.Decision == Withdrawn || r.Decision == Erased {
 			out.Removed = true
 			return out, nil
 		}

@@ -138,6 +138,16 @@ func (s *Store) Ask(ctx context.Context, subjectID, ownerID, cohortID, roomID, t
 // requests, lists them, and tells the speakers asked.
 func (s *Store) open(ctx context.Context, sub Subject, speakers map[string]*speaker) error {
 	for id := range speakers {
+		// An erased speaker is asked nothing: nobody can agree for them, so their turns
+		// stay withheld (Withheld withholds every turn no agreement covers).
+		erased, err := s.wasErased(ctx, id)
+		if err != nil {
+			return err
+		}
+		if erased {
+			delete(speakers, id)
+			continue
+		}
 		sub.Speakers = append(sub.Speakers, id)
 	}
 	slices.Sort(sub.Speakers)
@@ -251,10 +261,14 @@ func (s *Store) requestsOf(ctx context.Context, sub Subject) ([]Request, error) 
 	return rs, nil
 }
 
-// Withheld is the turns of the submission that markers may not read: those of every
-// speaker who has not agreed (waiting, refused or withdrawn), and, once the submission has
-// lapsed, every turn asked about. A submission never asked about is failure.ErrNotFound:
-// nothing says whose words it holds.
+// Withheld is the turns of the submission that markers may not read: every turn said in
+// its room by anyone but the owner, unless that speaker's request agrees to it. So the
+// turns of a speaker who has not agreed (waiting, refused or withdrawn) are withheld, and,
+// once the submission has lapsed, every turn asked about; so are those of a speaker whose
+// request is missing or was erased, and any turn no request asked about (said after the
+// submission): a missing agreement is never taken for one. A submission never asked about
+// is failure.ErrNotFound: nothing says whose words it holds. It reads the subject, its
+// requests and the room's transcript, each by _id.
 func (s *Store) Withheld(ctx context.Context, subjectID string) (map[uint64]bool, error) {
 	sub, err := s.subject(ctx, subjectID)
 	if err != nil {
@@ -264,13 +278,31 @@ func (s *Store) Withheld(ctx context.Context, subjectID string) (map[uint64]bool
 	if err != nil {
 		return nil, err
 	}
+	agreed := map[string]map[uint64]bool{} // by speaker, the turns they agreed to
 	out := map[uint64]bool{}
 	for _, r := range rs {
-		if r.Allows() {
+		if !r.Allows() || r.ID != RequestID(sub.ID, r.SpeakerID) {
+			for _, seq := range r.Seqs {
+				out[seq] = true
+			}
 			continue
 		}
+		if agreed[r.SpeakerID] == nil {
+			agreed[r.SpeakerID] = map[uint64]bool{}
+		}
 		for _, seq := range r.Seqs {
-			out[seq] = true
+			agreed[r.SpeakerID][seq] = true
+		}
+	}
+	speakers, err := s.speakersOf(ctx, RoomKey(sub.CohortID, sub.RoomID), sub.OwnerID)
+	if err != nil {
+		return nil, err
+	}
+	for id, sp := range speakers {
+		for _, seq := range sp.seqs {
+			if !agreed[id][seq] {
+				out[seq] = true
+			}
 		}
 	}
 	return out, nil

@@ -170,6 +170,9 @@ func (s *Store) SaveDraft(ctx context.Context, a Actor, ref string, base int, in
 	if err := mayMark(a, p, sub); err != nil {
 		return Mark{}, err
 	}
+	if err := s.refuseSupervisor(ctx, a, sub); err != nil {
+		return Mark{}, err
+	}
 	if !sub.Active {
 		return Mark{}, failure.Problem("submission", "The trainee withdrew this submission")
 	}
@@ -296,6 +299,9 @@ func (s *Store) SubmitMark(ctx context.Context, a Actor, ref string, base int) (
 		return Mark{}, err
 	}
 	if err := mayMark(a, p, sub); err != nil {
+		return Mark{}, err
+	}
+	if err := s.refuseSupervisor(ctx, a, sub); err != nil {
 		return Mark{}, err
 	}
 	r, err := s.Rubric(ctx, p.RubricID, p.RubricVersion)

@@ -58,6 +58,11 @@ func (s *Store) MarkerView(ctx context.Context, a Actor, ref string) (MarkerView
 	default:
 		return MarkerView{}, refuse(a, p.CohortID, "see this submission")
 	}
+	if role == "marker" {
+		if err := s.refuseSupervisor(ctx, a, sub); err != nil {
+			return MarkerView{}, err
+		}
+	}
 	if !sub.Active {
 		return MarkerView{}, fmt.Errorf("submission %s was withdrawn: %w", Ref(p, sub), failure.ErrNotFound)
 	}

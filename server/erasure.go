@@ -1,0 +1,19 @@
+package server
+
+import (
+	"github.com/labstack/echo/v4"
+)
+
+// eraseBeyondJournal erases what the journal's erasure does not reach, for both the page
+// and the API that erase an account: the person's exports with their zips, and their
+// consent records (their quotes and submissions with the requests made for them, and the
+// requests made of them, which stay for their owners under no name and count as refused).
+func (s *Server) eraseBeyondJournal(c echo.Context, userID string) error {
+	if err := s.eraseExports(c, userID); err != nil {
+		return err
+	}
+	if s.deps.Consent == nil {
+		return nil
+	}
+	return s.deps.Consent.Erase(c.Request().Context(), userID)
+}
