@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"time"
@@ -102,24 +103,15 @@ func (s *Server) apiReadMark(c echo.Context) error {
 	return c.JSON(http.StatusOK, m)
 }
 
-func (s *Server) apiModerate(c echo.Context) error {
-	st, a, err := s.markingActor(c)
-	if err != nil {
-		return err
-	}
-	var in marking.AgreedResult
-	if err := decodeJSON(c, &in); err != nil {
-		return err
-	}
-	in.By, in.At = "", time.Time{}
-	res, err := st.Moderate(c.Request().Context(), a, submissionRef(c), in)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, res)
-}
+func (s *Server) apiModerate(c echo.Context) error { return s.apiSettle(c, (*marking.Store).Moderate) }
 
 func (s *Server) apiRemoderate(c echo.Context) error {
+	return s.apiSettle(c, (*marking.Store).Remoderate)
+}
+
+// apiSettle records the agreed result in the body through settle (moderation or
+// re-moderation); who recorded it and when are the store's to set, never the body's.
+func (s *Server) apiSettle(c echo.Context, settle func(*marking.Store, context.Context, marking.Actor, string, marking.AgreedResult) (marking.AgreedResult, error)) error {
 	st, a, err := s.markingActor(c)
 	if err != nil {
 		return err
@@ -129,7 +121,7 @@ func (s *Server) apiRemoderate(c echo.Context) error {
 		return err
 	}
 	in.By, in.At = "", time.Time{}
-	res, err := st.Remoderate(c.Request().Context(), a, submissionRef(c), in)
+	res, err := settle(st, c.Request().Context(), a, submissionRef(c), in)
 	if err != nil {
 		return err
 	}
