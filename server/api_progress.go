@@ -84,16 +84,7 @@ func (s *Server) apiTraineeProgress(c echo.Context) error {
 // apiGetAwardRules is the cohort's award rules, for its members and administrators, with
 // their version as the ETag a change sends back in If-Match.
 func (s *Server) apiGetAwardRules(c echo.Context) error {
-	svc, err := s.progressService()
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	v, err := s.cohortAccess(ctx, currentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	r, err := svc.Rules(ctx, v.Cohort.ID)
+	_, _, r, err := s.cohortRules(c)
 	if err != nil {
 		return err
 	}

@@ -402,16 +402,7 @@ type rulesPageData struct {
 }
 
 func (s *Server) awardRulesPage(c echo.Context) error {
-	svc, err := s.progressService()
-	if err != nil {
-		return err
-	}
-	ctx := c.Request().Context()
-	v, err := s.cohortAccess(ctx, currentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	r, err := svc.Rules(ctx, v.Cohort.ID)
+	_, v, r, err := s.cohortRules(c)
 	if err != nil {
 		return err
 	}
@@ -498,19 +489,11 @@ func ruleField(r progress.Rules, field string) string {
 }
 
 func (s *Server) awardRulesForm(c echo.Context) error {
-	svc, err := s.progressService()
+	svc, v, before, err := s.cohortRules(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	v, err := s.cohortAccess(ctx, currentUser(c), c.Param("id"))
-	if err != nil {
-		return err
-	}
-	before, err := svc.Rules(ctx, v.Cohort.ID)
-	if err != nil {
-		return err
-	}
 	r, base, reading := rulesFromForm(c, v.Cohort.ID)
 	var saved progress.Rules
 	if len(reading) == 0 {
@@ -541,4 +524,23 @@ func (s *Server) recordRules(c echo.Context, co courses.Cohort, before, after pr
 	changes := append(audit.Diff(progress.FieldNames, before.Fields(), after.Fields()),
 		audit.Change{Field: "version", Before: strconv.Itoa(before.Version), After: strconv.Itoa(after.Version)})
 	s.record(c, audit.Entry{Action: audit.AwardRulesChanged, SubjectID: co.ID, SubjectName: co.Name, Changes: changes})
+}
+
+// cohortRules reads the cohort of the request (as the caller may see it) and its award
+// rules.
+func (s *Server) cohortRules(c echo.Context) (*progress.Service, cohortView, progress.Rules, error) {
+	svc, err := s.progressService()
+	if err != nil {
+		return nil, cohortView{}, progress.Rules{}, err
+	}
+	ctx := c.Request().Context()
+	v, err := s.cohortAccess(ctx, currentUser(c), c.Param("id"))
+	if err != nil {
+		return nil, cohortView{}, progress.Rules{}, err
+	}
+	r, err := svc.Rules(ctx, v.Cohort.ID)
+	if err != nil {
+		return nil, cohortView{}, progress.Rules{}, err
+	}
+	return svc, v, r, nil
 }
