@@ -89,8 +89,16 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		}
 		log.Info("people may sign in with their organisation account", "issuer", cfg.SSOIssuer, "domains", strings.Join(cfg.SSODomains, ","), "passwords-off", cfg.SSOPasswordsOff)
 	}
-	// Progress towards the award; the marking of assessed work is wired in when it exists.
-	rules, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, nil)
+	// Assessed work: the two shipped rubrics are stored once, by whichever instance is first.
+	markingStore, err := marking.NewStore(ctx, a.db, marking.Options{Supervises: server.MarkingSupervises(a.courses)})
+	if err != nil {
+		return err
+	}
+	if err := markingStore.EnsureExamples(ctx); err != nil {
+		return err
+	}
+	// Progress towards the award, which reads the released results of assessed work.
+	rules, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, server.ProgressPieces(markingStore))
 	if err != nil {
 		return err
 	}
@@ -112,14 +120,6 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	// The exam boards, which decide the awards from the trainees' progress.
 	boards, err := award.NewBoards(ctx, a.db, a.awards, rules, award.BoardOptions{Names: server.AccountNames(a.accounts)})
 	if err != nil {
-		return err
-	}
-	// Assessed work: the two shipped rubrics are stored once, by whichever instance is first.
-	markingStore, err := marking.NewStore(ctx, a.db, marking.Options{Supervises: server.MarkingSupervises(a.courses)})
-	if err != nil {
-		return err
-	}
-	if err := markingStore.EnsureExamples(ctx); err != nil {
 		return err
 	}
 	srv, err := server.New(server.Config{
