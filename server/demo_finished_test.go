@@ -17,8 +17,8 @@ import (
 // TestDemoFinished seeds the finished demo cohort twice through the server's own stores:
 // Erin is eligible, with every rule met through the real records (the assessed piece among
 // them, released as a pass); Ada is eligible and awarded by the exam board, with a
-// certificate whose code verifies; Dev is deferred for his supervision; and the second run
-// adds no account, board, decision, attempt or award.
+// certificate whose code verifies; Dev is deferred for his supervision; and the second run,
+// and a third months later, add no account, board, decision, attempt or award.
 func TestDemoFinished(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -30,6 +30,14 @@ func TestDemoFinished(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A run long after, when the programme's first weeks are more than the year back that a
+	// log accepts, finds everything made and makes nothing.
+	later := time.Now().AddDate(0, 5, 0)
+	f.journals.SetClock(func() time.Time { return later })
+	if _, err := demo.SeedFinished(ctx, st, later); err != nil {
+		t.Errorf("a run five months later: %v", err)
+	}
+	f.journals.SetClock(time.Now)
 	if len(logins) != 3 {
 		t.Errorf("logins %+v, want the three trainees", logins)
 	}

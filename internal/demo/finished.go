@@ -171,34 +171,86 @@ func (f *finished) registers(ctx context.Context) error {
 
 // logs writes each trainee's supervision (75 minutes a fortnight, confirmed by Sam; Dev's
 // only for the first four months, too few hours) and practice (ten minutes each week, shared
-// as totals), over the programme's weeks.
+// as totals), over the programme's weeks. A log already written in full is left alone, so a
+// run long after the programme, when its first days are more than the year back that a log
+// accepts, still succeeds.
 func (f *finished) logs(ctx context.Context) error {
 	start := f.programme.Modules[0].Start
 	last := f.programme.Modules[len(f.programme.Modules)-1].End
-	supervisor := courses.Viewer{UserID: f.sam, Role: accounts.RoleSupervisor}
 	for email, id := range f.trainees {
 		trainee := courses.Viewer{UserID: id, Role: accounts.RoleTrainee}
 		until := last
 		if email == "deferred@polyphony.example" {
 			until = start.AddDate(0, 4, 0)
 		}
-		for i, d := 0, start.AddDate(0, 0, 3); !d.After(until); i, d = i+1, d.AddDate(0, 0, 14) {
-			s, err := f.Journals.LogSupervision(ctx, trainee, courses.NewSupervision{Date: d, Minutes: 75, SupervisorID: f.sam,
-				Kind: courses.SupervisionIndividual, Reflection: "A demo session.", Key: fmt.Sprintf("demo-finished-supervision-%03d", i)})
-			if err != nil {
-				return fmt.Errorf("finished demo supervision: %w", err)
-			}
-			if _, err := f.Journals.ConfirmSupervision(ctx, supervisor, s.ID); err != nil && !errors.Is(err, failure.ErrConflict) {
-				return fmt.Errorf("finished demo supervision confirmed: %w", err)
-			}
+		var sessions, weeks []time.Time
+		for d := start.AddDate(0, 0, 3); !d.After(until); d = d.AddDate(0, 0, 14) {
+			sessions = append(sessions, d)
 		}
-		for i, d := 0, start.AddDate(0, 0, 1); !d.After(last); i, d = i+1, d.AddDate(0, 0, 7) {
-			if _, err := f.Journals.LogPractice(ctx, trainee, courses.NewPractice{Date: d, Minutes: 10, Kind: courses.PracticeSitting, Key: fmt.Sprintf("demo-finished-practice-%03d", i)}); err != nil {
-				return fmt.Errorf("finished demo practice: %w", err)
-			}
+		for d := start.AddDate(0, 0, 1); !d.After(last); d = d.AddDate(0, 0, 7) {
+			weeks = append(weeks, d)
+		}
+		if err := f.supervision(ctx, trainee, sessions); err != nil {
+			return err
+		}
+		if err := f.practice(ctx, trainee, weeks, start, last); err != nil {
+			return err
 		}
 		if err := f.Journals.SetPracticeVisibility(ctx, trainee, courses.PracticeTotalsOnly); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// supervision logs a session on each of the days, each confirmed by Sam, unless every one is
+// logged and confirmed already.
+func (f *finished) supervision(ctx context.Context, trainee courses.Viewer, days []time.Time) error {
+	have, err := f.Journals.SupervisionLog(ctx, trainee, trainee.UserID)
+	if err != nil {
+		return err
+	}
+	confirmed := 0
+	for _, s := range have {
+		if s.Confirmed {
+			confirmed++
+		}
+	}
+	if confirmed >= len(days) {
+		return nil
+	}
+	supervisor := courses.Viewer{UserID: f.sam, Role: accounts.RoleSupervisor}
+	for i, d := range days {
+		s, err := f.Journals.LogSupervision(ctx, trainee, courses.NewSupervision{Date: d, Minutes: 75, SupervisorID: f.sam,
+			Kind: courses.SupervisionIndividual, Reflection: "A demo session.", Key: fmt.Sprintf("demo-finished-supervision-%03d", i)})
+		if err != nil {
+			return fmt.Errorf("finished demo supervision: %w", err)
+		}
+		if _, err := f.Journals.ConfirmSupervision(ctx, supervisor, s.ID); err != nil && !errors.Is(err, failure.ErrConflict) {
+			return fmt.Errorf("finished demo supervision confirmed: %w", err)
+		}
+	}
+	return nil
+}
+
+// practice logs ten minutes on each of the days, unless each day has practice already.
+func (f *finished) practice(ctx context.Context, trainee courses.Viewer, days []time.Time, from, to time.Time) error {
+	sum, err := f.Journals.PracticeSummary(ctx, trainee, trainee.UserID, from, to)
+	if err != nil {
+		return err
+	}
+	logged := 0
+	for _, d := range sum.Days {
+		if d.Minutes > 0 {
+			logged++
+		}
+	}
+	if logged >= len(days) {
+		return nil
+	}
+	for i, d := range days {
+		if _, err := f.Journals.LogPractice(ctx, trainee, courses.NewPractice{Date: d, Minutes: 10, Kind: courses.PracticeSitting, Key: fmt.Sprintf("demo-finished-practice-%03d", i)}); err != nil {
+			return fmt.Errorf("finished demo practice: %w", err)
 		}
 	}
 	return nil
