@@ -153,7 +153,7 @@ func newFixtureOn(t testing.TB, db *database.DB, opts ...fixtureOption) *fixture
 	if f.awards, err = award.NewStore(ctx, db, award.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	if f.progress, err = progress.New(ctx, db, store, f.journals, f.assessments, nil); err != nil {
+	if f.progress, err = progress.New(ctx, db, store, f.journals, f.assessments, server.ProgressPieces(f.marking)); err != nil {
 		t.Fatal(err)
 	}
 	if f.boards, err = award.NewBoards(ctx, db, f.awards, f.progress, award.BoardOptions{Names: server.AccountNames(acc)}); err != nil {

@@ -84,6 +84,8 @@ func TestMarkingRequestsReadByIDOnly(t *testing.T) {
 	must(t, "trainee view", err)
 	_, err = f.s.Submission(ctx, trainee("t1"), p.ID, "t1")
 	must(t, "submission", err)
+	_, err = f.s.Standings(ctx, cohort, "t1")
+	must(t, "standings", err)
 	_, err = f.s.Remoderate(ctx, marker3, ref1, marking.AgreedResult{Total: 5, Outcome: marking.OutcomePass, Reason: "Appeal"})
 	must(t, "remoderate", err)
 	_, err = f.s.Trail(ctx, admin, ref1)

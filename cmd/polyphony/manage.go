@@ -13,8 +13,11 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"polyphony/assessment/marking"
 	"polyphony/content"
 	"polyphony/courses"
+	"polyphony/courses/award"
+	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/audit"
 	"polyphony/internal/demo"
@@ -347,7 +350,16 @@ func cmdDemo(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			if err := demo.SeedProgress(ctx, a.accounts.Users, a.courses, a.journals, time.Now()); err != nil {
 				return err
 			}
-			fmt.Fprintf(env.stdout, "Demo trust %q and cohort %q are ready. Sign in as any of these (passwords are new each time this runs):\n", demo.TrustName, demo.CohortName)
+			st, err := demoStores(ctx, a)
+			if err != nil {
+				return err
+			}
+			finished, err := demo.SeedFinished(ctx, st, time.Now())
+			if err != nil {
+				return err
+			}
+			logins = append(logins, finished...)
+			fmt.Fprintf(env.stdout, "Demo trust %q, cohort %q and %q are ready. Sign in as any of these (passwords are new each time this runs):\n", demo.TrustName, demo.CohortName, demo.FinishedCohortName)
 			tw := tabwriter.NewWriter(env.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "  ROLE\tEMAIL\tPASSWORD\tNAME")
 			for _, l := range logins {
@@ -356,6 +368,27 @@ func cmdDemo(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {
 			return tw.Flush()
 		})
 	}
+}
+
+// demoStores opens what the finished demo cohort is written through as serve opens it: the
+// marking of assessed work, progress reading its released results, and the exam boards.
+func demoStores(ctx context.Context, a *app) (demo.Stores, error) {
+	ms, err := marking.NewStore(ctx, a.db, marking.Options{Supervises: server.MarkingSupervises(a.courses)})
+	if err != nil {
+		return demo.Stores{}, err
+	}
+	if err := ms.EnsureExamples(ctx); err != nil {
+		return demo.Stores{}, err
+	}
+	rules, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, server.ProgressPieces(ms))
+	if err != nil {
+		return demo.Stores{}, err
+	}
+	boards, err := award.NewBoards(ctx, a.db, a.awards, rules, award.BoardOptions{Names: server.AccountNames(a.accounts)})
+	if err != nil {
+		return demo.Stores{}, err
+	}
+	return demo.Stores{Users: a.accounts.Users, Courses: a.courses, Journals: a.journals, Tests: a.assessments, Marking: ms, Boards: boards}, nil
 }
 
 func cmdContentImport(fs *flag.FlagSet) func(context.Context, *cmdEnv) error {

@@ -333,9 +333,16 @@ func TestDemoTwice(t *testing.T) {
 	if len(rows) != len(second) {
 		t.Errorf("after two demos there are %d accounts, want %d", len(rows), len(second))
 	}
-	cohorts := strings.Count(mustRun(t, nil, "", "cohort", "list", "--data", data).stdout, "Demo cohort")
-	if cohorts != 1 {
-		t.Errorf("after two demos there are %d demo cohorts, want 1", cohorts)
+	list := mustRun(t, nil, "", "cohort", "list", "--data", data).stdout
+	for _, name := range []string{"Demo cohort", "Finished demo cohort"} {
+		if n := strings.Count(list, name); n != 1 {
+			t.Errorf("after two demos there are %d cohorts named %q, want 1", n, name)
+		}
+	}
+	for _, email := range []string{"eligible@polyphony.example", "awarded@polyphony.example", "deferred@polyphony.example"} {
+		if second[email][0] != "trainee" {
+			t.Errorf("demo printed no trainee login for %s: %v", email, second)
+		}
 	}
 	db := openData(t, data)
 	svc, err := accounts.NewService(context.Background(), db, serviceConfig)

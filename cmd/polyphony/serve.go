@@ -89,7 +89,9 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 		}
 		log.Info("people may sign in with their organisation account", "issuer", cfg.SSOIssuer, "domains", strings.Join(cfg.SSODomains, ","), "passwords-off", cfg.SSOPasswordsOff)
 	}
-	// Progress towards the award; the marking of assessed work is wired in when it exists.
+	// Progress towards the award; it reads the released results of assessed work once the
+	// marking store is made below (the marking store asks speakers through the consent
+	// store, which emails through the notifier, which reads progress).
 	rules, err := progress.New(ctx, a.db, a.courses, a.journals, a.assessments, nil)
 	if err != nil {
 		return err
@@ -122,6 +124,7 @@ func serve(ctx context.Context, cfg *Config, stdout, stderr io.Writer, ready cha
 	if err := markingStore.EnsureExamples(ctx); err != nil {
 		return err
 	}
+	rules.SetPieces(server.ProgressPieces(markingStore))
 	srv, err := server.New(server.Config{
 		PublicURL: cfg.PublicURL, ClientIP: cfg.ClientIP, TrustedProxies: cfg.TrustedProxies, Logger: log,
 		UploadLimits: cfg.UploadLimits, Fonts: cfg.Fonts, BodyTimeout: cfg.BodyTimeout, UploadMinRate: cfg.UploadMinRate,
