@@ -543,7 +543,11 @@ func (s *Server) journalAccessLogPage(c echo.Context) error {
 		if r.As == courses.AccessAssessor {
 			as = "Assessor"
 		}
-		rows = append(rows, accessRow{Record: r, Who: names.of(r.ViewerID), Title: titles[r.EntryID], As: as})
+		who := "An assessor marking your work"
+		if r.ViewerID != courses.MarkingReader {
+			who = names.of(r.ViewerID)
+		}
+		rows = append(rows, accessRow{Record: r, Who: who, Title: titles[r.EntryID], As: as})
 	}
 	page := accessLogView{Rows: rows}
 	if next > 0 {

@@ -27,8 +27,6 @@ type submittedEntry struct {
 	marking.EntryItem
 	Body     template.HTML
 	Readable bool
-	// Later says the journal now shows a later submitted revision than the one frozen.
-	Later int
 }
 
 // markTurn is one turn of a submitted transcript, as markers read it.
@@ -100,14 +98,17 @@ func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, t
 		d.Who = s.personName(c, v.TraineeID)
 	}
 	u := currentUser(c)
+	// The trainee's access log names the marker only where the piece lets the trainee know
+	// who marked.
+	loggedAs := courses.MarkingReader
+	if p, err := st.Piece(ctx, a, v.PieceID); err == nil && p.ShowMarkers && !p.Anonymous {
+		loggedAs = u.ID
+	}
 	for _, e := range v.Items.Entries {
 		se := submittedEntry{EntryItem: e}
 		if s.deps.Journals != nil {
-			if ev, err := s.deps.Journals.ReadEntry(ctx, courses.Viewer{UserID: u.ID, Role: u.Role}, e.EntryID); err == nil {
+			if ev, err := s.deps.Journals.ReadForMarking(ctx, courses.Viewer{UserID: u.ID, Role: u.Role}, e.EntryID, e.Version, loggedAs); err == nil {
 				se.Readable = true
-				if ev.Version != e.Version {
-					se.Later = ev.Version
-				}
 				if r, err := s.deps.Renderer.Render([]byte(ev.Body), nil); err == nil {
 					se.Body = r.HTML
 				}
