@@ -12,7 +12,7 @@ MAILPIT_BIN   := $(CACHE)/bin/mailpit
 NHSUK_DIST    := node_modules/nhsuk-frontend/dist/nhsuk
 STATIC_NHSUK  := server/static/nhsuk
 SUDO          := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-GO_TEST_FLAGS ?= -race -count=1 -timeout 30m
+GO_TEST_FLAGS ?= -race -count=1 -timeout 60m
 
 .PHONY: run build assets minio mailpit chromium poppler test vet fmt-check clean b10-year b10
 
