@@ -156,6 +156,10 @@ func TestBoardPages(t *testing.T) {
 			t.Errorf("%s does not link to the training record", p)
 		}
 	}
+	// The certificate is on the trainee's progress page too, revoked as it now is.
+	if _, body := pageGet(trainee, "/progress"); !strings.Contains(body, `href="/account/certificate/`+as[0].ID+`"`) || !strings.Contains(body, "Revoked on") {
+		t.Errorf("the progress page does not offer the certificate, revoked")
+	}
 	res, raw = trainee.send("GET", "/account/training-record.pdf", nil, nil)
 	wantStatus(t, "training record", res, raw, http.StatusOK)
 	text = strings.Join(strings.Fields(pdftest.Text(t, raw)), " ")

@@ -122,6 +122,8 @@ type progressPageData struct {
 	AtRisk   bool
 	// Next is what to do next for each rule not decided yet, soonest first.
 	Next []progress.Result
+	// Awards are the trainee's own awards, with their certificates.
+	Awards []myAward
 }
 
 // nextSteps lists the results with a next step, those with a date soonest first.
@@ -199,9 +201,13 @@ func (s *Server) progressPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "progress", pageData{Title: "Your progress", Nav: "progress", Data: progressPageData{
-		View: v, Name: u.Name, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk, Next: nextSteps(p),
-	}})
+	d := progressPageData{View: v, Name: u.Name, Results: resultViews(p, u, v), Met: p.Met, Eligible: p.Eligible(), AtRisk: p.AtRisk, Next: nextSteps(p)}
+	if s.deps.Awards != nil {
+		if d.Awards, err = s.myAwards(c); err != nil {
+			return err
+		}
+	}
+	return s.render(c, "progress", pageData{Title: "Your progress", Nav: "progress", Data: d})
 }
 
 // traineeProgressPage is one trainee's progress as the cohort's staff see it.
