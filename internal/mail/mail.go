@@ -5,8 +5,9 @@
 //
 // An email is made only from the typed fields of a Message: its kind, the recipient, a name to
 // greet them by, one link, and a few named values (another person's name, a cohort, a room,
-// an assessment, a time). Its subject and its words come from the kind's templates in this
-// package. There is no field for free text, so nothing a person wrote in a journal (an
+// an assessment, a time, and short lines made of names and the platform's own words, such
+// as who is at risk and why). Its subject and its words come from the kind's templates in
+// this package. There is no field for free text, so nothing a person wrote in a journal (an
 // entry's title or text, a comment) can reach an email: an email says that something
 // happened and links to the page where the person reads it after signing in. Keep Message
 // and Values that way; TestMessageHoldsOnlyTypedFields fails when a field is added.
@@ -162,7 +163,17 @@ type Values struct {
 	When time.Time
 	// Expires is when the link stops working.
 	Expires time.Time
+	// Lines are short lines the email lists, each a name with a reason made of the
+	// platform's own words (who is at risk and why), never anything a person wrote; at most
+	// maxLines of them, each no longer than a field.
+	Lines Lines
 }
+
+// Lines is a list of short lines for an email to list.
+type Lines []string
+
+// maxLines bounds the lines of an email: a list to glance at, the page holds the rest.
+const maxLines = 50
 
 // maxField bounds every text field: a name, not a paragraph.
 const maxField = 200
@@ -198,6 +209,14 @@ func (m Message) check() error {
 		}
 		if strings.IndexFunc(t.v, unicode.IsControl) >= 0 {
 			return failure.Invalidf(t.field, "holds a control character")
+		}
+	}
+	if len(m.Values.Lines) > maxLines {
+		return failure.Invalidf("lines", "holds %d lines, more than %d", len(m.Values.Lines), maxLines)
+	}
+	for _, l := range m.Values.Lines {
+		if strings.TrimSpace(l) == "" || len(l) > maxField || strings.IndexFunc(l, unicode.IsControl) >= 0 {
+			return failure.Invalidf("lines", "a line is empty, longer than %d bytes or holds a control character", maxField)
 		}
 	}
 	if s.need.when && m.Values.When.IsZero() {

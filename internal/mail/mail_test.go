@@ -23,7 +23,7 @@ func sample(k Kind, to, userID string) Message {
 func TestMessageHoldsOnlyTypedFields(t *testing.T) {
 	want := map[reflect.Type][]string{
 		reflect.TypeFor[Message](): {"Kind Kind", "To string", "UserID string", "Name string", "Link string", "Values Values"},
-		reflect.TypeFor[Values]():  {"Person string", "Cohort string", "Room string", "Assessment string", "When Time", "Expires Time"},
+		reflect.TypeFor[Values]():  {"Person string", "Cohort string", "Room string", "Assessment string", "When Time", "Expires Time", "Lines Lines"},
 	}
 	for typ, fields := range want {
 		var got []string
@@ -41,7 +41,7 @@ func TestMessageHoldsOnlyTypedFields(t *testing.T) {
 func TestTemplatesUseOnlyTheTypedFields(t *testing.T) {
 	allowed := map[string]bool{".Name": true, ".Link": true, ".Subject": true, ".Heading": true, ".Button": true,
 		".AccountURL": true, ".Label": true, ".Values.Person": true, ".Values.Cohort": true, ".Values.Room": true,
-		".Values.Assessment": true, ".Values.When": true, ".Values.Expires": true, ".Values.When.IsZero": true}
+		".Values.Assessment": true, ".Values.When": true, ".Values.Expires": true, ".Values.When.IsZero": true, ".Values.Lines": true}
 	funcsAllowed := map[string]bool{"datetime": true, "within": true, "not": true}
 	seen := map[string]bool{}
 	var walk func(where string, n parse.Node)
@@ -90,7 +90,11 @@ func TestTemplatesUseOnlyTheTypedFields(t *testing.T) {
 			walk(where, n.List)
 			walk(where, n.ElseList)
 		case *parse.RangeNode:
-			t.Errorf("%s ranges over %s", where, n.Pipe)
+			// Only the list of lines may be ranged over, each shown as it is.
+			if n.Pipe.String() != ".Values.Lines" || n.ElseList != nil || n.List.String() != "{{.}}" && !onlyDotAndText(n.List) {
+				t.Errorf("%s ranges over %s", where, n.Pipe)
+			}
+			seen[".Values.Lines"] = true
 		case *parse.TemplateNode:
 			walk(where, n.Pipe)
 		}
@@ -206,4 +210,62 @@ func TestResetEmailSaysHowLongItsLinkWorks(t *testing.T) {
 	if got := within(time.Time{}, asked); got != "" {
 		t.Errorf("within from an unknown time = %q, want nothing", got)
 	}
+}
+
+// The weekly email of trainees at risk lists each line, escaped in the HTML; a line that is
+// too long, or too many of them, is refused.
+func TestAtRiskEmailListsItsLines(t *testing.T) {
+	m := sample(KindAtRisk, "fran@trust.example", "u-fran")
+	m.Values.Lines = Lines{"Pat Peer: Dialogue sessions attended, at risk (The last two sessions were both missed)", "Sam <b>Smith</b>: Supervision, not met"}
+	out, err := render(m, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"- Pat Peer: Dialogue sessions attended, at risk (The last two sessions were both missed)", "- Sam <b>Smith</b>: Supervision, not met"} {
+		if !strings.Contains(out.Text, want) {
+			t.Errorf("the text lacks %q:\n%s", want, out.Text)
+		}
+	}
+	if !strings.Contains(out.HTML, "<li>Sam &lt;b&gt;Smith&lt;/b&gt;: Supervision, not met</li>") {
+		t.Errorf("the HTML does not list the line escaped:\n%s", out.HTML)
+	}
+	long := m
+	long.Values.Lines = Lines{strings.Repeat("x", maxField+1)}
+	if err := long.check(); err == nil {
+		t.Error("a line longer than a field: accepted")
+	}
+	many := m
+	many.Values.Lines = make(Lines, maxLines+1)
+	for i := range many.Values.Lines {
+		many.Values.Lines[i] = "a line"
+	}
+	if err := many.check(); err == nil {
+		t.Error("more lines than an email holds: accepted")
+	}
+}
+
+// onlyDotAndText reports whether a range's body shows nothing but the line itself among text.
+func onlyDotAndText(l *parse.ListNode) bool {
+	for _, n := range l.Nodes {
+		switch n := n.(type) {
+		case *parse.TextNode:
+		case *parse.ActionNode:
+			if len(n.Pipe.Cmds) == 0 {
+				return false
+			}
+			for _, c := range n.Pipe.Cmds {
+				if len(c.Args) == 0 {
+					return false
+				}
+				if _, dot := c.Args[0].(*parse.DotNode); !dot {
+					if id, ok := c.Args[0].(*parse.IdentifierNode); !ok || !strings.HasPrefix(id.Ident, "_html_template_") {
+						return false
+					}
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
 }

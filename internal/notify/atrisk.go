@@ -5,9 +5,11 @@ import (
 	"errors"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"polyphony/courses"
+	"polyphony/courses/progress"
 	"polyphony/internal/accounts"
 	"polyphony/internal/database"
 	"polyphony/internal/mail"
@@ -19,9 +21,9 @@ const atRiskFrom = 8 * time.Hour
 
 // AtRiskWeekly emails each facilitator of a cohort under way, once a week from Monday at
 // 8am (UK time), that trainees of the cohort are at risk, when any are (progress.Service's
-// AtRisk). The email names the cohort only and links to the cohort's progress filtered to
-// those at risk, where they see who and why; it is off until a facilitator turns it on
-// (mail.KindAtRisk). Each cohort is worked out once a week, whichever instance comes first.
+// AtRisk). The email lists each of them with the rules at risk (atRiskLines) and links to
+// the cohort's progress filtered to those at risk, where the evidence is; it is off until a
+// facilitator turns it on (mail.KindAtRisk). Each cohort is worked out once a week, whichever instance comes first.
 // Without Config.Progress it sends nothing.
 func (n *Notifier) AtRiskWeekly(ctx context.Context, now time.Time) (int, error) {
 	if n.cfg.Progress == nil {
@@ -67,9 +69,14 @@ func (n *Notifier) AtRiskWeekly(ctx context.Context, now time.Time) (int, error)
 			errs = append(errs, err)
 			continue
 		}
+		lines, err := n.atRiskLines(ctx, atRisk)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
 		for _, f := range facilitators {
 			ok, err := n.once(ctx, event, f, mail.Message{Kind: mail.KindAtRisk,
-				Link: n.page("/cohorts/" + url.PathEscape(c.ID) + "/progress?show=at-risk"), Values: mail.Values{Cohort: c.Name}})
+				Link: n.page("/cohorts/" + url.PathEscape(c.ID) + "/progress?show=at-risk"), Values: mail.Values{Cohort: c.Name, Lines: lines}})
 			if ok {
 				sent++
 			}
@@ -78,3 +85,47 @@ func (n *Notifier) AtRiskWeekly(ctx context.Context, now time.Time) (int, error)
 	}
 	return sent, errors.Join(errs...)
 }
+
+// maxAtRiskLine is how long one line of the at-risk email may be, within mail's bound on a
+// field.
+const maxAtRiskLine = 190
+
+// atRiskLines are the lines of the at-risk email: each trainee's name and the titles of their
+// rules at risk or not met, with the first reason given, in the platform's own words; past
+// the mail's bound on lines, the last says how many more the page lists.
+func (n *Notifier) atRiskLines(ctx context.Context, atRisk []progress.Progress) (mail.Lines, error) {
+	var lines mail.Lines
+	for i, p := range atRisk {
+		if i == maxAtRiskLines-1 && len(atRisk) > maxAtRiskLines {
+			lines = append(lines, strconv.Itoa(len(atRisk)-i)+" more trainees: see the cohort's progress")
+			break
+		}
+		name, err := n.name(ctx, p.TraineeID)
+		if err != nil {
+			return nil, err
+		}
+		if name == "" {
+			continue // the account is gone
+		}
+		var why []string
+		for _, r := range p.Results {
+			if r.State != progress.AtRisk && r.State != progress.NotMet {
+				continue
+			}
+			w := r.Title + ", " + string(r.State)
+			if len(r.Reasons) > 0 {
+				w += " (" + strings.TrimSuffix(r.Reasons[0], ".") + ")"
+			}
+			why = append(why, w)
+		}
+		line := name + ": " + strings.Join(why, "; ")
+		if len(line) > maxAtRiskLine {
+			line = strings.ToValidUTF8(line[:maxAtRiskLine-1], "") + "…"
+		}
+		lines = append(lines, line)
+	}
+	return lines, nil
+}
+
+// maxAtRiskLines is as many lines as an email holds (mail's bound).
+const maxAtRiskLines = 50

@@ -99,6 +99,18 @@ func TestAtRiskWeekly(t *testing.T) {
 	if k, err := n.AtRiskWeekly(ctx, next); err != nil || k != 1 {
 		t.Errorf("a trainee at risk: %d emails, %v; want 1, to the facilitator who turned it on", k, err)
 	}
+	// The email lists who, with the rule at risk and why.
+	atRisk, err := awards.AtRisk(ctx, co.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines, err := n.atRiskLines(ctx, atRisk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(lines) != 1 || lines[0] != "tara@trust.example: "+progress.KindDialogue.Title()+", at risk (The last two sessions were both missed)" {
+		t.Errorf("the email's lines: %q; want Tara with the dialogue sessions at risk and why", lines)
+	}
 	if k, err := n.AtRiskWeekly(ctx, next.Add(26*time.Hour)); err != nil || k != 0 {
 		t.Errorf("again in the same week: %d emails, %v", k, err)
 	}
