@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"polyphony/internal/demo"
 )
 
 // `polyphony user disable`, run as a process of its own while the server runs, closes the
@@ -19,21 +21,23 @@ func TestUserDisableClosesOpenRoomSocket(t *testing.T) {
 	data := t.TempDir()
 	srv, base := startServe(t, data)
 	logins := demoLogins(t, runBinary(t, "", "demo", "--data", data).stdout)
-	var trainee, facilitator string
-	for email, l := range logins {
-		switch {
-		case l[0] == "trainee" && trainee == "":
-			trainee = email
-		case l[0] == "facilitator" && facilitator == "":
-			facilitator = email
-		}
+	// The demo cohort's own trainee and its facilitator (the demo has a finished cohort too,
+	// with trainees of its own).
+	trainee, facilitator := "trainee@polyphony.example", "facilitator@polyphony.example"
+	if logins[trainee][0] != "trainee" || logins[facilitator][0] != "facilitator" {
+		t.Fatalf("the demo's logins lack its trainee and facilitator: %v", logins)
 	}
 	cohorts := runBinary(t, "", "cohort", "list", "--data", data)
-	lines := strings.Split(strings.TrimSpace(cohorts.stdout), "\n")
-	if cohorts.code != 0 || len(lines) < 2 {
-		t.Fatalf("cohort list: %v", cohorts)
+	cohortID := ""
+	for _, line := range strings.Split(cohorts.stdout, "\n") {
+		if f := strings.Fields(line); len(f) > 0 && strings.Contains(line, "  "+demo.CohortName+"  ") {
+			cohortID = f[0]
+		}
 	}
-	room := "/rooms/" + strings.Fields(lines[1])[0] + "/cohort"
+	if cohorts.code != 0 || cohortID == "" {
+		t.Fatalf("cohort list does not show %q: %v", demo.CohortName, cohorts)
+	}
+	room := "/rooms/" + cohortID + "/cohort"
 
 	signedIn := func(email string) (*http.Cookie, string) {
 		resp := signIn(t, base, email, logins[email][1])
