@@ -57,3 +57,62 @@ func TestReadForMarking(t *testing.T) {
 		}
 	}
 }
+
+// A marker finds a file the trainee submitted in the revision frozen for it, even after the
+// trainee took it off the entry; the read is logged for marking; nobody else finds it.
+func TestAttachmentForMarking(t *testing.T) {
+	w := newJournalWorld(t)
+	ctx := context.Background()
+	e := w.create(t, w.trainee, courses.Draft{Title: "With a recording", Body: "Listen to the second half."})
+	rec := courses.Attachment{Key: "journal/2026/recording-1", Kind: courses.MediaAudio, ContentType: "audio/ogg", Size: 1200, Name: "Ada at the network meeting.ogg"}
+	e, err := w.j.AddAttachment(ctx, w.trainee, e.ID, rec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceAssessors, true); err != nil {
+		t.Fatal(err)
+	}
+	frozen := e.Version
+	if _, err := w.j.RemoveAttachment(ctx, w.trainee, e.ID, rec.Key); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := w.j.AttachmentForMarking(ctx, w.assessor, e.ID, frozen, rec.Key, courses.MarkingReader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != rec.Name || got.Size != rec.Size {
+		t.Errorf("the submitted file: %+v", got)
+	}
+	if _, err := w.j.AttachmentForMarking(ctx, w.assessor, e.ID, frozen-1, rec.Key, courses.MarkingReader); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("a revision without the file: %v, want ErrNotFound", err)
+	}
+	if _, err := w.j.AttachmentForMarking(ctx, w.assessor, e.ID, frozen, "journal/2026/other", courses.MarkingReader); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("a key the entry never held: %v, want ErrNotFound", err)
+	}
+	for _, v := range []courses.Viewer{w.supervisor, w.farAssessor, w.admin, w.otherTrainee, w.trainee} {
+		if _, err := w.j.AttachmentForMarking(ctx, v, e.ID, frozen, rec.Key, courses.MarkingReader); !errors.Is(err, failure.ErrNotFound) {
+			t.Errorf("%s finding the file for marking: %v, want ErrNotFound", v.UserID, err)
+		}
+	}
+	log, err := w.j.AccessLog(ctx, w.trainee)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged []string
+	for _, r := range log {
+		if r.ViewerID == courses.MarkingReader {
+			logged = append(logged, r.What)
+		}
+	}
+	if len(logged) != 1 || logged[0] != "attachment "+rec.Name+", for marking" {
+		t.Errorf("the access log says %q of the marker, want the one read of the file", logged)
+	}
+	// Once the trainee stops sharing the entry with the assessors, the file is gone for them too.
+	if _, err := w.j.SetSharing(ctx, w.trainee, e.ID, courses.AudienceAssessors, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.j.AttachmentForMarking(ctx, w.assessor, e.ID, frozen, rec.Key, courses.MarkingReader); !errors.Is(err, failure.ErrNotFound) {
+		t.Errorf("after the share ended: %v, want ErrNotFound", err)
+	}
+}
