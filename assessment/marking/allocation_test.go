@@ -116,9 +116,9 @@ func TestAnonymousMarking(t *testing.T) {
 	f := newFixture(t)
 	p := newPiece(t, f, marking.SchemeSingle, func(in *marking.PieceInput) { in.Anonymous = true })
 	_, err := f.s.Submit(ctx, trainee("t1"), p.ID, marking.Items{Files: []marking.FileItem{
-		{Hash: "abc", Name: "Jane Smith reflective account.PDF", ContentType: "application/pdf", Size: 10},
-		{Hash: "def", Name: "jane-notes", Size: 3},
-	}})
+		{EntryID: "e1", Version: 2, Key: "journal/2026/k1", Hash: "abc", Name: "Jane Smith reflective account.PDF", ContentType: "application/pdf", Size: 10},
+		{EntryID: "e1", Version: 2, Key: "journal/2026/k2", Hash: "def", Name: "jane-notes", Size: 3},
+	}, FilesAgreed: true})
 	must(t, "submit", err)
 	rep, err := f.s.SpreadEvenly(ctx, assessor, p.ID, []string{"m1"})
 	must(t, "spread", err)
@@ -138,6 +138,26 @@ func TestAnonymousMarking(t *testing.T) {
 	}
 	if strings.Contains(fmt.Sprintf("%+v", v), "t1") || strings.Contains(strings.ToLower(fmt.Sprintf("%+v", v)), "jane") {
 		t.Errorf("the anonymous view names the trainee: %+v", v)
+	}
+	if strings.Contains(fmt.Sprintf("%+v", v), "journal/2026") || strings.Contains(fmt.Sprintf("%+v", v), "e1") {
+		t.Errorf("the marker's view says where the files are kept: %+v", v.Items.Files)
+	}
+	// The marker opens a file by its place, under the same name; the server alone learns
+	// where it is kept.
+	file, err := f.s.SubmittedFile(ctx, marker1, ref, 1)
+	must(t, "the first file", err)
+	if file.Name != "C0001-1.pdf" || file.File.Key != "journal/2026/k1" || file.File.EntryID != "e1" || file.File.Version != 2 || file.NamesMarker {
+		t.Errorf("the first file: %+v", file)
+	}
+	for _, n := range []int{0, 3} {
+		_, err = f.s.SubmittedFile(ctx, marker1, ref, n)
+		wantErr(t, fmt.Sprintf("file %d of 2", n), err, failure.ErrNotFound)
+	}
+	for _, who := range []marking.Actor{trainee("t1"), trainee("t2")} {
+		_, err = f.s.SubmittedFile(ctx, who, ref, 1)
+		if err == nil {
+			t.Errorf("%s opens a submitted file as a marker", who.UserID)
+		}
 	}
 	_, err = f.s.Submission(ctx, marker1, p.ID, "t1")
 	wantErr(t, "a marker reads the named submission", err, failure.ErrNotFound)

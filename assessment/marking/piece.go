@@ -81,6 +81,11 @@ type PieceInput struct {
 	ShowMarkers bool `bson:"show_markers" json:"showMarkers"`
 }
 
+// NamesMarkers reports whether the trainee may learn who marked their work: only when the
+// piece shows its markers and the marking is not anonymous. Where they may not, a trainee's
+// access log says that an assessor read the work for marking, not which one.
+func (p Piece) NamesMarkers() bool { return p.ShowMarkers && !p.Anonymous }
+
 // Piece is an assessed piece of work set for a cohort.
 type Piece struct {
 	ID         string `bson:"_id" json:"id"`

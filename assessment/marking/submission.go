@@ -19,8 +19,14 @@ type EntryItem struct {
 	Title   string `bson:"title" json:"title"`
 }
 
-// FileItem is a file submitted by its content's hash, which freezes it.
+// FileItem is a file or medium submitted from the revision of a journal entry the trainee
+// submitted to the assessors, where the upload pipeline stored it: the entry and revision
+// say who may read it and where it came from, the key finds the object, and the SHA-256 of
+// its content, taken when it was submitted, freezes it.
 type FileItem struct {
+	EntryID     string `bson:"entry_id" json:"entryId,omitempty"`
+	Version     int    `bson:"version" json:"version,omitempty"`
+	Key         string `bson:"key" json:"key,omitempty"`
 	Hash        string `bson:"hash" json:"hash"`
 	Name        string `bson:"name" json:"name"`
 	ContentType string `bson:"content_type" json:"contentType"`
@@ -36,9 +42,14 @@ type TranscriptItem struct {
 
 // Items are what a trainee submits.
 type Items struct {
-	Entries    []EntryItem     `bson:"entries" json:"entries"`
-	Files      []FileItem      `bson:"files" json:"files"`
-	Transcript *TranscriptItem `bson:"transcript,omitempty" json:"transcript,omitempty"`
+	Entries []EntryItem `bson:"entries" json:"entries"`
+	Files   []FileItem  `bson:"files" json:"files"`
+	// FilesAgreed is the trainee's word, given with the files, that everyone who can be
+	// seen or heard in them agrees to the assessors seeing or hearing them: a picture or a
+	// recording holds other people as a transcript holds their words, and no one can ask
+	// them turn by turn.
+	FilesAgreed bool            `bson:"files_agreed" json:"filesAgreed"`
+	Transcript  *TranscriptItem `bson:"transcript,omitempty" json:"transcript,omitempty"`
 }
 
 func (it Items) empty() bool {
@@ -120,9 +131,14 @@ func (s *Store) validateItems(p Piece, it Items) error {
 	if len(it.Files) > 0 && !p.Accepts.Files {
 		errs = append(errs, failure.Problem("files", "This piece does not take files"))
 	}
+	if len(it.Files) > 0 && p.Accepts.Files && !it.FilesAgreed {
+		errs = append(errs, failure.Problem("filesAgreed", "Confirm that everyone who can be seen or heard in the files agrees to the assessors seeing or hearing them"))
+	}
 	for i, f := range it.Files {
 		field := fmt.Sprintf("files[%d]", i)
 		switch {
+		case strings.TrimSpace(f.EntryID) == "" || f.Version < 1 || strings.TrimSpace(f.Key) == "":
+			errs = append(errs, failure.Problem(field, "Choose a file of an entry you submitted to the assessors"))
 		case strings.TrimSpace(f.Hash) == "":
 			errs = append(errs, failure.Problem(field+".hash", "Upload the file before submitting it"))
 		case strings.TrimSpace(f.Name) == "":

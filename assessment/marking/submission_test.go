@@ -38,7 +38,7 @@ func TestSubmissionItemsValidation(t *testing.T) {
 	}{
 		{"nothing", marking.Items{}, "items"},
 		{"entry without revision", marking.Items{Entries: []marking.EntryItem{{EntryID: "e1"}}}, "entries[0]"},
-		{"files not accepted", marking.Items{Files: []marking.FileItem{{Hash: "h", Name: "a.pdf", Size: 3}}}, "files"},
+		{"files not accepted", marking.Items{Files: []marking.FileItem{{EntryID: "e", Version: 1, Key: "k", Hash: "h", Name: "a.pdf", Size: 3}}}, "files"},
 		{"transcript not accepted", marking.Items{Transcript: tr}, "transcript"},
 	}
 	for _, c := range cases {
@@ -53,8 +53,10 @@ func TestSubmissionItemsValidation(t *testing.T) {
 		items marking.Items
 		field string
 	}{
-		{"file without hash", marking.Items{Files: []marking.FileItem{{Name: "a.pdf", Size: 3}}}, "files[0].hash"},
-		{"empty file", marking.Items{Files: []marking.FileItem{{Hash: "h", Name: "a.pdf"}}}, "files[0].size"},
+		{"file without hash", marking.Items{Files: []marking.FileItem{{EntryID: "e", Version: 1, Key: "k", Name: "a.pdf", Size: 3}}, FilesAgreed: true}, "files[0].hash"},
+		{"empty file", marking.Items{Files: []marking.FileItem{{EntryID: "e", Version: 1, Key: "k", Hash: "h", Name: "a.pdf"}}, FilesAgreed: true}, "files[0].size"},
+		{"files without the word of who is in them", marking.Items{Files: []marking.FileItem{{EntryID: "e", Version: 1, Key: "k", Hash: "h", Name: "a.ogg", Size: 3}}}, "filesAgreed"},
+		{"file from no entry", marking.Items{Files: []marking.FileItem{{Key: "k", Hash: "h", Name: "a.pdf", Size: 3}}, FilesAgreed: true}, "files[0]"},
 		{"transcript of another cohort's room", marking.Items{Transcript: &marking.TranscriptItem{CohortID: "other", RoomID: "r"}}, "transcript"},
 	} {
 		t.Run(c.name, func(t *testing.T) {

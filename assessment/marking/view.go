@@ -47,24 +47,9 @@ func (s *Store) MarkerView(ctx context.Context, a Actor, ref string) (MarkerView
 	if err != nil {
 		return MarkerView{}, err
 	}
-	role := ""
-	switch {
-	case slices.Contains(sub.Markers, a.UserID) && a.member(p.CohortID):
-		role = "marker"
-	case a.cohortAssessor(p.CohortID):
-		role = "moderator"
-	case a.admin():
-		role = "admin"
-	default:
-		return MarkerView{}, refuse(a, p.CohortID, "see this submission")
-	}
-	if role == "marker" {
-		if err := s.refuseSupervisor(ctx, a, sub); err != nil {
-			return MarkerView{}, err
-		}
-	}
-	if !sub.Active {
-		return MarkerView{}, fmt.Errorf("submission %s was withdrawn: %w", Ref(p, sub), failure.ErrNotFound)
+	role, err := s.viewRole(ctx, a, p, sub)
+	if err != nil {
+		return MarkerView{}, err
 	}
 	rec, err := s.load(ctx, p, sub)
 	if err != nil {
@@ -72,14 +57,12 @@ func (s *Store) MarkerView(ctx context.Context, a Actor, ref string) (MarkerView
 	}
 	v := MarkerView{
 		Ref: Ref(p, sub), PieceID: p.ID, PieceTitle: p.Title, CandidateNumber: sub.CandidateNumber,
-		Anonymous: p.Anonymous, Items: sub.Items, SubmittedAt: sub.SubmittedAt, Late: sub.Late,
+		Anonymous: p.Anonymous, Items: forMarkers(p, sub), SubmittedAt: sub.SubmittedAt, Late: sub.Late,
 		Deadline: sub.Deadline(p), State: rec.state(), Rubric: rec.rubric, Role: role,
 		Marks: visibleMarks(a, p, sub, rec.marks),
 	}
 	if !p.Anonymous {
 		v.TraineeID = sub.TraineeID
-	} else {
-		v.Items = anonymised(sub.CandidateNumber, sub.Items)
 	}
 	if role != "marker" || marksDone(a, rec.marks) {
 		if res, ok := rec.agreed(); ok {
@@ -104,18 +87,81 @@ func marksDone(a Actor, marks []Mark) bool {
 	return false
 }
 
-// anonymised renames the files after the candidate number, keeping their extension, since a
-// file's name often carries its author's ("J Smith reflective account.docx").
-func anonymised(candidate string, it Items) Items {
-	out := it
-	out.Files = make([]FileItem, len(it.Files))
-	for i, f := range it.Files {
-		ext := strings.ToLower(path.Ext(f.Name))
-		if len(ext) > 10 || strings.ContainsAny(ext, " /\\") {
-			ext = ""
-		}
-		f.Name = fmt.Sprintf("%s-%d%s", candidate, i+1, ext)
+// forMarkers is what markers see of the submitted items: files without where they are
+// kept (markers open a file by its place, through SubmittedFile), and under anonymous
+// marking renamed after the candidate number.
+func forMarkers(p Piece, sub Submission) Items {
+	out := sub.Items
+	out.Files = make([]FileItem, len(sub.Items.Files))
+	for i, f := range sub.Items.Files {
+		f.Name = markerFileName(p, sub, i)
+		f.EntryID, f.Version, f.Key = "", 0, ""
 		out.Files[i] = f
 	}
 	return out
+}
+
+// markerFileName is the name markers see for the submission's file at index i: its own,
+// or under anonymous marking the candidate number and its place, keeping the extension,
+// since a file's name often carries its author's ("J Smith reflective account.ogg").
+func markerFileName(p Piece, sub Submission, i int) string {
+	f := sub.Items.Files[i]
+	if !p.Anonymous {
+		return f.Name
+	}
+	ext := strings.ToLower(path.Ext(f.Name))
+	if len(ext) > 10 || strings.ContainsAny(ext, " /\\") {
+		ext = ""
+	}
+	return fmt.Sprintf("%s-%d%s", sub.CandidateNumber, i+1, ext)
+}
+
+// viewRole is what the actor does with the submission: "marker" (allocated, and not the
+// trainee's supervisor), "moderator" (an assessor of the cohort who does not mark it) or
+// "admin"; anyone else is refused.
+func (s *Store) viewRole(ctx context.Context, a Actor, p Piece, sub Submission) (string, error) {
+	role := ""
+	switch {
+	case slices.Contains(sub.Markers, a.UserID) && a.member(p.CohortID):
+		role = "marker"
+	case a.cohortAssessor(p.CohortID):
+		role = "moderator"
+	case a.admin():
+		role = "admin"
+	default:
+		return "", refuse(a, p.CohortID, "see this submission")
+	}
+	if role == "marker" {
+		if err := s.refuseSupervisor(ctx, a, sub); err != nil {
+			return "", err
+		}
+	}
+	if !sub.Active {
+		return "", fmt.Errorf("submission %s was withdrawn: %w", Ref(p, sub), failure.ErrNotFound)
+	}
+	return role, nil
+}
+
+// SubmittedFile is the file at place n (from 1) of a submission, for those who may read the
+// submission (as MarkerView): File says where it is kept, Name is the name to show and
+// download it under, and NamesMarker whether the trainee may learn who read it.
+func (s *Store) SubmittedFile(ctx context.Context, a Actor, ref string, n int) (SubmittedFile, error) {
+	sub, p, err := s.resolve(ctx, ref)
+	if err != nil {
+		return SubmittedFile{}, err
+	}
+	if _, err := s.viewRole(ctx, a, p, sub); err != nil {
+		return SubmittedFile{}, err
+	}
+	if n < 1 || n > len(sub.Items.Files) {
+		return SubmittedFile{}, fmt.Errorf("file %d of submission %s: %w", n, ref, failure.ErrNotFound)
+	}
+	return SubmittedFile{File: sub.Items.Files[n-1], Name: markerFileName(p, sub, n-1), NamesMarker: p.NamesMarkers()}, nil
+}
+
+// SubmittedFile is a submitted file as SubmittedFile finds it for a reader.
+type SubmittedFile struct {
+	File        FileItem
+	Name        string
+	NamesMarker bool
 }
