@@ -700,6 +700,7 @@ func (w *accessWorld) fill(pattern string) (string, bool) {
 		{"/api/v1/me/exports/:id", w.export},
 		{"/admin/emails/:id", w.failedEmail},
 		{"/api/v1/admin/emails/failed/:id", w.failedAPIEmail},
+		{"/api/v1/assessors/:id", w.marking.marker},
 		{"/consent/:id", w.consentRequest},
 		{"/api/v1/consent/requests/:id", w.consentRequest},
 		{"/account/certificate/:id", w.award},

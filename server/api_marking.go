@@ -28,7 +28,9 @@ func (s *Server) markingAPIRoutes() {
 	s.add(http.MethodPost, "/api/v1/pieces/:piece/extensions", SignedIn, s.apiGrantExtension)
 	s.add(http.MethodPost, "/api/v1/pieces/:piece/allocation", SignedIn, s.apiSpreadMarkers)
 	s.add(http.MethodPut, "/api/v1/pieces/:piece/submissions/:who/markers", SignedIn, s.apiAllocate)
+	s.add(http.MethodGet, "/api/v1/pieces/:piece/submissions/:who/files/:n", SignedIn, s.apiSubmittedFile)
 	s.add(http.MethodGet, "/api/v1/me/marking", SignedIn, s.apiMarkingQueue)
+	s.add(http.MethodGet, "/api/v1/assessors/:id/marking", SignedIn, s.apiAssessorQueue)
 	s.add(http.MethodGet, "/api/v1/pieces/:piece/submissions/:who/marks/mine", SignedIn, s.apiMyMark)
 	s.add(http.MethodPut, "/api/v1/pieces/:piece/submissions/:who/marks/mine", SignedIn, s.apiSaveMark)
 	s.add(http.MethodPost, "/api/v1/pieces/:piece/submissions/:who/marks/mine/submit", SignedIn, s.apiSubmitMark)
@@ -152,11 +154,14 @@ func pieceFields(p marking.Piece) map[string]string {
 }
 
 // submitRequest is what a trainee submits: journal entries by id (the revision they
-// submitted to the assessors is the one taken), and a transcript of one of the cohort's
-// rooms.
+// submitted to the assessors is the one taken), files or media attached to such a
+// revision, and a transcript of one of the cohort's rooms.
 type submitRequest struct {
-	Entries []string `json:"entries"`
-	RoomID  string   `json:"roomId"`
+	Entries []string     `json:"entries"`
+	Files   []fileChoice `json:"files"`
+	// FilesAgreed is the trainee's word that everyone seen or heard in the files agrees.
+	FilesAgreed bool   `json:"filesAgreed"`
+	RoomID      string `json:"roomId"`
 }
 
 func (s *Server) apiMySubmission(c echo.Context) error {
@@ -205,7 +210,7 @@ func (s *Server) apiSubmitWork(c echo.Context) error {
 func (s *Server) submissionItems(c echo.Context, p marking.Piece, req submitRequest) (marking.Items, error) {
 	var it marking.Items
 	u := currentUser(c)
-	if len(req.Entries) > 0 {
+	if len(req.Entries) > 0 || len(req.Files) > 0 {
 		if s.deps.Journals == nil {
 			return it, failure.Problem("entries", "Journal entries cannot be submitted here")
 		}
@@ -229,9 +234,15 @@ func (s *Server) submissionItems(c echo.Context, p marking.Piece, req submitRequ
 				it.Entries = append(it.Entries, marking.EntryItem{EntryID: e.ID, Version: e.Sharing.SubmittedVersion, Title: e.Title})
 			}
 		}
+		files, err := s.submittedFiles(c, byID, req.Files)
+		if err != nil && len(failure.Invalids(err)) == 0 {
+			return it, err
+		}
+		errs = append(errs, err)
 		if err := failure.Problems(errs...); err != nil {
 			return it, err
 		}
+		it.Files, it.FilesAgreed = files, req.FilesAgreed
 	}
 	if room := strings.TrimSpace(req.RoomID); room != "" {
 		it.Transcript = &marking.TranscriptItem{CohortID: p.CohortID, RoomID: room, Title: s.roomTitle(c, p.CohortID, room)}

@@ -27,6 +27,23 @@ func (s *Server) apiMarkingQueue(c echo.Context) error {
 	return c.JSON(http.StatusOK, nonNilSlice(q))
 }
 
+// apiAssessorQueue is another assessor's queue, for administrators (the store refuses
+// anyone else).
+func (s *Server) apiAssessorQueue(c echo.Context) error {
+	st, a, err := s.markingActor(c)
+	if err != nil {
+		return err
+	}
+	if _, err := s.assessorNamed(c, c.Param("id")); err != nil {
+		return err
+	}
+	q, err := st.Queue(c.Request().Context(), a, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, nonNilSlice(q))
+}
+
 func (s *Server) apiMyMark(c echo.Context) error {
 	st, a, err := s.markingActor(c)
 	if err != nil {

@@ -24,7 +24,9 @@ var markingAccess = map[string]string{
 	"POST /api/v1/pieces/:piece/extensions":                         "admin",
 	"POST /api/v1/pieces/:piece/allocation":                         "cohort-assessor",
 	"PUT /api/v1/pieces/:piece/submissions/:who/markers":            "cohort-assessor",
+	"GET /api/v1/pieces/:piece/submissions/:who/files/:n":           "marker",    // and moderators: the cohort's assessors, as the journal lets assessors read
 	"GET /api/v1/me/marking":                                        "signed-in", // one's own queue
+	"GET /api/v1/assessors/:id/marking":                             "admin",     // another's
 	"GET /api/v1/pieces/:piece/submissions/:who/marks/mine":         "marker",
 	"PUT /api/v1/pieces/:piece/submissions/:who/marks/mine":         "marker",
 	"POST /api/v1/pieces/:piece/submissions/:who/marks/mine/submit": "marker",
@@ -81,6 +83,8 @@ func init() {
 type markingWorld struct {
 	a, b, c, d string
 	e          string // like B, for the marking page's own submit
+	f          string // takes a file, which the demo assessor marks
+	marker     string // another assessor, who marks C and D: their queue is not the demo assessor's
 	entry      string // submitted to the assessors, for submitting A again
 }
 
@@ -161,6 +165,23 @@ func (w *accessWorld) buildMarking(t *testing.T) {
 		t.Fatal(err)
 	}
 	w.marking.a, w.marking.b, w.marking.c, w.marking.d = a.ID, b.ID, c.ID, d.ID
+	w.marking.marker = others[0].UserID
+
+	// F takes a picture attached to an entry submitted to the assessors, submitted through
+	// the API as the trainee's page does.
+	in := pieceInput("Matrix files", marking.SevenPrinciplesRubricID, marking.SchemeSingle, false)
+	in.Accepts = marking.Accepts{Files: true}
+	pf, err := st.CreatePiece(ctx, admin, cohort, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFile, key := pictureForAssessors(t, w.trainee, "Matrix picture", "room.png")
+	res, body := w.trainee.send("PUT", "/api/v1/pieces/"+pf.ID+"/mine", map[string]any{"files": []map[string]string{{"entryId": withFile, "key": key}}, "filesAgreed": true}, nil)
+	wantStatus(t, "submit the file", res, body, http.StatusOK)
+	if _, err := st.Allocate(ctx, admin, marking.SubmissionID(pf.ID, w.traineeID), []string{assessorID}); err != nil {
+		t.Fatal(err)
+	}
+	w.marking.f = pf.ID
 }
 
 // resubmitA submits piece A again as the trainee, when it is withdrawn, so that the next
@@ -186,6 +207,8 @@ func (w *accessWorld) markingEntry(t *testing.T) string {
 func (w *accessWorld) fillMarking(pattern string) string {
 	piece := w.marking.a
 	switch {
+	case strings.Contains(pattern, "/files/"):
+		piece = w.marking.f
 	case strings.HasPrefix(pattern, "/marking/pieces/:piece/submissions/:who") && !strings.HasSuffix(pattern, "/moderation"):
 		piece = w.marking.e
 	case strings.Contains(pattern, "/marks/"), strings.HasSuffix(pattern, "/markers"):

@@ -50,9 +50,27 @@ func (m markingByID) requests(t *testing.T) {
 		res, body := mc.assessors[2].do("GET", path, nil)
 		wantStatus(t, path, res, body, http.StatusOK)
 	}
+	// A file: submitted from an entry submitted to the assessors, opened by its marker.
+	in := pieceInput("By id, a file", marking.SevenPrinciplesRubricID, marking.SchemeSingle, true)
+	in.Accepts = marking.Accepts{Files: true}
+	pf := mc.createPiece(t, mc.admin, in)
+	entryID, key := pictureForAssessors(t, mc.trainee, "A picture for marking", "room.png")
+	res, body := mc.trainee.do("GET", "/marking/pieces/"+pf.ID, nil)
+	wantStatus(t, "the submit page with files", res, body, http.StatusOK)
+	res, body = mc.trainee.send("PUT", "/api/v1/pieces/"+pf.ID+"/mine", map[string]any{"files": []map[string]string{{"entryId": entryID, "key": key}}, "filesAgreed": true}, nil)
+	wantStatus(t, "submit a file", res, body, http.StatusOK)
+	res, body = mc.admin.send("PUT", "/api/v1/pieces/"+pf.ID+"/submissions/"+mc.traineeID+"/markers", map[string]any{"markers": []string{mc.assessorIDs[0]}}, nil)
+	wantStatus(t, "allocate the file", res, body, http.StatusOK)
+	res, body = mc.assessors[0].do("GET", "/api/v1/pieces/"+pf.ID+"/submissions/C0001/files/1", nil)
+	wantStatus(t, "open the submitted file", res, body, http.StatusOK)
+	for _, path := range []string{"/marking", "/marking?marker=" + mc.assessorIDs[0]} {
+		res, body = mc.admin.do("GET", path, nil)
+		wantStatus(t, "the administrator's "+path, res, body, http.StatusOK)
+	}
+
 	// 20 and 21, within the tolerance: agreed without moderation, then released.
 	postForm(t, mc.admin, piecePath+"/release", url.Values{"csrf": {mc.admin.csrf}}, http.StatusSeeOther)
-	res, body := mc.trainee.do("GET", piecePath, nil)
+	res, body = mc.trainee.do("GET", piecePath, nil)
 	wantStatus(t, "the trainee's result", res, body, http.StatusOK)
 	if !strings.Contains(string(body), "Your result") {
 		t.Errorf("the trainee's page shows no result after release")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -96,25 +97,36 @@ func (s *Server) media(c echo.Context) error {
 		return err
 	}
 	defer rc.Close()
+	if exp, err := strconv.ParseInt(c.QueryParam("exp"), 10, 64); err == nil {
+		if left := time.Until(time.Unix(exp, 0)); left > 0 {
+			c.Response().Header().Set("Cache-Control", "private, max-age="+strconv.Itoa(int(left.Seconds())))
+		}
+	}
+	return serveStored(c, rc, info, "")
+}
+
+// serveStored answers with a stored object: sandboxed, as the type it was stored with,
+// shown in the page where a browser may show it and downloaded otherwise (under filename,
+// when given), with byte ranges where the store can seek.
+func serveStored(c echo.Context, rc io.Reader, info media.Info, filename string) error {
 	h := c.Response().Header()
 	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Type", info.ContentType)
 	disposition := "attachment"
 	if displayable(info.ContentType) {
 		disposition = "inline"
 	}
-	h.Set("Content-Disposition", disposition)
-	if exp, err := strconv.ParseInt(c.QueryParam("exp"), 10, 64); err == nil {
-		if left := time.Until(time.Unix(exp, 0)); left > 0 {
-			h.Set("Cache-Control", "private, max-age="+strconv.Itoa(int(left.Seconds())))
-		}
+	if filename != "" {
+		disposition = mime.FormatMediaType(disposition, map[string]string{"filename": filename})
 	}
+	h.Set("Content-Disposition", disposition)
 	if rs, ok := rc.(io.ReadSeeker); ok {
 		http.ServeContent(c.Response(), c.Request(), "", info.Modified, rs)
 		return nil
 	}
 	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
 	c.Response().WriteHeader(http.StatusOK)
-	_, err = io.Copy(c.Response(), rc)
+	_, err := io.Copy(c.Response(), rc)
 	return err
 }

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -53,6 +55,17 @@ type markingIndexData struct {
 	Cohorts []cohortPieces
 	Queue   []marking.QueueItem
 	Staff   bool
+	// QueueOf names the assessor whose queue an administrator is looking at ("" for one's
+	// own); Assessors is every assessor's load, for administrators.
+	QueueOf   string
+	Assessors []assessorLoad
+}
+
+// assessorLoad is what waits for one assessor to mark, as administrators see it.
+type assessorLoad struct {
+	ID, Name string
+	Waiting  int
+	Soonest  time.Time
 }
 
 // markingCohorts is the cohorts whose assessed work the person sees: every cohort for an
@@ -112,7 +125,20 @@ func (s *Server) markingIndex(c echo.Context) error {
 		}
 	}
 	if d.Staff {
-		if d.Queue, err = st.Queue(ctx, a, a.UserID); err != nil {
+		marker := a.UserID
+		if id := c.QueryParam("marker"); id != "" && id != a.UserID {
+			who, err := s.assessorNamed(c, id)
+			if err != nil {
+				return err
+			}
+			marker, d.QueueOf = id, who
+		}
+		if d.Queue, err = st.Queue(ctx, a, marker); err != nil {
+			return err
+		}
+	}
+	if u.Role == accounts.RoleAdmin {
+		if d.Assessors, err = s.assessorLoads(c, st, a, cohorts); err != nil {
 			return err
 		}
 	}
@@ -347,4 +373,47 @@ func (s *Server) pieceUpdate(c echo.Context) error {
 	}
 	s.recordPiece(c, audit.PieceEdited, p, &before)
 	return mcqRedirect(c, "/marking/pieces/"+p.ID, "Saved "+p.Title+".")
+}
+
+// assessorNamed is the name of the assessor with the id, for looking at their marking
+// queue; anyone who is not an assessor is not found.
+func (s *Server) assessorNamed(c echo.Context, id string) (string, error) {
+	u, err := s.deps.Accounts.Users.ByID(c.Request().Context(), id)
+	if err != nil {
+		return "", err
+	}
+	if u.Role != accounts.RoleAssessor {
+		return "", fmt.Errorf("%w: %s is not an assessor", failure.ErrNotFound, id)
+	}
+	return u.Name, nil
+}
+
+// assessorLoads is what waits for each assessor of the cohorts to mark, by name.
+func (s *Server) assessorLoads(c echo.Context, st *marking.Store, a marking.Actor, cohorts []courses.Cohort) ([]assessorLoad, error) {
+	ctx := c.Request().Context()
+	seen := map[string]bool{}
+	var out []assessorLoad
+	for _, co := range cohorts {
+		members, err := s.deps.Courses.Members(ctx, co.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range members {
+			if m.Role != accounts.RoleAssessor || seen[m.UserID] {
+				continue
+			}
+			seen[m.UserID] = true
+			q, err := st.Queue(ctx, a, m.UserID)
+			if err != nil {
+				return nil, err
+			}
+			load := assessorLoad{ID: m.UserID, Name: s.personName(c, m.UserID), Waiting: len(q)}
+			if len(q) > 0 {
+				load.Soonest = q[0].Due
+			}
+			out = append(out, load)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
 }

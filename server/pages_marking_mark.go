@@ -47,10 +47,12 @@ type criterionForm struct {
 }
 
 type markPageData struct {
-	View        marking.MarkerView
-	Who         string
-	Entries     []submittedEntry
-	Turns       []markTurn
+	View    marking.MarkerView
+	Who     string
+	Entries []submittedEntry
+	Turns   []markTurn
+	// TurnsPage says which part of a long transcript is shown, with links to the others.
+	TurnsPage   transcriptPage
 	Criteria    []criterionForm
 	Mine        *marking.Mark
 	Feedback    string
@@ -101,7 +103,7 @@ func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, t
 	// The trainee's access log names the marker only where the piece lets the trainee know
 	// who marked.
 	loggedAs := courses.MarkingReader
-	if p, err := st.Piece(ctx, a, v.PieceID); err == nil && p.ShowMarkers && !p.Anonymous {
+	if p, err := st.Piece(ctx, a, v.PieceID); err == nil && p.NamesMarkers() {
 		loggedAs = u.ID
 	}
 	for _, e := range v.Items.Entries {
@@ -117,7 +119,7 @@ func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, t
 		d.Entries = append(d.Entries, se)
 	}
 	if tr := v.Items.Transcript; tr != nil && s.deps.Transcripts != nil {
-		if d.Turns, err = s.markTurns(c, tr, v); err != nil {
+		if d.Turns, d.TurnsPage, err = s.markTurns(c, tr, v); err != nil {
 			return err
 		}
 	}
@@ -173,15 +175,57 @@ func (s *Server) renderMarkPage(c echo.Context, status int, errs []fieldError, t
 	return s.renderStatus(c, status, "marking_mark", pageData{Title: title, Nav: "marking", Notice: c.QueryParam("done"), Errors: errs, Values: vals, Data: d})
 }
 
-// markTurns reads the submitted transcript's turns. Turns whose speakers have not agreed are
-// withheld; under anonymous marking every speaker is "Speaker n", in the order they first
-// speak, since a name would say who the candidate is.
-func (s *Server) markTurns(c echo.Context, tr *marking.TranscriptItem, v marking.MarkerView) ([]markTurn, error) {
-	events, err := s.deps.Transcripts.Events(c.Request().Context(), tr.CohortID+"/"+tr.RoomID, 0, 5000)
+// markTranscriptEvents is how many of a transcript's events (turns, and people coming and
+// going) the marking page shows at once; a longer transcript is read in parts.
+const markTranscriptEvents = 2000
+
+// transcriptPage is the part of a transcript the marking page shows: the events after
+// After, with where the earlier and later parts start (Earlier and Later are set only when
+// there are such parts).
+type transcriptPage struct {
+	After, Earlier, Later uint64
+	HasEarlier, HasLater  bool
+}
+
+// markTurns reads the part of the submitted transcript the page asks for (?after=N, the
+// turn before the first shown). Turns whose speakers have not agreed are withheld; under
+// anonymous marking every speaker is "Speaker n", in the order they first speak in the
+// whole transcript, since a name would say who the candidate is.
+func (s *Server) markTurns(c echo.Context, tr *marking.TranscriptItem, v marking.MarkerView) ([]markTurn, transcriptPage, error) {
+	var page transcriptPage
+	if raw := c.QueryParam("after"); raw != "" {
+		n, err := strconv.ParseUint(raw, 10, 64)
+		if err != nil {
+			return nil, page, failure.Invalid("after", "must be the number of a turn")
+		}
+		page.After = n
+	}
+	room := tr.CohortID + "/" + tr.RoomID
+	events, err := s.deps.Transcripts.Events(c.Request().Context(), room, page.After, markTranscriptEvents+1)
 	if err != nil {
-		return nil, err
+		return nil, page, err
+	}
+	if len(events) > markTranscriptEvents {
+		events = events[:markTranscriptEvents]
+		page.HasLater, page.Later = true, events[len(events)-1].Seq
+	}
+	if page.After > 0 {
+		page.HasEarlier, page.Earlier = true, page.After-min(page.After, markTranscriptEvents)
+	}
+	// Speakers are numbered as they first speak in the transcript, so that "Speaker 2" is
+	// the same person on every part: the earlier parts are read for it.
+	var before []realtime.Event
+	if v.Anonymous && page.After > 0 {
+		if before, err = s.deps.Transcripts.Events(c.Request().Context(), room, 0, int(min(page.After, 1_000_000))); err != nil {
+			return nil, page, err
+		}
 	}
 	speakers := map[string]string{}
+	for _, e := range before {
+		if _, ok := speakers[e.UserID]; !ok && e.Type == realtime.EventSay {
+			speakers[e.UserID] = "Speaker " + strconv.Itoa(len(speakers)+1)
+		}
+	}
 	var out []markTurn
 	for _, e := range events {
 		if e.Type != realtime.EventSay {
@@ -200,7 +244,7 @@ func (s *Server) markTurns(c echo.Context, tr *marking.TranscriptItem, v marking
 		}
 		out = append(out, t)
 	}
-	return out, nil
+	return out, page, nil
 }
 
 // markFromForm reads the marking form: a level, a comment and cited turns per criterion,

@@ -88,6 +88,7 @@ type piecePageData struct {
 	Trainee bool
 	View    marking.TraineeView
 	Entries []entryChoice
+	Files   []fileOption
 	Rooms   []roomChoice
 	Open    bool // the trainee may still submit or withdraw
 	// The staff's part.
@@ -151,14 +152,21 @@ func (s *Server) traineePieceData(c echo.Context, st *marking.Store, a marking.A
 	for _, e := range v.Items.Entries {
 		chosen[e.EntryID] = true
 	}
-	if d.Piece.Accepts.Entries && s.deps.Journals != nil {
+	if (d.Piece.Accepts.Entries || d.Piece.Accepts.Files) && s.deps.Journals != nil {
 		u := currentUser(c)
 		mine, err := s.deps.Journals.Entries(ctx, courses.Viewer{UserID: u.ID, Role: u.Role}, u.ID)
 		if err != nil {
 			return err
 		}
-		for _, e := range mine {
-			d.Entries = append(d.Entries, entryChoice{EntrySummary: e, Submittable: e.Sharing != nil && e.Sharing.Assessors && e.Sharing.SubmittedVersion > 0, Chosen: chosen[e.ID]})
+		if d.Piece.Accepts.Entries {
+			for _, e := range mine {
+				d.Entries = append(d.Entries, entryChoice{EntrySummary: e, Submittable: e.Sharing != nil && e.Sharing.Assessors && e.Sharing.SubmittedVersion > 0, Chosen: chosen[e.ID]})
+			}
+		}
+		if d.Piece.Accepts.Files {
+			if d.Files, err = s.fileOptions(c, mine, v.Items.Files); err != nil {
+				return err
+			}
 		}
 	}
 	if d.Piece.Accepts.Transcript {
@@ -260,28 +268,41 @@ func (s *Server) pieceSubmit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	items, err := s.submissionItems(c, p, submitRequest{Entries: form["entries"], RoomID: c.FormValue("room")})
+	items, err := s.submissionItems(c, p, submitRequest{Entries: form["entries"], Files: fileChoicesFromForm(form["files"]),
+		FilesAgreed: c.FormValue("filesAgreed") == "yes", RoomID: c.FormValue("room")})
 	if err == nil {
 		_, err = st.Submit(ctx, a, p.ID, items)
 	}
 	if err != nil {
-		return s.pieceFormProblem(c, err)
+		return s.pieceFormProblem(c, p.Accepts, err)
 	}
 	return mcqRedirect(c, "/marking/pieces/"+p.ID, "Submitted. You can change or withdraw it until marking starts.")
 }
 
-// submitFieldIDs links the store's fields on the submit page to its form.
-var submitFieldIDs = map[string]string{"items": "submit-entries", "entries": "submit-entries", "transcript": "submit-room", "withdraw": "withdraw", "": "submit-entries"}
+// submitFieldIDs links the store's fields on the submit page to its form; a problem with
+// the submission as a whole goes to the first of its fields the piece has.
+func submitFieldIDs(accepts marking.Accepts) map[string]string {
+	first := "submit-room"
+	switch {
+	case accepts.Entries:
+		first = "submit-entries"
+	case accepts.Files:
+		first = "submit-files"
+	}
+	return map[string]string{"items": first, "entries": "submit-entries", "files": "submit-files", "filesAgreed": "files-agreed", "transcript": "submit-room", "withdraw": "withdraw", "": first}
+}
 
 // pieceFormProblem shows the piece page again with what is wrong, each problem linked to its
-// field; entries[2] is the entries' checkboxes.
-func (s *Server) pieceFormProblem(c echo.Context, err error) error {
+// field; entries[2] is the entries' checkboxes, files[1].key the files'.
+func (s *Server) pieceFormProblem(c echo.Context, accepts marking.Accepts, err error) error {
 	for _, inv := range failure.Invalids(err) {
-		if strings.HasPrefix(inv.Field, "entries[") {
-			inv.Field = "entries"
+		for _, list := range []string{"entries", "files"} {
+			if strings.HasPrefix(inv.Field, list+"[") {
+				inv.Field = list
+			}
 		}
 	}
-	errs, err := formErrors(err, submitFieldIDs)
+	errs, err := formErrors(err, submitFieldIDs(accepts))
 	if err != nil {
 		return err
 	}
@@ -293,8 +314,12 @@ func (s *Server) pieceWithdraw(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := st.Withdraw(c.Request().Context(), a, c.Param("piece")); err != nil {
-		return s.pieceFormProblem(c, err)
+	p, err := st.Piece(c.Request().Context(), a, c.Param("piece"))
+	if err != nil {
+		return err
+	}
+	if _, err := st.Withdraw(c.Request().Context(), a, p.ID); err != nil {
+		return s.pieceFormProblem(c, p.Accepts, err)
 	}
 	return mcqRedirect(c, "/marking/pieces/"+c.Param("piece"), "Your submission is withdrawn. You can submit again before the deadline.")
 }

@@ -59,6 +59,7 @@ var viewFuncs = template.FuncMap{
 	"auditAction": audit.ActionLabel,
 	"isoDate":     func(t time.Time) string { return t.Format("2006-01-02") },
 	"add":         func(a, b int) int { return a + b },
+	"hasPrefix":   strings.HasPrefix,
 	"activityKind": func(k courses.ActivityKind) string {
 		switch k {
 		case courses.ActivityReading:
