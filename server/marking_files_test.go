@@ -204,6 +204,7 @@ func TestBrowserSubmitAndOpenFiles(t *testing.T) {
 	wantPath(t, tara, f.ts.URL, "/marking/pieces/"+p.ID)
 	wantText(t, tara, `label[for="submit-files"]`, "Tara's room.png")
 	tara.AssertNoAxeViolations(t)
+	screenshot(tara, "submit-files")
 	tara.Click(`label[for="submit-files"]`)
 	tara.Click(`label[for="files-agreed"]`)
 	tara.ClickAndWait("#submit-work")
@@ -222,6 +223,7 @@ func TestBrowserSubmitAndOpenFiles(t *testing.T) {
 		t.Errorf("the marking page names the trainee under anonymous marking")
 	}
 	ash.AssertNoAxeViolations(t)
+	screenshot(ash, "marking-files")
 	ash.SetMobileViewport(375, 740)
 	ash.Reload()
 	wantText(t, ash, "#submitted-files", "C0001-1.png")
