@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"polyphony/assessment/marking"
 )
@@ -78,5 +79,45 @@ func TestAdministratorsSeeEachAssessorsQueue(t *testing.T) {
 		if res.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: %d, want 404", tc.what, res.StatusCode)
 		}
+	}
+}
+
+// The home page says what assessed work asks of each person: a trainee, each piece not yet
+// submitted and its deadline (and that a late one can still be submitted); an assessor, how
+// much waits for them to mark and when the soonest is due.
+func TestHomeSaysWhatAssessedWorkAsks(t *testing.T) {
+	f := newFixture(t)
+	mc := f.markingCast(t)
+	due := mc.createPiece(t, mc.admin, pieceInput("Reflective account", marking.SevenPrinciplesRubricID, marking.SchemeSingle, true))
+	late := pieceInput("Rated dialogue", marking.SevenPrinciplesRubricID, marking.SchemeSingle, true)
+	late.Due = time.Now().Add(-48 * time.Hour).UTC().Truncate(time.Second)
+	overdue := mc.createPiece(t, mc.admin, late)
+
+	_, home := pageGet(mc.trainee, "/")
+	for _, want := range []string{"Assessed work: “Reflective account” is due", `href="/marking/pieces/` + due.ID + `"`,
+		"Assessed work: “Rated dialogue” was due", "you can still submit it, and it is marked late", `href="/marking/pieces/` + overdue.ID + `"`} {
+		if !strings.Contains(home, want) {
+			t.Errorf("the trainee's home page lacks %q", want)
+		}
+	}
+	_, home = pageGet(mc.assessors[0], "/")
+	if !strings.Contains(home, "Nothing waits for you to mark.") {
+		t.Errorf("the assessor's home page does not say nothing waits to be marked")
+	}
+
+	mc.submitEntry(t, mc.trainee, due.ID, "What the network said")
+	_, home = pageGet(mc.trainee, "/")
+	if strings.Contains(home, "“Reflective account” is due") || !strings.Contains(home, "“Rated dialogue” was due") {
+		t.Errorf("after submitting one piece, the trainee's home page should ask only for the other")
+	}
+	res, body := mc.admin.send("PUT", "/api/v1/pieces/"+due.ID+"/submissions/"+mc.traineeID+"/markers", map[string]any{"markers": []string{mc.assessorIDs[0]}}, nil)
+	wantStatus(t, "allocate", res, body, http.StatusOK)
+	_, home = pageGet(mc.assessors[0], "/")
+	if !strings.Contains(home, "One submission waits for you to mark, due ") || !strings.Contains(home, `href="/marking#queue-heading"`) {
+		t.Errorf("the assessor's home page does not point to the submission waiting")
+	}
+	_, home = pageGet(mc.peer, "/")
+	if !strings.Contains(home, "“Reflective account” is due") {
+		t.Errorf("the peer, who has not submitted, is not asked for the piece")
 	}
 }

@@ -3,10 +3,12 @@ package server
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"polyphony/assessment/marking"
 	"polyphony/courses"
 	"polyphony/internal/accounts"
 	"polyphony/internal/failure"
@@ -91,6 +93,11 @@ func (s *Server) home(c echo.Context) error {
 			break
 		}
 		data.Next = append(data.Next, nextStep{Text: "See where your cohort is in the nine months and what comes next.", Href: "/programme", Link: "Your programme"})
+		work, err := s.homeMarking(c)
+		if err != nil {
+			return err
+		}
+		data.Next = append(data.Next, work...)
 		switch u.Role {
 		case accounts.RoleTrainee:
 			data.Next = append(data.Next,
@@ -186,4 +193,56 @@ func (s *Server) adminCounts(ctx context.Context) (map[string]int, error) {
 		return nil, err
 	}
 	return map[string]int{"people": int(people), "cohorts": len(cohorts), "trusts": len(trusts)}, nil
+}
+
+// homeMarking is what assessed work asks of the person now: for a trainee, each piece of
+// their cohorts not yet submitted, with its deadline; for an assessor, what waits for them
+// to mark and when the soonest is due. Nothing where assessed work is not set up.
+func (s *Server) homeMarking(c echo.Context) ([]nextStep, error) {
+	if s.deps.Marking == nil {
+		return nil, nil
+	}
+	st, a, err := s.markingActor(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	var out []nextStep
+	switch a.Role {
+	case accounts.RoleTrainee:
+		for _, cohortID := range a.CohortIDs {
+			ps, err := st.Pieces(ctx, a, cohortID)
+			if err != nil {
+				return nil, err
+			}
+			for _, p := range ps {
+				v, err := st.TraineeView(ctx, a, p.ID, a.UserID)
+				if err != nil {
+					return nil, err
+				}
+				if v.State != marking.NotSubmitted {
+					continue
+				}
+				when := "is due " + viewDatetime(v.Deadline) + " (UK time)."
+				if time.Now().After(v.Deadline) {
+					when = "was due " + viewDatetime(v.Deadline) + " (UK time); you can still submit it, and it is marked late."
+				}
+				out = append(out, nextStep{Text: "Assessed work: “" + p.Title + "” " + when, Href: "/marking/pieces/" + p.ID, Link: "Submit your work"})
+			}
+		}
+	case accounts.RoleAssessor:
+		q, err := st.Queue(ctx, a, a.UserID)
+		if err != nil {
+			return nil, err
+		}
+		switch len(q) {
+		case 0:
+			out = append(out, nextStep{Text: "Nothing waits for you to mark.", Href: "/marking", Link: "Assessed work"})
+		case 1:
+			out = append(out, nextStep{Text: "One submission waits for you to mark, due " + viewDatetime(q[0].Due) + " (UK time).", Href: "/marking#queue-heading", Link: "Your marking"})
+		default:
+			out = append(out, nextStep{Text: strconv.Itoa(len(q)) + " submissions wait for you to mark; the soonest is due " + viewDatetime(q[0].Due) + " (UK time).", Href: "/marking#queue-heading", Link: "Your marking"})
+		}
+	}
+	return out, nil
 }
