@@ -187,7 +187,8 @@ func TestSubmitFilesAndMarkersOpenThem(t *testing.T) {
 
 // In a real browser: the trainee ticks the picture on the submit page and submits it; the
 // marker's page shows it (the browser loads and decodes it, so the page's policy lets it in),
-// under the candidate number, and both pages pass axe, the marker's on a phone too.
+// under the candidate number, and both pages pass axe, the marker's on a phone too; the
+// administrator then finds it in the demo assessor's queue, from every assessor's marking.
 func TestBrowserSubmitAndOpenFiles(t *testing.T) {
 	f := newFixture(t)
 	mc := f.markingCast(t)
@@ -233,4 +234,19 @@ func TestBrowserSubmitAndOpenFiles(t *testing.T) {
 		t.Errorf("the picture is wider than the phone's screen")
 	}
 	ash.AssertNoAxeViolations(t)
+
+	// The administrator sees what waits for each assessor, and opens the demo assessor's queue.
+	ada := browser.NewIsolatedTab().For(t)
+	admin := f.byRole[accounts.RoleAdmin]
+	ada.Navigate(f.ts.URL + "/marking")
+	signIn(ada, admin.Email, admin.Password)
+	wantPath(t, ada, f.ts.URL, "/marking")
+	wantText(t, ada, "#assessors", alogin.Name)
+	ada.AssertNoAxeViolations(t)
+	ada.ClickAndWait(`#assessors a[href^="/marking?marker=` + mc.assessorIDs[0] + `"]`)
+	wantText(t, ada, "#queue-heading", "Waiting for "+alogin.Name+" to mark")
+	wantText(t, ada, "#queue", "C0001")
+	ada.SetMobileViewport(375, 740)
+	ada.Reload()
+	ada.AssertNoAxeViolations(t)
 }
