@@ -1142,8 +1142,16 @@ func TestJournalAPIErase(t *testing.T) {
 	wantStatus(t, "supervisor reads the erased entry", res, body, http.StatusNotFound)
 	res, body = jc.peer.send("GET", "/api/v1/journal/entries/"+peerEntry.ID, nil, nil)
 	wantStatus(t, "the peer's entry", res, body, http.StatusOK)
-	if u, err := f.accounts.Users.ByID(context.Background(), jc.traineeID); err != nil || !u.Disabled {
-		t.Errorf("the erased account is not disabled: %v %v", u.Disabled, err)
+	if u, err := f.accounts.Users.ByID(context.Background(), jc.traineeID); err != nil || !u.Disabled || u.Name != accounts.ErasedName || strings.EqualFold(u.Email, email) {
+		t.Errorf("the erased account should be disabled, named %q and without the person's address: %+v %v", accounts.ErasedName, u, err)
+	}
+	if _, err := f.accounts.Users.ByEmail(context.Background(), email); err == nil {
+		t.Errorf("the erased person's address still finds the account")
+	}
+	res, body = jc.admin.do("GET", "/admin/people/"+jc.traineeID, nil)
+	wantStatus(t, "the erased person's page", res, body, http.StatusOK)
+	if strings.Contains(string(body), f.byRole[accounts.RoleTrainee].Name) || strings.Contains(string(body), email) {
+		t.Errorf("the erased person's page still names them")
 	}
 	consentErased()
 }

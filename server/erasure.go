@@ -8,7 +8,8 @@ import (
 // and the API that erase an account: the person's exports with their zips, their assessed
 // work (submissions, the marks and results on them, their trail), and their consent records
 // (their quotes and submissions with the requests made for them, and the requests made of
-// them, which stay for their owners under no name and count as refused).
+// them, which stay for their owners under no name and count as refused); and last their
+// name, address, trust and password from the account itself.
 func (s *Server) eraseBeyondJournal(c echo.Context, userID string) error {
 	if err := s.eraseExports(c, userID); err != nil {
 		return err
@@ -20,8 +21,13 @@ func (s *Server) eraseBeyondJournal(c echo.Context, userID string) error {
 		}
 		s.log.Info("assessed work erased", "user", userID, "deleted", deleted)
 	}
-	if s.deps.Consent == nil {
-		return nil
+	if s.deps.Consent != nil {
+		if err := s.deps.Consent.Erase(c.Request().Context(), userID); err != nil {
+			return err
+		}
 	}
-	return s.deps.Consent.Erase(c.Request().Context(), userID)
+	// Last, the person's name and address leave the account, which stays, disabled, for the
+	// records of others that name its id.
+	_, err := s.deps.Accounts.Users.EraseIdentity(c.Request().Context(), userID)
+	return err
 }
