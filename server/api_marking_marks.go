@@ -16,28 +16,28 @@ import (
 // moderation, the trail and release.
 
 func (s *Server) apiMarkingQueue(c echo.Context) error {
-	st, a, err := s.markingActor(c)
-	if err != nil {
-		return err
-	}
-	q, err := st.Queue(c.Request().Context(), a, a.UserID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, nonNilSlice(q))
+	return s.answerQueue(c, "")
 }
 
 // apiAssessorQueue is another assessor's queue, for administrators (the store refuses
 // anyone else).
 func (s *Server) apiAssessorQueue(c echo.Context) error {
+	if _, err := s.assessorNamed(c, c.Param("id")); err != nil {
+		return err
+	}
+	return s.answerQueue(c, c.Param("id"))
+}
+
+// answerQueue answers with what waits for the marker to mark ("" for the caller).
+func (s *Server) answerQueue(c echo.Context, markerID string) error {
 	st, a, err := s.markingActor(c)
 	if err != nil {
 		return err
 	}
-	if _, err := s.assessorNamed(c, c.Param("id")); err != nil {
-		return err
+	if markerID == "" {
+		markerID = a.UserID
 	}
-	q, err := st.Queue(c.Request().Context(), a, c.Param("id"))
+	q, err := st.Queue(c.Request().Context(), a, markerID)
 	if err != nil {
 		return err
 	}

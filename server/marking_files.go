@@ -78,6 +78,7 @@ func (s *Server) submittedFiles(c echo.Context, byID map[string]courses.EntrySum
 	var out []marking.FileItem
 	var errs []error
 	seen := map[fileChoice]bool{}
+	revs := map[string]courses.Entry{} // each entry's submitted revision, read once
 	for i, ch := range choices {
 		field := "files[" + itoa(i) + "]"
 		e, ok := byID[ch.EntryID]
@@ -93,9 +94,13 @@ func (s *Server) submittedFiles(c echo.Context, byID map[string]courses.EntrySum
 			continue
 		}
 		seen[ch] = true
-		rev, err := s.deps.Journals.ReadRevision(ctx, courses.Viewer{UserID: u.ID, Role: u.Role}, e.ID, e.Sharing.SubmittedVersion)
-		if err != nil {
-			return nil, err
+		rev, ok := revs[e.ID]
+		if !ok {
+			var err error
+			if rev, err = s.deps.Journals.ReadRevision(ctx, courses.Viewer{UserID: u.ID, Role: u.Role}, e.ID, e.Sharing.SubmittedVersion); err != nil {
+				return nil, err
+			}
+			revs[e.ID] = rev
 		}
 		at := slices.IndexFunc(rev.Attachments, func(a courses.Attachment) bool { return a.Key == ch.Key })
 		if at < 0 {
